@@ -1,0 +1,303 @@
+//! CSV files of an extract: header row, RFC 4180 quoting, `,` or `;` detected from the
+//! header line, columns found by name, a byte-order mark tolerated.
+
+use std::io::{BufRead, BufReader, Read};
+
+use super::problems::Problems;
+
+/// A column the format names, and whether it must be present.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub required: bool,
+}
+
+pub const fn required(name: &'static str) -> Column {
+    Column { name, required: true }
+}
+
+pub const fn optional(name: &'static str) -> Column {
+    Column { name, required: false }
+}
+
+pub struct CsvTable<R: Read> {
+    pub file: &'static str,
+    reader: csv::Reader<BufReader<R>>,
+    /// For each requested column, its 0-based field index when present.
+    index: Vec<Option<usize>>,
+    columns: &'static [Column],
+    header_len: usize,
+    /// `;`-delimited files come from Danish spreadsheets, which write decimal commas.
+    pub decimal_comma: bool,
+}
+
+/// One data row: its line and fields.
+pub struct Row {
+    pub line: u64,
+    record: csv::ByteRecord,
+}
+
+/// A cell's text and its 1-based column.
+#[derive(Debug, Clone, Copy)]
+pub struct Cell<'a> {
+    pub text: &'a str,
+    pub column: u64,
+}
+
+impl<R: Read> CsvTable<R> {
+    /// Reads the header; reports missing required columns and returns `None` if any.
+    pub fn open(file: &'static str, reader: R, columns: &'static [Column], problems: &mut Problems) -> Option<Self> {
+        let mut buffered = BufReader::with_capacity(1 << 16, reader);
+        let head = match buffered.fill_buf() {
+            Ok(b) => b,
+            Err(e) => {
+                problems.add(file, None, None, format!("cannot read the file: {e}"));
+                return None;
+            }
+        };
+        let bom = head.starts_with(b"\xEF\xBB\xBF");
+        let head = if bom { &head[3..] } else { head };
+        let first_line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+        let delimiter = detect_delimiter(first_line);
+        if bom {
+            buffered.consume(3);
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(buffered);
+        let header = match reader.byte_headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                problems.add(file, Some(1), None, format!("cannot read the header row: {e}"));
+                return None;
+            }
+        };
+        if header.is_empty() || header.iter().all(|f| f.is_empty()) {
+            problems.add(file, Some(1), None, "the file is empty: it needs a header row");
+            return None;
+        }
+        let names: Vec<String> = header.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
+        let mut index = Vec::with_capacity(columns.len());
+        let mut complete = true;
+        for c in columns {
+            let found = names.iter().position(|n| n == c.name);
+            if found.is_none() && c.required {
+                problems.add(file, Some(1), None, format!("missing required column {:?}", c.name));
+                complete = false;
+            }
+            index.push(found);
+        }
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) && columns.iter().any(|c| c.name == n) {
+                problems.at(file, 1, i as u64 + 1, format!("column {n:?} appears twice"));
+                complete = false;
+            }
+        }
+        complete.then_some(CsvTable {
+            file,
+            reader,
+            index,
+            columns,
+            header_len: header.len(),
+            decimal_comma: delimiter == b';',
+        })
+    }
+
+    /// The next data row, or `None` at the end. Rows with the wrong number of fields and
+    /// unreadable rows are reported and skipped.
+    pub fn next_row(&mut self, problems: &mut Problems) -> Option<Row> {
+        loop {
+            let mut record = csv::ByteRecord::new();
+            match self.reader.read_byte_record(&mut record) {
+                Ok(false) => return None,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map(|p| p.line());
+                    problems.add(self.file, line, None, format!("cannot read the row: {e}"));
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        return None;
+                    }
+                    continue;
+                }
+            }
+            let line = record.position().map_or(0, |p| p.line());
+            // a row of nothing but empty fields (a trailing `;;;` line) carries no data
+            if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                continue;
+            }
+            if record.len() != self.header_len {
+                problems.add(
+                    self.file,
+                    Some(line),
+                    None,
+                    format!("the row has {} fields, the header has {}", record.len(), self.header_len),
+                );
+                continue;
+            }
+            return Some(Row { line, record });
+        }
+    }
+
+    /// The trimmed text of a column in a row, `None` when the column is absent or the cell
+    /// empty. A required column's empty cell and invalid UTF-8 are reported.
+    pub fn get<'r>(&self, row: &'r Row, column: usize, problems: &mut Problems) -> Option<Cell<'r>> {
+        let field = self.index[column]?;
+        let col = field as u64 + 1;
+        let raw = row.record.get(field).unwrap_or_default();
+        let Ok(text) = std::str::from_utf8(raw) else {
+            problems.at(self.file, row.line, col, "the text is not valid UTF-8");
+            return None;
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            if self.columns[column].required {
+                problems.at(self.file, row.line, col, format!("{} is empty", self.columns[column].name));
+            }
+            return None;
+        }
+        Some(Cell { text, column: col })
+    }
+}
+
+/// `;` when the header line has more semicolons than commas outside quotes, else `,`.
+fn detect_delimiter(line: &[u8]) -> u8 {
+    let (mut commas, mut semicolons, mut quoted) = (0, 0, false);
+    for &b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => commas += 1,
+            b';' if !quoted => semicolons += 1,
+            _ => {}
+        }
+    }
+    if semicolons > commas { b';' } else { b',' }
+}
+
+/// Why a number cell is not acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberError {
+    NotANumber,
+    Fractional,
+    Negative,
+}
+
+/// Parses a plain decimal number (`12`, `-3.5`, and `3,5` in `;`-delimited files). Exponents,
+/// thousands separators, `inf` and `NaN` are not numbers here.
+pub fn parse_decimal(text: &str, decimal_comma: bool) -> Result<f64, NumberError> {
+    let bytes = text.as_bytes();
+    let digits_start = usize::from(bytes.first() == Some(&b'-') || bytes.first() == Some(&b'+'));
+    let body = &bytes[digits_start..];
+    let mut seen_separator = false;
+    let mut digits = 0;
+    for &b in body {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b'.' if !seen_separator => seen_separator = true,
+            b',' if decimal_comma && !seen_separator => seen_separator = true,
+            _ => return Err(NumberError::NotANumber),
+        }
+    }
+    if digits == 0 || body.first().is_some_and(|b| !b.is_ascii_digit()) || body.last().is_some_and(|b| !b.is_ascii_digit()) {
+        return Err(NumberError::NotANumber);
+    }
+    let normalized;
+    let text = if decimal_comma && text.contains(',') {
+        normalized = text.replace(',', ".");
+        &normalized
+    } else {
+        text
+    };
+    text.parse::<f64>().map_err(|_| NumberError::NotANumber).and_then(|v| if v.is_finite() { Ok(v) } else { Err(NumberError::NotANumber) })
+}
+
+/// Parses a whole, non-negative count. `12.0` is whole; `12.5` is not.
+pub fn parse_count(text: &str, decimal_comma: bool) -> Result<f64, NumberError> {
+    let v = parse_decimal(text, decimal_comma)?;
+    if v < 0.0 {
+        return Err(NumberError::Negative);
+    }
+    if v.fract() != 0.0 {
+        return Err(NumberError::Fractional);
+    }
+    // counts above 2^53 would not be exact in a double
+    if v > 9_007_199_254_740_992.0 {
+        return Err(NumberError::NotANumber);
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLS: &[Column] = &[required("code"), required("name"), optional("note")];
+
+    fn rows(text: &str) -> (Vec<Vec<Option<String>>>, Vec<u64>, Problems) {
+        let mut problems = Problems::default();
+        let mut out = Vec::new();
+        let mut lines = Vec::new();
+        if let Some(mut t) = CsvTable::open("t.csv", text.as_bytes(), COLS, &mut problems) {
+            while let Some(row) = t.next_row(&mut problems) {
+                lines.push(row.line);
+                out.push((0..COLS.len()).map(|c| t.get(&row, c, &mut problems).map(|c| c.text.to_string())).collect());
+            }
+        }
+        (out, lines, problems)
+    }
+
+    #[test]
+    fn reads_comma_files_with_free_column_order_and_extra_columns() {
+        let (r, lines, p) = rows("extra,name,code\nx,\"Aarhus, C\",751\ny,Odense,461\n");
+        assert!(p.is_empty());
+        assert_eq!(r[0], vec![Some("751".into()), Some("Aarhus, C".into()), None]);
+        assert_eq!(r[1][0].as_deref(), Some("461"));
+        assert_eq!(lines, vec![2, 3]);
+    }
+
+    #[test]
+    fn reads_semicolon_files_with_a_bom_and_crlf() {
+        let (r, _, p) = rows("\u{feff}code;name;note\r\n101;\"Kø;benhavn\";\r\n");
+        assert!(p.is_empty(), "{:?}", p.into_rejection());
+        assert_eq!(r[0], vec![Some("101".into()), Some("Kø;benhavn".into()), None]);
+    }
+
+    #[test]
+    fn reports_missing_columns_and_empty_cells() {
+        let (_, _, p) = rows("code,note\n1,x\n");
+        let r = p.into_rejection();
+        assert_eq!(r.problems.len(), 1);
+        assert!(r.problems[0].message.contains("\"name\""));
+        assert_eq!(r.problems[0].line, Some(1));
+        let (_, _, p) = rows("code,name\n1,\n2,b,extra\n");
+        let r = p.into_rejection();
+        assert_eq!(r.problems[0].line, Some(2));
+        assert_eq!(r.problems[0].column, Some(2));
+        assert!(r.problems[0].message.contains("name is empty"));
+        assert_eq!(r.problems[1].line, Some(3));
+        assert!(r.problems[1].message.contains("3 fields"));
+    }
+
+    #[test]
+    fn line_numbers_follow_quoted_newlines() {
+        let (_, lines, _) = rows("code,name\n1,\"two\nlines\"\n2,b\n");
+        assert_eq!(lines, vec![2, 4]);
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_decimal("12.5", false), Ok(12.5));
+        assert_eq!(parse_decimal("-3", false), Ok(-3.0));
+        assert_eq!(parse_decimal("12,5", true), Ok(12.5));
+        assert_eq!(parse_decimal("12,5", false), Err(NumberError::NotANumber));
+        for bad in ["", "-", "1e3", "inf", "NaN", "1.2.3", "1,2.3", ".5", "5.", "1 000", "0x10", "١٢"] {
+            assert_eq!(parse_decimal(bad, true), Err(NumberError::NotANumber), "{bad:?}");
+        }
+        assert_eq!(parse_count("12", false), Ok(12.0));
+        assert_eq!(parse_count("12.0", false), Ok(12.0));
+        assert_eq!(parse_count("12.5", false), Err(NumberError::Fractional));
+        assert_eq!(parse_count("-1", false), Err(NumberError::Negative));
+        assert_eq!(parse_count("abc", false), Err(NumberError::NotANumber));
+    }
+}

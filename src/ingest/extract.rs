@@ -1,0 +1,118 @@
+//! A validated extract: everything the store writes as one dataset version.
+
+use crate::domain::geometry::MultiPolygon;
+use crate::domain::model::{Direction, Kind, Level, MunicipalityCode};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub title: String,
+    pub source: String,
+    /// The default delimitation.
+    pub boundary_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorRow {
+    pub code: String,
+    pub name_da: String,
+    pub name_en: String,
+    pub kind: Kind,
+    pub direction: Direction,
+    pub population_da: String,
+    pub population_en: String,
+    pub description_da: Option<String>,
+    pub description_en: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MunicipalityRow {
+    pub code: MunicipalityCode,
+    pub name: String,
+    pub region_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepartmentRow {
+    pub department_id: String,
+    pub name: String,
+    pub municipality: MunicipalityCode,
+    pub organisation: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaRow {
+    pub area_id: String,
+    pub name: String,
+    pub municipality: MunicipalityCode,
+}
+
+/// A department in an area under one delimitation; indexes into the extract's lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    pub boundary_version: String,
+    pub area: u32,
+    pub department: u32,
+}
+
+/// One observation row, kept compact: an extract of the whole sector has millions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observation {
+    pub numerator: f64,
+    pub denominator: f64,
+    /// A department index, a municipality code, or 0 for the country.
+    pub unit: u32,
+    /// The line in observations.csv, for reporting duplicates.
+    pub line: u32,
+    /// An index into the extract's indicators.
+    pub indicator: u16,
+    pub year: u16,
+    pub level: Level,
+}
+
+impl Observation {
+    /// (level, unit, indicator, year) packed so that sorting groups a unit's rows together.
+    pub fn key(&self) -> u64 {
+        ((self.level as u64) << 62) | ((self.unit as u64) << 28) | ((self.indicator as u64) << 12) | self.year as u64
+    }
+
+    /// The municipality of a `municipality` or `social_housing` row.
+    pub fn municipality(&self) -> Option<MunicipalityCode> {
+        match self.level {
+            Level::Municipality | Level::SocialHousing => MunicipalityCode::new(self.unit as u16),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaGeometry {
+    /// An index into the extract's areas.
+    pub area: u32,
+    pub geometry: MultiPolygon,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extract {
+    pub manifest: Manifest,
+    pub indicators: Vec<IndicatorRow>,
+    pub municipalities: Vec<MunicipalityRow>,
+    pub departments: Vec<DepartmentRow>,
+    pub areas: Vec<AreaRow>,
+    pub memberships: Vec<Membership>,
+    /// Sorted by [`Observation::key`].
+    pub observations: Vec<Observation>,
+    pub geometries: Vec<AreaGeometry>,
+    /// SHA-256 over the extract's files, hex.
+    pub content_hash: String,
+}
+
+impl Extract {
+    /// The text form of an observation's unit, as in observations.csv.
+    pub fn unit_label(&self, o: &Observation) -> String {
+        match o.level {
+            Level::Department => self.departments[o.unit as usize].department_id.clone(),
+            Level::Municipality | Level::SocialHousing => o.unit.to_string(),
+            Level::Country => "DK".to_string(),
+        }
+    }
+}

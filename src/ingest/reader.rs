@@ -1,0 +1,662 @@
+//! Reads and validates a whole extract in one pass over its files, collecting every problem
+//! (up to [`super::problems::MAX_PROBLEMS`]) with file, line and column.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Read};
+
+use sha2::{Digest, Sha256};
+
+use super::csv_table::{optional, parse_count, parse_decimal, required, Column, CsvTable, NumberError};
+use super::extract::*;
+use super::geometry::{parse_crs, parse_geometry};
+use super::json::{self, Json, LineIndex};
+use super::problems::{Problems, Rejection};
+use super::source::ExtractSource;
+use crate::domain::model::{is_area_id, is_indicator_code, Kind, Level, MunicipalityCode};
+
+pub const MANIFEST: &str = "manifest.json";
+pub const INDICATORS: &str = "indicators.csv";
+pub const MUNICIPALITIES: &str = "municipalities.csv";
+pub const DEPARTMENTS: &str = "departments.csv";
+pub const AREAS: &str = "areas.csv";
+pub const AREA_DEPARTMENTS: &str = "area_departments.csv";
+pub const OBSERVATIONS: &str = "observations.csv";
+pub const GEOMETRY: &str = "areas.geojson";
+
+/// The extract's files in the order they are read (and hashed).
+pub const FILES: [&str; 8] =
+    [MANIFEST, INDICATORS, MUNICIPALITIES, DEPARTMENTS, AREAS, AREA_DEPARTMENTS, OBSERVATIONS, GEOMETRY];
+
+/// JSON files are read whole; this bounds them.
+const MAX_JSON_BYTES: u64 = 512 << 20;
+
+const INDICATOR_COLUMNS: &[Column] = &[
+    required("code"),
+    required("name_da"),
+    required("name_en"),
+    required("kind"),
+    required("direction"),
+    required("population_da"),
+    required("population_en"),
+    optional("description_da"),
+    optional("description_en"),
+];
+const MUNICIPALITY_COLUMNS: &[Column] = &[required("code"), required("name"), optional("region_code")];
+const DEPARTMENT_COLUMNS: &[Column] =
+    &[required("department_id"), required("name"), required("municipality_code"), optional("organisation")];
+const AREA_COLUMNS: &[Column] = &[required("area_id"), required("name"), required("municipality_code")];
+const MEMBERSHIP_COLUMNS: &[Column] = &[required("boundary_version"), required("area_id"), required("department_id")];
+const OBSERVATION_COLUMNS: &[Column] = &[
+    required("level"),
+    required("unit"),
+    required("indicator"),
+    required("year"),
+    required("numerator"),
+    required("denominator"),
+];
+
+/// Feeds everything read through the content hash.
+struct Hashing<'h, R> {
+    inner: R,
+    hasher: &'h mut Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Hashing<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// What has been read so far; lookups are `None` when their file could not be read, so that
+/// its absence is reported once rather than as a problem on every row that refers to it.
+#[derive(Default)]
+struct State {
+    problems: Problems,
+    manifest: Option<Manifest>,
+    indicators: Vec<IndicatorRow>,
+    indicator_index: Option<HashMap<String, u16>>,
+    municipalities: Vec<MunicipalityRow>,
+    municipality_set: Option<HashSet<MunicipalityCode>>,
+    departments: Vec<DepartmentRow>,
+    department_index: Option<HashMap<String, u32>>,
+    areas: Vec<AreaRow>,
+    area_lines: Vec<u64>,
+    area_index: Option<HashMap<String, u32>>,
+    memberships: Vec<Membership>,
+    observations: Vec<Observation>,
+    geometries: Vec<AreaGeometry>,
+}
+
+/// Reads, validates and hashes an extract. Nothing is written anywhere.
+pub fn read_extract(source: &mut dyn ExtractSource) -> Result<Extract, Rejection> {
+    let mut hasher = Sha256::new();
+    let mut st = State::default();
+    for name in FILES {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        let opened = match source.open(name) {
+            Ok(r) => r,
+            Err(e) => {
+                st.problems.add(name, None, None, format!("cannot read the file: {e}"));
+                continue;
+            }
+        };
+        let Some(reader) = opened else {
+            hasher.update(b"absent");
+            if name != GEOMETRY {
+                st.problems.add(name, None, None, "the file is missing from the extract");
+            }
+            continue;
+        };
+        let mut hashing = Hashing { inner: reader, hasher: &mut hasher, bytes: 0 };
+        match name {
+            MANIFEST => read_manifest(&mut hashing, &mut st),
+            INDICATORS => read_indicators(&mut hashing, &mut st),
+            MUNICIPALITIES => read_municipalities(&mut hashing, &mut st),
+            DEPARTMENTS => read_departments(&mut hashing, &mut st),
+            AREAS => read_areas(&mut hashing, &mut st),
+            AREA_DEPARTMENTS => read_memberships(&mut hashing, &mut st),
+            OBSERVATIONS => read_observations(&mut hashing, &mut st),
+            GEOMETRY => read_geometry(&mut hashing, &mut st),
+            _ => unreachable!("FILES lists every file"),
+        }
+        // hash the rest too, so that the hash covers the whole file however far it was read
+        let _ = io::copy(&mut hashing, &mut io::sink());
+        let len = hashing.bytes;
+        hasher.update([0]);
+        hasher.update(len.to_le_bytes());
+    }
+    check_default_delimitation(&mut st);
+    check_duplicate_observations(&mut st);
+    if !st.problems.is_empty() {
+        return Err(st.problems.into_rejection());
+    }
+    Ok(Extract {
+        manifest: st.manifest.expect("a manifest without problems was kept"),
+        indicators: st.indicators,
+        municipalities: st.municipalities,
+        departments: st.departments,
+        areas: st.areas,
+        memberships: st.memberships,
+        observations: st.observations,
+        geometries: st.geometries,
+        content_hash: hex::encode(hasher.finalize()),
+    })
+}
+
+fn read_json(reader: &mut dyn Read, file: &str, problems: &mut Problems) -> Option<(String, Json)> {
+    let mut bytes = Vec::new();
+    if let Err(e) = reader.take(MAX_JSON_BYTES + 1).read_to_end(&mut bytes) {
+        problems.add(file, None, None, format!("cannot read the file: {e}"));
+        return None;
+    }
+    if bytes.len() as u64 > MAX_JSON_BYTES {
+        problems.add(file, None, None, format!("the file is larger than {MAX_JSON_BYTES} bytes"));
+        return None;
+    }
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => t.to_string(),
+        Err(e) => {
+            let (line, col) = LineIndex::new(&String::from_utf8_lossy(&body[..e.valid_up_to()])).line_col(e.valid_up_to());
+            problems.at(file, line, col, "the text is not valid UTF-8");
+            return None;
+        }
+    };
+    match json::parse(&text) {
+        Ok(v) => Some((text, v)),
+        Err(e) => {
+            let (line, col) = LineIndex::new(&text).line_col(e.pos);
+            problems.at(file, line, col, format!("invalid JSON: {}", e.message));
+            None
+        }
+    }
+}
+
+fn read_manifest(reader: &mut dyn Read, st: &mut State) {
+    let Some((text, json)) = read_json(reader, MANIFEST, &mut st.problems) else { return };
+    let lines = LineIndex::new(&text);
+    let report = |pos: usize, msg: String, problems: &mut Problems| {
+        let (l, c) = lines.line_col(pos);
+        problems.at(MANIFEST, l, c, msg);
+    };
+    if !matches!(json.value, json::Value::Object(_)) {
+        report(json.pos, "the manifest must be a JSON object".into(), &mut st.problems);
+        return;
+    }
+    let mut ok = true;
+    match json.get("format") {
+        Some(f) if f.as_str() == Some("boligsocial-extract") => {}
+        Some(f) => {
+            report(f.pos, "format must be \"boligsocial-extract\"".into(), &mut st.problems);
+            ok = false;
+        }
+        None => {
+            report(json.pos, "the manifest has no \"format\"".into(), &mut st.problems);
+            ok = false;
+        }
+    }
+    match json.get("version") {
+        Some(v) if v.as_f64() == Some(1.0) => {}
+        Some(v) => {
+            report(v.pos, "only version 1 of the extract format is supported".into(), &mut st.problems);
+            ok = false;
+        }
+        None => {
+            report(json.pos, "the manifest has no \"version\"".into(), &mut st.problems);
+            ok = false;
+        }
+    }
+    let text_member = |key: &str, problems: &mut Problems| -> Option<String> {
+        match json.get(key) {
+            Some(v) => match v.as_str().map(str::trim) {
+                Some(s) if !s.is_empty() => Some(s.to_string()),
+                _ => {
+                    report(v.pos, format!("{key} must be a non-empty string"), problems);
+                    None
+                }
+            },
+            None => {
+                report(json.pos, format!("the manifest has no {key:?}"), problems);
+                None
+            }
+        }
+    };
+    let title = text_member("title", &mut st.problems);
+    let source = text_member("source", &mut st.problems);
+    let boundary_version = text_member("boundary_version", &mut st.problems);
+    if let (true, Some(title), Some(source), Some(boundary_version)) = (ok, title, source, boundary_version) {
+        st.manifest = Some(Manifest { title, source, boundary_version });
+    }
+}
+
+/// A cell's text as an owned string, when present.
+fn text<R: Read>(t: &CsvTable<R>, row: &super::csv_table::Row, col: usize, p: &mut Problems) -> Option<String> {
+    t.get(row, col, p).map(|c| c.text.to_string())
+}
+
+fn read_indicators(reader: &mut dyn Read, st: &mut State) {
+    let Some(mut t) = CsvTable::open(INDICATORS, reader, INDICATOR_COLUMNS, &mut st.problems) else { return };
+    let mut index = HashMap::new();
+    while let Some(row) = t.next_row(&mut st.problems) {
+        let p = &mut st.problems;
+        let code = t.get(&row, 0, p);
+        let code = code.and_then(|c| {
+            if !is_indicator_code(c.text) {
+                p.at(INDICATORS, row.line, c.column, format!("code {:?} must match [a-z0-9_]{{1,64}}", c.text));
+                None
+            } else if index.contains_key(c.text) {
+                p.at(INDICATORS, row.line, c.column, format!("duplicate indicator code {:?}", c.text));
+                None
+            } else {
+                Some(c.text.to_string())
+            }
+        });
+        let kind = t.get(&row, 3, p).and_then(|c| {
+            let k = c.text.parse::<Kind>().ok();
+            if k.is_none() {
+                p.at(INDICATORS, row.line, c.column, format!("kind {:?} must be share, rate or mean", c.text));
+            }
+            k
+        });
+        let direction = t.get(&row, 4, p).and_then(|c| {
+            let d = c.text.parse().ok();
+            if d.is_none() {
+                p.at(
+                    INDICATORS,
+                    row.line,
+                    c.column,
+                    format!("direction {:?} must be lower_is_better, higher_is_better or neutral", c.text),
+                );
+            }
+            d
+        });
+        let fields = (text(&t, &row, 1, p), text(&t, &row, 2, p), text(&t, &row, 5, p), text(&t, &row, 6, p));
+        let (description_da, description_en) = (text(&t, &row, 7, p), text(&t, &row, 8, p));
+        if let (Some(code), Some(kind), Some(direction), (Some(name_da), Some(name_en), Some(pop_da), Some(pop_en))) =
+            (code, kind, direction, fields)
+        {
+            if st.indicators.len() >= u16::MAX as usize {
+                p.at(INDICATORS, row.line, 1, "too many indicators");
+                continue;
+            }
+            index.insert(code.clone(), st.indicators.len() as u16);
+            st.indicators.push(IndicatorRow {
+                code,
+                name_da,
+                name_en,
+                kind,
+                direction,
+                population_da: pop_da,
+                population_en: pop_en,
+                description_da,
+                description_en,
+            });
+        }
+    }
+    st.indicator_index = Some(index);
+}
+
+fn read_municipalities(reader: &mut dyn Read, st: &mut State) {
+    let Some(mut t) = CsvTable::open(MUNICIPALITIES, reader, MUNICIPALITY_COLUMNS, &mut st.problems) else { return };
+    let mut seen = HashSet::new();
+    while let Some(row) = t.next_row(&mut st.problems) {
+        let p = &mut st.problems;
+        let code = t.get(&row, 0, p).and_then(|c| match c.text.parse::<MunicipalityCode>() {
+            Ok(code) if !seen.insert(code) => {
+                p.at(MUNICIPALITIES, row.line, c.column, format!("duplicate municipality code {code}"));
+                None
+            }
+            Ok(code) => Some(code),
+            Err(()) => {
+                p.at(MUNICIPALITIES, row.line, c.column, format!("{:?} is not a municipality code such as 101 or 0101", c.text));
+                None
+            }
+        });
+        let name = text(&t, &row, 1, p);
+        let region_code = text(&t, &row, 2, p);
+        if let (Some(code), Some(name)) = (code, name) {
+            st.municipalities.push(MunicipalityRow { code, name, region_code });
+        }
+    }
+    st.municipality_set = Some(seen);
+}
+
+/// Checks a municipality reference; `None` means the municipality list is unusable and the
+/// check is skipped (its own problem has been reported).
+fn municipality_ref(
+    set: &Option<HashSet<MunicipalityCode>>,
+    file: &'static str,
+    line: u64,
+    cell: super::csv_table::Cell,
+    p: &mut Problems,
+) -> Option<MunicipalityCode> {
+    let Ok(code) = cell.text.parse::<MunicipalityCode>() else {
+        p.at(file, line, cell.column, format!("{:?} is not a municipality code such as 101 or 0101", cell.text));
+        return None;
+    };
+    if let Some(set) = set
+        && !set.contains(&code)
+    {
+        p.at(file, line, cell.column, format!("unknown municipality {code}: not in {MUNICIPALITIES}"));
+        return None;
+    }
+    Some(code)
+}
+
+fn read_departments(reader: &mut dyn Read, st: &mut State) {
+    let Some(mut t) = CsvTable::open(DEPARTMENTS, reader, DEPARTMENT_COLUMNS, &mut st.problems) else { return };
+    let mut index = HashMap::new();
+    while let Some(row) = t.next_row(&mut st.problems) {
+        let p = &mut st.problems;
+        let id = t.get(&row, 0, p).and_then(|c| {
+            if c.text.chars().count() > 64 {
+                p.at(DEPARTMENTS, row.line, c.column, "department_id is longer than 64 characters");
+                None
+            } else if index.contains_key(c.text) {
+                p.at(DEPARTMENTS, row.line, c.column, format!("duplicate department_id {:?}", c.text));
+                None
+            } else {
+                Some(c.text.to_string())
+            }
+        });
+        let name = text(&t, &row, 1, p);
+        let municipality = t.get(&row, 2, p).and_then(|c| municipality_ref(&st.municipality_set, DEPARTMENTS, row.line, c, p));
+        let organisation = text(&t, &row, 3, p);
+        if let (Some(department_id), Some(name), Some(municipality)) = (id, name, municipality) {
+            index.insert(department_id.clone(), st.departments.len() as u32);
+            st.departments.push(DepartmentRow { department_id, name, municipality, organisation });
+        }
+    }
+    st.department_index = Some(index);
+}
+
+fn read_areas(reader: &mut dyn Read, st: &mut State) {
+    let Some(mut t) = CsvTable::open(AREAS, reader, AREA_COLUMNS, &mut st.problems) else { return };
+    let mut index = HashMap::new();
+    while let Some(row) = t.next_row(&mut st.problems) {
+        let p = &mut st.problems;
+        let id = t.get(&row, 0, p).and_then(|c| {
+            if !is_area_id(c.text) {
+                p.at(AREAS, row.line, c.column, format!("area_id {:?} must match [A-Za-z0-9_-]{{1,64}}", c.text));
+                None
+            } else if index.contains_key(c.text) {
+                p.at(AREAS, row.line, c.column, format!("duplicate area_id {:?}", c.text));
+                None
+            } else {
+                Some(c.text.to_string())
+            }
+        });
+        let name = text(&t, &row, 1, p);
+        let municipality = t.get(&row, 2, p).and_then(|c| municipality_ref(&st.municipality_set, AREAS, row.line, c, p));
+        if let (Some(area_id), Some(name), Some(municipality)) = (id, name, municipality) {
+            index.insert(area_id.clone(), st.areas.len() as u32);
+            st.areas.push(AreaRow { area_id, name, municipality });
+            st.area_lines.push(row.line);
+        }
+    }
+    st.area_index = Some(index);
+}
+
+fn read_memberships(reader: &mut dyn Read, st: &mut State) {
+    let Some(mut t) = CsvTable::open(AREA_DEPARTMENTS, reader, MEMBERSHIP_COLUMNS, &mut st.problems) else { return };
+    // (version, department) → (area, line): a department is in at most one area per version
+    let mut placed: HashMap<(String, u32), (u32, u64)> = HashMap::new();
+    while let Some(row) = t.next_row(&mut st.problems) {
+        let p = &mut st.problems;
+        let version = text(&t, &row, 0, p);
+        let area = t.get(&row, 1, p).and_then(|c| lookup(&st.area_index, c, AREAS, "area", AREA_DEPARTMENTS, row.line, p));
+        let department = t
+            .get(&row, 2, p)
+            .and_then(|c| lookup(&st.department_index, c, DEPARTMENTS, "department", AREA_DEPARTMENTS, row.line, p));
+        let (Some(version), Some(area), Some(department)) = (version, area, department) else { continue };
+        match placed.get(&(version.clone(), department)) {
+            Some(&(other, line)) => {
+                let what = if other == area {
+                    format!("duplicate row: already listed on line {line}")
+                } else {
+                    format!(
+                        "department {:?} is already in area {:?} in boundary version {version:?} (line {line}); a department may belong to one area per version",
+                        st.departments[department as usize].department_id, st.areas[other as usize].area_id
+                    )
+                };
+                let column = t.get(&row, 2, p).map_or(1, |c| c.column);
+                p.at(AREA_DEPARTMENTS, row.line, column, what);
+            }
+            None => {
+                placed.insert((version.clone(), department), (area, row.line));
+                st.memberships.push(Membership { boundary_version: version, area, department });
+            }
+        }
+    }
+}
+
+/// Looks a reference up; an unusable target list skips the check but drops the row.
+fn lookup<T: Copy>(
+    index: &Option<HashMap<String, T>>,
+    cell: super::csv_table::Cell,
+    target_file: &str,
+    what: &str,
+    file: &'static str,
+    line: u64,
+    p: &mut Problems,
+) -> Option<T> {
+    let index = index.as_ref()?;
+    let found = index.get(cell.text).copied();
+    if found.is_none() {
+        p.at(file, line, cell.column, format!("unknown {what} {:?}: not in {target_file}", cell.text));
+    }
+    found
+}
+
+fn number_problem(e: NumberError, column: &str, text: &str) -> String {
+    match e {
+        NumberError::NotANumber => format!("{column} {text:?} is not a number"),
+        NumberError::Fractional => format!("{column} {text} must be a whole number"),
+        NumberError::Negative => format!("{column} {text} must not be negative"),
+    }
+}
+
+fn read_observations(reader: &mut dyn Read, st: &mut State) {
+    let Some(mut t) = CsvTable::open(OBSERVATIONS, reader, OBSERVATION_COLUMNS, &mut st.problems) else { return };
+    let comma = t.decimal_comma;
+    while let Some(row) = t.next_row(&mut st.problems) {
+        let p = &mut st.problems;
+        let line = row.line;
+        let level = t.get(&row, 0, p).and_then(|c| {
+            let l = c.text.parse::<Level>().ok();
+            if l.is_none() {
+                p.at(OBSERVATIONS, line, c.column, format!("level {:?} must be department, municipality, social_housing or country", c.text));
+            }
+            l
+        });
+        let unit = t.get(&row, 1, p).and_then(|c| match level? {
+            Level::Department => lookup(&st.department_index, c, DEPARTMENTS, "department", OBSERVATIONS, line, p),
+            Level::Municipality | Level::SocialHousing => {
+                municipality_ref(&st.municipality_set, OBSERVATIONS, line, c, p).map(|m| m.get() as u32)
+            }
+            Level::Country if c.text == "DK" => Some(0),
+            Level::Country => {
+                p.at(OBSERVATIONS, line, c.column, format!("the country's unit is \"DK\", not {:?}", c.text));
+                None
+            }
+        });
+        let indicator = t.get(&row, 2, p).and_then(|c| lookup(&st.indicator_index, c, INDICATORS, "indicator", OBSERVATIONS, line, p));
+        let kind = indicator.map(|i| st.indicators[i as usize].kind);
+        let year = t.get(&row, 3, p).and_then(|c| match parse_count(c.text, false) {
+            Ok(y) if (1900.0..=2100.0).contains(&y) => Some(y as u16),
+            Ok(_) => {
+                p.at(OBSERVATIONS, line, c.column, format!("year {} is outside 1900 to 2100", c.text));
+                None
+            }
+            Err(_) => {
+                p.at(OBSERVATIONS, line, c.column, format!("year {:?} is not a whole number", c.text));
+                None
+            }
+        });
+        let denominator = t.get(&row, 5, p).and_then(|c| match parse_count(c.text, comma) {
+            Ok(d) if d > 0.0 => Some(d),
+            Ok(_) => {
+                p.at(OBSERVATIONS, line, c.column, "denominator must be greater than 0");
+                None
+            }
+            Err(e) => {
+                p.at(OBSERVATIONS, line, c.column, number_problem(e, "denominator", c.text));
+                None
+            }
+        });
+        let numerator_cell = t.get(&row, 4, p);
+        let numerator = numerator_cell.and_then(|c| {
+            let parsed = match kind {
+                Some(Kind::Mean) => parse_decimal(c.text, comma),
+                Some(_) => parse_count(c.text, comma),
+                // without a kind, still catch what no kind accepts
+                None => parse_decimal(c.text, comma),
+            };
+            match parsed {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    p.at(OBSERVATIONS, line, c.column, number_problem(e, "numerator", c.text));
+                    None
+                }
+            }
+        });
+        let (Some(level), Some(unit), Some(indicator), Some(year), Some(numerator), Some(denominator)) =
+            (level, unit, indicator, year, numerator, denominator)
+        else {
+            continue;
+        };
+        if kind == Some(Kind::Share) && numerator > denominator {
+            let column = numerator_cell.map_or(1, |c| c.column);
+            p.at(OBSERVATIONS, line, column, format!("numerator {numerator} is greater than denominator {denominator} for a share"));
+            continue;
+        }
+        st.observations.push(Observation {
+            numerator,
+            denominator,
+            unit,
+            line: line.min(u32::MAX as u64) as u32,
+            indicator,
+            year,
+            level,
+        });
+    }
+}
+
+fn read_geometry(reader: &mut dyn Read, st: &mut State) {
+    let Some((text, json)) = read_json(reader, GEOMETRY, &mut st.problems) else { return };
+    let lines = LineIndex::new(&text);
+    let p = &mut st.problems;
+    let at = |pos: usize, msg: String, p: &mut Problems| {
+        let (l, c) = lines.line_col(pos);
+        p.at(GEOMETRY, l, c, msg);
+    };
+    if json.get("type").and_then(Json::as_str) != Some("FeatureCollection") {
+        at(json.pos, "areas.geojson must be a GeoJSON FeatureCollection".into(), p);
+        return;
+    }
+    let crs = match parse_crs(json.get("crs")) {
+        Ok(c) => c,
+        Err((pos, msg)) => {
+            at(pos, msg, p);
+            return;
+        }
+    };
+    let Some(features) = json.get("features").and_then(Json::as_array) else {
+        at(json.pos, "the FeatureCollection has no \"features\" array".into(), p);
+        return;
+    };
+    let mut seen: HashMap<u32, usize> = HashMap::new();
+    for feature in features {
+        if feature.get("type").and_then(Json::as_str) != Some("Feature") {
+            at(feature.pos, "each member of \"features\" must be a Feature".into(), p);
+            continue;
+        }
+        let id = feature.get("properties").and_then(|pr| pr.get("area_id"));
+        let Some(id_json) = id else {
+            at(feature.pos, "the Feature has no properties.area_id".into(), p);
+            continue;
+        };
+        let Some(id) = id_json.as_str() else {
+            at(id_json.pos, "properties.area_id must be a string".into(), p);
+            continue;
+        };
+        let area = match &st.area_index {
+            Some(index) => match index.get(id) {
+                Some(&a) => Some(a),
+                None => {
+                    at(id_json.pos, format!("unknown area {id:?}: not in {AREAS}"), p);
+                    None
+                }
+            },
+            None => None,
+        };
+        if let Some(a) = area
+            && let Some(&first) = seen.get(&a)
+        {
+            let (l, _) = lines.line_col(first);
+            at(id_json.pos, format!("area {id:?} already has a Feature (line {l})"), p);
+            continue;
+        }
+        let geometry = match feature.get("geometry") {
+            None => {
+                at(feature.pos, "the Feature has no geometry member".into(), p);
+                continue;
+            }
+            Some(g) if g.is_null() => continue, // an area without geometry
+            Some(g) => match parse_geometry(g, crs) {
+                Ok(mp) => mp,
+                Err((pos, msg)) => {
+                    at(pos, format!("invalid geometry for area {id:?}: {msg}"), p);
+                    continue;
+                }
+            },
+        };
+        if let Some(a) = area {
+            seen.insert(a, id_json.pos);
+            st.geometries.push(AreaGeometry { area: a, geometry });
+        }
+    }
+}
+
+/// Every area needs at least one department in the default delimitation.
+fn check_default_delimitation(st: &mut State) {
+    let (Some(manifest), Some(_), Some(_)) = (&st.manifest, &st.area_index, &st.department_index) else { return };
+    let mut has = vec![false; st.areas.len()];
+    for m in st.memberships.iter().filter(|m| m.boundary_version == manifest.boundary_version) {
+        has[m.area as usize] = true;
+    }
+    for (i, area) in st.areas.iter().enumerate() {
+        if !has[i] {
+            st.problems.at(
+                AREAS,
+                st.area_lines[i],
+                1,
+                format!(
+                    "area {:?} has no department in the default boundary version {:?} ({AREA_DEPARTMENTS})",
+                    area.area_id, manifest.boundary_version
+                ),
+            );
+        }
+    }
+}
+
+/// (level, unit, indicator, year) is unique. Sorting also puts the rows in the order the
+/// store writes them.
+fn check_duplicate_observations(st: &mut State) {
+    st.observations.sort_by_key(|o| (o.key(), o.line));
+    let dupes: Vec<(u32, u32)> =
+        st.observations.windows(2).filter(|w| w[0].key() == w[1].key()).map(|w| (w[0].line, w[1].line)).collect();
+    for (first, again) in dupes {
+        st.problems.at(
+            OBSERVATIONS,
+            again as u64,
+            1,
+            format!("duplicate observation: the same level, unit, indicator and year as line {first}"),
+        );
+    }
+}
