@@ -93,3 +93,25 @@ impl<R: Read + Seek> ExtractSource for ZipSource<R> {
         self.label.clone()
     }
 }
+
+/// Files held in memory, such as the demo extract bundled into the binary.
+pub struct MemorySource {
+    files: Vec<(&'static str, &'static [u8])>,
+    label: String,
+}
+
+impl MemorySource {
+    pub fn new(files: Vec<(&'static str, &'static [u8])>, label: &str) -> Self {
+        MemorySource { files, label: label.to_string() }
+    }
+}
+
+impl ExtractSource for MemorySource {
+    fn open(&mut self, name: &str) -> io::Result<Option<Box<dyn Read + '_>>> {
+        Ok(self.files.iter().find(|(n, _)| *n == name).map(|(_, bytes)| Box::new(*bytes) as Box<dyn Read>))
+    }
+
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+}

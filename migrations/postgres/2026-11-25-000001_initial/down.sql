@@ -1,0 +1,9 @@
+DROP TABLE area_geometries;
+DROP TABLE reference_observations;
+DROP TABLE department_observations;
+DROP TABLE area_departments;
+DROP TABLE areas;
+DROP TABLE departments;
+DROP TABLE municipalities;
+DROP TABLE indicators;
+DROP TABLE datasets;

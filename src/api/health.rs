@@ -1,0 +1,55 @@
+//! Liveness and readiness.
+
+use std::time::Duration;
+
+use actix_web::{get, web, HttpResponse};
+use diesel::connection::SimpleConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use crate::error::{ApiError, ProblemDetails};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    pub status: String,
+    /// The dataset version being served.
+    pub dataset_version: i64,
+}
+
+/// The process lives.
+#[utoipa::path(tag = "health", responses((status = 200, description = "Alive", body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok".into() })
+}
+
+/// The database answers and a dataset is loaded.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready to serve", body = Readiness),
+        (status = 503, description = "The database does not answer, or no dataset is loaded", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let pool = state.pool.clone();
+    let ping = web::block(move || pool.get().ok().map(|mut c| c.batch_execute("SELECT 1").is_ok()).unwrap_or(false));
+    let database_ok = matches!(tokio::time::timeout(Duration::from_secs(3), ping).await, Ok(Ok(true)));
+    if !database_ok {
+        return Err(ApiError::Unavailable("the database does not answer".into()));
+    }
+    let version = state
+        .snapshot
+        .version()
+        .ok_or_else(|| ApiError::Unavailable("no dataset is loaded yet".into()))?;
+    Ok(HttpResponse::Ok().json(Readiness { status: "ready".into(), dataset_version: version }))
+}

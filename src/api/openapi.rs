@@ -1,0 +1,51 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use std::sync::OnceLock;
+
+use actix_web::{get, HttpResponse};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Boligsocial API",
+        description = "Areas with a boligsocial helhedsplan (social-housing comprehensive plan) in Denmark, \
+their indicators, and how each area develops against its municipality, the social-housing sector in that \
+municipality and Denmark. Figures about few people are suppressed (disclosure control). Errors are RFC 9457 \
+problem details.",
+        license(name = "MIT"),
+    ),
+    tags(
+        (name = "areas", description = "Helhedsplansområder and their delimitations"),
+        (name = "health", description = "Liveness, readiness and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// The document as the running service would describe itself.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(super::configure)
+        .split_for_parts();
+    api
+}
+
+/// The document as pretty JSON, the form committed as openapi/openapi.json.
+pub fn openapi_json_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut text = openapi().to_pretty_json().expect("the OpenAPI document serialises");
+        text.push('\n');
+        text
+    })
+}
+
+/// This document.
+#[utoipa::path(tag = "health", responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+#[get("/openapi.json")]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(openapi_json_text())
+}

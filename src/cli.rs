@@ -1,0 +1,215 @@
+//! The `boligsocial` command line (api-contract.md, "Command line").
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::settings::{Overrides, Settings};
+use crate::store::{self, read, ImportOutcome};
+use crate::{demo, ingest, startup, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(name = "boligsocial", version, about = "Boligsocial API: areas with a boligsocial helhedsplan and how they develop")]
+pub struct Cli {
+    /// A settings file (TOML); default ./boligsocial.toml when it exists.
+    #[arg(long, global = true, env = "BOLIGSOCIAL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// postgres://… or sqlite://PATH; wins over DATABASE_URL and the settings.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve {
+        /// Address to listen on, default 127.0.0.1:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Import an extract (a folder or a .zip) as a new dataset version.
+    Import {
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// List the stored dataset versions.
+    Datasets,
+    /// Serve an earlier stored dataset version again.
+    Activate {
+        #[arg(value_name = "VERSION")]
+        version: i64,
+    },
+    /// Write the synthetic demo extract (as bundled) to a folder.
+    DemoExtract {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Write a synthetic extract the size of the whole social-housing sector to a folder.
+    NationalExtract {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Scale the number of departments and areas (1.0 = national scale).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
+}
+
+/// Exit status for a rejected extract.
+const REJECTED: u8 = 1;
+/// Exit status for everything else that went wrong.
+const FAILED: u8 = 2;
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let listen = match &cli.command {
+        Some(Command::Serve { listen }) => listen.clone(),
+        _ => None,
+    };
+    let overrides = Overrides { config_file: cli.config.clone(), database_url: cli.database_url.clone(), listen };
+    // commands that need no settings
+    match &cli.command {
+        Some(Command::Openapi) => {
+            print!("{}", crate::api::openapi::openapi_json_text());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::DemoExtract { dir }) => return report(demo::write_demo(dir).map(|()| format!("wrote the demo extract to {}", dir.display()))),
+        Some(Command::NationalExtract { dir, seed, scale }) => {
+            return report(
+                demo::national::write(dir, *seed, *scale).map(|stats| format!("wrote {stats} to {}", dir.display())),
+            );
+        }
+        _ => {}
+    }
+    let settings = match Settings::load(&overrides) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("boligsocial: {e}");
+            return ExitCode::from(FAILED);
+        }
+    };
+    telemetry::init(&settings.log);
+    match cli.command.unwrap_or(Command::Serve { listen: None }) {
+        Command::Serve { .. } => serve(settings),
+        Command::Import { path } => import(&settings, &path),
+        Command::Migrate => report(migrate(&settings)),
+        Command::Datasets => report(datasets(&settings)),
+        Command::Activate { version } => report(activate(&settings, version)),
+        Command::Openapi | Command::DemoExtract { .. } | Command::NationalExtract { .. } => unreachable!("handled above"),
+    }
+}
+
+fn report(result: anyhow::Result<String>) -> ExitCode {
+    match result {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("boligsocial: {e:#}");
+            ExitCode::from(FAILED)
+        }
+    }
+}
+
+fn serve(settings: Settings) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("boligsocial: cannot start the runtime: {e}");
+            return ExitCode::from(FAILED);
+        }
+    };
+    let result: anyhow::Result<()> = runtime.block_on(async {
+        let app = startup::Application::build(settings).await?;
+        app.run_until_stopped().await?;
+        Ok(())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "the service stopped");
+            eprintln!("boligsocial: {e:#}");
+            ExitCode::from(FAILED)
+        }
+    }
+}
+
+fn connect(settings: &Settings) -> anyhow::Result<store::DbConnection> {
+    let url = settings.database_url();
+    let mut conn = store::connect(&url)?;
+    store::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn import(settings: &Settings, path: &std::path::Path) -> ExitCode {
+    let started = std::time::Instant::now();
+    let extract = match ingest::read_path(path) {
+        Ok(x) => x,
+        Err(rejection) => {
+            eprint!("{rejection}");
+            return ExitCode::from(REJECTED);
+        }
+    };
+    let read_time = started.elapsed();
+    let outcome = connect(settings).and_then(|mut conn| Ok(store::write::import_extract(&mut conn, &extract, &store::now_rfc3339())?));
+    match outcome {
+        Ok(ImportOutcome::Imported { version }) => {
+            println!(
+                "imported {} as dataset version {version} ({} observations; read {:.1}s, total {:.1}s); it is now served",
+                path.display(),
+                extract.observations.len(),
+                read_time.as_secs_f64(),
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(ImportOutcome::AlreadyStored { version }) => {
+            println!("{} is identical to stored dataset version {version}; nothing imported", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("boligsocial: the import failed and changed nothing: {e:#}");
+            ExitCode::from(FAILED)
+        }
+    }
+}
+
+fn migrate(settings: &Settings) -> anyhow::Result<String> {
+    let mut conn = store::connect(&settings.database_url())?;
+    let applied = store::migrate(&mut conn)?;
+    Ok(if applied.is_empty() { "the schema is up to date".into() } else { format!("applied {}", applied.join(", ")) })
+}
+
+fn datasets(settings: &Settings) -> anyhow::Result<String> {
+    let mut conn = connect(settings)?;
+    let mut lines = vec!["version\tactive\timported_at\tcontent_hash\ttitle".to_string()];
+    for d in read::list_datasets(&mut conn)? {
+        lines.push(format!(
+            "{}\t{}\t{}\t{}\t{}",
+            d.version,
+            if d.active { "*" } else { "" },
+            d.imported_at,
+            &d.content_hash[..12.min(d.content_hash.len())],
+            d.title
+        ));
+    }
+    Ok(lines.join("\n"))
+}
+
+fn activate(settings: &Settings, version: i64) -> anyhow::Result<String> {
+    let mut conn = connect(settings)?;
+    if store::write::activate(&mut conn, version)? {
+        Ok(format!("dataset version {version} is now served"))
+    } else {
+        anyhow::bail!("there is no dataset version {version}")
+    }
+}

@@ -1,0 +1,39 @@
+//! The bundled demo extract (synthetic, calibrated to the note's headline figures) and the
+//! generators that make it and a national-scale extract for benchmarks.
+
+mod common;
+pub mod generator;
+pub mod national;
+mod rng;
+
+use std::path::Path;
+
+use crate::ingest::source::MemorySource;
+use crate::ingest::{reader, Extract, Rejection};
+
+/// The demo extract as committed in src/demo/extract (a test keeps it equal to what the
+/// generator makes).
+pub const BUNDLED: [(&str, &[u8]); 8] = [
+    ("manifest.json", include_bytes!("extract/manifest.json")),
+    ("indicators.csv", include_bytes!("extract/indicators.csv")),
+    ("municipalities.csv", include_bytes!("extract/municipalities.csv")),
+    ("departments.csv", include_bytes!("extract/departments.csv")),
+    ("areas.csv", include_bytes!("extract/areas.csv")),
+    ("area_departments.csv", include_bytes!("extract/area_departments.csv")),
+    ("observations.csv", include_bytes!("extract/observations.csv")),
+    ("areas.geojson", include_bytes!("extract/areas.geojson")),
+];
+
+/// Reads the bundled demo extract through the same validation as any other.
+pub fn bundled_extract() -> Result<Extract, Rejection> {
+    reader::read_extract(&mut MemorySource::new(BUNDLED.to_vec(), "bundled demo extract"))
+}
+
+/// Writes the demo extract, as the generator makes it, to a folder.
+pub fn write_demo(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, bytes) in generator::demo_files() {
+        std::fs::write(dir.join(name), bytes)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! One error type for the HTTP layer, answered as RFC 9457 problem details.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::ingest::Problem as ExtractProblem;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// RFC 9457 problem details.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/invalid-parameter",
+    "title": "Invalid parameter",
+    "status": 400,
+    "detail": "unknown indicator \"foo\"; see /v1/indicators",
+    "parameter": "indicator"
+}))]
+pub struct ProblemDetails {
+    /// A URI reference naming the kind of problem.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The query or path parameter at fault, for 400s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    /// The problems found in a rejected extract, for 422s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Vec<ExtractProblem>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    InvalidParameter { parameter: String, detail: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// Something went wrong inside; the detail is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(parameter: &str, detail: impl Into<String>) -> Self {
+        ApiError::InvalidParameter { parameter: parameter.to_string(), detail: detail.into() }
+    }
+
+    pub fn problem(&self) -> ProblemDetails {
+        let (problem_type, title, detail, parameter) = match self {
+            ApiError::InvalidParameter { parameter, detail } => {
+                ("/problems/invalid-parameter", "Invalid parameter", detail.clone(), Some(parameter.clone()))
+            }
+            ApiError::NotFound(detail) => ("/problems/not-found", "Not found", detail.clone(), None),
+            ApiError::Unavailable(detail) => ("/problems/unavailable", "Service unavailable", detail.clone(), None),
+            ApiError::Internal(_) => {
+                ("/problems/internal", "Internal error", "the service could not answer this request".to_string(), None)
+            }
+        };
+        ProblemDetails {
+            problem_type: problem_type.into(),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail,
+            parameter,
+            problems: None,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        if let ApiError::Internal(detail) = self {
+            tracing::error!(error = %detail, "internal error");
+        }
+        problem_response(&self.problem())
+    }
+}
+
+pub fn problem_response(problem: &ProblemDetails) -> HttpResponse<BoxBody> {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status).content_type(PROBLEM_JSON).body(serde_json::to_string(problem).unwrap_or_default())
+}
+
+/// A problem for a status with no more specific story: the reason phrase, and for client
+/// errors the error's own text (actix's extractor messages are safe to show).
+fn generic_problem(status: StatusCode, detail: Option<String>) -> ProblemDetails {
+    let title = status.canonical_reason().unwrap_or("Error").to_string();
+    let detail = match (status.is_client_error(), detail) {
+        (true, Some(d)) if !d.is_empty() => d,
+        (true, _) if status == StatusCode::NOT_FOUND => "no such resource; see /openapi.json".to_string(),
+        _ if status.is_server_error() => "the service could not answer this request".to_string(),
+        _ => title.clone(),
+    };
+    let slug = title.to_ascii_lowercase().replace(' ', "-");
+    ProblemDetails {
+        problem_type: format!("/problems/{slug}"),
+        title,
+        status: status.as_u16(),
+        detail,
+        parameter: None,
+        problems: None,
+    }
+}
+
+/// Turns every error response that is not already problem details (actix's own 404s, 405s,
+/// 413s, extractor errors) into problem details, and hides the text of server errors.
+pub fn to_problem_details<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let detail = res.response().error().map(|e| e.to_string());
+    if status.is_server_error() {
+        tracing::error!(status = status.as_u16(), error = ?detail, "server error");
+    }
+    let problem = generic_problem(status, detail);
+    let (req, mut old) = res.into_parts();
+    let mut new = problem_response(&problem);
+    // keep headers the protocol needs (Allow on 405, WWW-Authenticate on 401…)
+    for name in [header::ALLOW, header::WWW_AUTHENTICATE, header::RETRY_AFTER] {
+        if let Some(v) = old.headers_mut().remove(&name).next() {
+            new.headers_mut().insert(name.clone(), v);
+        }
+    }
+    new.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))
+}
+
+/// Unknown paths.
+pub async fn not_found() -> HttpResponse<BoxBody> {
+    problem_response(&generic_problem(StatusCode::NOT_FOUND, None))
+}
+
+/// Extractor failures (malformed query strings and paths) become 400s that name the input.
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    let detail = err.to_string();
+    let parameter = detail
+        .split('`')
+        .nth(1)
+        .map(str::to_string)
+        .unwrap_or_else(|| "query".to_string());
+    ApiError::InvalidParameter { parameter, detail: format!("invalid query string: {detail}") }.into()
+}
+
+pub fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::invalid("path", format!("invalid path: {err}")).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_detail() {
+        let p = ApiError::Internal("connection refused to 10.0.0.3".into()).problem();
+        assert_eq!(p.status, 500);
+        assert!(!p.detail.contains("10.0.0.3"));
+        let p = generic_problem(StatusCode::BAD_GATEWAY, Some("secret".into()));
+        assert!(!p.detail.contains("secret"));
+    }
+
+    #[test]
+    fn client_errors_keep_theirs() {
+        let p = ApiError::invalid("from", "from must be before to").problem();
+        assert_eq!((p.status, p.parameter.as_deref()), (400, Some("from")));
+        let p = generic_problem(StatusCode::METHOD_NOT_ALLOWED, None);
+        assert_eq!(p.title, "Method Not Allowed");
+        assert_eq!(p.problem_type, "/problems/method-not-allowed");
+    }
+}

@@ -1,0 +1,265 @@
+//! Settings, in increasing precedence: built-in defaults, a settings file (TOML),
+//! `BOLIGSOCIAL__SECTION__KEY` environment variables, `DATABASE_URL`, command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+
+use crate::domain::figures::Disclosure;
+use crate::store::DatabaseUrl;
+
+/// The file read when no `--config` is given, if it exists in the working directory.
+pub const DEFAULT_SETTINGS_FILE: &str = "boligsocial.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub dataset: DatasetSettings,
+    pub disclosure: Disclosure,
+    pub log: LogSettings,
+    #[serde(default)]
+    pub admin: AdminSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Address to listen on, `127.0.0.1:8080` by default.
+    pub listen: String,
+    /// Worker threads; the number of CPUs when unset.
+    pub workers: Option<usize>,
+    /// Seconds a client may take to send a request's headers.
+    pub client_request_timeout_seconds: u64,
+    /// Seconds to finish open requests after SIGTERM/SIGINT.
+    pub shutdown_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `postgres://…`, `sqlite://PATH`, or a bare file path.
+    pub url: String,
+    pub pool_size: u32,
+    /// Seconds to wait for a connection from the pool.
+    pub connect_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatasetSettings {
+    /// How often each instance checks which dataset version is active.
+    pub refresh_seconds: u64,
+    /// Import the bundled demo extract when an embedded database holds no dataset.
+    pub load_demo: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable on a terminal, JSON lines otherwise.
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `boligsocial=debug,info`; `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AdminSettings {
+    /// Bearer token for the administration endpoints; unset disables them.
+    pub token: Option<String>,
+}
+
+/// Values from the command line, which win over everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid settings: {0}")]
+pub struct SettingsError(pub String);
+
+impl Settings {
+    /// Loads settings from the process environment.
+    pub fn load(overrides: &Overrides) -> Result<Settings, SettingsError> {
+        Self::load_from(overrides, std::env::vars())
+    }
+
+    /// Loads settings with the given environment (for tests).
+    pub fn load_from(
+        overrides: &Overrides,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, SettingsError> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let mut builder = Config::builder()
+            .set_default("server.listen", "127.0.0.1:8080")
+            .and_then(|b| b.set_default("server.client_request_timeout_seconds", 5))
+            .and_then(|b| b.set_default("server.shutdown_timeout_seconds", 30))
+            .and_then(|b| b.set_default("database.url", "sqlite://boligsocial.db"))
+            .and_then(|b| b.set_default("database.pool_size", 8))
+            .and_then(|b| b.set_default("database.connect_timeout_seconds", 5))
+            .and_then(|b| b.set_default("dataset.refresh_seconds", 10))
+            .and_then(|b| b.set_default("dataset.load_demo", true))
+            .and_then(|b| b.set_default("disclosure.min_population", 20))
+            .and_then(|b| b.set_default("disclosure.min_count", 5))
+            .and_then(|b| b.set_default("log.format", "auto"))
+            .and_then(|b| b.set_default("log.level", "info"))
+            .map_err(|e| SettingsError(e.to_string()))?;
+        builder = match &overrides.config_file {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(SettingsError(format!("the settings file {} does not exist", path.display())));
+                }
+                builder.add_source(File::from(path.as_path()).format(FileFormat::Toml).required(true))
+            }
+            None => builder.add_source(File::from(Path::new(DEFAULT_SETTINGS_FILE)).format(FileFormat::Toml).required(false)),
+        };
+        let prefixed: config::Map<String, String> =
+            env.iter().filter(|(k, _)| k.starts_with("BOLIGSOCIAL__")).cloned().collect();
+        builder = builder.add_source(
+            Environment::with_prefix("BOLIGSOCIAL")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(prefixed)),
+        );
+        if let Some((_, url)) = env.iter().find(|(k, _)| k == "DATABASE_URL") {
+            builder = builder.set_override("database.url", url.as_str()).map_err(|e| SettingsError(e.to_string()))?;
+        }
+        if let Some(url) = &overrides.database_url {
+            builder = builder.set_override("database.url", url.as_str()).map_err(|e| SettingsError(e.to_string()))?;
+        }
+        if let Some(listen) = &overrides.listen {
+            builder = builder.set_override("server.listen", listen.as_str()).map_err(|e| SettingsError(e.to_string()))?;
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| SettingsError(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let bad = |key: &str, why: String| Err(SettingsError(format!("{key}: {why}")));
+        if let Err(e) = self.listen_addr() {
+            return bad("server.listen", e);
+        }
+        if let Err(e) = DatabaseUrl::parse(&self.database.url) {
+            return bad("database.url", e);
+        }
+        if self.database.pool_size == 0 {
+            return bad("database.pool_size", "must be at least 1".into());
+        }
+        if self.dataset.refresh_seconds == 0 {
+            return bad("dataset.refresh_seconds", "must be at least 1".into());
+        }
+        if self.server.workers == Some(0) {
+            return bad("server.workers", "must be at least 1".into());
+        }
+        if self.disclosure.min_population == 0 {
+            return bad("disclosure.min_population", "must be at least 1".into());
+        }
+        if self.disclosure.min_count == 0 {
+            return bad("disclosure.min_count", "must be at least 1".into());
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return bad("log.level", e.to_string());
+        }
+        if self.admin.token.as_deref().is_some_and(|t| t.len() < 16) {
+            return bad("admin.token", "must be at least 16 characters".into());
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+        self.server.listen.parse().map_err(|_| format!("{:?} is not an address such as 127.0.0.1:8080", self.server.listen))
+    }
+
+    pub fn database_url(&self) -> DatabaseUrl {
+        DatabaseUrl::parse(&self.database.url).expect("validated when loaded")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let s = Settings::load_from(&Overrides::default(), env(&[])).unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:8080");
+        assert_eq!(s.database_url(), DatabaseUrl::Sqlite("boligsocial.db".into()));
+        assert_eq!(s.dataset.refresh_seconds, 10);
+        assert_eq!(s.disclosure, Disclosure { min_population: 20, min_count: 5 });
+        assert_eq!(s.log.format, LogFormat::Auto);
+        assert!(s.admin.token.is_none());
+    }
+
+    #[test]
+    fn precedence_file_env_database_url_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("settings.toml");
+        std::fs::write(&file, "[database]\nurl = \"sqlite://from-file.db\"\n[dataset]\nrefresh_seconds = 3\n[disclosure]\nmin_count = 3\n")
+            .unwrap();
+        let o = Overrides { config_file: Some(file.clone()), ..Default::default() };
+        let s = Settings::load_from(&o, env(&[])).unwrap();
+        assert_eq!(s.database.url, "sqlite://from-file.db");
+        assert_eq!(s.dataset.refresh_seconds, 3);
+        assert_eq!(s.disclosure.min_count, 3);
+
+        let s = Settings::load_from(&o, env(&[("BOLIGSOCIAL__DATABASE__URL", "sqlite://from-env.db"), ("BOLIGSOCIAL__DATASET__REFRESH_SECONDS", "7")]))
+            .unwrap();
+        assert_eq!(s.database.url, "sqlite://from-env.db");
+        assert_eq!(s.dataset.refresh_seconds, 7);
+
+        let s = Settings::load_from(
+            &o,
+            env(&[("BOLIGSOCIAL__DATABASE__URL", "sqlite://from-env.db"), ("DATABASE_URL", "postgres://x@h/db")]),
+        )
+        .unwrap();
+        assert_eq!(s.database.url, "postgres://x@h/db");
+
+        let o = Overrides { database_url: Some("sqlite://flag.db".into()), listen: Some("0.0.0.0:9000".into()), ..o };
+        let s = Settings::load_from(&o, env(&[("DATABASE_URL", "postgres://x@h/db")])).unwrap();
+        assert_eq!(s.database.url, "sqlite://flag.db");
+        assert_eq!(s.server.listen, "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn admin_token_from_the_environment() {
+        let s = Settings::load_from(&Overrides::default(), env(&[("BOLIGSOCIAL__ADMIN__TOKEN", "0123456789abcdef0123")])).unwrap();
+        assert_eq!(s.admin.token.as_deref(), Some("0123456789abcdef0123"));
+    }
+
+    #[test]
+    fn invalid_settings_name_the_setting() {
+        let cases = [
+            ("BOLIGSOCIAL__SERVER__LISTEN", "nowhere", "server.listen"),
+            ("BOLIGSOCIAL__DATASET__REFRESH_SECONDS", "soon", "refresh_seconds"),
+            ("BOLIGSOCIAL__DATASET__REFRESH_SECONDS", "0", "dataset.refresh_seconds"),
+            ("BOLIGSOCIAL__DATABASE__URL", "mysql://h/db", "database.url"),
+            ("BOLIGSOCIAL__LOG__FORMAT", "xml", "log.format"),
+            ("BOLIGSOCIAL__DISCLOSURE__MIN_POPULATION", "0", "disclosure.min_population"),
+            ("BOLIGSOCIAL__ADMIN__TOKEN", "short", "admin.token"),
+        ];
+        for (key, value, named) in cases {
+            let e = Settings::load_from(&Overrides::default(), env(&[(key, value)])).unwrap_err();
+            assert!(e.to_string().contains(named), "{key}={value}: {e}");
+        }
+        let missing = Overrides { config_file: Some("/nonexistent/b.toml".into()), ..Default::default() };
+        assert!(Settings::load_from(&missing, env(&[])).unwrap_err().to_string().contains("/nonexistent/b.toml"));
+    }
+}

@@ -1,0 +1,320 @@
+//! The served dataset version in memory: built once per version from the store, immutable,
+//! and replaced whole (atomically) when another version becomes active. It holds figures
+//! only after disclosure control, so nothing the request path reads can leak a suppressed one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use arc_swap::ArcSwapOption;
+
+use crate::domain::figures::{AreaSum, Counts, Disclosure, Figure};
+use crate::domain::geometry::{union_bbox, BBox, MultiPolygon};
+use crate::domain::model::{Direction, Kind, Level, MunicipalityCode, Reference};
+use crate::store::{StoreError, StoredDataset};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetInfo {
+    pub version: i64,
+    pub title: String,
+    pub source: String,
+    pub boundary_version: String,
+    pub content_hash: String,
+    pub imported_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indicator {
+    pub code: String,
+    pub name_da: String,
+    pub name_en: String,
+    pub kind: Kind,
+    pub direction: Direction,
+    pub population_da: String,
+    pub population_en: String,
+    pub description_da: Option<String>,
+    pub description_en: Option<String>,
+    /// Years with any observation at any level, ascending.
+    pub years: Vec<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Municipality {
+    pub code: MunicipalityCode,
+    pub name: String,
+    pub region_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Area {
+    pub area_id: String,
+    pub name: String,
+    pub municipality: MunicipalityCode,
+    pub geometry: Option<MultiPolygon>,
+    pub bbox: Option<BBox>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Department {
+    pub department_id: String,
+    pub name: String,
+    pub organisation: Option<String>,
+}
+
+/// A published figure for one year; `coverage` only for area figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub year: u16,
+    pub figure: Figure,
+    pub coverage: Option<f64>,
+}
+
+/// One delimitation: which departments make up each area, and the areas' figures.
+#[derive(Debug, Clone, Default)]
+pub struct Delimitation {
+    /// Per area index; empty when the area is not part of this delimitation.
+    pub departments: Vec<Vec<Department>>,
+    /// (area index, indicator index) → points, years ascending.
+    series: HashMap<(usize, usize), Vec<Point>>,
+}
+
+impl Delimitation {
+    pub fn contains(&self, area: usize) -> bool {
+        !self.departments[area].is_empty()
+    }
+
+    /// Indexes of the areas in this delimitation, in the extract's order.
+    pub fn areas(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.departments.len()).filter(|&a| self.contains(a))
+    }
+
+    pub fn series(&self, area: usize, indicator: usize) -> &[Point] {
+        self.series.get(&(area, indicator)).map_or(&[], Vec::as_slice)
+    }
+}
+
+#[derive(Debug)]
+pub struct Snapshot {
+    pub dataset: DatasetInfo,
+    pub indicators: Vec<Indicator>,
+    indicator_index: HashMap<String, usize>,
+    pub municipalities: BTreeMap<MunicipalityCode, Municipality>,
+    pub areas: Vec<Area>,
+    area_index: HashMap<String, usize>,
+    pub delimitations: BTreeMap<String, Delimitation>,
+    /// (level, municipality code or 0, indicator index) → points, years ascending.
+    references: HashMap<(Level, u16, usize), Vec<Point>>,
+    pub built_at: SystemTime,
+}
+
+impl Snapshot {
+    pub fn indicator(&self, code: &str) -> Option<(usize, &Indicator)> {
+        self.indicator_index.get(code).map(|&i| (i, &self.indicators[i]))
+    }
+
+    pub fn area(&self, area_id: &str) -> Option<(usize, &Area)> {
+        self.area_index.get(area_id).map(|&i| (i, &self.areas[i]))
+    }
+
+    pub fn delimitation(&self, boundary_version: Option<&str>) -> Option<(&str, &Delimitation)> {
+        let key = boundary_version.unwrap_or(&self.dataset.boundary_version);
+        self.delimitations.get_key_value(key).map(|(k, d)| (k.as_str(), d))
+    }
+
+    /// A reference level's points for an area's municipality (or the country).
+    pub fn reference_series(&self, reference: Reference, municipality: MunicipalityCode, indicator: usize) -> &[Point] {
+        let unit = if reference == Reference::Country { 0 } else { municipality.get() };
+        self.references.get(&(reference.level(), unit, indicator)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Builds a snapshot from a stored version, applying disclosure control to every figure.
+    pub fn build(stored: StoredDataset, disclosure: &Disclosure) -> Result<Snapshot, StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt(what);
+        let d = stored.dataset;
+        let dataset = DatasetInfo {
+            version: d.version,
+            title: d.title,
+            source: d.source,
+            boundary_version: d.boundary_version,
+            content_hash: d.content_hash,
+            imported_at: d.imported_at,
+        };
+
+        let mut indicators = Vec::with_capacity(stored.indicators.len());
+        for r in stored.indicators {
+            indicators.push(Indicator {
+                kind: r.kind.parse().map_err(|_| corrupt(format!("indicator {} has kind {:?}", r.code, r.kind)))?,
+                direction: r
+                    .direction
+                    .parse()
+                    .map_err(|_| corrupt(format!("indicator {} has direction {:?}", r.code, r.direction)))?,
+                code: r.code,
+                name_da: r.name_da,
+                name_en: r.name_en,
+                population_da: r.population_da,
+                population_en: r.population_en,
+                description_da: r.description_da,
+                description_en: r.description_en,
+                years: Vec::new(),
+            });
+        }
+        let indicator_index: HashMap<String, usize> =
+            indicators.iter().enumerate().map(|(i, x)| (x.code.clone(), i)).collect();
+        let find_indicator =
+            |code: &str| indicator_index.get(code).copied().ok_or_else(|| corrupt(format!("unknown indicator {code}")));
+
+        let municipality_code =
+            |code: i32| MunicipalityCode::new(code as u16).ok_or_else(|| corrupt(format!("municipality code {code}")));
+        let mut municipalities = BTreeMap::new();
+        for m in stored.municipalities {
+            let code = municipality_code(m.code)?;
+            municipalities.insert(code, Municipality { code, name: m.name, region_code: m.region_code });
+        }
+
+        let geometries: HashMap<String, MultiPolygon> = stored
+            .geometries
+            .into_iter()
+            .map(|g| {
+                let value: serde_json::Value =
+                    serde_json::from_str(&g.geometry).map_err(|e| corrupt(format!("geometry of {}: {e}", g.area_id)))?;
+                let mp = MultiPolygon::from_geojson(&value).ok_or_else(|| corrupt(format!("geometry of {}", g.area_id)))?;
+                Ok((g.area_id, mp))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let mut areas = Vec::with_capacity(stored.areas.len());
+        for a in stored.areas {
+            let geometry = geometries.get(&a.area_id).cloned();
+            let bbox = geometry.as_ref().and_then(MultiPolygon::bbox);
+            areas.push(Area { municipality: municipality_code(a.municipality_code)?, area_id: a.area_id, name: a.name, geometry, bbox });
+        }
+        let area_index: HashMap<String, usize> = areas.iter().enumerate().map(|(i, a)| (a.area_id.clone(), i)).collect();
+        let find_area = |id: &str| area_index.get(id).copied().ok_or_else(|| corrupt(format!("unknown area {id}")));
+
+        let mut delimitations: BTreeMap<String, Delimitation> = BTreeMap::new();
+        let empty = || Delimitation { departments: vec![Vec::new(); areas.len()], series: HashMap::new() };
+        for m in stored.memberships {
+            let area = find_area(&m.area_id)?;
+            delimitations.entry(m.boundary_version).or_insert_with(empty).departments[area].push(Department {
+                department_id: m.department_id,
+                name: m.department_name,
+                organisation: m.organisation,
+            });
+        }
+        let mut years_seen = vec![Vec::<u16>::new(); indicators.len()];
+        for s in stored.area_sums {
+            let indicator = find_indicator(&s.indicator)?;
+            let area = find_area(&s.area_id)?;
+            let delimitation = delimitations
+                .get_mut(&s.boundary_version)
+                .ok_or_else(|| corrupt(format!("sums for unknown delimitation {}", s.boundary_version)))?;
+            let sum = AreaSum { counts: Counts::new(s.numerator, s.denominator), departments_with_data: s.departments as u32 };
+            let coverage = sum.coverage(delimitation.departments[area].len() as u32);
+            let figure = disclosure.publish(indicators[indicator].kind, sum.counts);
+            delimitation.series.entry((area, indicator)).or_default().push(Point { year: s.year as u16, figure, coverage: Some(coverage) });
+            years_seen[indicator].push(s.year as u16);
+        }
+        let mut references: HashMap<(Level, u16, usize), Vec<Point>> = HashMap::new();
+        for r in stored.references {
+            let indicator = find_indicator(&r.indicator)?;
+            let level: Level = r.level.parse().map_err(|_| corrupt(format!("reference level {:?}", r.level)))?;
+            let unit = r.municipality_code.map_or(0, |c| c as u16);
+            let figure = disclosure.publish(indicators[indicator].kind, Counts::new(r.numerator, r.denominator as f64));
+            references.entry((level, unit, indicator)).or_default().push(Point { year: r.year as u16, figure, coverage: None });
+            years_seen[indicator].push(r.year as u16);
+        }
+        for points in delimitations.values_mut().flat_map(|d| d.series.values_mut()).chain(references.values_mut()) {
+            points.sort_by_key(|p| p.year);
+        }
+        for (indicator, mut years) in indicators.iter_mut().zip(years_seen) {
+            years.sort_unstable();
+            years.dedup();
+            indicator.years = years;
+        }
+        Ok(Snapshot {
+            dataset,
+            indicators,
+            indicator_index,
+            municipalities,
+            areas,
+            area_index,
+            delimitations,
+            references,
+            built_at: SystemTime::now(),
+        })
+    }
+
+    /// The bounding box of a set of areas.
+    pub fn bbox_of(&self, areas: impl IntoIterator<Item = usize>) -> Option<BBox> {
+        areas.into_iter().fold(None, |b, a| union_bbox(b, self.areas[a].bbox))
+    }
+}
+
+/// The currently served snapshot, swapped atomically.
+#[derive(Default)]
+pub struct SnapshotCell {
+    current: ArcSwapOption<Snapshot>,
+    /// When the last check against the database succeeded.
+    last_refresh: std::sync::Mutex<Option<Instant>>,
+}
+
+impl SnapshotCell {
+    pub fn get(&self) -> Option<Arc<Snapshot>> {
+        self.current.load_full()
+    }
+
+    pub fn version(&self) -> Option<i64> {
+        self.current.load().as_ref().map(|s| s.dataset.version)
+    }
+
+    pub fn replace(&self, snapshot: Snapshot) {
+        self.current.store(Some(Arc::new(snapshot)));
+    }
+
+    pub fn clear(&self) {
+        self.current.store(None);
+    }
+
+    pub fn mark_refreshed(&self) {
+        *self.last_refresh.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+    }
+
+    pub fn last_refresh(&self) -> Option<Instant> {
+        *self.last_refresh.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The published figure of a year in a series; `None` when the year has no data.
+pub fn figure_in(points: &[Point], year: u16) -> Option<Point> {
+    points.binary_search_by_key(&year, |p| p.year).ok().map(|i| points[i])
+}
+
+impl Snapshot {
+    /// Compares every area of a delimitation with a reference (comparisons.md), in the
+    /// extract's order of areas.
+    pub fn compare_areas(
+        &self,
+        delimitation: &Delimitation,
+        indicator: usize,
+        from: u16,
+        to: u16,
+        reference: Reference,
+        threshold: f64,
+    ) -> Vec<(usize, crate::domain::comparisons::Comparison)> {
+        use crate::domain::comparisons::{compare, ComparisonInputs};
+        let direction = self.indicators[indicator].direction;
+        delimitation
+            .areas()
+            .map(|a| {
+                let own = delimitation.series(a, indicator);
+                let reference_points = self.reference_series(reference, self.areas[a].municipality, indicator);
+                let inputs = ComparisonInputs {
+                    area_from: figure_in(own, from).map(|p| p.figure),
+                    area_to: figure_in(own, to).map(|p| p.figure),
+                    reference_from: figure_in(reference_points, from).map(|p| p.figure),
+                    reference_to: figure_in(reference_points, to).map(|p| p.figure),
+                };
+                (a, compare(direction, threshold, inputs))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,160 @@
+//! Building and running the service: database preparation, the snapshot and its refresher,
+//! the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, ErrorHandlers};
+use actix_web::{web, App, HttpServer};
+use utoipa_actix_web::AppExt;
+
+use crate::api::{self, AppState};
+use crate::domain::figures::Disclosure;
+use crate::error;
+use crate::settings::Settings;
+use crate::snapshot::{Snapshot, SnapshotCell};
+use crate::store::{self, read, DatabaseUrl, ImportOutcome, Pool, StoreError};
+use crate::telemetry;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    refresher: tokio::task::JoinHandle<()>,
+    pub snapshot: Arc<SnapshotCell>,
+}
+
+/// Keeps the snapshot in step with the active dataset version.
+struct Refresher {
+    pool: Pool,
+    cell: Arc<SnapshotCell>,
+    disclosure: Disclosure,
+    migrated: AtomicBool,
+}
+
+impl Refresher {
+    /// Checks the active version and loads it when it differs from the one served. Runs
+    /// blocking database work; call from a blocking thread.
+    fn refresh(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.get()?;
+        if !self.migrated.load(Ordering::Relaxed) {
+            store::migrate(&mut conn)?;
+            self.migrated.store(true, Ordering::Relaxed);
+        }
+        let active = read::active_version(&mut conn)?;
+        if let Some(version) = active
+            && self.cell.version() != Some(version)
+        {
+            let started = std::time::Instant::now();
+            let stored = read::load_dataset(&mut conn, version)?;
+            let snapshot = Snapshot::build(stored, &self.disclosure)?;
+            let areas = snapshot.areas.len();
+            self.cell.replace(snapshot);
+            tracing::info!(version, areas, elapsed_ms = started.elapsed().as_millis() as u64, "serving dataset version");
+        }
+        self.cell.mark_refreshed();
+        Ok(())
+    }
+}
+
+/// On an embedded database without any dataset, imports the bundled demo extract.
+fn load_demo_if_empty(pool: &Pool) -> anyhow::Result<()> {
+    let mut conn = pool.get()?;
+    store::migrate(&mut conn)?;
+    if !read::list_datasets(&mut conn)?.is_empty() {
+        return Ok(());
+    }
+    let extract = crate::demo::bundled_extract().map_err(|r| anyhow::anyhow!("the bundled demo extract is invalid: {r}"))?;
+    match store::write::import_extract(&mut conn, &extract, &store::now_rfc3339())? {
+        ImportOutcome::Imported { version } | ImportOutcome::AlreadyStored { version } => {
+            tracing::info!(version, "imported the bundled demo extract (synthetic data)");
+        }
+    }
+    Ok(())
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let url = settings.database_url();
+        let listener = TcpListener::bind(settings.listen_addr().map_err(anyhow::Error::msg)?)?;
+        let pool = store::pool(
+            &url,
+            settings.database.pool_size,
+            Duration::from_secs(settings.database.connect_timeout_seconds),
+        )?;
+        tracing::info!(database = %url, "starting");
+        if let DatabaseUrl::Sqlite(_) = url
+            && settings.dataset.load_demo
+        {
+            let pool = pool.clone();
+            tokio::task::spawn_blocking(move || load_demo_if_empty(&pool)).await??;
+        }
+
+        let cell = Arc::new(SnapshotCell::default());
+        let refresher = Arc::new(Refresher {
+            pool: pool.clone(),
+            cell: cell.clone(),
+            disclosure: settings.disclosure,
+            migrated: AtomicBool::new(false),
+        });
+        // the first load happens before the port answers, so a healthy start is ready at once
+        {
+            let r = refresher.clone();
+            if let Err(e) = tokio::task::spawn_blocking(move || r.refresh()).await? {
+                tracing::warn!(error = %e, "cannot load a dataset yet; will retry");
+            }
+        }
+        let interval = Duration::from_secs(settings.dataset.refresh_seconds);
+        let refresher_task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let r = refresher.clone();
+                match tokio::task::spawn_blocking(move || r.refresh()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot check the active dataset version"),
+                    Err(e) => tracing::error!(error = %e, "the refresh task failed"),
+                }
+            }
+        });
+
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState { snapshot: cell.clone(), pool, settings: Arc::new(settings.clone()) });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::QueryConfig::default().error_handler(error::query_error))
+                .app_data(web::PathConfig::default().error_handler(error::path_error))
+                .wrap(ErrorHandlers::new().default_handler(error::to_problem_details))
+                .wrap(from_fn(telemetry::request_span))
+                .into_utoipa_app()
+                .configure(api::configure)
+                .default_service(web::to(error::not_found))
+                .into_app()
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.server.shutdown_timeout_seconds)
+        .client_request_timeout(Duration::from_secs(settings.server.client_request_timeout_seconds));
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers);
+        }
+        Ok(Application { port, server: server.run(), refresher: refresher_task, snapshot: cell })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then finishes open requests and returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tracing::info!(port = self.port, "listening");
+        let result = self.server.await;
+        self.refresher.abort();
+        tracing::info!("stopped");
+        result
+    }
+}

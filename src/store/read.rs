@@ -1,0 +1,290 @@
+//! Reading dataset versions back: the list, the active one, and everything a snapshot needs.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Text};
+
+use super::schema::*;
+use super::{DbConnection, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = datasets)]
+pub struct DatasetRecord {
+    pub version: i64,
+    pub title: String,
+    pub source: String,
+    pub boundary_version: String,
+    pub content_hash: String,
+    pub imported_at: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = indicators)]
+pub struct IndicatorRecord {
+    pub code: String,
+    pub name_da: String,
+    pub name_en: String,
+    pub kind: String,
+    pub direction: String,
+    pub population_da: String,
+    pub population_en: String,
+    pub description_da: Option<String>,
+    pub description_en: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = municipalities)]
+pub struct MunicipalityRecord {
+    pub code: i32,
+    pub name: String,
+    pub region_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = areas)]
+pub struct AreaRecord {
+    pub area_id: String,
+    pub name: String,
+    pub municipality_code: i32,
+}
+
+/// A department of an area under one delimitation.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct MembershipRecord {
+    pub boundary_version: String,
+    pub area_id: String,
+    pub department_id: String,
+    pub department_name: String,
+    pub organisation: Option<String>,
+}
+
+/// Σn, Σd and the number of departments with data, per area, indicator and year.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct AreaSumRecord {
+    #[diesel(sql_type = Text)]
+    pub boundary_version: String,
+    #[diesel(sql_type = Text)]
+    pub area_id: String,
+    #[diesel(sql_type = Text)]
+    pub indicator: String,
+    #[diesel(sql_type = BigInt)]
+    pub year: i64,
+    #[diesel(sql_type = Double)]
+    pub numerator: f64,
+    #[diesel(sql_type = Double)]
+    pub denominator: f64,
+    #[diesel(sql_type = BigInt)]
+    pub departments: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = reference_observations)]
+pub struct ReferenceRecord {
+    pub level: String,
+    pub municipality_code: Option<i32>,
+    pub indicator: String,
+    pub year: i32,
+    pub numerator: f64,
+    pub denominator: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = area_geometries)]
+pub struct GeometryRecord {
+    pub area_id: String,
+    pub geometry: String,
+}
+
+/// Everything stored for one dataset version that the service serves from.
+#[derive(Debug, Clone)]
+pub struct StoredDataset {
+    pub dataset: DatasetRecord,
+    pub indicators: Vec<IndicatorRecord>,
+    pub municipalities: Vec<MunicipalityRecord>,
+    pub areas: Vec<AreaRecord>,
+    pub memberships: Vec<MembershipRecord>,
+    pub area_sums: Vec<AreaSumRecord>,
+    pub references: Vec<ReferenceRecord>,
+    pub geometries: Vec<GeometryRecord>,
+}
+
+/// All stored versions, newest first.
+pub fn list_datasets(conn: &mut DbConnection) -> Result<Vec<DatasetRecord>, StoreError> {
+    Ok(datasets::table.order(datasets::version.desc()).select(DatasetRecord::as_select()).load(conn)?)
+}
+
+/// The version being served, if any.
+pub fn active_version(conn: &mut DbConnection) -> Result<Option<i64>, StoreError> {
+    Ok(datasets::table.filter(datasets::active).select(datasets::version).first(conn).optional()?)
+}
+
+pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDataset, StoreError> {
+    // one read transaction: a consistent view even while another version is written
+    conn.transaction(|conn| {
+        let dataset = datasets::table.find(version).select(DatasetRecord::as_select()).first(conn)?;
+        let indicators = indicators::table
+            .filter(indicators::dataset_version.eq(version))
+            .order(indicators::position)
+            .select(IndicatorRecord::as_select())
+            .load(conn)?;
+        let municipalities = municipalities::table
+            .filter(municipalities::dataset_version.eq(version))
+            .order(municipalities::code)
+            .select(MunicipalityRecord::as_select())
+            .load(conn)?;
+        let areas = areas::table
+            .filter(areas::dataset_version.eq(version))
+            .order(areas::position)
+            .select(AreaRecord::as_select())
+            .load(conn)?;
+        let memberships = area_departments::table
+            .inner_join(
+                departments::table.on(departments::dataset_version
+                    .eq(area_departments::dataset_version)
+                    .and(departments::department_id.eq(area_departments::department_id))),
+            )
+            .filter(area_departments::dataset_version.eq(version))
+            .order((area_departments::boundary_version, area_departments::area_id, area_departments::department_id))
+            .select((
+                area_departments::boundary_version,
+                area_departments::area_id,
+                area_departments::department_id,
+                departments::name,
+                departments::organisation,
+            ))
+            .load::<MembershipRecord>(conn)?;
+        // `version` is an integer of ours, so formatting it in is safe; it also keeps the one
+        // statement valid for both backends' placeholder syntaxes.
+        let area_sums = diesel::sql_query(format!(
+            "SELECT m.boundary_version AS boundary_version, m.area_id AS area_id, o.indicator AS indicator, \
+                    CAST(o.year AS BIGINT) AS year, \
+                    CAST(SUM(o.numerator) AS DOUBLE PRECISION) AS numerator, \
+                    CAST(SUM(o.denominator) AS DOUBLE PRECISION) AS denominator, \
+                    CAST(COUNT(*) AS BIGINT) AS departments \
+             FROM area_departments m \
+             JOIN department_observations o \
+               ON o.dataset_version = m.dataset_version AND o.department_id = m.department_id \
+             WHERE m.dataset_version = {version} \
+             GROUP BY m.boundary_version, m.area_id, o.indicator, o.year"
+        ))
+        .load::<AreaSumRecord>(conn)?;
+        let references = reference_observations::table
+            .filter(reference_observations::dataset_version.eq(version))
+            .select(ReferenceRecord::as_select())
+            .load(conn)?;
+        let geometries = area_geometries::table
+            .filter(area_geometries::dataset_version.eq(version))
+            .select(GeometryRecord::as_select())
+            .load(conn)?;
+        Ok(StoredDataset { dataset, indicators, municipalities, areas, memberships, area_sums, references, geometries })
+    })
+}
+
+impl StoredDataset {
+    /// What the store returns for an extract once written: lets tests and tools build a
+    /// snapshot without a database. Kept in step with [`load_dataset`] by the integration
+    /// tests, which compare the two.
+    pub fn from_extract(x: &crate::ingest::Extract, version: i64, imported_at: &str) -> StoredDataset {
+        use std::collections::BTreeMap;
+
+        use crate::domain::model::Level;
+
+        let dataset = DatasetRecord {
+            version,
+            title: x.manifest.title.clone(),
+            source: x.manifest.source.clone(),
+            boundary_version: x.manifest.boundary_version.clone(),
+            content_hash: x.content_hash.clone(),
+            imported_at: imported_at.to_string(),
+            active: true,
+        };
+        let indicators = x
+            .indicators
+            .iter()
+            .map(|i| IndicatorRecord {
+                code: i.code.clone(),
+                name_da: i.name_da.clone(),
+                name_en: i.name_en.clone(),
+                kind: i.kind.as_str().into(),
+                direction: i.direction.as_str().into(),
+                population_da: i.population_da.clone(),
+                population_en: i.population_en.clone(),
+                description_da: i.description_da.clone(),
+                description_en: i.description_en.clone(),
+            })
+            .collect();
+        let mut municipalities: Vec<MunicipalityRecord> = x
+            .municipalities
+            .iter()
+            .map(|m| MunicipalityRecord { code: m.code.get() as i32, name: m.name.clone(), region_code: m.region_code.clone() })
+            .collect();
+        municipalities.sort_by_key(|m| m.code);
+        let areas = x
+            .areas
+            .iter()
+            .map(|a| AreaRecord { area_id: a.area_id.clone(), name: a.name.clone(), municipality_code: a.municipality.get() as i32 })
+            .collect();
+        let mut memberships: Vec<MembershipRecord> = x
+            .memberships
+            .iter()
+            .map(|m| {
+                let d = &x.departments[m.department as usize];
+                MembershipRecord {
+                    boundary_version: m.boundary_version.clone(),
+                    area_id: x.areas[m.area as usize].area_id.clone(),
+                    department_id: d.department_id.clone(),
+                    department_name: d.name.clone(),
+                    organisation: d.organisation.clone(),
+                }
+            })
+            .collect();
+        memberships.sort_by(|a, b| {
+            (&a.boundary_version, &a.area_id, &a.department_id).cmp(&(&b.boundary_version, &b.area_id, &b.department_id))
+        });
+        // the GROUP BY of load_dataset
+        let mut sums: BTreeMap<(String, u32, u16, u16), (f64, f64, i64)> = BTreeMap::new();
+        let mut department_areas: BTreeMap<u32, Vec<(&str, u32)>> = BTreeMap::new();
+        for m in &x.memberships {
+            department_areas.entry(m.department).or_default().push((&m.boundary_version, m.area));
+        }
+        for o in x.observations.iter().filter(|o| o.level == Level::Department) {
+            for &(version, area) in department_areas.get(&o.unit).map_or(&[][..], Vec::as_slice) {
+                let s = sums.entry((version.to_string(), area, o.indicator, o.year)).or_default();
+                s.0 += o.numerator;
+                s.1 += o.denominator;
+                s.2 += 1;
+            }
+        }
+        let area_sums = sums
+            .into_iter()
+            .map(|((boundary_version, area, indicator, year), (n, d, k))| AreaSumRecord {
+                boundary_version,
+                area_id: x.areas[area as usize].area_id.clone(),
+                indicator: x.indicators[indicator as usize].code.clone(),
+                year: i64::from(year),
+                numerator: n,
+                denominator: d,
+                departments: k,
+            })
+            .collect();
+        let references = x
+            .observations
+            .iter()
+            .filter(|o| o.level != Level::Department)
+            .map(|o| ReferenceRecord {
+                level: o.level.as_str().into(),
+                municipality_code: o.municipality().map(|m| m.get() as i32),
+                indicator: x.indicators[o.indicator as usize].code.clone(),
+                year: i32::from(o.year),
+                numerator: o.numerator,
+                denominator: o.denominator as i64,
+            })
+            .collect();
+        let geometries = x
+            .geometries
+            .iter()
+            .map(|g| GeometryRecord { area_id: x.areas[g.area as usize].area_id.clone(), geometry: g.geometry.to_geojson().to_string() })
+            .collect();
+        StoredDataset { dataset, indicators, municipalities, areas, memberships, area_sums, references, geometries }
+    }
+}

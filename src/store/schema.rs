@@ -1,0 +1,115 @@
+//! Diesel's view of the tables; the same for both backends (see migrations/).
+
+diesel::table! {
+    datasets (version) {
+        version -> BigInt,
+        title -> Text,
+        source -> Text,
+        boundary_version -> Text,
+        content_hash -> Text,
+        imported_at -> Text,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    indicators (dataset_version, code) {
+        dataset_version -> BigInt,
+        code -> Text,
+        position -> Integer,
+        name_da -> Text,
+        name_en -> Text,
+        kind -> Text,
+        direction -> Text,
+        population_da -> Text,
+        population_en -> Text,
+        description_da -> Nullable<Text>,
+        description_en -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    municipalities (dataset_version, code) {
+        dataset_version -> BigInt,
+        code -> Integer,
+        name -> Text,
+        region_code -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    departments (dataset_version, department_id) {
+        dataset_version -> BigInt,
+        department_id -> Text,
+        name -> Text,
+        municipality_code -> Integer,
+        organisation -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    areas (dataset_version, area_id) {
+        dataset_version -> BigInt,
+        area_id -> Text,
+        position -> Integer,
+        name -> Text,
+        municipality_code -> Integer,
+    }
+}
+
+diesel::table! {
+    area_departments (dataset_version, boundary_version, department_id) {
+        dataset_version -> BigInt,
+        boundary_version -> Text,
+        department_id -> Text,
+        area_id -> Text,
+    }
+}
+
+diesel::table! {
+    department_observations (dataset_version, department_id, indicator, year) {
+        dataset_version -> BigInt,
+        department_id -> Text,
+        indicator -> Text,
+        year -> Integer,
+        numerator -> Double,
+        denominator -> BigInt,
+    }
+}
+
+diesel::table! {
+    // unique on (dataset_version, level, coalesce(municipality_code, 0), indicator, year)
+    reference_observations (dataset_version, level, indicator, year) {
+        dataset_version -> BigInt,
+        level -> Text,
+        municipality_code -> Nullable<Integer>,
+        indicator -> Text,
+        year -> Integer,
+        numerator -> Double,
+        denominator -> BigInt,
+    }
+}
+
+diesel::table! {
+    area_geometries (dataset_version, area_id) {
+        dataset_version -> BigInt,
+        area_id -> Text,
+        geometry -> Text,
+        min_lon -> Double,
+        min_lat -> Double,
+        max_lon -> Double,
+        max_lat -> Double,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    datasets,
+    indicators,
+    municipalities,
+    departments,
+    areas,
+    area_departments,
+    department_observations,
+    reference_observations,
+    area_geometries,
+);
