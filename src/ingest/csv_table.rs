@@ -62,8 +62,12 @@ impl<R: Read> CsvTable<R> {
         if bom {
             buffered.consume(3);
         }
+        // Lines end at '\n'; a CRLF's '\r' stays on the last field and is trimmed with the
+        // rest. (With the csv crate's default CRLF handling, record line numbers come out
+        // one short in CRLF files.)
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
+            .terminator(csv::Terminator::Any(b'\n'))
             .has_headers(true)
             .flexible(true)
             .from_reader(buffered);
@@ -283,6 +287,15 @@ mod tests {
     fn line_numbers_follow_quoted_newlines() {
         let (_, lines, _) = rows("code,name\n1,\"two\nlines\"\n2,b\n");
         assert_eq!(lines, vec![2, 4]);
+    }
+
+    #[test]
+    fn line_numbers_are_right_with_crlf_and_blank_lines() {
+        let (r, lines, p) = rows("code;name\r\n1;\"a\r\nb\"\r\n\r\n2;c\r\n;;\r\n3;\"d\"\r\n");
+        assert!(p.is_empty());
+        assert_eq!(lines, vec![2, 5, 7]);
+        assert_eq!(r[0][1].as_deref(), Some("a\r\nb"));
+        assert_eq!(r[2][1].as_deref(), Some("d"));
     }
 
     #[test]

@@ -71,6 +71,20 @@ impl<R: Read> Read for Hashing<'_, R> {
     }
 }
 
+/// The keys of a file: every well-formed key seen (for duplicates, and so that a row with
+/// another problem does not also make each reference to it "unknown"), and the index of
+/// each complete row.
+struct Keys<T> {
+    seen: HashSet<String>,
+    index: HashMap<String, T>,
+}
+
+impl<T> Default for Keys<T> {
+    fn default() -> Self {
+        Keys { seen: HashSet::new(), index: HashMap::new() }
+    }
+}
+
 /// What has been read so far; lookups are `None` when their file could not be read, so that
 /// its absence is reported once rather than as a problem on every row that refers to it.
 #[derive(Default)]
@@ -78,14 +92,14 @@ struct State {
     problems: Problems,
     manifest: Option<Manifest>,
     indicators: Vec<IndicatorRow>,
-    indicator_index: Option<HashMap<String, u16>>,
+    indicator_index: Option<Keys<u16>>,
     municipalities: Vec<MunicipalityRow>,
     municipality_set: Option<HashSet<MunicipalityCode>>,
     departments: Vec<DepartmentRow>,
-    department_index: Option<HashMap<String, u32>>,
+    department_index: Option<Keys<u32>>,
     areas: Vec<AreaRow>,
     area_lines: Vec<u64>,
-    area_index: Option<HashMap<String, u32>>,
+    area_index: Option<Keys<u32>>,
     memberships: Vec<Membership>,
     observations: Vec<Observation>,
     geometries: Vec<AreaGeometry>,
@@ -241,7 +255,7 @@ fn text<R: Read>(t: &CsvTable<R>, row: &super::csv_table::Row, col: usize, p: &m
 
 fn read_indicators(reader: &mut dyn Read, st: &mut State) {
     let Some(mut t) = CsvTable::open(INDICATORS, reader, INDICATOR_COLUMNS, &mut st.problems) else { return };
-    let mut index = HashMap::new();
+    let mut keys = Keys::default();
     while let Some(row) = t.next_row(&mut st.problems) {
         let p = &mut st.problems;
         let code = t.get(&row, 0, p);
@@ -249,7 +263,7 @@ fn read_indicators(reader: &mut dyn Read, st: &mut State) {
             if !is_indicator_code(c.text) {
                 p.at(INDICATORS, row.line, c.column, format!("code {:?} must match [a-z0-9_]{{1,64}}", c.text));
                 None
-            } else if index.contains_key(c.text) {
+            } else if !keys.seen.insert(c.text.to_string()) {
                 p.at(INDICATORS, row.line, c.column, format!("duplicate indicator code {:?}", c.text));
                 None
             } else {
@@ -284,7 +298,7 @@ fn read_indicators(reader: &mut dyn Read, st: &mut State) {
                 p.at(INDICATORS, row.line, 1, "too many indicators");
                 continue;
             }
-            index.insert(code.clone(), st.indicators.len() as u16);
+            keys.index.insert(code.clone(), st.indicators.len() as u16);
             st.indicators.push(IndicatorRow {
                 code,
                 name_da,
@@ -298,7 +312,7 @@ fn read_indicators(reader: &mut dyn Read, st: &mut State) {
             });
         }
     }
-    st.indicator_index = Some(index);
+    st.indicator_index = Some(keys);
 }
 
 fn read_municipalities(reader: &mut dyn Read, st: &mut State) {
@@ -350,14 +364,14 @@ fn municipality_ref(
 
 fn read_departments(reader: &mut dyn Read, st: &mut State) {
     let Some(mut t) = CsvTable::open(DEPARTMENTS, reader, DEPARTMENT_COLUMNS, &mut st.problems) else { return };
-    let mut index = HashMap::new();
+    let mut keys = Keys::default();
     while let Some(row) = t.next_row(&mut st.problems) {
         let p = &mut st.problems;
         let id = t.get(&row, 0, p).and_then(|c| {
             if c.text.chars().count() > 64 {
                 p.at(DEPARTMENTS, row.line, c.column, "department_id is longer than 64 characters");
                 None
-            } else if index.contains_key(c.text) {
+            } else if !keys.seen.insert(c.text.to_string()) {
                 p.at(DEPARTMENTS, row.line, c.column, format!("duplicate department_id {:?}", c.text));
                 None
             } else {
@@ -368,23 +382,23 @@ fn read_departments(reader: &mut dyn Read, st: &mut State) {
         let municipality = t.get(&row, 2, p).and_then(|c| municipality_ref(&st.municipality_set, DEPARTMENTS, row.line, c, p));
         let organisation = text(&t, &row, 3, p);
         if let (Some(department_id), Some(name), Some(municipality)) = (id, name, municipality) {
-            index.insert(department_id.clone(), st.departments.len() as u32);
+            keys.index.insert(department_id.clone(), st.departments.len() as u32);
             st.departments.push(DepartmentRow { department_id, name, municipality, organisation });
         }
     }
-    st.department_index = Some(index);
+    st.department_index = Some(keys);
 }
 
 fn read_areas(reader: &mut dyn Read, st: &mut State) {
     let Some(mut t) = CsvTable::open(AREAS, reader, AREA_COLUMNS, &mut st.problems) else { return };
-    let mut index = HashMap::new();
+    let mut keys = Keys::default();
     while let Some(row) = t.next_row(&mut st.problems) {
         let p = &mut st.problems;
         let id = t.get(&row, 0, p).and_then(|c| {
             if !is_area_id(c.text) {
                 p.at(AREAS, row.line, c.column, format!("area_id {:?} must match [A-Za-z0-9_-]{{1,64}}", c.text));
                 None
-            } else if index.contains_key(c.text) {
+            } else if !keys.seen.insert(c.text.to_string()) {
                 p.at(AREAS, row.line, c.column, format!("duplicate area_id {:?}", c.text));
                 None
             } else {
@@ -394,12 +408,12 @@ fn read_areas(reader: &mut dyn Read, st: &mut State) {
         let name = text(&t, &row, 1, p);
         let municipality = t.get(&row, 2, p).and_then(|c| municipality_ref(&st.municipality_set, AREAS, row.line, c, p));
         if let (Some(area_id), Some(name), Some(municipality)) = (id, name, municipality) {
-            index.insert(area_id.clone(), st.areas.len() as u32);
+            keys.index.insert(area_id.clone(), st.areas.len() as u32);
             st.areas.push(AreaRow { area_id, name, municipality });
             st.area_lines.push(row.line);
         }
     }
-    st.area_index = Some(index);
+    st.area_index = Some(keys);
 }
 
 fn read_memberships(reader: &mut dyn Read, st: &mut State) {
@@ -435,9 +449,10 @@ fn read_memberships(reader: &mut dyn Read, st: &mut State) {
     }
 }
 
-/// Looks a reference up; an unusable target list skips the check but drops the row.
+/// Looks a reference up; an unusable target list, or a target row with problems of its
+/// own, skips the report but drops the row.
 fn lookup<T: Copy>(
-    index: &Option<HashMap<String, T>>,
+    keys: &Option<Keys<T>>,
     cell: super::csv_table::Cell,
     target_file: &str,
     what: &str,
@@ -445,9 +460,9 @@ fn lookup<T: Copy>(
     line: u64,
     p: &mut Problems,
 ) -> Option<T> {
-    let index = index.as_ref()?;
-    let found = index.get(cell.text).copied();
-    if found.is_none() {
+    let keys = keys.as_ref()?;
+    let found = keys.index.get(cell.text).copied();
+    if found.is_none() && !keys.seen.contains(cell.text) {
         p.at(file, line, cell.column, format!("unknown {what} {:?}: not in {target_file}", cell.text));
     }
     found
@@ -586,10 +601,12 @@ fn read_geometry(reader: &mut dyn Read, st: &mut State) {
             continue;
         };
         let area = match &st.area_index {
-            Some(index) => match index.get(id) {
+            Some(keys) => match keys.index.get(id) {
                 Some(&a) => Some(a),
                 None => {
-                    at(id_json.pos, format!("unknown area {id:?}: not in {AREAS}"), p);
+                    if !keys.seen.contains(id) {
+                        at(id_json.pos, format!("unknown area {id:?}: not in {AREAS}"), p);
+                    }
                     None
                 }
             },

@@ -1,0 +1,376 @@
+//! `boligsocial import` against SQLite and PostgreSQL: extracts written to the spec by hand
+//! (tests/fixtures/spec-extract: `;`, byte-order marks, CRLF, quoted fields, shuffled and
+//! extra columns, four-digit municipality codes, decimal commas, EPSG:25832 geometry),
+//! zips, re-imports, and one broken extract per validation rule, each rejected with its
+//! file, line and column while the served data stays the same, byte for byte.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn append(dir: &Path, file: &str, line: &str) {
+    let path = dir.join(file);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(line);
+    text.push_str("\r\n");
+    std::fs::write(&path, text).unwrap();
+}
+
+fn edit_geojson(dir: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let path = dir.join("areas.geojson");
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    f(&mut v);
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+/// A broken extract: how to break the fixture, and what stderr must say.
+struct Case {
+    rule: &'static str,
+    breaks: fn(&Path),
+    expect: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        rule: "unknown indicator",
+        breaks: |d| edit(d, "observations.csv", "department;0101-0001;udenfor;2015;40;100", "department;0101-0001;ukendt;2015;40;100"),
+        expect: &["observations.csv:2:3: unknown indicator \"ukendt\""],
+    },
+    Case {
+        rule: "unknown unit",
+        breaks: |d| edit(d, "observations.csv", "department;0101-0001;udenfor;2019;35;100", "department;9999-0001;udenfor;2019;35;100"),
+        expect: &["observations.csv:3:2: unknown department \"9999-0001\""],
+    },
+    Case {
+        rule: "unknown country unit",
+        breaks: |d| edit(d, "observations.csv", "country;DK;udenfor;2015", "country;SE;udenfor;2015"),
+        expect: &["observations.csv:32:2: the country's unit is \"DK\""],
+    },
+    Case {
+        rule: "unknown municipality",
+        breaks: |d| edit(d, "departments.csv", "0101-0003;Afd. 3;101;FSB", "0101-0003;Afd. 3;102;FSB"),
+        expect: &["departments.csv:4:3: unknown municipality 102"],
+    },
+    Case {
+        rule: "unknown area",
+        breaks: |d| edit(d, "area_departments.csv", "2020-01;AAR-1;0751-0001", "2020-01;AAR-9;0751-0001"),
+        expect: &["area_departments.csv:8:2: unknown area \"AAR-9\""],
+    },
+    Case {
+        rule: "unknown department in a delimitation",
+        breaks: |d| edit(d, "area_departments.csv", "2020-01;KBH-1;0101-0001", "2020-01;KBH-1;0101-0009"),
+        expect: &["area_departments.csv:7:3: unknown department \"0101-0009\""],
+    },
+    Case {
+        rule: "duplicate observation",
+        breaks: |d| append(d, "observations.csv", "department;0101-0001;udenfor;2015;41;100"),
+        expect: &["observations.csv:101:1: duplicate observation", "line 2"],
+    },
+    Case {
+        rule: "duplicate department id",
+        breaks: |d| edit(d, "departments.csv", "0101-0003;Afd. 3;101;FSB", "0101-0002;Afd. 3;101;FSB"),
+        expect: &["departments.csv:4:1: duplicate department_id \"0101-0002\""],
+    },
+    Case {
+        rule: "duplicate area id",
+        breaks: |d| edit(d, "areas.csv", "0400;BOR-1;Rønneparken", "0400;AAR-1;Rønneparken"),
+        expect: &["areas.csv:4:2: duplicate area_id \"AAR-1\""],
+    },
+    Case {
+        rule: "duplicate indicator code",
+        breaks: |d| edit(d, "indicators.csv", "share;boern;neutral", "share;doemte;neutral"),
+        expect: &["indicators.csv:5:2: duplicate indicator code \"doemte\""],
+    },
+    Case {
+        rule: "duplicate municipality, in its two forms",
+        breaks: |d| append(d, "municipalities.csv", "101;København igen;1084"),
+        expect: &["municipalities.csv:5:1: duplicate municipality code 101"],
+    },
+    Case {
+        rule: "numerator greater than denominator for a share",
+        breaks: |d| edit(d, "observations.csv", "department;0101-0001;udenfor;2023;30;105", "department;0101-0001;udenfor;2023;130;105"),
+        expect: &["observations.csv:4:5: numerator 130 is greater than denominator 105"],
+    },
+    Case {
+        rule: "negative count",
+        breaks: |d| edit(d, "observations.csv", "department;0101-0002;udenfor;2015;30;80", "department;0101-0002;udenfor;2015;-30;80"),
+        expect: &["observations.csv:5:5: numerator -30 must not be negative"],
+    },
+    Case {
+        rule: "non-numeric count",
+        breaks: |d| edit(d, "observations.csv", "department;0101-0002;udenfor;2023;20;82", "department;0101-0002;udenfor;2023;20;mange"),
+        expect: &["observations.csv:6:6: denominator \"mange\" is not a number"],
+    },
+    Case {
+        rule: "fractional count",
+        breaks: |d| edit(d, "observations.csv", "department;0101-0003;udenfor;2015;10;50", "department;0101-0003;udenfor;2015;10,5;50"),
+        expect: &["observations.csv:7:5: numerator 10,5 must be a whole number"],
+    },
+    Case {
+        rule: "fractional denominator for a mean",
+        breaks: |d| edit(d, "observations.csv", "department;0751-0002;karakter;2015;80,4;15", "department;0751-0002;karakter;2015;80,4;15,5"),
+        expect: &["observations.csv:65:6: denominator 15,5 must be a whole number"],
+    },
+    Case {
+        rule: "year out of range",
+        breaks: |d| edit(d, "observations.csv", "department;0101-0003;udenfor;2019;9;50", "department;0101-0003;udenfor;1899;9;50"),
+        expect: &["observations.csv:8:4: year 1899 is outside 1900 to 2100"],
+    },
+    Case {
+        rule: "zero denominator",
+        breaks: |d| edit(d, "observations.csv", "department;0751-0001;udenfor;2015;50;120", "department;0751-0001;udenfor;2015;0;0"),
+        expect: &["observations.csv:10:6: denominator must be greater than 0"],
+    },
+    Case {
+        rule: "unknown level",
+        breaks: |d| edit(d, "observations.csv", "department;0101-0003;udenfor;2023;8;52", "afdeling;0101-0003;udenfor;2023;8;52"),
+        expect: &["observations.csv:9:1: level \"afdeling\""],
+    },
+    Case {
+        rule: "missing file",
+        breaks: |d| std::fs::remove_file(d.join("area_departments.csv")).unwrap(),
+        expect: &["area_departments.csv: the file is missing"],
+    },
+    Case {
+        rule: "missing column",
+        breaks: |d| edit(d, "observations.csv", "numerator;denominator", "numerator;naevner"),
+        expect: &["observations.csv:1: missing required column \"denominator\""],
+    },
+    Case {
+        rule: "empty required cell",
+        breaks: |d| edit(d, "areas.csv", "751;AAR-1;Vestparken", "751;AAR-1;"),
+        expect: &["areas.csv:3:3: name is empty"],
+    },
+    Case {
+        rule: "invalid municipality code",
+        breaks: |d| edit(d, "municipalities.csv", "0400;Bornholm", "04000;Bornholm"),
+        expect: &["municipalities.csv:4:1: \"04000\" is not a municipality code"],
+    },
+    Case {
+        rule: "an area without a department in the default delimitation",
+        breaks: |d| edit(d, "area_departments.csv", "2024-09;BOR-1;0400-0001\r\n", ""),
+        expect: &["areas.csv:4:1: area \"BOR-1\" has no department in the default boundary version \"2024-09\""],
+    },
+    Case {
+        rule: "a department in two areas of one delimitation",
+        breaks: |d| append(d, "area_departments.csv", "2024-09;AAR-1;0101-0001"),
+        expect: &["area_departments.csv:9:3: department \"0101-0001\" is already in area \"KBH-1\""],
+    },
+    Case {
+        rule: "an unclosed ring",
+        breaks: |d| edit_geojson(d, |g| g["features"][0]["geometry"]["coordinates"][0][4] = serde_json::json!([719925.0, 6178243.0])),
+        expect: &["areas.geojson:", "invalid geometry for area \"KBH-1\": ring is not closed"],
+    },
+    Case {
+        rule: "a geometry that is not a polygon",
+        breaks: |d| edit_geojson(d, |g| g["features"][1]["geometry"] = serde_json::json!({"type": "Point", "coordinates": [570821.9, 6223359.5]})),
+        expect: &["areas.geojson:", "geometry type Point is not Polygon or MultiPolygon"],
+    },
+    Case {
+        rule: "a ring with too few positions",
+        breaks: |d| {
+            edit_geojson(d, |g| {
+                g["features"][2]["geometry"]["coordinates"][0][0] =
+                    serde_json::json!([[863505.6, 6120769.3], [863887.8, 6120800.6], [863505.6, 6120769.3]])
+            })
+        },
+        expect: &["areas.geojson:", "a ring needs at least four positions"],
+    },
+    Case {
+        rule: "an area in areas.geojson that areas.csv lacks",
+        breaks: |d| edit_geojson(d, |g| g["features"][2]["properties"]["area_id"] = serde_json::json!("ODE-1")),
+        expect: &["areas.geojson:", "unknown area \"ODE-1\": not in areas.csv"],
+    },
+    Case {
+        rule: "an unsupported coordinate reference system",
+        breaks: |d| edit_geojson(d, |g| g["crs"]["properties"]["name"] = serde_json::json!("urn:ogc:def:crs:EPSG::3857")),
+        expect: &["areas.geojson:", "unsupported crs"],
+    },
+    Case {
+        rule: "a manifest of another format",
+        breaks: |d| edit(d, "manifest.json", "\"boligsocial-extract\"", "\"something-else\""),
+        expect: &["manifest.json:2:", "format must be \"boligsocial-extract\""],
+    },
+    Case {
+        rule: "invalid JSON",
+        breaks: |d| edit(d, "manifest.json", "\"version\": 1,", "\"version\": 1,,"),
+        expect: &["manifest.json:", "invalid JSON"],
+    },
+    Case {
+        rule: "an invalid kind",
+        breaks: |d| edit(d, "indicators.csv", "mean;karakter", "average;karakter"),
+        expect: &["indicators.csv:4:1: kind \"average\" must be share, rate or mean"],
+    },
+    Case {
+        rule: "problems in several files, all in one pass",
+        breaks: |d| {
+            edit(d, "departments.csv", "0101-0003;Afd. 3;101;FSB", "0101-0003;Afd. 3;102;FSB");
+            edit(d, "observations.csv", "department;0101-0001;udenfor;2015;40;100", "department;0101-0001;udenfor;2015;40;x");
+        },
+        expect: &["departments.csv:4:3", "observations.csv:2:6", "2 problem(s)"],
+    },
+];
+
+async fn valid_and_broken_extracts(db: TestDb) {
+    let out = import(&db, &fixture("spec-extract"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("dataset version 1"), "{}", stdout(&out));
+    let app = spawn_app(settings(&db)).await;
+    let served_before = app.get_text("/v1/areas").await;
+    let served_before_2020 = app.get_text("/v1/areas?boundary=2020-01").await;
+    let datasets_before = stdout(&cli(&["datasets", "--database-url", db.url()]));
+
+    for case in CASES {
+        let dir = copy_fixture("spec-extract");
+        (case.breaks)(dir.path());
+        let out = import(&db, dir.path());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{}: should be rejected; stderr: {err}", case.rule);
+        for expected in case.expect {
+            assert!(err.contains(expected), "{}: stderr lacks {expected:?}:\n{err}", case.rule);
+        }
+        assert!(!stdout(&out).contains("imported"), "{}", case.rule);
+    }
+
+    // and nothing changed: same versions, same bytes served, even after a refresh interval
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(stdout(&cli(&["datasets", "--database-url", db.url()])), datasets_before);
+    assert_eq!(app.get_text("/v1/areas").await, served_before);
+    assert_eq!(app.get_text("/v1/areas?boundary=2020-01").await, served_before_2020);
+}
+
+async fn zips_reimports_and_new_versions(db: TestDb) {
+    assert!(import(&db, &fixture("spec-extract")).status.success());
+    let app = spawn_app(settings(&db)).await;
+    let files = tempfile::tempdir().unwrap();
+    // the same files zipped, at the root and in one folder: recognised by their content
+    for (name, folder) in [("root.zip", None), ("folder.zip", Some("udtraek-2024"))] {
+        let zip = files.path().join(name);
+        std::fs::write(&zip, zip_dir(&fixture("spec-extract"), folder)).unwrap();
+        let out = import(&db, &zip);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert!(stdout(&out).contains("identical to stored dataset version 1"), "{name}: {}", stdout(&out));
+    }
+    // new content is a new version, served within the refresh interval
+    let changed = copy_fixture("spec-extract");
+    edit(changed.path(), "areas.csv", "Nordområdet", "Nordområdet Øst");
+    let zip = files.path().join("changed.zip");
+    std::fs::write(&zip, zip_dir(changed.path(), None)).unwrap();
+    let out = import(&db, &zip);
+    assert!(stdout(&out).contains("dataset version 2"), "{} {}", stdout(&out), stderr(&out));
+    let mut served = serde_json::Value::Null;
+    for _ in 0..40 {
+        let (_, body) = app.get_json("/v1/areas").await;
+        if body["dataset_version"] == 2 {
+            served = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(served["items"][0]["name"], "Nordområdet Øst", "{served}");
+    let listing = stdout(&cli(&["datasets", "--database-url", db.url()]));
+    assert_eq!(listing.lines().count(), 3, "a header and two versions: {listing}");
+    // rolling back serves version 1 again
+    let out = cli(&["activate", "--database-url", db.url(), "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut back = false;
+    for _ in 0..40 {
+        let (_, body) = app.get_json("/v1/areas").await;
+        if body["dataset_version"] == 1 && body["items"][0]["name"] == "Nordområdet" {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(back, "version 1 is served again after activation");
+    assert_eq!(cli(&["activate", "--database-url", db.url(), "99"]).status.code(), Some(2));
+}
+
+async fn the_demo_extract_imports_and_serves_the_same_as_without_a_database(db: TestDb) {
+    use boligsocial::domain::figures::Disclosure;
+    use boligsocial::snapshot::Snapshot;
+    use boligsocial::store::{read, StoredDataset};
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cli(&["demo-extract", dir.path().to_str().unwrap()]).status.success());
+    let out = import(&db, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    // what the database gives back equals what the extract says, sum for sum
+    let mut conn = db.connect();
+    let version = read::active_version(&mut conn).unwrap().unwrap();
+    let mut stored = read::load_dataset(&mut conn, version).unwrap();
+    let extract = boligsocial::demo::bundled_extract().unwrap();
+    let mut expected = StoredDataset::from_extract(&extract, version, &stored.dataset.imported_at);
+    let key = |s: &read::AreaSumRecord| (s.boundary_version.clone(), s.area_id.clone(), s.indicator.clone(), s.year);
+    stored.area_sums.sort_by_key(key);
+    expected.area_sums.sort_by_key(key);
+    assert_eq!(stored.area_sums.len(), expected.area_sums.len());
+    for (a, b) in stored.area_sums.iter().zip(&expected.area_sums) {
+        assert_eq!(key(a), key(b));
+        assert!((a.numerator - b.numerator).abs() < 1e-9 && a.denominator == b.denominator && a.departments == b.departments);
+    }
+    let rkey = |r: &read::ReferenceRecord| (r.level.clone(), r.municipality_code, r.indicator.clone(), r.year);
+    stored.references.sort_by_key(rkey);
+    expected.references.sort_by_key(rkey);
+    assert_eq!(stored.references, expected.references);
+    assert_eq!(stored.memberships, expected.memberships);
+    assert_eq!(stored.indicators, expected.indicators);
+    assert_eq!(stored.municipalities, expected.municipalities);
+    assert_eq!(stored.areas, expected.areas);
+    assert_eq!(stored.dataset.content_hash, extract.content_hash);
+    let from_db = Snapshot::build(stored, &Disclosure::default()).unwrap();
+    let from_extract = Snapshot::build(expected, &Disclosure::default()).unwrap();
+    assert_eq!(from_db.areas, from_extract.areas);
+    assert_eq!(from_db.indicators, from_extract.indicators);
+}
+
+on_both_backends!(
+    valid_and_broken_extracts,
+    zips_reimports_and_new_versions,
+    the_demo_extract_imports_and_serves_the_same_as_without_a_database
+);
+
+#[test]
+fn more_than_a_hundred_problems_are_counted_not_listed() {
+    let dir = copy_fixture("spec-extract");
+    let mut text = std::fs::read_to_string(dir.path().join("observations.csv")).unwrap();
+    for i in 0..150 {
+        text.push_str(&format!("department;0101-0001;udenfor;{};x;100\r\n", 1950 + i));
+    }
+    std::fs::write(dir.path().join("observations.csv"), text).unwrap();
+    let out = cli(&["import", "--database-url", "sqlite:///nonexistent/never-opened.db", dir.path().to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("150 problem(s)"), "{err}");
+    assert!(err.contains("… and 50 more"), "{err}");
+    assert_eq!(err.lines().filter(|l| l.starts_with("observations.csv:")).count(), 100);
+}
+
+#[test]
+fn a_missing_path_or_a_broken_zip_is_a_clear_rejection() {
+    let out = cli(&["import", "--database-url", "sqlite:///nonexistent/x.db", "/nonexistent/extract.zip"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("/nonexistent/extract.zip"));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.zip");
+    std::fs::write(&bad, b"PK\x03\x04 not really").unwrap();
+    let out = cli(&["import", "--database-url", "sqlite:///nonexistent/x.db", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not a readable zip archive"), "{}", stderr(&out));
+}
