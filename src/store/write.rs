@@ -294,8 +294,22 @@ fn write_version(conn: &mut DbConnection, x: &Extract, v: i64, imported_at: &str
     Ok(())
 }
 
-/// The bulk of an extract: millions of rows. PostgreSQL takes them through COPY; SQLite
-/// through prepared multi-row inserts.
+// PostgreSQL loads a version's observations into this table, then makes it that version's
+// partition of department_observations (see the migration). Only one import runs at a time
+// (the datasets lock), so the fixed name is safe, and it is renamed before the commit.
+diesel::table! {
+    department_observations_load (dataset_version, department_id, indicator, year) {
+        dataset_version -> BigInt,
+        department_id -> Text,
+        indicator -> Text,
+        year -> Integer,
+        numerator -> Double,
+        denominator -> BigInt,
+    }
+}
+
+/// The bulk of an extract: millions of rows. PostgreSQL takes them through COPY into a new
+/// partition whose keys are checked in bulk; SQLite through multi-row inserts.
 fn write_department_observations(
     conn: &mut DbConnection,
     x: &Extract,
@@ -304,8 +318,14 @@ fn write_department_observations(
 ) -> Result<(), StoreError> {
     match conn {
         DbConnection::Pg(pg) => {
-            let written = diesel::copy_from(department_observations::table)
-                .from_raw_data(department_observations::table, |out: &mut dyn Write| {
+            use diesel::connection::SimpleConnection;
+            pg.batch_execute(
+                "SET LOCAL maintenance_work_mem = '256MB'; \
+                 CREATE TABLE department_observations_load \
+                   (LIKE department_observations INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
+            )?;
+            let written = diesel::copy_from(department_observations_load::table)
+                .from_raw_data(department_observations_load::table, |out: &mut dyn Write| {
                     let mut line = Vec::with_capacity(128);
                     for o in rows {
                         line.clear();
@@ -322,6 +342,13 @@ fn write_department_observations(
             if written != rows.len() {
                 return Err(StoreError::Corrupt(format!("COPY wrote {written} of {} observations", rows.len())));
             }
+            // the key in one sort, then the foreign keys in one join each as it is attached
+            pg.batch_execute(&format!(
+                "ALTER TABLE department_observations_load \
+                   ADD CONSTRAINT department_observations_v{v}_pkey PRIMARY KEY (dataset_version, department_id, indicator, year); \
+                 ALTER TABLE department_observations_load RENAME TO department_observations_v{v}; \
+                 ALTER TABLE department_observations ATTACH PARTITION department_observations_v{v} FOR VALUES IN ({v});"
+            ))?;
         }
         DbConnection::Sqlite(sqlite) => write_sqlite_observations(sqlite, x, v, rows)?,
     }
