@@ -46,6 +46,11 @@ pub enum Command {
         #[arg(value_name = "VERSION")]
         version: i64,
     },
+    /// Exit 0 when an http:// URL answers 2xx within 3 s (the container's health check).
+    Probe {
+        #[arg(value_name = "URL", default_value = "http://127.0.0.1:8080/readyz")]
+        url: String,
+    },
     /// Write the synthetic demo extract (as bundled) to a folder.
     DemoExtract {
         #[arg(value_name = "DIR")]
@@ -81,6 +86,7 @@ pub fn run() -> ExitCode {
             print!("{}", crate::api::openapi::openapi_json_text());
             return ExitCode::SUCCESS;
         }
+        Some(Command::Probe { url }) => return report(probe(url)),
         Some(Command::DemoExtract { dir }) => return report(demo::write_demo(dir).map(|()| format!("wrote the demo extract to {}", dir.display()))),
         Some(Command::NationalExtract { dir, seed, scale }) => {
             return report(
@@ -103,7 +109,9 @@ pub fn run() -> ExitCode {
         Command::Migrate => report(migrate(&settings)),
         Command::Datasets => report(datasets(&settings)),
         Command::Activate { version } => report(activate(&settings, version)),
-        Command::Openapi | Command::DemoExtract { .. } | Command::NationalExtract { .. } => unreachable!("handled above"),
+        Command::Openapi | Command::Probe { .. } | Command::DemoExtract { .. } | Command::NationalExtract { .. } => {
+            unreachable!("handled above")
+        }
     }
 }
 
@@ -212,4 +220,22 @@ fn activate(settings: &Settings, version: i64) -> anyhow::Result<String> {
     } else {
         anyhow::bail!("there is no dataset version {version}")
     }
+}
+
+/// A minimal HTTP/1.1 GET, so that a slim container image needs no curl.
+fn probe(url: &str) -> anyhow::Result<String> {
+    use std::io::{Read, Write};
+    use std::net::{TcpStream, ToSocketAddrs};
+    use std::time::Duration;
+    let rest = url.strip_prefix("http://").ok_or_else(|| anyhow::anyhow!("only http:// URLs can be probed"))?;
+    let (host, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let address = host.to_socket_addrs()?.next().ok_or_else(|| anyhow::anyhow!("{host} does not resolve"))?;
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(3))?;
+    stream.set_read_timeout(Some(Duration::from_secs(3)))?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+    let mut head = [0u8; 64];
+    let n = stream.read(&mut head)?;
+    let status_line = String::from_utf8_lossy(&head[..n]);
+    let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    if (200..300).contains(&status) { Ok(format!("{url}: {status}")) } else { anyhow::bail!("{url}: status {status}") }
 }

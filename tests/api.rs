@@ -147,3 +147,18 @@ async fn readiness_fails_while_no_dataset_is_loaded() {
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
+
+/// The container health check needs no curl: `boligsocial probe URL`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_probe_command_checks_a_url() {
+    let db = TestDb::sqlite();
+    let app = spawn_app(settings(&db)).await;
+    let ok = tokio::task::spawn_blocking({
+        let a = app.address.clone();
+        move || (cli(&["probe", &format!("{a}/healthz")]), cli(&["probe", &format!("{a}/readyz")]))
+    })
+    .await
+    .unwrap();
+    assert!(ok.0.status.success(), "{}", String::from_utf8_lossy(&ok.0.stderr));
+    assert_eq!(ok.1.status.code(), Some(2), "no dataset yet: not ready");
+}

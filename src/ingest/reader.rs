@@ -665,7 +665,7 @@ fn check_default_delimitation(st: &mut State) {
 /// (level, unit, indicator, year) is unique. Sorting also puts the rows in the order the
 /// store writes them.
 fn check_duplicate_observations(st: &mut State) {
-    st.observations.sort_by_key(|o| (o.key(), o.line));
+    st.observations.sort_unstable_by_key(|o| (o.key(), o.line)); // (key, line) is unique: no stable sort needed, nor its buffer
     let dupes: Vec<(u32, u32)> =
         st.observations.windows(2).filter(|w| w[0].key() == w[1].key()).map(|w| (w[0].line, w[1].line)).collect();
     for (first, again) in dupes {
