@@ -162,3 +162,89 @@ async fn the_probe_command_checks_a_url() {
     assert!(ok.0.status.success(), "{}", String::from_utf8_lossy(&ok.0.stderr));
     assert_eq!(ok.1.status.code(), Some(2), "no dataset yet: not ready");
 }
+
+/// SIGTERM (as Kubernetes sends) and SIGINT stop the service cleanly: exit status 0.
+#[test]
+fn the_binary_stops_gracefully_on_sigterm_and_sigint() {
+    for signal in ["TERM", "INT"] {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_boligsocial"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("BOLIGSOCIAL__DATASET__LOAD_DEMO", "false")
+            .env("BOLIGSOCIAL__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "2")
+            .env_remove("DATABASE_URL")
+            .current_dir(dir.path())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut up = false;
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                up = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(up, "the service listens");
+        let sent = std::process::Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+        assert!(sent.success());
+        let mut status = None;
+        for _ in 0..100 {
+            if let Some(s) = child.try_wait().unwrap() {
+                status = Some(s);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let status = status.unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("SIG{signal}: still running after 5 s")
+        });
+        assert!(status.success(), "SIG{signal}: {status}");
+    }
+}
+
+/// Off a terminal the log is JSON lines; each request is logged with method, path, status,
+/// latency and its request id.
+#[test]
+fn requests_are_logged_as_json_lines_with_their_span() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_boligsocial"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("BOLIGSOCIAL__DATASET__LOAD_DEMO", "false")
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stream = None;
+    for _ in 0..100 {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            stream = Some(s);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut stream = stream.expect("the service listens");
+    write!(stream, "GET /healthz HTTP/1.1\r\nHost: x\r\nx-request-id: log-test-7\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"));
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    let line = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["span"]["request_id"] == "log-test-7")
+        .unwrap_or_else(|| panic!("no JSON line for the request in:\n{log}"));
+    assert_eq!(line["span"]["method"], "GET");
+    assert_eq!(line["span"]["path"], "/healthz");
+    assert_eq!(line["status"], 200);
+    assert!(line["latency_ms"].as_f64().is_some());
+}
