@@ -249,10 +249,12 @@ impl Snapshot {
     }
 }
 
-/// The currently served snapshot, swapped atomically.
+/// The currently served snapshot, swapped atomically, and the list of stored versions as
+/// last read (so that listing them does not wait on the database either).
 #[derive(Default)]
 pub struct SnapshotCell {
     current: ArcSwapOption<Snapshot>,
+    datasets: ArcSwapOption<Vec<crate::store::read::DatasetRecord>>,
     /// When the last check against the database succeeded.
     last_refresh: std::sync::Mutex<Option<Instant>>,
 }
@@ -272,6 +274,14 @@ impl SnapshotCell {
 
     pub fn clear(&self) {
         self.current.store(None);
+    }
+
+    pub fn datasets(&self) -> Option<Arc<Vec<crate::store::read::DatasetRecord>>> {
+        self.datasets.load_full()
+    }
+
+    pub fn set_datasets(&self, datasets: Vec<crate::store::read::DatasetRecord>) {
+        self.datasets.store(Some(Arc::new(datasets)));
     }
 
     pub fn mark_refreshed(&self) {

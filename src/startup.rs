@@ -43,7 +43,9 @@ impl Refresher {
             store::migrate(&mut conn)?;
             self.migrated.store(true, Ordering::Relaxed);
         }
-        let active = read::active_version(&mut conn)?;
+        let datasets = read::list_datasets(&mut conn)?;
+        let active = datasets.iter().find(|d| d.active).map(|d| d.version);
+        self.cell.set_datasets(datasets);
         if let Some(version) = active
             && self.cell.version() != Some(version)
         {
@@ -131,6 +133,7 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
                 .wrap(ErrorHandlers::new().default_handler(error::to_problem_details))
                 .wrap(from_fn(telemetry::request_span))
+                .configure(api::docs)
                 .into_utoipa_app()
                 .configure(api::configure)
                 .default_service(web::to(error::not_found))

@@ -1,13 +1,16 @@
 //! `/v1/areas`: the helhedsplansområder of a delimitation.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::lang::Lang;
+use super::params::{self, area_path, data_json, indicator_param, required};
 use super::AppState;
-use crate::domain::model::MunicipalityCode;
+use crate::domain::figures::{Figure, Status};
+use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Point, Snapshot};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -58,12 +61,6 @@ pub fn delimitation<'s>(
     })
 }
 
-/// Parses a municipality code in either form, or a 400.
-pub fn municipality_param(text: &str) -> Result<MunicipalityCode, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::invalid("municipality", format!("{text:?} is not a municipality code such as 101 or 0101")))
-}
-
 /// The areas of a delimitation.
 #[utoipa::path(
     tag = "areas",
@@ -78,7 +75,7 @@ pub fn municipality_param(text: &str) -> Result<MunicipalityCode, ApiError> {
 pub async fn list_areas(state: web::Data<AppState>, query: web::Query<AreasQuery>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let (boundary_version, delimitation) = delimitation(&snapshot, query.boundary.as_deref())?;
-    let municipality = query.municipality.as_deref().map(municipality_param).transpose()?;
+    let municipality = query.municipality.as_deref().map(|m| params::municipality("municipality", m)).transpose()?;
     let needle = query.q.as_deref().map(str::to_lowercase);
     let items: Vec<AreaSummary> = delimitation
         .areas()
@@ -94,10 +91,208 @@ pub async fn list_areas(state: web::Data<AppState>, query: web::Query<AreasQuery
             bbox: a.bbox,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(AreaList {
+    let body = AreaList { dataset_version: snapshot.dataset.version, boundary_version: boundary_version.to_string(), count: items.len(), items };
+    Ok(data_json(&snapshot, None, &body))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoundaryQuery {
+    /// Delimitation version; default the dataset's.
+    #[param(example = "2024-09")]
+    pub boundary: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DepartmentView {
+    #[schema(example = "0751-0123")]
+    pub department_id: String,
+    pub name: String,
+    pub organisation: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DelimitationView {
+    pub boundary_version: String,
+    pub department_count: usize,
+    /// Whether this is the dataset's default delimitation.
+    pub default: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaDetail {
+    pub dataset_version: i64,
+    pub area_id: String,
+    pub name: String,
+    #[schema(example = "751")]
+    pub municipality_code: String,
+    pub municipality_name: Option<String>,
+    /// The delimitation the departments are listed for.
+    pub boundary_version: String,
+    /// The area's departments under that delimitation; empty when the area is not part of it.
+    pub departments: Vec<DepartmentView>,
+    /// Every delimitation the area is part of.
+    pub delimitations: Vec<DelimitationView>,
+    /// [min_lon, min_lat, max_lon, max_lat] in WGS 84, when the area has geometry.
+    pub bbox: Option<[f64; 4]>,
+}
+
+/// One area: its municipality, departments and delimitations.
+#[utoipa::path(
+    tag = "areas",
+    params(("area_id" = String, Path, description = "Area id", example = "751-1"), BoundaryQuery),
+    responses(
+        (status = 200, description = "The area", body = AreaDetail),
+        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "An unknown delimitation", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/areas/{area_id}")]
+pub async fn get_area(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<BoundaryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.snapshot()?;
+    let (index, area) = area_path(&snapshot, &path)?;
+    let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
+    let body = AreaDetail {
         dataset_version: snapshot.dataset.version,
+        area_id: area.area_id.clone(),
+        name: area.name.clone(),
+        municipality_code: area.municipality.to_string(),
+        municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
         boundary_version: boundary_version.to_string(),
-        count: items.len(),
-        items,
-    }))
+        departments: d.departments[index]
+            .iter()
+            .map(|x| DepartmentView { department_id: x.department_id.clone(), name: x.name.clone(), organisation: x.organisation.clone() })
+            .collect(),
+        delimitations: snapshot
+            .delimitations
+            .iter()
+            .filter(|(_, d)| d.contains(index))
+            .map(|(v, d)| DelimitationView {
+                boundary_version: v.clone(),
+                department_count: d.departments[index].len(),
+                default: *v == snapshot.dataset.boundary_version,
+            })
+            .collect(),
+        bbox: area.bbox,
+    };
+    Ok(data_json(&snapshot, None, &body))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SeriesQuery {
+    /// Indicator code (required).
+    #[param(example = "outside_work_education")]
+    pub indicator: Option<String>,
+    /// Delimitation version; default the dataset's.
+    #[param(example = "2024-09")]
+    pub boundary: Option<String>,
+    /// Label language, `da` or `en`.
+    pub lang: Option<String>,
+}
+
+/// A published figure of one year. Suppressed figures carry no numbers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeriesPoint {
+    pub year: u16,
+    pub value: Option<f64>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    /// `ok` or `suppressed`.
+    pub status: Status,
+    /// For the area: the fraction (0 to 1) of its departments with an observation that year.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<f64>,
+}
+
+impl SeriesPoint {
+    pub fn new(p: &Point) -> Self {
+        let (value, numerator, denominator) = match p.figure {
+            Figure::Ok { value, numerator, denominator } => (Some(value), Some(numerator), Some(denominator)),
+            Figure::Suppressed => (None, None, None),
+        };
+        SeriesPoint { year: p.year, value, numerator, denominator, status: p.figure.status(), coverage: p.coverage }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Series {
+    pub area: Vec<SeriesPoint>,
+    pub municipality: Vec<SeriesPoint>,
+    pub social_housing: Vec<SeriesPoint>,
+    pub country: Vec<SeriesPoint>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeriesResponse {
+    pub dataset_version: i64,
+    pub area_id: String,
+    pub area_name: String,
+    pub municipality_code: String,
+    pub indicator: String,
+    /// The indicator's name in the chosen language.
+    pub indicator_name: String,
+    pub kind: Kind,
+    pub unit: String,
+    pub direction: Direction,
+    pub lang: Lang,
+    pub boundary_version: String,
+    /// The area's departments under the delimitation.
+    pub department_count: usize,
+    /// One point per year with data, years ascending.
+    pub series: Series,
+}
+
+/// An area's figures year by year, with its municipality, the social-housing sector in its
+/// municipality, and Denmark.
+#[utoipa::path(
+    tag = "areas",
+    params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
+    responses(
+        (status = 200, description = "The series", body = SeriesResponse),
+        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "A missing or unknown indicator, an unknown delimitation or language", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/areas/{area_id}/series")]
+pub async fn get_series(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<SeriesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.snapshot()?;
+    let (index, area) = area_path(&snapshot, &path)?;
+    let lang = Lang::negotiate(&req, query.lang.as_deref())?;
+    let (i, indicator) = indicator_param(&snapshot, required(&query.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
+    let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
+    let points = |ps: &[Point]| ps.iter().map(SeriesPoint::new).collect::<Vec<_>>();
+    let reference = |r: Reference| points(snapshot.reference_series(r, area.municipality, i));
+    let body = SeriesResponse {
+        dataset_version: snapshot.dataset.version,
+        area_id: area.area_id.clone(),
+        area_name: area.name.clone(),
+        municipality_code: area.municipality.to_string(),
+        indicator: indicator.code.clone(),
+        indicator_name: lang.pick(&indicator.name_da, &indicator.name_en).to_string(),
+        kind: indicator.kind,
+        unit: indicator.kind.unit().to_string(),
+        direction: indicator.direction,
+        lang,
+        boundary_version: boundary_version.to_string(),
+        department_count: d.departments[index].len(),
+        series: Series {
+            area: points(d.series(index, i)),
+            municipality: reference(Reference::Municipality),
+            social_housing: reference(Reference::SocialHousing),
+            country: reference(Reference::Country),
+        },
+    };
+    Ok(data_json(&snapshot, Some(lang), &body))
 }

@@ -3,8 +3,14 @@
 //! collects it into the OpenAPI document.
 
 pub mod areas;
+pub mod comparisons;
+pub mod datasets;
 pub mod health;
+pub mod indicators;
+pub mod lang;
+pub mod municipalities;
 pub mod openapi;
+pub mod params;
 
 use std::sync::Arc;
 
@@ -31,8 +37,31 @@ impl AppState {
 
 /// Registers every documented route.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(areas::list_areas)
+    cfg.service(indicators::list_indicators)
+        .service(indicators::get_indicator)
+        .service(municipalities::list_municipalities)
+        .service(municipalities::get_municipality)
+        .service(areas::list_areas)
+        .service(areas::get_area)
+        .service(areas::get_series)
+        .service(comparisons::get_comparisons)
+        .service(datasets::list_datasets)
         .service(health::healthz)
         .service(health::readyz)
         .service(openapi::openapi_json);
+}
+
+/// The interactive documentation, served from the binary (no CDN): Swagger UI reading
+/// /openapi.json.
+pub fn docs(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.route(
+        "/docs",
+        actix_web::web::get().to(|| async {
+            actix_web::HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish()
+        }),
+    )
+    .service(
+        utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+            .config(utoipa_swagger_ui::Config::from("/openapi.json").try_it_out_enabled(true)),
+    );
 }

@@ -17,7 +17,11 @@ problem details.",
         license(name = "MIT"),
     ),
     tags(
-        (name = "areas", description = "Helhedsplansområder and their delimitations"),
+        (name = "comparisons", description = "How each area developed against its municipality, the social-housing sector there, or Denmark"),
+        (name = "areas", description = "Helhedsplansområder, their delimitations and time series"),
+        (name = "indicators", description = "The indicator catalogue"),
+        (name = "municipalities", description = "Municipalities and their areas"),
+        (name = "datasets", description = "Stored dataset versions"),
         (name = "health", description = "Liveness, readiness and this document"),
     )
 )]

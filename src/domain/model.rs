@@ -216,6 +216,18 @@ impl fmt::Display for MunicipalityCode {
     }
 }
 
+/// The names of Denmark's five regions by Danmarks Statistik's codes (public facts).
+pub fn region_name(code: &str) -> Option<&'static str> {
+    match code.trim() {
+        "1081" => Some("Region Nordjylland"),
+        "1082" => Some("Region Midtjylland"),
+        "1083" => Some("Region Syddanmark"),
+        "1084" => Some("Region Hovedstaden"),
+        "1085" => Some("Region Sjælland"),
+        _ => None,
+    }
+}
+
 /// Whether a string is a valid indicator code: `[a-z0-9_]{1,64}`.
 pub fn is_indicator_code(s: &str) -> bool {
     (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')

@@ -1,0 +1,362 @@
+//! `/v1/comparisons`: every area of a delimitation against a reference (comparisons.md),
+//! as JSON or as CSV for spreadsheets.
+
+use actix_web::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_LANGUAGE};
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::areas::delimitation;
+use super::lang::Lang;
+use super::params::{self, data_json, indicator_param, required, DATASET_VERSION_HEADER};
+use super::AppState;
+use crate::domain::comparisons::{summarise, Comparison, Summary};
+use crate::domain::model::{Direction, Kind, Reference};
+use crate::error::{ApiError, ProblemDetails};
+use crate::snapshot::Snapshot;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComparisonsQuery {
+    /// Indicator code (required).
+    #[param(example = "outside_work_education")]
+    pub indicator: Option<String>,
+    /// First year (required), before `to`.
+    #[param(value_type = Option<u16>, example = 2015)]
+    pub from: Option<String>,
+    /// Last year (required), after `from`.
+    #[param(value_type = Option<u16>, example = 2023)]
+    pub to: Option<String>,
+    /// `municipality` (the area's municipality; default), `social_housing` (the
+    /// social-housing sector in it) or `country`.
+    #[param(example = "municipality")]
+    pub reference: Option<String>,
+    /// Delimitation version; default the dataset's.
+    #[param(example = "2024-09")]
+    pub boundary: Option<String>,
+    /// A number ≥ 0 in the indicator's unit (percentage points for a share); default 5.
+    #[param(value_type = Option<f64>, example = 5.0)]
+    pub threshold: Option<String>,
+    /// Order of the items: `area_id`, `name`, `municipality`, `difference` or
+    /// `relative_difference`, with a leading `-` for descending; items without numbers come
+    /// last. Default: the extract's order.
+    #[param(example = "difference")]
+    pub sort: Option<String>,
+    /// `json` (default) or `csv` (`;`-separated, decimal commas, UTF-8 with a byte-order mark,
+    /// for Danish spreadsheets); `Accept: text/csv` also selects CSV.
+    #[param(example = "csv")]
+    pub format: Option<String>,
+    /// Label language, `da` or `en`.
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ComparisonItem {
+    pub area_id: String,
+    pub area_name: String,
+    #[schema(example = "751")]
+    pub municipality_code: String,
+    pub municipality_name: Option<String>,
+    #[serde(flatten)]
+    pub comparison: Comparison,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComparisonsResponse {
+    pub dataset_version: i64,
+    pub indicator: String,
+    /// The indicator's name in the chosen language.
+    pub indicator_name: String,
+    pub kind: Kind,
+    /// The unit of values; changes and differences of shares are percentage points.
+    pub unit: String,
+    pub direction: Direction,
+    pub lang: Lang,
+    pub from: u16,
+    pub to: u16,
+    pub reference: Reference,
+    pub boundary_version: String,
+    pub threshold: f64,
+    pub items: Vec<ComparisonItem>,
+    pub summary: Summary,
+}
+
+/// What a valid query asks for.
+pub struct ComparisonRequest<'s> {
+    pub indicator: usize,
+    pub from: u16,
+    pub to: u16,
+    pub reference: Reference,
+    pub boundary_version: &'s str,
+    pub delimitation: &'s crate::snapshot::Delimitation,
+    pub threshold: f64,
+}
+
+impl<'s> ComparisonRequest<'s> {
+    /// Validates the query's comparison parameters against a snapshot.
+    pub fn parse(
+        snapshot: &'s Snapshot,
+        indicator: &Option<String>,
+        from: &Option<String>,
+        to: &Option<String>,
+        reference: &Option<String>,
+        boundary: &Option<String>,
+        threshold: &Option<String>,
+    ) -> Result<Self, ApiError> {
+        let (indicator, _) = indicator_param(snapshot, required(indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
+        let from = params::year("from", required(from, "from", "the first year, such as 2015")?)?;
+        let to = params::year("to", required(to, "to", "the last year, such as 2023")?)?;
+        if from >= to {
+            return Err(ApiError::invalid("from", format!("from ({from}) must be before to ({to})")));
+        }
+        let reference = reference.as_deref().map(params::reference).transpose()?.unwrap_or(Reference::Municipality);
+        let (boundary_version, delimitation) = delimitation(snapshot, boundary.as_deref())?;
+        let threshold = params::threshold(threshold.as_deref())?;
+        Ok(ComparisonRequest { indicator, from, to, reference, boundary_version, delimitation, threshold })
+    }
+
+    pub fn items(&self, snapshot: &Snapshot) -> Vec<ComparisonItem> {
+        snapshot
+            .compare_areas(self.delimitation, self.indicator, self.from, self.to, self.reference, self.threshold)
+            .into_iter()
+            .map(|(a, comparison)| {
+                let area = &snapshot.areas[a];
+                ComparisonItem {
+                    area_id: area.area_id.clone(),
+                    area_name: area.name.clone(),
+                    municipality_code: area.municipality.to_string(),
+                    municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
+                    comparison,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Sorts items by a `sort` parameter; items without the number sorted on go last.
+pub fn sort_items(items: &mut [ComparisonItem], sort: Option<&str>) -> Result<(), ApiError> {
+    let Some(sort) = sort else { return Ok(()) };
+    let (descending, key) = match sort.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, sort),
+    };
+    let number = |f: fn(&ComparisonItem) -> Option<f64>| {
+        move |a: &ComparisonItem, b: &ComparisonItem| match (f(a), f(b)) {
+            (Some(x), Some(y)) => {
+                let o = x.total_cmp(&y);
+                if descending { o.reverse() } else { o }
+            }
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }
+    };
+    let text = |f: fn(&ComparisonItem) -> String| {
+        move |a: &ComparisonItem, b: &ComparisonItem| {
+            let o = f(a).cmp(&f(b));
+            if descending { o.reverse() } else { o }
+        }
+    };
+    match key {
+        "difference" => items.sort_by(number(|i| i.comparison.difference)),
+        "relative_difference" => items.sort_by(number(|i| i.comparison.relative_difference)),
+        "area_id" | "area" => items.sort_by(text(|i| i.area_id.clone())),
+        "name" => items.sort_by(text(|i| i.area_name.to_lowercase())),
+        "municipality" => items.sort_by(text(|i| format!("{:03}", i.municipality_code.parse::<u16>().unwrap_or(0)))),
+        _ => {
+            return Err(ApiError::invalid(
+                "sort",
+                format!("sort {sort:?} must be area_id, name, municipality, difference or relative_difference, optionally with a leading -"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Per-area comparisons and their summary (comparisons.md).
+#[utoipa::path(
+    tag = "comparisons",
+    params(ComparisonsQuery),
+    responses(
+        (status = 200, description = "The items and the summary", body = ComparisonsResponse,
+         example = json!({"dataset_version": 1, "indicator": "outside_work_education", "indicator_name": "Uden for arbejdsmarkedet eller uddannelse",
+            "kind": "share", "unit": "percent", "direction": "lower_is_better", "lang": "da", "from": 2015, "to": 2023, "reference": "municipality",
+            "boundary_version": "2024-09", "threshold": 5.0,
+            "items": [{"area_id": "751-1", "area_name": "Marguritten", "municipality_code": "751", "municipality_name": "Aarhus", "status": "ok",
+                "area_from": 44.1, "area_to": 33.5, "area_change": -10.6, "area_relative_change": -24.04,
+                "reference_from": 17.2, "reference_to": 14.3, "reference_change": -2.9, "reference_relative_change": -16.86,
+                "difference": -7.7, "difference_rounded": -7.7, "relative_difference": -7.18, "gap_from": 26.9, "gap_to": 19.2,
+                "stronger": true, "stronger_relative": true, "beyond_threshold": true}],
+            "summary": {"areas": 48, "compared": 48, "suppressed": 0, "missing": 0, "improved": 48, "stronger": 48, "stronger_relative": 31,
+                "beyond_threshold": 25, "threshold": 5.0, "median_difference": -5.3}})),
+        (status = 200, description = "The items as CSV", content_type = "text/csv"),
+        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/comparisons")]
+pub async fn get_comparisons(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ComparisonsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.snapshot()?;
+    let lang = Lang::negotiate(&req, query.lang.as_deref())?;
+    let q = &*query;
+    let request = ComparisonRequest::parse(&snapshot, &q.indicator, &q.from, &q.to, &q.reference, &q.boundary, &q.threshold)?;
+    let csv = match q.format.as_deref() {
+        Some("csv") => true,
+        Some("json") => false,
+        Some(other) => return Err(ApiError::invalid("format", format!("format {other:?} must be json or csv"))),
+        None => req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/csv")),
+    };
+    let indicator = &snapshot.indicators[request.indicator];
+    let mut items = request.items(&snapshot);
+    let summary = summarise(indicator.direction, request.threshold, items.iter().map(|i| &i.comparison));
+    sort_items(&mut items, q.sort.as_deref())?;
+    if csv {
+        let filename = format!(
+            "comparisons-{}-{}-{}-{}.csv",
+            indicator.code,
+            request.from,
+            request.to,
+            request.reference.as_str()
+        );
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
+            .insert_header((DATASET_VERSION_HEADER, snapshot.dataset.version))
+            .insert_header((CONTENT_LANGUAGE, lang.code()))
+            .body(to_csv(&items)));
+    }
+    let body = ComparisonsResponse {
+        dataset_version: snapshot.dataset.version,
+        indicator: indicator.code.clone(),
+        indicator_name: lang.pick(&indicator.name_da, &indicator.name_en).to_string(),
+        kind: indicator.kind,
+        unit: indicator.kind.unit().to_string(),
+        direction: indicator.direction,
+        lang,
+        from: request.from,
+        to: request.to,
+        reference: request.reference,
+        boundary_version: request.boundary_version.to_string(),
+        threshold: request.threshold,
+        items,
+        summary,
+    };
+    Ok(data_json(&snapshot, Some(lang), &body))
+}
+
+const CSV_COLUMNS: [&str; 21] = [
+    "area_id",
+    "area_name",
+    "municipality_code",
+    "municipality_name",
+    "status",
+    "area_from",
+    "area_to",
+    "area_change",
+    "area_relative_change",
+    "reference_from",
+    "reference_to",
+    "reference_change",
+    "reference_relative_change",
+    "difference",
+    "difference_rounded",
+    "relative_difference",
+    "gap_from",
+    "gap_to",
+    "stronger",
+    "stronger_relative",
+    "beyond_threshold",
+];
+
+/// `;`-separated with decimal commas and a byte-order mark, as Danish Excel opens it.
+pub fn to_csv(items: &[ComparisonItem]) -> String {
+    let mut out = String::from("\u{feff}");
+    out.push_str(&CSV_COLUMNS.join(";"));
+    out.push_str("\r\n");
+    let number = |x: Option<f64>| x.map(|v| v.to_string().replace('.', ",")).unwrap_or_default();
+    let flag = |x: Option<bool>| x.map(|b| b.to_string()).unwrap_or_default();
+    for i in items {
+        let c = &i.comparison;
+        let status = serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let fields = [
+            csv_text(&i.area_id),
+            csv_text(&i.area_name),
+            csv_text(&i.municipality_code),
+            csv_text(i.municipality_name.as_deref().unwrap_or("")),
+            status,
+            number(c.area_from),
+            number(c.area_to),
+            number(c.area_change),
+            number(c.area_relative_change),
+            number(c.reference_from),
+            number(c.reference_to),
+            number(c.reference_change),
+            number(c.reference_relative_change),
+            number(c.difference),
+            number(c.difference_rounded),
+            number(c.relative_difference),
+            number(c.gap_from),
+            number(c.gap_to),
+            flag(c.stronger),
+            flag(c.stronger_relative),
+            flag(c.beyond_threshold),
+        ];
+        out.push_str(&fields.join(";"));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Quotes a text cell when needed, and keeps a spreadsheet from reading it as a formula.
+fn csv_text(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([';', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::figures::Status;
+
+    fn item(id: &str, name: &str, difference: Option<f64>) -> ComparisonItem {
+        let mut c = crate::domain::comparisons::compare(
+            Direction::LowerIsBetter,
+            5.0,
+            crate::domain::comparisons::ComparisonInputs { area_from: None, area_to: None, reference_from: None, reference_to: None },
+        );
+        if let Some(d) = difference {
+            c.status = Status::Ok;
+            c.difference = Some(d);
+            c.area_from = Some(12.5);
+        }
+        ComparisonItem { area_id: id.into(), area_name: name.into(), municipality_code: "101".into(), municipality_name: None, comparison: c }
+    }
+
+    #[test]
+    fn sorts_with_missing_numbers_last() {
+        let mut items = vec![item("b", "Beta", Some(-2.0)), item("a", "alfa", None), item("c", "Gamma", Some(-7.0))];
+        sort_items(&mut items, Some("difference")).unwrap();
+        assert_eq!(items.iter().map(|i| i.area_id.as_str()).collect::<Vec<_>>(), ["c", "b", "a"]);
+        sort_items(&mut items, Some("-difference")).unwrap();
+        assert_eq!(items.iter().map(|i| i.area_id.as_str()).collect::<Vec<_>>(), ["b", "c", "a"]);
+        sort_items(&mut items, Some("name")).unwrap();
+        assert_eq!(items.iter().map(|i| i.area_id.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert!(sort_items(&mut items, Some("size")).is_err());
+    }
+
+    #[test]
+    fn csv_for_danish_spreadsheets() {
+        let csv = to_csv(&[item("a", "=HYPERLINK(\"x\")", Some(-2.5)), item("b", "Nord; Syd", None)]);
+        assert!(csv.starts_with("\u{feff}area_id;area_name;"));
+        let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[1].starts_with("a;\"'=HYPERLINK(\"\"x\"\")\";101;;ok;12,5;"), "{}", lines[1]);
+        assert!(lines[1].contains(";-2,5;"));
+        assert!(lines[2].starts_with("b;\"Nord; Syd\";101;;missing;"));
+        assert_eq!(lines[1].matches(';').count(), CSV_COLUMNS.len() - 1 + 0);
+    }
+}

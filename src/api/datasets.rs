@@ -1,0 +1,62 @@
+//! `/v1/datasets`: the stored dataset versions.
+
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use crate::error::{ApiError, ProblemDetails};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetView {
+    pub version: i64,
+    pub title: String,
+    /// Attribution: where the data come from.
+    pub source: String,
+    /// The default delimitation.
+    pub boundary_version: String,
+    /// SHA-256 of the extract's files.
+    pub content_hash: String,
+    /// RFC 3339, UTC.
+    pub imported_at: String,
+    /// The version activated for serving; exactly one is.
+    pub active: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetList {
+    /// The version this instance serves (it follows the active one within
+    /// `dataset.refresh_seconds`).
+    pub served_version: Option<i64>,
+    /// Newest first.
+    pub items: Vec<DatasetView>,
+}
+
+/// The stored dataset versions, newest first.
+#[utoipa::path(
+    tag = "datasets",
+    responses(
+        (status = 200, description = "The versions", body = DatasetList),
+        (status = 503, description = "The database has not been reached yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/datasets")]
+pub async fn list_datasets(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let datasets = state
+        .snapshot
+        .datasets()
+        .ok_or_else(|| ApiError::Unavailable("the dataset versions have not been read yet; try again shortly".into()))?;
+    let items = datasets
+        .iter()
+        .map(|d| DatasetView {
+            version: d.version,
+            title: d.title.clone(),
+            source: d.source.clone(),
+            boundary_version: d.boundary_version.clone(),
+            content_hash: d.content_hash.clone(),
+            imported_at: d.imported_at.clone(),
+            active: d.active,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(DatasetList { served_version: state.snapshot.version(), items }))
+}

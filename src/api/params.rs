@@ -1,0 +1,95 @@
+//! Parsing query and path parameters into domain values, with 400s that name the parameter
+//! and say what is allowed.
+
+use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_LANGUAGE};
+use actix_web::HttpResponse;
+use serde::Serialize;
+
+use super::lang::Lang;
+use crate::domain::model::{MunicipalityCode, Reference};
+use crate::error::ApiError;
+use crate::snapshot::{Area, Indicator, Snapshot};
+
+pub const DATASET_VERSION_HEADER: HeaderName = HeaderName::from_static("x-dataset-version");
+
+pub const MIN_YEAR: u16 = 1900;
+pub const MAX_YEAR: u16 = 2100;
+
+pub fn required<'a>(value: &'a Option<String>, name: &str, hint: &str) -> Result<&'a str, ApiError> {
+    value.as_deref().ok_or_else(|| ApiError::invalid(name, format!("{name} is required: {hint}")))
+}
+
+pub fn year(name: &str, text: &str) -> Result<u16, ApiError> {
+    text.trim()
+        .parse::<u16>()
+        .ok()
+        .filter(|y| (MIN_YEAR..=MAX_YEAR).contains(y))
+        .ok_or_else(|| ApiError::invalid(name, format!("{name} {text:?} must be a year from {MIN_YEAR} to {MAX_YEAR}")))
+}
+
+pub fn reference(text: &str) -> Result<Reference, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::invalid("reference", format!("reference {text:?} must be municipality, social_housing or country")))
+}
+
+/// A threshold: a finite number ≥ 0, in the indicator's unit.
+pub fn threshold(text: Option<&str>) -> Result<f64, ApiError> {
+    let Some(text) = text else { return Ok(5.0) };
+    match text.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+        _ => Err(ApiError::invalid("threshold", format!("threshold {text:?} must be a number ≥ 0, such as 5 or 2.5"))),
+    }
+}
+
+pub fn municipality(name: &str, text: &str) -> Result<MunicipalityCode, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::invalid(name, format!("{text:?} is not a municipality code such as 101 or 0101")))
+}
+
+/// An indicator named in the query string: unknown is a bad request.
+pub fn indicator_param<'s>(snapshot: &'s Snapshot, code: &str) -> Result<(usize, &'s Indicator), ApiError> {
+    snapshot
+        .indicator(code)
+        .ok_or_else(|| ApiError::invalid("indicator", format!("unknown indicator {code:?}; see /v1/indicators")))
+}
+
+/// An indicator named in the path: unknown is not found.
+pub fn indicator_path<'s>(snapshot: &'s Snapshot, code: &str) -> Result<(usize, &'s Indicator), ApiError> {
+    snapshot.indicator(code).ok_or_else(|| ApiError::NotFound(format!("no indicator {code:?}; see /v1/indicators")))
+}
+
+pub fn area_path<'s>(snapshot: &'s Snapshot, area_id: &str) -> Result<(usize, &'s Area), ApiError> {
+    snapshot.area(area_id).ok_or_else(|| ApiError::NotFound(format!("no area {area_id:?}; see /v1/areas")))
+}
+
+/// A JSON response from a snapshot: says which dataset version it comes from, and in which
+/// language its labels are.
+pub fn data_json<T: Serialize>(snapshot: &Snapshot, lang: Option<Lang>, body: &T) -> HttpResponse {
+    let mut r = HttpResponse::Ok();
+    r.insert_header((DATASET_VERSION_HEADER, HeaderValue::from(snapshot.dataset.version)));
+    if let Some(lang) = lang {
+        r.insert_header((CONTENT_LANGUAGE, lang.code()));
+    }
+    r.json(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn years_thresholds_and_references() {
+        assert_eq!(year("from", "2015").unwrap(), 2015);
+        for bad in ["15", "20150", "abc", "-2015", "2015.5", "1899", "2101", ""] {
+            assert!(year("from", bad).is_err(), "{bad}");
+        }
+        assert_eq!(threshold(None).unwrap(), 5.0);
+        assert_eq!(threshold(Some("2.5")).unwrap(), 2.5);
+        assert_eq!(threshold(Some("0")).unwrap(), 0.0);
+        for bad in ["-1", "NaN", "inf", "x", ""] {
+            assert!(threshold(Some(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(reference("social_housing").unwrap(), Reference::SocialHousing);
+        assert!(reference("region").is_err());
+    }
+}

@@ -1,0 +1,724 @@
+//! The read API against an independent computation of comparisons.md and the disclosure
+//! rules. The test writes its own random extract (small counts, gaps, zero bases, negative
+//! mean sums, two delimitations), imports it with the real binary into SQLite and
+//! PostgreSQL, and checks every field of every item and summary, every series point, for
+//! every indicator kind, pair of years, reference and delimitation. Values are computed
+//! here in exact rational arithmetic, so the rounding of halves is checked exactly.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+/// A tiny deterministic generator, independent of the service's own.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Share,
+    Rate,
+    Mean,
+}
+
+struct Ind {
+    code: &'static str,
+    kind: Kind,
+    /// −1, +1, or 0 for neutral
+    sign: i8,
+}
+
+const INDICATORS: [Ind; 4] = [
+    Ind { code: "andel", kind: Kind::Share, sign: -1 },
+    Ind { code: "rate", kind: Kind::Rate, sign: 1 },
+    Ind { code: "snit", kind: Kind::Mean, sign: -1 },
+    Ind { code: "neutral", kind: Kind::Share, sign: 0 },
+];
+const MUNICIPALITIES: [u16; 4] = [101, 751, 461, 400];
+const YEARS: std::ops::RangeInclusive<i32> = 2010..=2016;
+const BOUNDARIES: [&str; 2] = ["B1", "B0"];
+
+/// An exact rational (numerator, denominator > 0).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Q(i128, i128);
+
+fn gcd(a: i128, b: i128) -> i128 {
+    if b == 0 { a.abs() } else { gcd(b, a % b) }
+}
+impl Q {
+    fn norm(self) -> Q {
+        let g = gcd(self.0, self.1).max(1);
+        Q(self.0 / g, self.1 / g)
+    }
+    fn sub(self, o: Q) -> Q {
+        Q(self.0 * o.1 - o.0 * self.1, self.1 * o.1).norm()
+    }
+    fn mul_int(self, k: i128) -> Q {
+        Q(self.0 * k, self.1).norm()
+    }
+    fn div(self, o: Q) -> Q {
+        let (n, d) = (self.0 * o.1, self.1 * o.0);
+        if d < 0 { Q(-n, -d).norm() } else { Q(n, d).norm() }
+    }
+    fn sign(self) -> i128 {
+        self.0.signum()
+    }
+    fn f(self) -> f64 {
+        self.0 as f64 / self.1 as f64
+    }
+    /// Rounded to one decimal, halves away from zero, exactly.
+    fn round1(self) -> f64 {
+        let (n, d) = (self.0 * 10, self.1);
+        let q = (2 * n.abs() + d) / (2 * d); // floor(|x|·10 + 1/2)
+        (n.signum() * q) as f64 / 10.0
+    }
+}
+
+/// Raw counts in tenths (so that mean sums with one decimal stay whole).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Counts {
+    n10: i128,
+    d: i128,
+}
+
+struct World {
+    /// (department, indicator, year) → counts
+    departments: BTreeMap<(String, usize, i32), Counts>,
+    /// (level, municipality or 0, indicator, year) → counts
+    references: BTreeMap<(&'static str, u16, usize, i32), Counts>,
+    /// boundary → area → departments
+    members: BTreeMap<&'static str, BTreeMap<String, Vec<String>>>,
+    area_municipality: BTreeMap<String, u16>,
+    area_names: BTreeMap<String, String>,
+    area_order: Vec<String>,
+}
+
+fn counts(rng: &mut Lcg, kind: Kind) -> Counts {
+    // small denominators and counts, often enough to meet every disclosure rule
+    let d = [3, 15, 19, 20, 21, 40, 60, 120, 400, 2000][rng.below(10) as usize] as i128;
+    let n10 = match kind {
+        Kind::Share => {
+            let n = match rng.below(6) {
+                0 => 0,
+                1 => rng.below(5) as i128,
+                2 => d - rng.below(5.min(d as u64 + 1)) as i128,
+                _ => rng.below(d as u64 + 1) as i128,
+            };
+            n.clamp(0, d) * 10
+        }
+        Kind::Rate => (if rng.chance(15) { 0 } else { rng.below(d as u64 / 3 + 6) as i128 }) * 10,
+        Kind::Mean => rng.below(d as u64 * 120) as i128 - if rng.chance(10) { 2000 } else { 0 },
+    };
+    Counts { n10, d }
+}
+
+fn build_world(seed: u64) -> World {
+    let mut rng = Lcg(seed);
+    let mut w = World {
+        departments: BTreeMap::new(),
+        references: BTreeMap::new(),
+        members: BTreeMap::new(),
+        area_municipality: BTreeMap::new(),
+        area_names: BTreeMap::new(),
+        area_order: Vec::new(),
+    };
+    let mut departments = Vec::new();
+    for (m, &code) in MUNICIPALITIES.iter().enumerate() {
+        for k in 0..(5 + m * 2) {
+            departments.push((format!("{code:04}-{k:03}"), code));
+        }
+    }
+    for (id, _) in &departments {
+        for (i, ind) in INDICATORS.iter().enumerate() {
+            for y in YEARS {
+                if rng.chance(80) {
+                    w.departments.insert((id.clone(), i, y), counts(&mut rng, ind.kind));
+                }
+            }
+        }
+    }
+    for (i, ind) in INDICATORS.iter().enumerate() {
+        for y in YEARS {
+            for &code in &MUNICIPALITIES {
+                for level in ["municipality", "social_housing"] {
+                    if rng.chance(85) {
+                        let mut c = counts(&mut rng, ind.kind);
+                        if rng.chance(60) {
+                            c.d *= 50; // mostly publishable
+                            c.n10 *= 40;
+                        }
+                        w.references.insert((level, code, i, y), c);
+                    }
+                }
+            }
+            if rng.chance(90) {
+                let c = counts(&mut rng, ind.kind);
+                w.references.insert(("country", 0, i, y), Counts { n10: c.n10 * 1000, d: c.d * 1000 });
+            }
+        }
+    }
+    // areas: runs of a municipality's departments; B0 is narrower and lacks some areas
+    let mut a = 0;
+    for &code in &MUNICIPALITIES {
+        let mine: Vec<&String> = departments.iter().filter(|d| d.1 == code).map(|d| &d.0).collect();
+        for chunk in mine.chunks(3) {
+            let take = 1 + rng.below(chunk.len() as u64) as usize;
+            let id = format!("A{a}");
+            a += 1;
+            w.area_municipality.insert(id.clone(), code);
+            w.area_names.insert(id.clone(), format!("Område {a}"));
+            w.area_order.push(id.clone());
+            let all: Vec<String> = chunk[..take].iter().map(|s| s.to_string()).collect();
+            w.members.entry("B1").or_default().insert(id.clone(), all.clone());
+            if !rng.chance(25) {
+                w.members.entry("B0").or_default().insert(id.clone(), all[..1].to_vec());
+            }
+        }
+    }
+    w
+}
+
+fn tenths(n10: i128) -> String {
+    if n10 % 10 == 0 { format!("{}", n10 / 10) } else { format!("{}{}.{}", if n10 < 0 { "-" } else { "" }, (n10.abs()) / 10, n10.abs() % 10) }
+}
+
+fn write_extract(w: &World, dir: &Path) {
+    let files: Vec<(&str, String)> = vec![
+        (
+            "manifest.json",
+            r#"{"format":"boligsocial-extract","version":1,"title":"Tilfældigt testudtræk","source":"tests/comparisons.rs","boundary_version":"B1"}"#.into(),
+        ),
+        ("indicators.csv", {
+            let mut s = "code,name_da,name_en,kind,direction,population_da,population_en\n".to_string();
+            for i in &INDICATORS {
+                let kind = match i.kind {
+                    Kind::Share => "share",
+                    Kind::Rate => "rate",
+                    Kind::Mean => "mean",
+                };
+                let dir = match i.sign {
+                    -1 => "lower_is_better",
+                    1 => "higher_is_better",
+                    _ => "neutral",
+                };
+                writeln!(s, "{},Navn {},Name {},{kind},{dir},Alle,All", i.code, i.code, i.code).unwrap();
+            }
+            s
+        }),
+        ("municipalities.csv", {
+            let mut s = "code,name\n".to_string();
+            for m in MUNICIPALITIES {
+                writeln!(s, "{m:04},Kommune {m}").unwrap();
+            }
+            s
+        }),
+        ("departments.csv", {
+            let mut s = "department_id,name,municipality_code\n".to_string();
+            let ids: BTreeSet<&String> = w.departments.keys().map(|k| &k.0).collect();
+            for id in ids {
+                writeln!(s, "{id},Afdeling {id},{}", &id[..4]).unwrap();
+            }
+            s
+        }),
+        ("areas.csv", {
+            let mut s = "area_id,name,municipality_code\n".to_string();
+            for id in &w.area_order {
+                writeln!(s, "{id},{},{}", w.area_names[id], w.area_municipality[id]).unwrap();
+            }
+            s
+        }),
+        ("area_departments.csv", {
+            let mut s = "boundary_version,area_id,department_id\n".to_string();
+            for (b, areas) in &w.members {
+                for (a, ds) in areas {
+                    for d in ds {
+                        writeln!(s, "{b},{a},{d}").unwrap();
+                    }
+                }
+            }
+            s
+        }),
+        ("observations.csv", {
+            let mut s = "level,unit,indicator,year,numerator,denominator\n".to_string();
+            for ((d, i, y), c) in &w.departments {
+                writeln!(s, "department,{d},{},{y},{},{}", INDICATORS[*i].code, tenths(c.n10), c.d).unwrap();
+            }
+            for ((level, m, i, y), c) in &w.references {
+                let unit = if *level == "country" { "DK".to_string() } else { m.to_string() };
+                writeln!(s, "{level},{unit},{},{y},{},{}", INDICATORS[*i].code, tenths(c.n10), c.d).unwrap();
+            }
+            s
+        }),
+    ];
+    // the departments file must list departments without observations too
+    let mut all_departments = "department_id,name,municipality_code\n".to_string();
+    let mut ids: BTreeSet<String> = w.departments.keys().map(|k| k.0.clone()).collect();
+    for areas in w.members.values() {
+        ids.extend(areas.values().flatten().cloned());
+    }
+    for id in ids {
+        writeln!(all_departments, "{id},Afdeling {id},{}", &id[..4]).unwrap();
+    }
+    for (name, text) in files {
+        let text = if name == "departments.csv" { all_departments.clone() } else { text };
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+/// The published figure, or why there is none.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fig {
+    Ok(Q, Counts),
+    Suppressed,
+    Missing,
+}
+
+fn publish(kind: Kind, c: Option<Counts>) -> Fig {
+    let Some(c) = c else { return Fig::Missing };
+    let n = c.n10; // tenths
+    let small = |x10: i128| (10..50).contains(&x10); // 1 ≤ x ≤ 4 for whole counts
+    let suppressed = c.d < 20
+        || match kind {
+            Kind::Share => small(n) || small(c.d * 10 - n),
+            Kind::Rate => small(n),
+            Kind::Mean => false,
+        };
+    if suppressed {
+        return Fig::Suppressed;
+    }
+    let factor = match kind {
+        Kind::Share => 100,
+        Kind::Rate => 1000,
+        Kind::Mean => 1,
+    };
+    Fig::Ok(Q(n * factor, c.d * 10).norm(), c)
+}
+
+impl World {
+    fn area_counts(&self, boundary: &str, area: &str, i: usize, y: i32) -> (Option<Counts>, usize, usize) {
+        let ds = &self.members[boundary][area];
+        let mut sum = Counts { n10: 0, d: 0 };
+        let mut k = 0;
+        for d in ds {
+            if let Some(c) = self.departments.get(&(d.clone(), i, y)) {
+                sum.n10 += c.n10;
+                sum.d += c.d;
+                k += 1;
+            }
+        }
+        ((k > 0).then_some(sum), k, ds.len())
+    }
+
+    fn area_figure(&self, boundary: &str, area: &str, i: usize, y: i32) -> Fig {
+        publish(INDICATORS[i].kind, self.area_counts(boundary, area, i, y).0)
+    }
+
+    fn reference_figure(&self, reference: &str, area: &str, i: usize, y: i32) -> Fig {
+        let m = if reference == "country" { 0 } else { self.area_municipality[area] };
+        publish(INDICATORS[i].kind, self.references.get(&(reference, m, i, y)).copied())
+    }
+}
+
+fn close(got: &Value, want: Option<f64>, what: &str) {
+    match want {
+        None => assert!(got.is_null(), "{what}: expected null, got {got}"),
+        Some(w) => {
+            let g = got.as_f64().unwrap_or_else(|| panic!("{what}: expected {w}, got {got}"));
+            assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{what}: expected {w}, got {g}");
+        }
+    }
+}
+
+/// Booleans from exact values; `None` where a verdict sits within 1e-9 of its boundary,
+/// where binary floating point cannot be asked to agree with exact arithmetic.
+fn verdict(x: Q, bound: f64, sign: i8) -> Option<bool> {
+    let v = sign as f64 * x.f();
+    ((v - bound).abs() > 1e-9).then_some(v > bound)
+}
+
+async fn check_everything(app: &TestApp, w: &World) {
+    let mut checked_items = 0;
+    let mut seen_status = BTreeSet::new();
+    for (i, ind) in INDICATORS.iter().enumerate() {
+        for boundary in BOUNDARIES {
+            for reference in ["municipality", "social_housing", "country"] {
+                for from in YEARS {
+                    for to in (from + 1)..=*YEARS.end() {
+                        let threshold = [0.0, 2.5, 5.0][(from as usize + to as usize) % 3];
+                        let path = format!(
+                            "/v1/comparisons?indicator={}&from={from}&to={to}&reference={reference}&boundary={boundary}&threshold={threshold}",
+                            ind.code
+                        );
+                        let (status, body) = app.get_json(&path).await;
+                        assert_eq!(status, 200, "{path}: {body}");
+                        let items = body["items"].as_array().unwrap();
+                        let areas: Vec<&String> = w.area_order.iter().filter(|a| w.members[boundary].contains_key(*a)).collect();
+                        assert_eq!(items.len(), areas.len(), "{path}");
+                        let mut counts = BTreeMap::<&str, u32>::new();
+                        let mut ties = false;
+                        let mut differences = Vec::new();
+                        for (item, area) in items.iter().zip(&areas) {
+                            let what = format!("{path} {area}");
+                            assert_eq!(item["area_id"], area.as_str(), "{what}");
+                            assert_eq!(item["municipality_code"], w.area_municipality[*area].to_string());
+                            let figs = [
+                                w.area_figure(boundary, area, i, from),
+                                w.area_figure(boundary, area, i, to),
+                                w.reference_figure(reference, area, i, from),
+                                w.reference_figure(reference, area, i, to),
+                            ];
+                            let status = if figs.contains(&Fig::Suppressed) {
+                                "suppressed"
+                            } else if figs.contains(&Fig::Missing) {
+                                "missing"
+                            } else {
+                                "ok"
+                            };
+                            assert_eq!(item["status"], status, "{what}");
+                            seen_status.insert(status);
+                            *counts.entry(status).or_default() += 1;
+                            let numeric = [
+                                "area_from", "area_to", "area_change", "area_relative_change", "reference_from", "reference_to",
+                                "reference_change", "reference_relative_change", "difference", "difference_rounded",
+                                "relative_difference", "gap_from", "gap_to",
+                            ];
+                            let [Fig::Ok(af, _), Fig::Ok(at, _), Fig::Ok(rf, _), Fig::Ok(rt, _)] = figs else {
+                                for f in numeric.iter().chain(&["stronger", "stronger_relative", "beyond_threshold"]) {
+                                    assert!(item[*f].is_null(), "{what}: {f} must be null for a {status} item");
+                                }
+                                continue;
+                            };
+                            let ac = at.sub(af);
+                            let rc = rt.sub(rf);
+                            let diff = ac.sub(rc);
+                            let rel = |c: Q, base: Q| (base.0 != 0).then(|| c.div(base).mul_int(100));
+                            let (arel, rrel) = (rel(ac, af), rel(rc, rf));
+                            let rdiff = match (arel, rrel) {
+                                (Some(a), Some(r)) => Some(a.sub(r)),
+                                _ => None,
+                            };
+                            close(&item["area_from"], Some(af.f()), &format!("{what} area_from"));
+                            close(&item["area_to"], Some(at.f()), &format!("{what} area_to"));
+                            close(&item["reference_from"], Some(rf.f()), &format!("{what} reference_from"));
+                            close(&item["reference_to"], Some(rt.f()), &format!("{what} reference_to"));
+                            close(&item["area_change"], Some(ac.f()), &format!("{what} area_change"));
+                            close(&item["reference_change"], Some(rc.f()), &format!("{what} reference_change"));
+                            close(&item["area_relative_change"], arel.map(Q::f), &format!("{what} area_relative_change"));
+                            close(&item["reference_relative_change"], rrel.map(Q::f), &format!("{what} reference_relative_change"));
+                            close(&item["difference"], Some(diff.f()), &format!("{what} difference"));
+                            assert_eq!(item["difference_rounded"].as_f64(), Some(diff.round1()), "{what} difference_rounded of {diff:?}");
+                            close(&item["relative_difference"], rdiff.map(Q::f), &format!("{what} relative_difference"));
+                            close(&item["gap_from"], Some(af.sub(rf).f()), &format!("{what} gap_from"));
+                            close(&item["gap_to"], Some(at.sub(rt).f()), &format!("{what} gap_to"));
+                            if ind.sign == 0 {
+                                for f in ["stronger", "stronger_relative", "beyond_threshold"] {
+                                    assert!(item[f].is_null(), "{what}: {f} is null for a neutral indicator");
+                                }
+                            } else {
+                                match verdict(diff, 0.0, ind.sign) {
+                                    Some(v) => {
+                                        assert_eq!(item["stronger"].as_bool(), Some(v), "{what} stronger");
+                                        if v {
+                                            *counts.entry("stronger").or_default() += 1;
+                                        }
+                                    }
+                                    None => ties = true,
+                                }
+                                match rdiff {
+                                    None => assert!(item["stronger_relative"].is_null(), "{what}"),
+                                    Some(rd) => {
+                                        match verdict(rd, 0.0, ind.sign) {
+                                            Some(v) => {
+                                                assert_eq!(item["stronger_relative"].as_bool(), Some(v), "{what} stronger_relative");
+                                                if v {
+                                                    *counts.entry("stronger_relative").or_default() += 1;
+                                                }
+                                            }
+                                            None => ties = true,
+                                        }
+                                    }
+                                }
+                                match verdict(diff, threshold, ind.sign) {
+                                    Some(v) => {
+                                        assert_eq!(item["beyond_threshold"].as_bool(), Some(v), "{what} beyond_threshold");
+                                        if v {
+                                            *counts.entry("beyond").or_default() += 1;
+                                        }
+                                    }
+                                    None => ties = true,
+                                }
+                                if ind.sign as i128 * ac.sign() > 0 {
+                                    *counts.entry("improved").or_default() += 1;
+                                }
+                            }
+                            differences.push(diff);
+                            checked_items += 1;
+                        }
+                        let s = &body["summary"];
+                        assert_eq!(s["areas"], areas.len() as u64, "{path}");
+                        for (field, key) in [("compared", "ok"), ("suppressed", "suppressed"), ("missing", "missing")] {
+                            assert_eq!(s[field], counts.get(key).copied().unwrap_or(0), "{path} summary.{field}");
+                        }
+                        if ind.sign == 0 {
+                            for f in ["improved", "stronger", "stronger_relative", "beyond_threshold"] {
+                                assert!(s[f].is_null(), "{path} summary.{f}");
+                            }
+                        } else {
+                            assert_eq!(s["improved"], counts.get("improved").copied().unwrap_or(0), "{path} summary.improved");
+                            // where no verdict was skipped as a tie, the counts must agree exactly
+                            if !ties {
+                                assert_eq!(s["stronger"], counts.get("stronger").copied().unwrap_or(0), "{path} summary.stronger");
+                                assert_eq!(s["stronger_relative"], counts.get("stronger_relative").copied().unwrap_or(0), "{path}");
+                                assert_eq!(s["beyond_threshold"], counts.get("beyond").copied().unwrap_or(0), "{path} summary.beyond");
+                            }
+                        }
+                        assert_eq!(s["threshold"].as_f64(), Some(threshold));
+                        // median of the exact differences
+                        differences.sort_by(|a, b| a.f().total_cmp(&b.f()));
+                        let median = match differences.len() {
+                            0 => None,
+                            n if n % 2 == 1 => Some(differences[n / 2].f()),
+                            n => Some((differences[n / 2 - 1].f() + differences[n / 2].f()) / 2.0),
+                        };
+                        close(&s["median_difference"], median, &format!("{path} median"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked_items > 500, "enough ok items were compared: {checked_items}");
+    assert_eq!(seen_status.len(), 3, "ok, suppressed and missing items all occur: {seen_status:?}");
+}
+
+async fn check_series(app: &TestApp, w: &World) {
+    let mut suppressed_points = 0;
+    for boundary in BOUNDARIES {
+        for area in w.members[boundary].keys() {
+            for (i, ind) in INDICATORS.iter().enumerate() {
+                let path = format!("/v1/areas/{area}/series?indicator={}&boundary={boundary}", ind.code);
+                let (status, body) = app.get_json(&path).await;
+                assert_eq!(status, 200, "{path}");
+                let points = body["series"]["area"].as_array().unwrap();
+                let years: Vec<i32> = YEARS.filter(|&y| w.area_counts(boundary, area, i, y).0.is_some()).collect();
+                assert_eq!(points.iter().map(|p| p["year"].as_i64().unwrap() as i32).collect::<Vec<_>>(), years, "{path}");
+                for p in points {
+                    let y = p["year"].as_i64().unwrap() as i32;
+                    let (_, k, total) = w.area_counts(boundary, area, i, y);
+                    close(&p["coverage"], Some(k as f64 / total as f64), &format!("{path} {y} coverage"));
+                    match w.area_figure(boundary, area, i, y) {
+                        Fig::Ok(v, c) => {
+                            assert_eq!(p["status"], "ok");
+                            close(&p["value"], Some(v.f()), &format!("{path} {y} value"));
+                            close(&p["numerator"], Some(c.n10 as f64 / 10.0), &format!("{path} {y} numerator"));
+                            close(&p["denominator"], Some(c.d as f64), &format!("{path} {y} denominator"));
+                        }
+                        Fig::Suppressed => {
+                            suppressed_points += 1;
+                            assert_eq!(p["status"], "suppressed", "{path} {y}");
+                            for f in ["value", "numerator", "denominator"] {
+                                assert!(p[f].is_null(), "{path} {y}: a suppressed {f} must not appear");
+                            }
+                        }
+                        Fig::Missing => unreachable!(),
+                    }
+                }
+                for reference in ["municipality", "social_housing", "country"] {
+                    for p in body["series"][reference].as_array().unwrap() {
+                        let y = p["year"].as_i64().unwrap() as i32;
+                        assert!(p.get("coverage").is_none());
+                        match w.reference_figure(reference, area, i, y) {
+                            Fig::Ok(v, _) => close(&p["value"], Some(v.f()), &format!("{path} {reference} {y}")),
+                            Fig::Suppressed => assert!(p["value"].is_null() && p["numerator"].is_null() && p["denominator"].is_null()),
+                            Fig::Missing => panic!("{path} {reference} {y}: a point without data"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(suppressed_points > 10, "the extract exercises suppression: {suppressed_points}");
+}
+
+async fn matches_an_independent_computation(db: TestDb) {
+    let w = build_world(20_240_901);
+    let dir = tempfile::tempdir().unwrap();
+    write_extract(&w, dir.path());
+    let out = import(&db, dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let app = spawn_app(settings(&db)).await;
+    check_everything(&app, &w).await;
+    check_series(&app, &w).await;
+}
+
+
+/// The note's headline figures, through HTTP, from the bundled demo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_reproduces_the_notes_headline_figures() {
+    let db = TestDb::sqlite();
+    let mut s = settings(&db);
+    s.dataset.load_demo = true;
+    let app = spawn_app(s).await;
+    let base = "/v1/comparisons?indicator=outside_work_education&from=2015&to=2023";
+    let (status, body) = app.get_json(&format!("{base}&reference=municipality")).await;
+    assert_eq!(status, 200);
+    let s = &body["summary"];
+    assert_eq!(
+        (&s["areas"], &s["compared"], &s["improved"], &s["stronger"], &s["beyond_threshold"], &s["stronger_relative"]),
+        (&Value::from(48), &Value::from(48), &Value::from(48), &Value::from(48), &Value::from(25), &Value::from(31))
+    );
+    assert_eq!(body["threshold"], 5.0);
+    assert_eq!(body["reference"], "municipality");
+    assert_eq!(body["boundary_version"], "2024-09");
+    let (_, body) = app.get_json(&format!("{base}&reference=social_housing")).await;
+    assert_eq!(body["summary"]["stronger"], 39);
+    // sorted like the note's figure, and as CSV for a spreadsheet
+    let (_, sorted) = app.get_json(&format!("{base}&sort=difference")).await;
+    let d: Vec<f64> = sorted["items"].as_array().unwrap().iter().map(|i| i["difference"].as_f64().unwrap()).collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1]));
+    let r = app.client.get(format!("{}{base}", app.address)).header("accept", "text/csv").send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = r.text().await.unwrap();
+    assert!(csv.starts_with("\u{feff}area_id;area_name;"));
+    assert_eq!(csv.lines().count(), 49);
+    assert_eq!(app.get_text(&format!("{base}&format=csv")).await, csv);
+}
+
+async fn catalogue_municipalities_areas_and_datasets(db: TestDb) {
+    assert!(import(&db, &fixture("spec-extract")).status.success());
+    let app = spawn_app(settings(&db)).await;
+    let r = app.get("/v1/indicators").await;
+    assert_eq!(r.headers()["content-language"], "da");
+    assert_eq!(r.headers()["x-dataset-version"], "1");
+    let body: Value = r.json().await.unwrap();
+    let codes: Vec<&str> = body["items"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["udenfor", "doemte", "karakter", "boern"]);
+    assert_eq!(body["items"][0]["name"], "Uden for arbejde og uddannelse");
+    assert_eq!(body["items"][0]["description"], "Andel; i procent");
+    assert_eq!(body["items"][0]["years"], serde_json::json!([2015, 2019, 2023]));
+    assert_eq!(body["items"][1]["unit"], "per_1000");
+    let r = app.client.get(format!("{}/v1/indicators/karakter", app.address)).header("accept-language", "en-GB,da;q=0.5").send().await.unwrap();
+    assert_eq!(r.headers()["content-language"], "en");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["name"], "Grade point average");
+    assert_eq!(body["kind"], "mean");
+    let (_, body) = app.get_json("/v1/indicators/karakter?lang=da").await;
+    assert_eq!(body["name"], "Karaktergennemsnit");
+    assert_eq!(app.get("/v1/indicators/nope").await.status(), 404);
+    let (status, body) = app.get_json("/v1/indicators?lang=fr").await;
+    assert_eq!((status, body["parameter"].as_str()), (400, Some("lang")));
+
+    let (_, body) = app.get_json("/v1/municipalities").await;
+    assert_eq!(body["count"], 3);
+    for code in ["0101", "101"] {
+        let (status, body) = app.get_json(&format!("/v1/municipalities/{code}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["code"], "101");
+        assert_eq!(body["code_four_digit"], "0101");
+        assert_eq!(body["region"]["name"], "Region Hovedstaden");
+        assert_eq!(body["areas"][0]["area_id"], "KBH-1");
+    }
+    assert_eq!(app.get("/v1/municipalities/0999").await.status(), 404);
+    assert_eq!(app.get("/v1/municipalities/abc").await.status(), 404);
+
+    let (status, body) = app.get_json("/v1/areas/KBH-1").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["municipality_name"], "København");
+    let departments: Vec<&str> = body["departments"].as_array().unwrap().iter().map(|d| d["department_id"].as_str().unwrap()).collect();
+    assert_eq!(departments, ["0101-0001", "0101-0002"]);
+    assert_eq!(body["departments"][0]["name"], "Afd. 1; Nord");
+    let delimitations: Vec<(&str, u64)> = body["delimitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["boundary_version"].as_str().unwrap(), d["department_count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(delimitations, [("2020-01", 1), ("2024-09", 2)]);
+    let (_, body) = app.get_json("/v1/areas/KBH-1?boundary=2020-01").await;
+    assert_eq!(body["departments"].as_array().unwrap().len(), 1);
+    let r = app.get("/v1/areas/XYZ-9").await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+
+    // the hand-written extract's figures, by hand: KBH-1 2015 = (40+30)/(100+80)
+    let (_, body) = app.get_json("/v1/areas/KBH-1/series?indicator=udenfor").await;
+    let area = body["series"]["area"].as_array().unwrap();
+    assert_eq!(area[0]["year"], 2015);
+    assert!((area[0]["value"].as_f64().unwrap() - 100.0 * 70.0 / 180.0).abs() < 1e-12);
+    assert_eq!(area[1]["coverage"], 0.5, "2019: one of two departments");
+    // BOR-1 in 2023: 3 of 30 is too few persons: suppressed
+    let (_, body) = app.get_json("/v1/areas/BOR-1/series?indicator=udenfor").await;
+    let last = body["series"]["area"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["status"], "suppressed");
+    assert!(last["numerator"].is_null() && last["value"].is_null());
+    // decimal commas in a `;` file: (150.5 + 120) / 45
+    let (_, body) = app.get_json("/v1/areas/KBH-1/series?indicator=karakter").await;
+    assert!((body["series"]["area"][0]["value"].as_f64().unwrap() - 270.5 / 45.0).abs() < 1e-12);
+
+    let (_, body) = app.get_json("/v1/datasets").await;
+    assert_eq!(body["served_version"], 1);
+    assert_eq!(body["items"][0]["active"], true);
+    assert_eq!(body["items"][0]["title"], "Testudtræk til integrationstests");
+}
+
+async fn bad_requests_name_the_parameter(db: TestDb) {
+    assert!(import(&db, &fixture("spec-extract")).status.success());
+    let app = spawn_app(settings(&db)).await;
+    let ok = "indicator=udenfor&from=2015&to=2023";
+    for (query, parameter) in [
+        ("from=2015&to=2023", "indicator"),
+        ("indicator=nope&from=2015&to=2023", "indicator"),
+        ("indicator=udenfor&to=2023", "from"),
+        ("indicator=udenfor&from=2015", "to"),
+        ("indicator=udenfor&from=2023&to=2015", "from"),
+        ("indicator=udenfor&from=2015&to=2015", "from"),
+        ("indicator=udenfor&from=2015.0&to=2023", "from"),
+        ("indicator=udenfor&from=2015&to=99999999999999999999", "to"),
+        (&format!("{ok}&reference=region"), "reference"),
+        (&format!("{ok}&boundary=1999"), "boundary"),
+        (&format!("{ok}&threshold=-1"), "threshold"),
+        (&format!("{ok}&threshold=abc"), "threshold"),
+        (&format!("{ok}&threshold=NaN"), "threshold"),
+        (&format!("{ok}&sort=size"), "sort"),
+        (&format!("{ok}&format=xml"), "format"),
+        (&format!("{ok}&lang=de"), "lang"),
+        ("indicator=udenfor&from=%FF&to=2023", "from"),
+    ] {
+        let r = app.get(&format!("/v1/comparisons?{query}")).await;
+        assert_eq!(r.status(), 400, "{query}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json", "{query}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["parameter"], parameter, "{query}: {body}");
+        assert!(body["detail"].as_str().unwrap().len() > 10);
+    }
+    for query in ["", "indicator=nope", "indicator=udenfor&boundary=x", "indicator=udenfor&lang=xx"] {
+        let r = app.get(&format!("/v1/areas/KBH-1/series?{query}")).await;
+        assert_eq!(r.status(), 400, "series?{query}");
+    }
+    assert_eq!(app.get("/v1/areas/NOPE/series?indicator=udenfor").await.status(), 404);
+    // suppressed and missing items in the hand-written extract
+    let (_, body) = app.get_json(&format!("/v1/comparisons?{ok}")).await;
+    let by_id = |id: &str| body["items"].as_array().unwrap().iter().find(|i| i["area_id"] == id).unwrap().clone();
+    assert_eq!(by_id("BOR-1")["status"], "suppressed");
+    assert!(by_id("BOR-1")["area_from"].is_null());
+    let (_, body) = app.get_json(&format!("/v1/comparisons?{ok}&reference=social_housing")).await;
+    let bor = body["items"].as_array().unwrap().iter().find(|i| i["area_id"] == "BOR-1").unwrap().clone();
+    assert_eq!(bor["status"], "suppressed", "suppressed (area 2023) wins over missing (social housing 2023)");
+    assert_eq!(body["summary"]["suppressed"], 1);
+}
+
+on_both_backends!(matches_an_independent_computation, catalogue_municipalities_areas_and_datasets, bad_requests_name_the_parameter);
