@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod http_cache;
 pub mod ingest;
 pub mod settings;
 pub mod snapshot;

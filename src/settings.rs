@@ -20,8 +20,27 @@ pub struct Settings {
     pub dataset: DatasetSettings,
     pub disclosure: Disclosure,
     pub log: LogSettings,
+    pub http: HttpSettings,
     #[serde(default)]
     pub admin: AdminSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    /// `Cache-Control: max-age` of read responses, in seconds; revalidation by ETag is cheap.
+    pub cache_max_age_seconds: u64,
+    /// Origins allowed to read from browsers: `*`, or a comma-separated list of origins.
+    pub cors_origins: String,
+    /// Bytes of responses kept per dataset version (with their compressed variants).
+    pub response_cache_bytes: usize,
+}
+
+impl HttpSettings {
+    /// The allowed origins, or `None` for any.
+    pub fn cors_origin_list(&self) -> Option<Vec<String>> {
+        let list: Vec<String> = self.cors_origins.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
+        (!list.iter().any(|o| o == "*")).then_some(list)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -112,6 +131,9 @@ impl Settings {
             .and_then(|b| b.set_default("disclosure.min_count", 5))
             .and_then(|b| b.set_default("log.format", "auto"))
             .and_then(|b| b.set_default("log.level", "info"))
+            .and_then(|b| b.set_default("http.cache_max_age_seconds", 60))
+            .and_then(|b| b.set_default("http.cors_origins", "*"))
+            .and_then(|b| b.set_default("http.response_cache_bytes", 64 << 20))
             .map_err(|e| SettingsError(e.to_string()))?;
         builder = match &overrides.config_file {
             Some(path) => {
@@ -173,6 +195,11 @@ impl Settings {
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return bad("log.level", e.to_string());
+        }
+        if let Some(origins) = self.http.cors_origin_list() {
+            if let Some(o) = origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/')) {
+                return bad("http.cors_origins", format!("{o:?} is not an origin such as https://kort.example.dk"));
+            }
         }
         if self.admin.token.as_deref().is_some_and(|t| t.len() < 16) {
             return bad("admin.token", "must be at least 16 characters".into());
@@ -254,6 +281,8 @@ mod tests {
             ("BOLIGSOCIAL__LOG__FORMAT", "xml", "log.format"),
             ("BOLIGSOCIAL__DISCLOSURE__MIN_POPULATION", "0", "disclosure.min_population"),
             ("BOLIGSOCIAL__ADMIN__TOKEN", "short", "admin.token"),
+            ("BOLIGSOCIAL__HTTP__CORS_ORIGINS", "kort.example.dk", "http.cors_origins"),
+            ("BOLIGSOCIAL__HTTP__CACHE_MAX_AGE_SECONDS", "-1", "cache_max_age_seconds"),
         ];
         for (key, value, named) in cases {
             let e = Settings::load_from(&Overrides::default(), env(&[(key, value)])).unwrap_err();

@@ -52,7 +52,12 @@ pub struct Area {
     pub municipality: MunicipalityCode,
     pub geometry: Option<MultiPolygon>,
     pub bbox: Option<BBox>,
+    /// The geometry as GeoJSON at the default precision, written once per version.
+    pub geometry_json: Option<String>,
 }
+
+/// Seven decimals of a degree: about a centimetre.
+pub const DEFAULT_PRECISION: usize = 7;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Department {
@@ -185,7 +190,19 @@ impl Snapshot {
         for a in stored.areas {
             let geometry = geometries.get(&a.area_id).cloned();
             let bbox = geometry.as_ref().and_then(MultiPolygon::bbox);
-            areas.push(Area { municipality: municipality_code(a.municipality_code)?, area_id: a.area_id, name: a.name, geometry, bbox });
+            let geometry_json = geometry.as_ref().map(|g| {
+                let mut s = String::new();
+                g.write_geojson(&mut s, DEFAULT_PRECISION);
+                s
+            });
+            areas.push(Area {
+                municipality: municipality_code(a.municipality_code)?,
+                area_id: a.area_id,
+                name: a.name,
+                geometry,
+                bbox,
+                geometry_json,
+            });
         }
         let area_index: HashMap<String, usize> = areas.iter().enumerate().map(|(i, a)| (a.area_id.clone(), i)).collect();
         let find_area = |id: &str| area_index.get(id).copied().ok_or_else(|| corrupt(format!("unknown area {id}")));

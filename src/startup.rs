@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, ErrorHandlers};
+use actix_web::middleware::{from_fn, Compress, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use utoipa_actix_web::AppExt;
 
@@ -17,7 +17,35 @@ use crate::error;
 use crate::settings::Settings;
 use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::store::{self, read, DatabaseUrl, ImportOutcome, Pool, StoreError};
+use crate::http_cache::{self, ResponseCache};
 use crate::telemetry;
+
+/// CORS for browser clients: reading (GET, HEAD) from the given origins, or any.
+fn cors(origins: Option<&[String]>) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "HEAD"])
+        .allowed_headers([
+            actix_web::http::header::ACCEPT,
+            actix_web::http::header::ACCEPT_LANGUAGE,
+            actix_web::http::header::IF_NONE_MATCH,
+        ])
+        .expose_headers([
+            actix_web::http::header::ETAG,
+            actix_web::http::header::CONTENT_DISPOSITION,
+            actix_web::http::header::HeaderName::from_static("x-dataset-version"),
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600);
+    match origins {
+        None => cors = cors.allow_any_origin().send_wildcard(),
+        Some(list) => {
+            for o in list {
+                cors = cors.allowed_origin(o);
+            }
+        }
+    }
+    cors
+}
 
 pub struct Application {
     port: u16,
@@ -126,12 +154,22 @@ impl Application {
 
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState { snapshot: cell.clone(), pool, settings: Arc::new(settings.clone()) });
+        let cache = web::Data::new(ResponseCache::new(
+            cell.clone(),
+            settings.http.response_cache_bytes,
+            settings.http.cache_max_age_seconds,
+        ));
+        let cors_origins = settings.http.cors_origin_list();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(cache.clone())
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
                 .wrap(ErrorHandlers::new().default_handler(error::to_problem_details))
+                .wrap(from_fn(http_cache::middleware))
+                .wrap(Compress::default())
+                .wrap(cors(cors_origins.as_deref()))
                 .wrap(from_fn(telemetry::request_span))
                 .configure(api::docs)
                 .into_utoipa_app()

@@ -8,7 +8,9 @@ pub mod datasets;
 pub mod health;
 pub mod indicators;
 pub mod lang;
+pub mod map;
 pub mod municipalities;
+pub mod ogc;
 pub mod openapi;
 pub mod params;
 
@@ -46,6 +48,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(areas::get_series)
         .service(comparisons::get_comparisons)
         .service(datasets::list_datasets)
+        .service(map::map_areas)
+        .service(map::map_municipalities)
+        .service(ogc::landing)
+        .service(ogc::conformance)
+        .service(ogc::collections)
+        .service(ogc::get_collection)
+        .service(ogc::queryables)
+        .service(ogc::items)
+        .service(ogc::item)
         .service(health::healthz)
         .service(health::readyz)
         .service(openapi::openapi_json);

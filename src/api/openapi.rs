@@ -19,6 +19,8 @@ problem details.",
     tags(
         (name = "comparisons", description = "How each area developed against its municipality, the social-housing sector there, or Denmark"),
         (name = "areas", description = "Helhedsplansområder, their delimitations and time series"),
+        (name = "map", description = "GeoJSON layers for maps, with class breaks for choropleths"),
+        (name = "ogc", description = "OGC API – Features, Part 1: Core"),
         (name = "indicators", description = "The indicator catalogue"),
         (name = "municipalities", description = "Municipalities and their areas"),
         (name = "datasets", description = "Stored dataset versions"),

@@ -63,6 +63,169 @@ impl MultiPolygon {
     }
 }
 
+impl MultiPolygon {
+    /// Douglas-Peucker simplification of every ring with a tolerance in metres (measured in a
+    /// local equirectangular plane, fine at the scale of an area). A hole that would collapse
+    /// is dropped; an exterior that would collapse is kept as it was.
+    pub fn simplified(&self, tolerance_m: f64) -> MultiPolygon {
+        if tolerance_m <= 0.0 {
+            return self.clone();
+        }
+        let polygons = self
+            .0
+            .iter()
+            .map(|polygon| {
+                polygon
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, ring)| match simplify_ring(ring, tolerance_m) {
+                        Some(r) => Some(r),
+                        None if i == 0 => Some(ring.clone()),
+                        None => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut mp = MultiPolygon(polygons);
+        mp.orient();
+        mp
+    }
+
+    /// Writes the GeoJSON geometry with coordinates rounded to `decimals` places.
+    pub fn write_geojson(&self, out: &mut String, decimals: usize) {
+        use std::fmt::Write;
+        let polygon = |out: &mut String, p: &Polygon| {
+            out.push('[');
+            for (i, ring) in p.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push('[');
+                for (j, [x, y]) in ring.iter().enumerate() {
+                    if j > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "[{},{}]", Rounded(*x, decimals), Rounded(*y, decimals));
+                }
+                out.push(']');
+            }
+            out.push(']');
+        };
+        match &self.0[..] {
+            [one] => {
+                out.push_str("{\"type\":\"Polygon\",\"coordinates\":");
+                polygon(out, one);
+            }
+            many => {
+                out.push_str("{\"type\":\"MultiPolygon\",\"coordinates\":[");
+                for (i, p) in many.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    polygon(out, p);
+                }
+                out.push(']');
+            }
+        }
+        out.push('}');
+    }
+
+    pub fn positions(&self) -> impl Iterator<Item = &[f64; 2]> {
+        self.0.iter().flatten().flatten()
+    }
+}
+
+/// A coordinate rounded for output: at most `decimals` places, no trailing zeros.
+struct Rounded(f64, usize);
+
+impl std::fmt::Display for Rounded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scale = 10f64.powi(self.1 as i32);
+        let v = (self.0 * scale).round() / scale;
+        // shortest representation of the rounded value (no 12.500000 padding)
+        write!(f, "{}", if v == 0.0 { 0.0 } else { v })
+    }
+}
+
+fn simplify_ring(ring: &[[f64; 2]], tolerance_m: f64) -> Option<Ring> {
+    if ring.len() <= 4 {
+        return Some(ring.to_vec());
+    }
+    let lat0 = ring[0][1].to_radians();
+    let k = 111_320.0;
+    let plane: Vec<[f64; 2]> = ring.iter().map(|p| [p[0] * k * lat0.cos(), p[1] * k]).collect();
+    // split the closed ring at its first point and the point farthest from it
+    let n = ring.len() - 1;
+    let far = (1..n).max_by(|&a, &b| dist2(plane[0], plane[a]).total_cmp(&dist2(plane[0], plane[b])))?;
+    let mut keep = vec![false; ring.len()];
+    keep[0] = true;
+    keep[far] = true;
+    keep[n] = true;
+    douglas_peucker(&plane, 0, far, tolerance_m, &mut keep);
+    douglas_peucker(&plane, far, n, tolerance_m, &mut keep);
+    let out: Ring = ring.iter().zip(&keep).filter(|(_, k)| **k).map(|(p, _)| *p).collect();
+    (out.len() >= 4 && signed_area2(&out).abs() > 0.0).then_some(out)
+}
+
+fn dist2(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)
+}
+
+fn douglas_peucker(p: &[[f64; 2]], first: usize, last: usize, tolerance: f64, keep: &mut [bool]) {
+    if last <= first + 1 {
+        return;
+    }
+    let (a, b) = (p[first], p[last]);
+    let len = dist2(a, b).sqrt();
+    let distance = |q: [f64; 2]| {
+        if len == 0.0 {
+            dist2(a, q).sqrt()
+        } else {
+            ((b[0] - a[0]) * (a[1] - q[1]) - (a[0] - q[0]) * (b[1] - a[1])).abs() / len
+        }
+    };
+    let (index, max) = (first + 1..last).map(|i| (i, distance(p[i]))).fold((first, -1.0), |m, x| if x.1 > m.1 { x } else { m });
+    if max > tolerance {
+        keep[index] = true;
+        douglas_peucker(p, first, index, tolerance, keep);
+        douglas_peucker(p, index, last, tolerance, keep);
+    }
+}
+
+/// The convex hull of points, counterclockwise and closed; `None` for fewer than three
+/// distinct points not on one line.
+pub fn convex_hull(points: impl IntoIterator<Item = [f64; 2]>) -> Option<Ring> {
+    let mut pts: Vec<[f64; 2]> = points.into_iter().collect();
+    pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    pts.dedup();
+    if pts.len() < 3 {
+        return None;
+    }
+    let cross = |o: [f64; 2], a: [f64; 2], b: [f64; 2]| (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+    let mut hull: Vec<[f64; 2]> = Vec::with_capacity(pts.len() * 2);
+    for pass in 0..2 {
+        let start = hull.len();
+        let iter: Box<dyn Iterator<Item = &[f64; 2]>> = if pass == 0 { Box::new(pts.iter()) } else { Box::new(pts.iter().rev()) };
+        for &p in iter {
+            while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0 {
+                hull.pop();
+            }
+            hull.push(p);
+        }
+        hull.pop();
+    }
+    if hull.len() < 3 {
+        return None;
+    }
+    hull.push(hull[0]);
+    Some(hull)
+}
+
+/// Whether two bounding boxes overlap (touching counts).
+pub fn bbox_intersects(a: &BBox, b: &BBox) -> bool {
+    a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
+}
+
 /// Merges bounding boxes.
 pub fn union_bbox(a: Option<BBox>, b: Option<BBox>) -> Option<BBox> {
     match (a, b) {
@@ -92,6 +255,47 @@ mod tests {
         assert!(signed_area2(&mp.0[0][0]) > 0.0, "exterior counterclockwise");
         assert!(signed_area2(&mp.0[0][1]) < 0.0, "hole clockwise");
         assert_eq!(mp.0[0][0].first(), mp.0[0][0].last());
+    }
+
+    #[test]
+    fn simplification_keeps_valid_oriented_rings() {
+        // a 200-vertex circle of about 300 m around Aarhus
+        let ring: Ring = (0..=200)
+            .map(|i| {
+                let a = std::f64::consts::TAU * (i % 200) as f64 / 200.0;
+                [10.2 + 0.0048 * a.cos(), 56.15 + 0.0027 * a.sin()]
+            })
+            .collect();
+        let mp = MultiPolygon(vec![vec![ring.clone()]]);
+        let s = mp.simplified(5.0);
+        let r = &s.0[0][0];
+        assert!(r.len() < 60 && r.len() >= 4, "{}", r.len());
+        assert_eq!(r.first(), r.last());
+        assert!(signed_area2(r) > 0.0);
+        assert_eq!(mp.simplified(0.0), mp);
+        // a huge tolerance keeps the exterior rather than collapsing it
+        assert!(mp.simplified(100_000.0).0[0][0].len() >= 4);
+    }
+
+    #[test]
+    fn hulls_and_boxes() {
+        let hull = convex_hull([[0.0, 0.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]).unwrap();
+        assert_eq!(hull.len(), 5);
+        assert!(signed_area2(&hull) > 0.0);
+        assert!(!hull.contains(&[0.5, 0.5]));
+        assert_eq!(convex_hull([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), None);
+        assert!(bbox_intersects(&[0.0, 0.0, 1.0, 1.0], &[1.0, 1.0, 2.0, 2.0]));
+        assert!(!bbox_intersects(&[0.0, 0.0, 1.0, 1.0], &[1.1, 0.0, 2.0, 2.0]));
+    }
+
+    #[test]
+    fn writes_geojson_with_a_precision() {
+        let mp = MultiPolygon(vec![vec![vec![[10.123456789, 56.0], [10.2, 56.0], [10.2, 56.1], [10.123456789, 56.0]]]]);
+        let mut out = String::new();
+        mp.write_geojson(&mut out, 3);
+        assert_eq!(out, r#"{"type":"Polygon","coordinates":[[[10.123,56],[10.2,56],[10.2,56.1],[10.123,56]]]}"#);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["type"], "Polygon");
     }
 
     #[test]

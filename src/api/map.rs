@@ -1,0 +1,447 @@
+//! `/v1/map/areas` and `/v1/map/municipalities`: GeoJSON (RFC 7946) layers for maps, with a
+//! chosen indicator's values or a comparison, and class breaks for a choropleth.
+
+use actix_web::http::header::CONTENT_LANGUAGE;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use utoipa::IntoParams;
+
+use super::areas::delimitation;
+use super::comparisons::ComparisonRequest;
+use super::lang::Lang;
+use super::params::{self, indicator_param, DATASET_VERSION_HEADER};
+use super::AppState;
+use crate::domain::classes::{Classification, Method};
+use crate::domain::figures::Figure;
+use crate::domain::geometry::{bbox_intersects, convex_hull, BBox, MultiPolygon};
+use crate::domain::model::Reference;
+use crate::error::{ApiError, ProblemDetails};
+use crate::snapshot::{figure_in, Area, Snapshot, DEFAULT_PRECISION};
+
+pub const GEO_JSON: &str = "application/geo+json";
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MapQuery {
+    /// Delimitation version; default the dataset's.
+    pub boundary: Option<String>,
+    /// An indicator code: with `year` for its values, or with `from` and `to` for a comparison.
+    #[param(example = "outside_work_education")]
+    pub indicator: Option<String>,
+    /// The year of the values.
+    #[param(value_type = Option<u16>, example = 2023)]
+    pub year: Option<String>,
+    /// First year of a comparison.
+    #[param(value_type = Option<u16>, example = 2015)]
+    pub from: Option<String>,
+    /// Last year of a comparison.
+    #[param(value_type = Option<u16>, example = 2023)]
+    pub to: Option<String>,
+    /// Reference of a comparison: `municipality` (default), `social_housing` or `country`.
+    pub reference: Option<String>,
+    /// Threshold of a comparison; default 5.
+    #[param(value_type = Option<f64>)]
+    pub threshold: Option<String>,
+    /// Number of classes, 2 to 9; default 5.
+    #[param(value_type = Option<u8>, example = 5)]
+    pub classes: Option<String>,
+    /// `quantile` (default) or `equal_interval`.
+    pub classification: Option<String>,
+    /// `minLon,minLat,maxLon,maxLat` (WGS 84): only features whose extent meets the box.
+    #[param(example = "9.9,56.0,10.4,56.3")]
+    pub bbox: Option<String>,
+    /// Decimals of coordinates, 0 to 15; default 7 (about a centimetre).
+    #[param(value_type = Option<u8>, example = 5)]
+    pub precision: Option<String>,
+    /// Simplification tolerance in metres (Douglas-Peucker) for small zoom levels; default 0.
+    #[param(value_type = Option<f64>, example = 10.0)]
+    pub simplify: Option<String>,
+    /// `false` for a layer without geometry (properties only).
+    #[param(value_type = Option<bool>)]
+    pub geometry: Option<String>,
+    /// Label language, `da` or `en`.
+    pub lang: Option<String>,
+}
+
+/// Shape options shared with OGC API – Features.
+pub struct Shape {
+    pub precision: usize,
+    pub simplify: f64,
+    pub geometry: bool,
+}
+
+pub fn parse_bbox(text: Option<&str>) -> Result<Option<BBox>, ApiError> {
+    let Some(text) = text else { return Ok(None) };
+    let bad = || ApiError::invalid("bbox", format!("bbox {text:?} must be minLon,minLat,maxLon,maxLat in WGS 84"));
+    let v: Vec<f64> = text.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    // OGC allows six numbers (with heights); the heights are ignored
+    let b = match v[..] {
+        [a, b, c, d] => [a, b, c, d],
+        [a, b, _, c, d, _] => [a, b, c, d],
+        _ => return Err(bad()),
+    };
+    let ok = b.iter().all(|x| x.is_finite())
+        && (-180.0..=180.0).contains(&b[0])
+        && (-180.0..=180.0).contains(&b[2])
+        && (-90.0..=90.0).contains(&b[1])
+        && (-90.0..=90.0).contains(&b[3])
+        && b[0] <= b[2]
+        && b[1] <= b[3];
+    if ok { Ok(Some(b)) } else { Err(bad()) }
+}
+
+pub fn parse_shape(precision: Option<&str>, simplify: Option<&str>, geometry: Option<&str>) -> Result<Shape, ApiError> {
+    let precision = match precision {
+        None => DEFAULT_PRECISION,
+        Some(p) => p
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|p| *p <= 15)
+            .ok_or_else(|| ApiError::invalid("precision", format!("precision {p:?} must be a whole number from 0 to 15")))?,
+    };
+    let simplify = match simplify {
+        None => 0.0,
+        Some(s) => s.trim().parse::<f64>().ok().filter(|t| t.is_finite() && (0.0..=100_000.0).contains(t)).ok_or_else(|| {
+            ApiError::invalid("simplify", format!("simplify {s:?} must be a tolerance in metres from 0 to 100000"))
+        })?,
+    };
+    let geometry = match geometry {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(g) => return Err(ApiError::invalid("geometry", format!("geometry {g:?} must be true or false"))),
+    };
+    Ok(Shape { precision, simplify, geometry })
+}
+
+/// An area's geometry as GeoJSON text, shaped as asked; `null` without one.
+pub fn geometry_text(area: &Area, shape: &Shape) -> String {
+    match (&area.geometry, &area.geometry_json, shape.geometry) {
+        (_, _, false) | (None, _, _) => "null".to_string(),
+        (Some(_), Some(text), true) if shape.simplify == 0.0 && shape.precision == DEFAULT_PRECISION => text.clone(),
+        (Some(g), _, true) => {
+            let mut s = String::new();
+            g.simplified(shape.simplify).write_geojson(&mut s, shape.precision);
+            s
+        }
+    }
+}
+
+/// Writes a Feature; `id` and the properties as given, the geometry as GeoJSON text.
+pub fn write_feature(out: &mut String, id: &str, properties: &Map<String, Value>, geometry: &str, extra: Option<&Value>) {
+    out.push_str("{\"type\":\"Feature\",\"id\":");
+    out.push_str(&Value::from(id).to_string());
+    out.push_str(",\"geometry\":");
+    out.push_str(geometry);
+    out.push_str(",\"properties\":");
+    out.push_str(&Value::Object(properties.clone()).to_string());
+    if let Some(Value::Object(members)) = extra {
+        for (k, v) in members {
+            out.push(',');
+            out.push_str(&Value::from(k.as_str()).to_string());
+            out.push(':');
+            out.push_str(&v.to_string());
+        }
+    }
+    out.push('}');
+}
+
+fn classification(values: &[f64], q: &MapQuery) -> Result<(Method, usize, Option<Classification>), ApiError> {
+    let classes = match q.classes.as_deref() {
+        None => 5,
+        Some(c) => c
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|c| (2..=9).contains(c))
+            .ok_or_else(|| ApiError::invalid("classes", format!("classes {c:?} must be a whole number from 2 to 9")))?,
+    };
+    let method = match q.classification.as_deref() {
+        None => Method::Quantile,
+        Some(m) => m
+            .parse()
+            .map_err(|_| ApiError::invalid("classification", format!("classification {m:?} must be quantile or equal_interval")))?,
+    };
+    Ok((method, classes, Classification::new(values, method, classes)))
+}
+
+fn figure_properties(p: &mut Map<String, Value>, figure: Option<(Figure, Option<f64>)>) {
+    let (status, value, numerator, denominator) = match figure.map(|f| f.0) {
+        None => ("missing", None, None, None),
+        Some(Figure::Suppressed) => ("suppressed", None, None, None),
+        Some(Figure::Ok { value, numerator, denominator }) => ("ok", Some(value), Some(numerator), Some(denominator)),
+    };
+    p.insert("status".into(), json!(status));
+    p.insert("value".into(), json!(value));
+    p.insert("numerator".into(), json!(numerator));
+    p.insert("denominator".into(), json!(denominator));
+    if let Some((_, Some(coverage))) = figure {
+        p.insert("coverage".into(), json!(coverage));
+    }
+}
+
+fn response(snapshot: &Snapshot, lang: Lang, body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(GEO_JSON)
+        .insert_header((DATASET_VERSION_HEADER, snapshot.dataset.version))
+        .insert_header((CONTENT_LANGUAGE, lang.code()))
+        .body(body)
+}
+
+/// The areas as a GeoJSON FeatureCollection, optionally with an indicator's values in a year
+/// or a comparison, and class breaks for a choropleth.
+#[utoipa::path(
+    tag = "map",
+    params(MapQuery),
+    responses(
+        (status = 200, description = "A GeoJSON FeatureCollection (RFC 7946). Foreign members: dataset_version, boundary_version, \
+            indicator, mode (areas, values or comparison), classification {method, classes, field, breaks}. Each feature's id is \
+            the area_id; its properties hold area_id, name, municipality_code, municipality_name, and for values: year, status, \
+            value, numerator, denominator, coverage, class; for a comparison: the comparison item's fields and class (of difference).",
+            content_type = "application/geo+json", body = Object),
+        (status = 400, description = "An invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/map/areas")]
+pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: web::Query<MapQuery>) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.snapshot()?;
+    let q = &*query;
+    let lang = Lang::negotiate(&req, q.lang.as_deref())?;
+    let bbox = parse_bbox(q.bbox.as_deref())?;
+    let shape = parse_shape(q.precision.as_deref(), q.simplify.as_deref(), q.geometry.as_deref())?;
+    let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
+    let areas: Vec<usize> = d
+        .areas()
+        .filter(|&a| bbox.is_none_or(|b| snapshot.areas[a].bbox.is_some_and(|ab| bbox_intersects(&ab, &b))))
+        .collect();
+
+    let mut properties: Vec<Map<String, Value>> = areas
+        .iter()
+        .map(|&a| {
+            let area = &snapshot.areas[a];
+            let mut p = Map::new();
+            p.insert("area_id".into(), json!(area.area_id));
+            p.insert("name".into(), json!(area.name));
+            p.insert("municipality_code".into(), json!(area.municipality.to_string()));
+            p.insert("municipality_name".into(), json!(snapshot.municipalities.get(&area.municipality).map(|m| &m.name)));
+            p
+        })
+        .collect();
+    let mut collection = Map::new();
+    collection.insert("dataset_version".into(), json!(snapshot.dataset.version));
+    collection.insert("boundary_version".into(), json!(boundary_version));
+    let mut class_values: Vec<Option<f64>> = vec![None; areas.len()];
+    let field;
+    match (&q.indicator, &q.year, &q.from, &q.to) {
+        (None, None, None, None) => {
+            collection.insert("mode".into(), json!("areas"));
+            field = None;
+        }
+        (Some(code), Some(year), None, None) => {
+            let (i, indicator) = indicator_param(&snapshot, code)?;
+            let year = params::year("year", year)?;
+            collection.insert("mode".into(), json!("values"));
+            collection.insert("indicator".into(), json!(indicator.code));
+            collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
+            collection.insert("unit".into(), json!(indicator.kind.unit()));
+            collection.insert("direction".into(), json!(indicator.direction));
+            collection.insert("year".into(), json!(year));
+            for (k, &a) in areas.iter().enumerate() {
+                let point = figure_in(d.series(a, i), year);
+                properties[k].insert("year".into(), json!(year));
+                figure_properties(&mut properties[k], point.map(|p| (p.figure, p.coverage)));
+                class_values[k] = point.and_then(|p| p.figure.value());
+            }
+            field = Some("value");
+        }
+        (Some(_), None, Some(_), Some(_)) => {
+            let r = ComparisonRequest::parse(&snapshot, &q.indicator, &q.from, &q.to, &q.reference, &q.boundary, &q.threshold)?;
+            let indicator = &snapshot.indicators[r.indicator];
+            collection.insert("mode".into(), json!("comparison"));
+            collection.insert("indicator".into(), json!(indicator.code));
+            collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
+            collection.insert("unit".into(), json!(indicator.kind.unit()));
+            collection.insert("direction".into(), json!(indicator.direction));
+            collection.insert("from".into(), json!(r.from));
+            collection.insert("to".into(), json!(r.to));
+            collection.insert("reference".into(), json!(r.reference));
+            collection.insert("threshold".into(), json!(r.threshold));
+            let all = snapshot.compare_areas(d, r.indicator, r.from, r.to, r.reference, r.threshold);
+            let by_area: std::collections::HashMap<usize, _> = all.into_iter().collect();
+            for (k, a) in areas.iter().enumerate() {
+                let c = &by_area[a];
+                if let Value::Object(fields) = serde_json::to_value(c).map_err(|e| ApiError::Internal(e.to_string()))? {
+                    properties[k].extend(fields);
+                }
+                class_values[k] = c.difference;
+            }
+            field = Some("difference");
+        }
+        _ => {
+            let parameter = if q.indicator.is_none() { "indicator" } else { "year" };
+            return Err(ApiError::invalid(
+                parameter,
+                "give no indicator (areas only), or indicator with year (values), or indicator with from and to (a comparison)",
+            ));
+        }
+    }
+    if let Some(field) = field {
+        let values: Vec<f64> = class_values.iter().flatten().copied().collect();
+        let (method, wanted, c) = classification(&values, q)?;
+        for (k, v) in class_values.iter().enumerate() {
+            let class = match (v, &c) {
+                (Some(v), Some(c)) => json!(c.class_of(*v)),
+                _ => Value::Null,
+            };
+            properties[k].insert("class".into(), class);
+        }
+        collection.insert(
+            "classification".into(),
+            json!({"field": field, "method": method, "classes_requested": wanted,
+                   "classes": c.as_ref().map(|c| c.classes), "breaks": c.as_ref().map(|c| &c.breaks)}),
+        );
+    }
+    let extent = snapshot.bbox_of(areas.iter().copied());
+    let mut out = String::with_capacity(1024 + areas.len() * 2048);
+    out.push_str("{\"type\":\"FeatureCollection\"");
+    if let Some(b) = extent.filter(|_| shape.geometry) {
+        out.push_str(&format!(",\"bbox\":{}", json!(b)));
+    }
+    for (k, v) in &collection {
+        out.push(',');
+        out.push_str(&Value::from(k.as_str()).to_string());
+        out.push(':');
+        out.push_str(&v.to_string());
+    }
+    out.push_str(",\"features\":[");
+    for (k, &a) in areas.iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        let area = &snapshot.areas[a];
+        write_feature(&mut out, &area.area_id, &properties[k], &geometry_text(area, &shape), None);
+    }
+    out.push_str("]}");
+    Ok(response(&snapshot, lang, out))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MunicipalityMapQuery {
+    /// Delimitation whose areas make the outlines; default the dataset's.
+    pub boundary: Option<String>,
+    /// An indicator code, with `year`, for the municipality level's values.
+    pub indicator: Option<String>,
+    #[param(value_type = Option<u16>)]
+    pub year: Option<String>,
+    /// `municipality` (default) or `social_housing`: which level's values.
+    pub level: Option<String>,
+    /// Decimals of coordinates, 0 to 15; default 7.
+    #[param(value_type = Option<u8>)]
+    pub precision: Option<String>,
+    /// Label language, `da` or `en`.
+    pub lang: Option<String>,
+}
+
+/// The municipalities with areas as a GeoJSON FeatureCollection. Extracts carry no
+/// municipality boundaries, so each outline is the convex hull of its areas
+/// (`properties.geometry_source = "hull_of_areas"`).
+#[utoipa::path(
+    tag = "map",
+    params(MunicipalityMapQuery),
+    responses(
+        (status = 200, description = "A GeoJSON FeatureCollection (RFC 7946); feature id is the municipality code",
+            content_type = "application/geo+json", body = Object),
+        (status = 400, description = "An invalid parameter", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/map/municipalities")]
+pub async fn map_municipalities(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<MunicipalityMapQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.snapshot()?;
+    let q = &*query;
+    let lang = Lang::negotiate(&req, q.lang.as_deref())?;
+    let shape = parse_shape(q.precision.as_deref(), None, None)?;
+    let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
+    let level = match q.level.as_deref() {
+        None | Some("municipality") => Reference::Municipality,
+        Some("social_housing") => Reference::SocialHousing,
+        Some(other) => return Err(ApiError::invalid("level", format!("level {other:?} must be municipality or social_housing"))),
+    };
+    let values = match (&q.indicator, &q.year) {
+        (None, None) => None,
+        (Some(code), Some(year)) => Some((indicator_param(&snapshot, code)?.0, params::year("year", year)?)),
+        _ => return Err(ApiError::invalid(if q.indicator.is_none() { "indicator" } else { "year" }, "give indicator and year together")),
+    };
+    let mut out = String::from("{\"type\":\"FeatureCollection\"");
+    out.push_str(&format!(
+        ",\"dataset_version\":{},\"boundary_version\":{},\"features\":[",
+        snapshot.dataset.version,
+        json!(boundary_version)
+    ));
+    let mut first = true;
+    for m in snapshot.municipalities.values() {
+        let mine: Vec<usize> = d.areas().filter(|&a| snapshot.areas[a].municipality == m.code).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let hull = convex_hull(mine.iter().filter_map(|&a| snapshot.areas[a].geometry.as_ref()).flat_map(|g| g.positions().copied()));
+        let geometry = match hull {
+            Some(ring) => {
+                let mut s = String::new();
+                MultiPolygon(vec![vec![ring]]).write_geojson(&mut s, shape.precision);
+                s
+            }
+            None => "null".into(),
+        };
+        let mut p = Map::new();
+        p.insert("code".into(), json!(m.code.to_string()));
+        p.insert("name".into(), json!(m.name));
+        p.insert("region_code".into(), json!(m.region_code));
+        p.insert("area_count".into(), json!(mine.len()));
+        p.insert("geometry_source".into(), json!("hull_of_areas"));
+        if let Some((i, year)) = values {
+            p.insert("level".into(), json!(level.as_str()));
+            p.insert("year".into(), json!(year));
+            figure_properties(&mut p, figure_in(snapshot.reference_series(level, m.code, i), year).map(|p| (p.figure, None)));
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        write_feature(&mut out, &m.code.to_string(), &p, &geometry, None);
+    }
+    out.push_str("]}");
+    Ok(response(&snapshot, lang, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bboxes() {
+        assert_eq!(parse_bbox(Some("9.9,56.0,10.4,56.3")).unwrap(), Some([9.9, 56.0, 10.4, 56.3]));
+        assert_eq!(parse_bbox(Some("9.9,56.0,0,10.4,56.3,100")).unwrap(), Some([9.9, 56.0, 10.4, 56.3]));
+        assert_eq!(parse_bbox(None).unwrap(), None);
+        for bad in ["1,2,3", "10.4,56,9.9,56.3", "a,b,c,d", "0,0,200,1", "0,-91,1,1", "NaN,0,1,1"] {
+            assert!(parse_bbox(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shapes() {
+        let s = parse_shape(None, None, None).unwrap();
+        assert_eq!((s.precision, s.simplify, s.geometry), (7, 0.0, true));
+        assert!(parse_shape(Some("16"), None, None).is_err());
+        assert!(parse_shape(None, Some("-1"), None).is_err());
+        assert!(parse_shape(None, None, Some("no")).is_err());
+        assert!(!parse_shape(None, None, Some("false")).unwrap().geometry);
+    }
+}

@@ -1,0 +1,307 @@
+//! Web caching for the read endpoints: strong ETags from the dataset version and the request,
+//! `If-None-Match` → 304 without running the handler, `Cache-Control`, HEAD, and the response
+//! bytes kept per dataset version with their gzip and brotli variants made once.
+//!
+//! A response depends only on the served dataset version and the request (path, query,
+//! `Accept`, `Accept-Language`), so that pair names it; the content coding is part of the
+//! ETag too, as a strong validator must differ between codings.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use actix_web::HttpResponse;
+use sha2::{Digest, Sha256};
+
+use crate::api::params::DATASET_VERSION_HEADER;
+use crate::snapshot::SnapshotCell;
+
+/// Bodies smaller than this are not worth compressing.
+const MIN_COMPRESS_BYTES: usize = 512;
+/// Larger bodies are served but not kept.
+const MAX_ENTRY_BYTES: usize = 32 << 20;
+
+/// Headers of a cached response that are replayed with it.
+const KEPT_HEADERS: [HeaderName; 4] =
+    [header::CONTENT_TYPE, header::CONTENT_LANGUAGE, header::CONTENT_DISPOSITION, DATASET_VERSION_HEADER];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Coding {
+    fn suffix(self) -> &'static str {
+        match self {
+            Coding::Identity => "",
+            Coding::Gzip => "-gz",
+            Coding::Brotli => "-br",
+        }
+    }
+
+    fn header(self) -> Option<&'static str> {
+        match self {
+            Coding::Identity => None,
+            Coding::Gzip => Some("gzip"),
+            Coding::Brotli => Some("br"),
+        }
+    }
+
+    /// The best coding the client accepts: brotli, then gzip, else none.
+    pub fn negotiate(accept_encoding: Option<&str>) -> Coding {
+        let mut br = false;
+        let mut gzip = false;
+        for part in accept_encoding.unwrap_or("").split(',') {
+            let mut pieces = part.split(';');
+            let name = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = pieces.filter_map(|p| p.trim().strip_prefix("q=")).find_map(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
+            if q <= 0.0 {
+                continue;
+            }
+            match name.as_str() {
+                "br" => br = true,
+                "gzip" | "x-gzip" => gzip = true,
+                "*" => {
+                    br = true;
+                    gzip = true;
+                }
+                _ => {}
+            }
+        }
+        if br {
+            Coding::Brotli
+        } else if gzip {
+            Coding::Gzip
+        } else {
+            Coding::Identity
+        }
+    }
+}
+
+/// A response kept for a dataset version, with its compressed variants made on first use.
+pub struct Entry {
+    headers: Vec<(HeaderName, HeaderValue)>,
+    identity: Bytes,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+}
+
+impl Entry {
+    fn body(&self, coding: Coding) -> Bytes {
+        match coding {
+            Coding::Identity => self.identity.clone(),
+            Coding::Gzip => self.gzip.get_or_init(|| gzip(&self.identity)).clone(),
+            Coding::Brotli => self.brotli.get_or_init(|| brotli(&self.identity)).clone(),
+        }
+    }
+}
+
+pub fn gzip(data: &[u8]) -> Bytes {
+    let mut e = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4), flate2::Compression::new(6));
+    e.write_all(data).expect("writing to memory");
+    Bytes::from(e.finish().expect("writing to memory"))
+}
+
+pub fn brotli(data: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(data.len() / 5);
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 64 * 1024, 6, 22);
+        w.write_all(data).expect("writing to memory");
+    }
+    Bytes::from(out)
+}
+
+#[derive(Default)]
+struct State {
+    version: Option<i64>,
+    entries: HashMap<[u8; 16], Arc<Entry>>,
+    bytes: usize,
+}
+
+/// The kept responses of the served dataset version; emptied when it changes.
+pub struct ResponseCache {
+    state: Mutex<State>,
+    capacity: usize,
+    pub max_age: u64,
+    pub snapshot: Arc<SnapshotCell>,
+}
+
+impl ResponseCache {
+    pub fn new(snapshot: Arc<SnapshotCell>, capacity: usize, max_age: u64) -> Self {
+        ResponseCache { state: Mutex::new(State::default()), capacity, max_age, snapshot }
+    }
+
+    fn get(&self, version: i64, key: &[u8; 16]) -> Option<Arc<Entry>> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        (state.version == Some(version)).then(|| state.entries.get(key).cloned()).flatten()
+    }
+
+    fn put(&self, version: i64, key: [u8; 16], entry: Arc<Entry>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.version != Some(version) {
+            *state = State { version: Some(version), ..State::default() };
+        }
+        let size = entry.identity.len();
+        if state.bytes + size > self.capacity {
+            // simple and bounded: start over rather than track recency
+            state.entries.clear();
+            state.bytes = 0;
+        }
+        state.bytes += size;
+        state.entries.insert(key, entry);
+    }
+}
+
+/// Which paths are answered from a dataset version alone.
+fn cacheable(path: &str) -> bool {
+    (path.starts_with("/v1/") && !path.starts_with("/v1/datasets") && !path.starts_with("/v1/admin"))
+        || path == "/ogc"
+        || path.starts_with("/ogc/")
+}
+
+fn request_key(req: &ServiceRequest) -> [u8; 16] {
+    let mut h = Sha256::new();
+    let header = |name: HeaderName| req.headers().get(name).map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+    h.update(req.path().as_bytes());
+    h.update([0]);
+    h.update(req.query_string().as_bytes());
+    h.update([0]);
+    h.update(header(header::ACCEPT));
+    h.update([0]);
+    h.update(header(header::ACCEPT_LANGUAGE));
+    // OGC API links are absolute, so the authority the client used is part of the answer
+    for name in [header::HOST, header::FORWARDED, header::HeaderName::from_static("x-forwarded-host"), header::HeaderName::from_static("x-forwarded-proto")] {
+        h.update([0]);
+        h.update(header(name));
+    }
+    let digest = h.finalize();
+    digest[..16].try_into().expect("16 of 32 bytes")
+}
+
+fn etag(version: i64, key: &[u8; 16], coding: Coding) -> String {
+    format!("\"{version}-{}{}\"", hex::encode(&key[..8]), coding.suffix())
+}
+
+/// Weak comparison, as If-None-Match uses.
+pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers.get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|t| {
+        let t = t.trim();
+        t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+    })
+}
+
+fn caching_headers(r: &mut actix_web::HttpResponseBuilder, etag: &str, max_age: u64) {
+    r.insert_header((header::ETAG, etag.to_string()));
+    r.insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")));
+    r.insert_header((header::VARY, "Accept, Accept-Language, Accept-Encoding"));
+}
+
+fn respond(entry: &Entry, etag: &str, coding: Coding, max_age: u64) -> HttpResponse {
+    let coding = if entry.identity.len() < MIN_COMPRESS_BYTES { Coding::Identity } else { coding };
+    let mut r = HttpResponse::Ok();
+    for (name, value) in &entry.headers {
+        r.insert_header((name.clone(), value.clone()));
+    }
+    caching_headers(&mut r, etag, max_age);
+    if let Some(c) = coding.header() {
+        r.insert_header((header::CONTENT_ENCODING, c));
+    }
+    r.body(entry.body(coding))
+}
+
+/// The middleware. HEAD is answered as GET (actix-http leaves out the body).
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    let cache = req.app_data::<actix_web::web::Data<ResponseCache>>().cloned();
+    let version = cache.as_ref().and_then(|c| c.snapshot.version());
+    let (Some(cache), Some(version), true) = (cache, version, req.method() == Method::GET && cacheable(req.path())) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let key = request_key(&req);
+    let accept_encoding = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let coding = Coding::negotiate(accept_encoding.as_deref());
+    let tag = etag(version, &key, coding);
+    if none_match(req.headers(), &tag) {
+        let mut r = HttpResponse::NotModified();
+        caching_headers(&mut r, &tag, cache.max_age);
+        return Ok(req.into_response(r.finish()));
+    }
+    if let Some(entry) = cache.get(version, &key) {
+        let res = respond(&entry, &tag, coding, cache.max_age);
+        return Ok(req.into_response(res));
+    }
+    let res = next.call(req).await?;
+    // only successful answers from the version named in the ETag are kept
+    let answered_version = res.headers().get(DATASET_VERSION_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
+    if res.status() != StatusCode::OK || answered_version != Some(version) {
+        return Ok(res.map_into_boxed_body());
+    }
+    let (req, res) = res.into_parts();
+    let headers: Vec<(HeaderName, HeaderValue)> =
+        KEPT_HEADERS.iter().filter_map(|n| res.headers().get(n).map(|v| (n.clone(), v.clone()))).collect();
+    let body = match body::to_bytes_limited(res.into_body(), MAX_ENTRY_BYTES).await {
+        Ok(Ok(bytes)) => bytes,
+        _ => {
+            let problem = crate::error::ApiError::Internal("response body could not be read or is too large".into());
+            return Ok(ServiceResponse::new(req, actix_web::ResponseError::error_response(&problem)));
+        }
+    };
+    let entry = Arc::new(Entry { headers, identity: body, gzip: OnceLock::new(), brotli: OnceLock::new() });
+    let out = respond(&entry, &tag, coding, cache.max_age);
+    cache.put(version, key, entry);
+    Ok(ServiceResponse::new(req, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiates_codings() {
+        assert_eq!(Coding::negotiate(None), Coding::Identity);
+        assert_eq!(Coding::negotiate(Some("gzip, deflate")), Coding::Gzip);
+        assert_eq!(Coding::negotiate(Some("gzip, deflate, br")), Coding::Brotli);
+        assert_eq!(Coding::negotiate(Some("br;q=0, gzip")), Coding::Gzip);
+        assert_eq!(Coding::negotiate(Some("identity")), Coding::Identity);
+        assert_eq!(Coding::negotiate(Some("*")), Coding::Brotli);
+    }
+
+    #[test]
+    fn compresses_reversibly() {
+        use std::io::Read;
+        let data = "{\"a\": 1}".repeat(1000);
+        let gz = gzip(data.as_bytes());
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut out).unwrap();
+        assert_eq!(out, data);
+        let br = brotli(data.as_bytes());
+        let mut out = String::new();
+        brotli::Decompressor::new(&br[..], 4096).read_to_string(&mut out).unwrap();
+        assert_eq!(out, data);
+        assert!(br.len() < data.len() / 10);
+    }
+
+    #[test]
+    fn if_none_match() {
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"1-ab\", W/\"2-cd\""));
+        assert!(none_match(&h, "\"1-ab\""));
+        assert!(none_match(&h, "\"2-cd\""));
+        assert!(!none_match(&h, "\"3-ef\""));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(none_match(&h, "\"anything\""));
+    }
+}

@@ -1,0 +1,266 @@
+//! The map feed: GeoJSON layers (RFC 7946), class breaks, shaping options, and OGC API –
+//! Features read by real GIS clients (GDAL's ogrinfo, OWSLib).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use serde_json::Value;
+
+/// Twice the signed area; positive when counterclockwise.
+fn signed_area2(ring: &[Value]) -> f64 {
+    ring.windows(2)
+        .map(|w| {
+            let (a, b) = (&w[0], &w[1]);
+            a[0].as_f64().unwrap() * b[1].as_f64().unwrap() - b[0].as_f64().unwrap() * a[1].as_f64().unwrap()
+        })
+        .sum()
+}
+
+/// RFC 7946 for the polygons we serve: longitude then latitude (in Denmark here), closed
+/// rings of four or more positions, exteriors counterclockwise and holes clockwise.
+fn assert_rfc7946_polygons(geometry: &Value, what: &str) {
+    let polygons: Vec<&Value> = match geometry["type"].as_str().unwrap() {
+        "Polygon" => vec![&geometry["coordinates"]],
+        "MultiPolygon" => geometry["coordinates"].as_array().unwrap().iter().collect(),
+        other => panic!("{what}: geometry type {other}"),
+    };
+    for polygon in polygons {
+        for (i, ring) in polygon.as_array().unwrap().iter().enumerate() {
+            let ring = ring.as_array().unwrap();
+            assert!(ring.len() >= 4, "{what}: a ring of {}", ring.len());
+            assert_eq!(ring.first(), ring.last(), "{what}: ring not closed");
+            for p in ring {
+                let (lon, lat) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+                assert!((8.0..15.3).contains(&lon) && (54.5..57.8).contains(&lat), "{what}: [{lon}, {lat}] is not lon/lat in Denmark");
+                assert_eq!(p.as_array().unwrap().len(), 2);
+            }
+            let area = signed_area2(ring);
+            if i == 0 {
+                assert!(area > 0.0, "{what}: exterior ring is not counterclockwise");
+            } else {
+                assert!(area < 0.0, "{what}: hole is not clockwise");
+            }
+        }
+    }
+}
+
+async fn geojson_layers(db: TestDb) {
+    // the hand-written extract, with BOR-1's geometry left out
+    let dir = copy_fixture("spec-extract");
+    let path = dir.path().join("areas.geojson");
+    let mut g: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    g["features"].as_array_mut().unwrap().pop();
+    std::fs::write(&path, g.to_string()).unwrap();
+    assert!(import(&db, dir.path()).status.success());
+    let app = spawn_app(settings(&db)).await;
+
+    let r = app.get("/v1/map/areas").await;
+    assert_eq!(r.headers()["content-type"], "application/geo+json");
+    let layer: Value = r.json().await.unwrap();
+    assert_eq!(layer["type"], "FeatureCollection");
+    let features = layer["features"].as_array().unwrap();
+    assert_eq!(features.len(), 3);
+    for f in features {
+        assert_eq!(f["type"], "Feature");
+        assert_eq!(f["id"], f["properties"]["area_id"]);
+        if f["id"] == "BOR-1" {
+            assert!(f["geometry"].is_null(), "an area without geometry is listed with geometry null");
+        } else {
+            assert_rfc7946_polygons(&f["geometry"], f["id"].as_str().unwrap());
+        }
+    }
+    // delivered in EPSG:25832, served within 1e-6 degrees of the true corners (by PROJ)
+    let kbh = &features[0]["geometry"]["coordinates"][0];
+    for (p, (lon, lat)) in kbh.as_array().unwrap().iter().zip([(12.500, 55.700), (12.505, 55.700), (12.505, 55.703), (12.500, 55.703)]) {
+        assert!((p[0].as_f64().unwrap() - lon).abs() < 1e-6 && (p[1].as_f64().unwrap() - lat).abs() < 1e-6, "{p} vs {lon},{lat}");
+    }
+    // the clockwise AAR-1 was delivered with heights; it comes back counterclockwise, in 2D
+    assert_rfc7946_polygons(&features[1]["geometry"], "AAR-1");
+
+    // values in a year, with classes
+    let (_, layer) = app.get_json("/v1/map/areas?indicator=udenfor&year=2015&classes=2&classification=equal_interval").await;
+    assert_eq!(layer["mode"], "values");
+    let c = &layer["classification"];
+    assert_eq!((c["field"].as_str(), c["method"].as_str(), c["classes"].as_u64()), (Some("value"), Some("equal_interval"), Some(2)));
+    let values: Vec<f64> = layer["features"].as_array().unwrap().iter().filter_map(|f| f["properties"]["value"].as_f64()).collect();
+    assert_eq!(values.len(), 3);
+    let breaks: Vec<f64> = c["breaks"].as_array().unwrap().iter().map(|b| b.as_f64().unwrap()).collect();
+    let (min, max) = values.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+    assert_eq!(breaks, vec![min, (min + max) / 2.0, max]);
+    for f in layer["features"].as_array().unwrap() {
+        let v = f["properties"]["value"].as_f64().unwrap();
+        let class = f["properties"]["class"].as_u64().unwrap();
+        assert_eq!(class, u64::from(v > (min + max) / 2.0), "{v}");
+        assert_eq!(f["properties"]["status"], "ok");
+    }
+    // a suppressed value has no numbers and no class
+    let (_, layer) = app.get_json("/v1/map/areas?indicator=udenfor&year=2023").await;
+    let bor = layer["features"].as_array().unwrap().iter().find(|f| f["id"] == "BOR-1").unwrap();
+    assert_eq!(bor["properties"]["status"], "suppressed");
+    assert!(bor["properties"]["value"].is_null() && bor["properties"]["numerator"].is_null() && bor["properties"]["class"].is_null());
+    // a year without data: missing
+    let (_, layer) = app.get_json("/v1/map/areas?indicator=udenfor&year=2020").await;
+    assert!(layer["features"].as_array().unwrap().iter().all(|f| f["properties"]["status"] == "missing"));
+
+    // a comparison: the item's fields, classes of the difference
+    let (_, layer) = app.get_json("/v1/map/areas?indicator=udenfor&from=2015&to=2023&reference=country").await;
+    assert_eq!(layer["mode"], "comparison");
+    assert_eq!(layer["classification"]["field"], "difference");
+    let (_, table) = app.get_json("/v1/comparisons?indicator=udenfor&from=2015&to=2023&reference=country").await;
+    for (f, item) in layer["features"].as_array().unwrap().iter().zip(table["items"].as_array().unwrap()) {
+        for (k, v) in item.as_object().unwrap() {
+            if k != "area_name" {
+                assert_eq!(&f["properties"][k], v, "{k}");
+            }
+        }
+    }
+
+    // bbox, geometry-less, precision, simplification
+    let (_, layer) = app.get_json("/v1/map/areas?bbox=12.4,55.6,12.6,55.8").await;
+    let ids: Vec<&str> = layer["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["KBH-1"]);
+    let (_, layer) = app.get_json("/v1/map/areas?geometry=false").await;
+    assert!(layer["features"].as_array().unwrap().iter().all(|f| f["geometry"].is_null()));
+    let (_, layer) = app.get_json("/v1/map/areas?precision=3").await;
+    let p = &layer["features"][0]["geometry"]["coordinates"][0][0];
+    assert_eq!(p[0].as_f64().unwrap(), 12.5);
+    assert_eq!(p[1].as_f64().unwrap(), 55.7);
+    let (_, layer) = app.get_json("/v1/map/areas?simplify=50").await;
+    assert_rfc7946_polygons(&layer["features"][0]["geometry"], "simplified");
+    for (query, parameter) in [
+        ("bbox=1,2,3", "bbox"),
+        ("precision=20", "precision"),
+        ("simplify=-3", "simplify"),
+        ("geometry=maybe", "geometry"),
+        ("indicator=udenfor", "year"),
+        ("year=2015", "indicator"),
+        ("indicator=udenfor&year=2015&classes=12", "classes"),
+        ("indicator=udenfor&year=2015&classification=jenks", "classification"),
+        ("indicator=udenfor&from=2023&to=2015", "from"),
+    ] {
+        let (status, body) = app.get_json(&format!("/v1/map/areas?{query}")).await;
+        assert_eq!((status, body["parameter"].as_str()), (400, Some(parameter)), "{query}: {body}");
+    }
+
+    // municipalities: hulls of their areas, with the municipality level's values
+    let (_, layer) = app.get_json("/v1/map/municipalities?indicator=udenfor&year=2015").await;
+    let features = layer["features"].as_array().unwrap();
+    let codes: Vec<&str> = features.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["101", "400", "751"]);
+    assert_rfc7946_polygons(&features[0]["geometry"], "hull of 101");
+    assert!(features[1]["geometry"].is_null(), "Bornholm's only area has no geometry");
+    assert!((features[0]["properties"]["value"].as_f64().unwrap() - 20.0).abs() < 1e-12);
+}
+
+async fn ogc_api_features(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cli(&["demo-extract", dir.path().to_str().unwrap()]).status.success());
+    assert!(import(&db, dir.path()).status.success());
+    let app = spawn_app(settings(&db)).await;
+    let (_, landing) = app.get_json("/ogc").await;
+    let rels: BTreeSet<&str> = landing["links"].as_array().unwrap().iter().map(|l| l["rel"].as_str().unwrap()).collect();
+    for rel in ["self", "service-desc", "conformance", "data"] {
+        assert!(rels.contains(rel), "{rel}");
+    }
+    let (_, conf) = app.get_json("/ogc/conformance").await;
+    assert!(conf["conformsTo"].as_array().unwrap().iter().any(|c| c == "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"));
+    let (_, cols) = app.get_json("/ogc/collections").await;
+    assert_eq!(cols["collections"][0]["id"], "areas");
+    assert_eq!(cols["collections"][0]["extent"]["temporal"]["interval"][0][0], "2013-01-01T00:00:00Z");
+
+    // paging by next links reads every area exactly once
+    let mut url = format!("{}/ogc/collections/areas/items?limit=10", app.address);
+    let mut ids = Vec::new();
+    loop {
+        let r = app.client.get(&url).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "application/geo+json");
+        let page: Value = r.json().await.unwrap();
+        assert_eq!(page["numberMatched"], 48);
+        assert_eq!(page["numberReturned"].as_u64().unwrap() as usize, page["features"].as_array().unwrap().len());
+        for f in page["features"].as_array().unwrap() {
+            assert_rfc7946_polygons(&f["geometry"], "ogc item");
+            assert!(f["properties"]["outside_work_education"].is_number() || f["properties"]["outside_work_education"].is_null());
+            ids.push(f["id"].as_str().unwrap().to_string());
+        }
+        match page["links"].as_array().unwrap().iter().find(|l| l["rel"] == "next") {
+            Some(next) => url = next["href"].as_str().unwrap().to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), 48);
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 48);
+    // a year by datetime, a bbox, one item, and the errors
+    let (_, page) = app.get_json("/ogc/collections/areas/items?datetime=2015/2017&limit=1").await;
+    assert_eq!(page["features"][0]["properties"]["year"], 2017);
+    let (_, page) = app.get_json("/ogc/collections/areas/items?bbox=10.0,56.1,10.3,56.25").await;
+    assert_eq!(page["numberMatched"], 5, "Aarhus's five areas");
+    let (_, page) = app.get_json("/ogc/collections/areas/items?municipality_code=0751").await;
+    assert_eq!(page["numberMatched"], 5);
+    let (status, item) = app.get_json("/ogc/collections/areas/items/751-1").await;
+    assert_eq!((status, item["id"].as_str()), (200, Some("751-1")));
+    assert!(item["links"].as_array().unwrap().iter().any(|l| l["rel"] == "collection"));
+    assert_eq!(app.get("/ogc/collections/areas/items/nope").await.status(), 404);
+    assert_eq!(app.get("/ogc/collections/roads/items").await.status(), 404);
+    assert_eq!(app.get("/ogc/collections/areas/items?limit=0").await.status(), 400);
+    assert_eq!(app.get("/ogc/collections/areas/items?datetime=yesterday").await.status(), 400);
+    let (_, q) = app.get_json("/ogc/collections/areas/queryables").await;
+    assert!(q["properties"]["outside_work_education"].is_object());
+}
+
+on_both_backends!(geojson_layers, ogc_api_features);
+
+/// Whether a client tool is here; CI (BOLIGSOCIAL_TEST_REQUIRE_GIS=1) insists.
+fn tool(command: &str, args: &[&str]) -> bool {
+    let ok = std::process::Command::new(command).args(args).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var("BOLIGSOCIAL_TEST_REQUIRE_GIS").is_ok_and(|v| v == "1") {
+            panic!("{command} is required (BOLIGSOCIAL_TEST_REQUIRE_GIS=1) but not usable");
+        }
+        eprintln!("SKIPPED: {command} is not installed (Debian gdal-bin; PyPI OWSLib)");
+    }
+    ok
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gdal_and_owslib_read_every_feature() {
+    let db = TestDb::sqlite();
+    let mut s = settings(&db);
+    s.dataset.load_demo = true;
+    let app = spawn_app(s).await;
+    let (_, all) = app.get_json("/v1/areas").await;
+    let expected: BTreeSet<String> = all["items"].as_array().unwrap().iter().map(|i| i["area_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(expected.len(), 48);
+    let url = format!("{}/ogc", app.address);
+
+    if tool("ogrinfo", &["--version"]) {
+        let out = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || std::process::Command::new("ogrinfo").args(["-ro", "-al", "-q", &format!("OAPIF:{url}"), "areas"]).output().unwrap()
+        })
+        .await
+        .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let ids: BTreeSet<String> = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("area_id (String) = "))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(ids, expected, "ogrinfo read every feature");
+        assert_eq!(text.matches("POLYGON").count(), 48, "with their geometry");
+    }
+    if tool("python3", &["-c", "import owslib"]) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gis/owslib_read.py");
+        let out = tokio::task::spawn_blocking(move || std::process::Command::new("python3").args([script, &url]).output().unwrap())
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["collections"], serde_json::json!(["areas"]));
+        let ids: BTreeSet<String> = report["ids"].as_array().unwrap().iter().map(|i| i.as_str().unwrap().to_string()).collect();
+        assert_eq!(ids, expected, "OWSLib read every feature");
+        assert_eq!(report["ids"].as_array().unwrap().len(), 48, "each once");
+    }
+}

@@ -1,0 +1,122 @@
+//! Web caching and transport on the read endpoints: ETags and 304s, Cache-Control, gzip and
+//! brotli, HEAD, CORS.
+
+mod common;
+
+use std::io::Read;
+
+use common::*;
+
+const PATHS: [&str; 6] = [
+    "/v1/comparisons?indicator=udenfor&from=2015&to=2023",
+    "/v1/areas",
+    "/v1/areas/KBH-1/series?indicator=udenfor",
+    "/v1/indicators",
+    "/v1/map/areas?indicator=udenfor&year=2023",
+    "/ogc/collections/areas/items",
+];
+
+async fn etags_compression_head_and_cors(db: TestDb) {
+    assert!(import(&db, &fixture("spec-extract")).status.success());
+    let mut s = settings(&db);
+    s.http.cache_max_age_seconds = 123;
+    let app = spawn_app(s).await;
+    for path in PATHS {
+        let url = format!("{}{path}", app.address);
+        let plain = app.client.get(&url).send().await.unwrap();
+        assert_eq!(plain.status(), 200, "{path}");
+        let etag = plain.headers()["etag"].to_str().unwrap().to_string();
+        assert!(etag.starts_with("\"1-") && !etag.starts_with("W/"), "a strong ETag naming version 1: {etag}");
+        assert_eq!(plain.headers()["cache-control"], "public, max-age=123");
+        assert!(plain.headers().get("content-encoding").is_none());
+        let body = plain.bytes().await.unwrap();
+
+        // revalidation
+        let r = app.client.get(&url).header("if-none-match", &etag).send().await.unwrap();
+        assert_eq!(r.status(), 304, "{path}");
+        assert_eq!(r.headers()["etag"], etag.as_str());
+        assert!(r.bytes().await.unwrap().is_empty());
+        let r = app.client.get(&url).header("if-none-match", "\"0-stale\"").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+
+        // gzip and brotli: other bytes, other ETags, same content
+        let r = app.client.get(&url).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(r.headers()["content-encoding"], "gzip", "{path}");
+        let gz_etag = r.headers()["etag"].to_str().unwrap().to_string();
+        assert_ne!(gz_etag, etag);
+        let compressed = r.bytes().await.unwrap();
+        assert!(compressed.len() < body.len(), "{path}: {} ≥ {}", compressed.len(), body.len());
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&compressed[..]).read_to_end(&mut unzipped).unwrap();
+        assert_eq!(unzipped, body, "{path}");
+        let r = app.client.get(&url).header("accept-encoding", "gzip").header("if-none-match", &gz_etag).send().await.unwrap();
+        assert_eq!(r.status(), 304);
+        let r = app.client.get(&url).header("accept-encoding", "gzip, deflate, br").send().await.unwrap();
+        assert_eq!(r.headers()["content-encoding"], "br");
+        let mut unbrotli = Vec::new();
+        brotli::Decompressor::new(&r.bytes().await.unwrap()[..], 4096).read_to_end(&mut unbrotli).unwrap();
+        assert_eq!(unbrotli, body);
+
+        // HEAD: the same headers, no body
+        let r = app.client.head(&url).send().await.unwrap();
+        assert_eq!(r.status(), 200, "HEAD {path}");
+        assert_eq!(r.headers()["etag"], etag.as_str());
+        assert_eq!(r.headers()["content-length"], body.len().to_string().as_str());
+        assert!(r.bytes().await.unwrap().is_empty());
+
+        // CORS for browser clients
+        let r = app.client.get(&url).header("origin", "https://kort.example.dk").send().await.unwrap();
+        assert_eq!(r.headers()["access-control-allow-origin"], "*");
+        let exposed = r.headers()["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase();
+        assert!(exposed.contains("etag") && exposed.contains("x-dataset-version"));
+    }
+    // a preflight
+    let r = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}{}", app.address, PATHS[0]))
+        .header("origin", "https://kort.example.dk")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    assert!(r.headers()["access-control-allow-methods"].to_str().unwrap().contains("GET"));
+    // HEAD of an unknown path is a 404 like GET
+    assert_eq!(app.client.head(format!("{}/v1/nowhere", app.address)).send().await.unwrap().status(), 404);
+
+    // a new dataset version changes every ETag, and old ones no longer match
+    let url = format!("{}{}", app.address, PATHS[1]);
+    let old = app.client.get(&url).send().await.unwrap().headers()["etag"].to_str().unwrap().to_string();
+    let changed = copy_fixture("spec-extract");
+    let text = std::fs::read_to_string(changed.path().join("areas.csv")).unwrap().replace("Vestparken", "Vestparken Nord");
+    std::fs::write(changed.path().join("areas.csv"), text).unwrap();
+    assert!(import(&db, changed.path()).status.success());
+    let mut new = old.clone();
+    for _ in 0..40 {
+        new = app.client.get(&url).send().await.unwrap().headers()["etag"].to_str().unwrap().to_string();
+        if new != old {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(new.starts_with("\"2-"), "{new}");
+    let r = app.client.get(&url).header("if-none-match", &old).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Vestparken Nord"));
+}
+
+on_both_backends!(etags_compression_head_and_cors);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_can_be_limited_to_given_origins() {
+    let db = TestDb::sqlite();
+    assert!(import(&db, &fixture("spec-extract")).status.success());
+    let mut s = settings(&db);
+    s.http.cors_origins = "https://kort.example.dk, https://gis.kommune.dk".into();
+    let app = spawn_app(s).await;
+    let url = format!("{}/v1/areas", app.address);
+    let r = app.client.get(&url).header("origin", "https://gis.kommune.dk").send().await.unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], "https://gis.kommune.dk");
+    let r = app.client.get(&url).header("origin", "https://evil.example").send().await.unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
