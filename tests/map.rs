@@ -264,3 +264,31 @@ async fn gdal_and_owslib_read_every_feature() {
         assert_eq!(report["ids"].as_array().unwrap().len(), 48, "each once");
     }
 }
+
+/// The note's figure as SVG: one bar per area with figures, sorted, labelled like the note.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_comparison_chart_is_the_notes_figure() {
+    let db = TestDb::sqlite();
+    let mut s = settings(&db);
+    s.dataset.load_demo = true;
+    let app = spawn_app(s).await;
+    let q = "indicator=outside_work_education&from=2015&to=2023&reference=municipality";
+    let r = app.get(&format!("/v1/comparisons/chart.svg?{q}")).await;
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    let svg = r.text().await.unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert_eq!(svg.matches("class=\"bar\"").count(), 48);
+    let (_, table) = app.get_json(&format!("/v1/comparisons?{q}&sort=difference")).await;
+    // bars in the order of the sorted table, each labelled with its rounded difference
+    let order: Vec<&str> = svg.split("data-area=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
+    let expected: Vec<&str> = table["items"].as_array().unwrap().iter().map(|i| i["area_id"].as_str().unwrap()).collect();
+    assert_eq!(order, expected);
+    for item in table["items"].as_array().unwrap() {
+        let d = item["difference_rounded"].as_f64().unwrap();
+        let label = format!("{}{:.1}", if d < 0.0 { "−" } else { "" }, d.abs()).replace('.', ",");
+        assert!(svg.contains(&format!(">{label}</text>")), "{label}");
+    }
+    let english = app.get_text(&format!("/v1/comparisons/chart.svg?{q}&lang=en")).await;
+    assert!(english.contains("percentage points") && english.contains("−"));
+    assert_eq!(app.get("/v1/comparisons/chart.svg?indicator=nope&from=2015&to=2023").await.status(), 400);
+}

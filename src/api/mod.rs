@@ -3,6 +3,7 @@
 //! collects it into the OpenAPI document.
 
 pub mod areas;
+pub mod chart;
 pub mod comparisons;
 pub mod datasets;
 pub mod health;
@@ -13,6 +14,7 @@ pub mod municipalities;
 pub mod ogc;
 pub mod openapi;
 pub mod params;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -47,6 +49,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(areas::get_area)
         .service(areas::get_series)
         .service(comparisons::get_comparisons)
+        .service(chart::comparison_chart)
         .service(datasets::list_datasets)
         .service(map::map_areas)
         .service(map::map_municipalities)
@@ -65,7 +68,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// The interactive documentation, served from the binary (no CDN): Swagger UI reading
 /// /openapi.json.
 pub fn docs(cfg: &mut actix_web::web::ServiceConfig) {
-    cfg.route(
+    cfg.configure(web::configure).route(
         "/docs",
         actix_web::web::get().to(|| async {
             actix_web::HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish()

@@ -1,0 +1,77 @@
+//! The reference map page (/map) and its assets, built into the binary: Leaflet is vendored
+//! from npm (src/web/vendor), so the page works on a closed network.
+
+use std::sync::OnceLock;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+
+/// The page's Content-Security-Policy: everything from here, nothing inline, no framing.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+    /// HTML is revalidated on every load; the rest may be kept for a day.
+    cache_control: &'static str,
+}
+
+const ASSETS: [Asset; 5] = [
+    Asset { path: "/map", content_type: "text/html; charset=utf-8", body: include_bytes!("../web/index.html"), cache_control: "no-cache" },
+    Asset { path: "/map/map.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../web/map.js"), cache_control: "public, max-age=3600" },
+    Asset { path: "/map/map.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../web/map.css"), cache_control: "public, max-age=3600" },
+    Asset {
+        path: "/map/vendor/leaflet/leaflet.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/vendor/leaflet/leaflet.js"),
+        cache_control: "public, max-age=86400",
+    },
+    Asset {
+        path: "/map/vendor/leaflet/leaflet.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../web/vendor/leaflet/leaflet.css"),
+        cache_control: "public, max-age=86400",
+    },
+];
+
+fn etags() -> &'static [String] {
+    static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
+    ETAGS.get_or_init(|| ASSETS.iter().map(|a| format!("\"{}\"", &hex::encode(Sha256::digest(a.body))[..16])).collect())
+}
+
+/// Headers that keep the page from being framed, sniffed or leaking where it was opened.
+pub fn security_headers(r: &mut actix_web::HttpResponseBuilder) {
+    r.insert_header((header::CONTENT_SECURITY_POLICY, CSP));
+    r.insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    r.insert_header((header::X_FRAME_OPTIONS, "DENY"));
+    r.insert_header((header::REFERRER_POLICY, "no-referrer"));
+}
+
+async fn asset(req: HttpRequest) -> HttpResponse {
+    let path = req.path().trim_end_matches('/');
+    let path = if path.is_empty() { "/map" } else { path };
+    let Some(i) = ASSETS.iter().position(|a| a.path == path) else {
+        return crate::error::not_found().await;
+    };
+    let (a, etag) = (&ASSETS[i], &etags()[i]);
+    let unchanged = crate::http_cache::none_match(req.headers(), etag);
+    let mut r = if unchanged { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    r.insert_header((header::ETAG, HeaderValue::from_str(etag).expect("hex")));
+    r.insert_header((header::CACHE_CONTROL, a.cache_control));
+    security_headers(&mut r);
+    if unchanged {
+        return r.finish();
+    }
+    r.content_type(a.content_type).body(a.body)
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(|| async { HttpResponse::Found().insert_header((header::LOCATION, "/map")).finish() }));
+    for a in &ASSETS {
+        cfg.route(a.path, web::get().to(asset));
+    }
+    cfg.route("/map/", web::get().to(asset));
+}

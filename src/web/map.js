@@ -1,0 +1,279 @@
+// The reference map: a choropleth of the areas from /v1/map/areas over municipality outlines
+// from /v1/map/municipalities, with a legend, and an area's time series against its three
+// references on click. No tiles and no CDN: it works on a closed network.
+(function () {
+  "use strict";
+
+  var TEXT = {
+    da: {
+      title: "Boligsociale helhedsplansområder", indicator: "Indikator", mode: "Vis", mode_values: "Værdi i et år",
+      mode_comparison: "Udvikling mod reference", year: "År", from: "Fra", to: "Til", reference: "Reference",
+      ref_municipality: "Kommunen", ref_social_housing: "Almen sektor i kommunen", ref_country: "Hele landet",
+      hint: "Klik på et område for at se udviklingen.", other_lang: "English", no_data: "Ingen tal",
+      legend_values: "Værdi", legend_comparison: "Forskel i udvikling", area: "Området", municipality: "Kommunen",
+      social_housing: "Almen sektor", country: "Hele landet", suppressed: "diskretioneret (for få personer)",
+      missing: "ingen data", figure: "Figur: alle områder", source: "Kilde", coverage: "dækning"
+    },
+    en: {
+      title: "Areas with a social-housing comprehensive plan", indicator: "Indicator", mode: "Show", mode_values: "Value in a year",
+      mode_comparison: "Change against a reference", year: "Year", from: "From", to: "To", reference: "Reference",
+      ref_municipality: "The municipality", ref_social_housing: "Social housing in the municipality", ref_country: "Denmark",
+      hint: "Click an area to see how it developed.", other_lang: "Dansk", no_data: "No figures",
+      legend_values: "Value", legend_comparison: "Difference in change", area: "The area", municipality: "Municipality",
+      social_housing: "Social housing", country: "Denmark", suppressed: "suppressed (too few people)",
+      missing: "no data", figure: "Figure: all areas", source: "Source", coverage: "coverage"
+    }
+  };
+  // ColorBrewer OrRd and RdYlGn (reversed: green is good), nine classes each
+  var COLOURS = ["#fff7ec", "#fee8c8", "#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f", "#b30000", "#7f0000"];
+  var DIVERGING = ["#1a9850", "#66bd63", "#a6d96a", "#d9ef8b", "#fee08b", "#fdae61", "#f46d43", "#d73027", "#a50026"];
+  var SERIES_COLOURS = { area: "#d7301f", municipality: "#2b8cbe", social_housing: "#6a51a3", country: "#525252" };
+
+  var params = new URLSearchParams(location.search);
+  var state = { lang: params.get("lang") === "en" ? "en" : "da", indicators: [], selected: null };
+  var el = function (id) { return document.getElementById(id); };
+  var t = function (key) { return TEXT[state.lang][key] || key; };
+
+  var map = L.map("map", { zoomSnap: 0.25, attributionControl: true });
+  var outlines = L.geoJSON(null, { style: { color: "#8a8a8a", weight: 1, fillColor: "#f2f2ee", fillOpacity: 1 }, interactive: false }).addTo(map);
+  var areas = L.geoJSON(null, { onEachFeature: bindArea }).addTo(map);
+  // areas are a few hundred metres across: at country zoom a marker shows and takes the click
+  var markers = L.layerGroup().addTo(map);
+  var MARKER_ZOOM = 12;
+  var legend = L.control({ position: "bottomright" });
+  legend.onAdd = function () { this.div = L.DomUtil.create("div", "legend"); return this.div; };
+  legend.addTo(map);
+
+  function json(url) {
+    return fetch(url, { headers: { "Accept-Language": state.lang } }).then(function (r) {
+      if (!r.ok) { throw new Error(url + ": " + r.status); }
+      return r.json();
+    });
+  }
+
+  function number(x, decimals) {
+    if (x === null || x === undefined) { return "–"; }
+    return x.toLocaleString(state.lang === "da" ? "da-DK" : "en-GB", { maximumFractionDigits: decimals, minimumFractionDigits: decimals });
+  }
+
+  function translate() {
+    document.documentElement.lang = state.lang;
+    document.querySelectorAll("[data-i18n]").forEach(function (node) { node.textContent = t(node.getAttribute("data-i18n")); });
+    el("lang").textContent = t("other_lang");
+    var current = el("indicator").value;
+    el("indicator").innerHTML = "";
+    state.indicators.forEach(function (i) {
+      var o = document.createElement("option");
+      o.value = i.code;
+      o.textContent = state.lang === "da" ? i.name_da : i.name_en;
+      el("indicator").appendChild(o);
+    });
+    if (current) { el("indicator").value = current; }
+  }
+
+  function fillYears() {
+    var indicator = state.indicators.find(function (i) { return i.code === el("indicator").value; });
+    var years = indicator ? indicator.years : [];
+    ["year", "from", "to"].forEach(function (id) {
+      var s = el(id), keep = s.value;
+      s.innerHTML = "";
+      years.forEach(function (y) { var o = document.createElement("option"); o.value = y; o.textContent = y; s.appendChild(o); });
+      if (keep && years.indexOf(Number(keep)) >= 0) { s.value = keep; }
+    });
+    if (!state.yearChosen) {
+      el("year").value = years.indexOf(Number(params.get("year"))) >= 0 ? params.get("year") : years[years.length - 1];
+    }
+    if (!params.get("from") && years.indexOf(2015) >= 0) { el("from").value = 2015; } else if (el("from").selectedIndex < 0) { el("from").value = years[0]; }
+    if (!params.get("to") && years.indexOf(2023) >= 0) { el("to").value = 2023; } else if (el("to").selectedIndex < 0) { el("to").value = years[years.length - 1]; }
+  }
+
+  function layerUrl() {
+    var mode = el("mode").value, code = encodeURIComponent(el("indicator").value);
+    if (mode === "comparison") {
+      return "/v1/map/areas?indicator=" + code + "&from=" + el("from").value + "&to=" + el("to").value + "&reference=" + el("reference").value;
+    }
+    return "/v1/map/areas?indicator=" + code + "&year=" + el("year").value;
+  }
+
+  function colourOf(properties, classification, palette) {
+    if (properties["class"] === null || properties["class"] === undefined) { return "#cccccc"; }
+    var n = classification.classes;
+    var step = palette.length / Math.max(n, 1);
+    return palette[Math.min(palette.length - 1, Math.floor(properties["class"] * step + step / 2))];
+  }
+
+  function drawLegend(layer, palette) {
+    var div = legend.div, c = layer.classification;
+    div.innerHTML = "";
+    var title = document.createElement("strong");
+    title.textContent = layer.mode === "comparison" ? t("legend_comparison") : t("legend_values");
+    div.appendChild(title);
+    if (!c || !c.breaks) { return; }
+    for (var k = 0; k < c.classes; k++) {
+      var row = document.createElement("div"), swatch = document.createElement("i");
+      swatch.style.background = colourOf({ "class": k }, c, palette);
+      row.appendChild(swatch);
+      row.appendChild(document.createTextNode(number(c.breaks[k], 1) + " – " + number(c.breaks[k + 1], 1)));
+      row.className = "legend-class";
+      div.appendChild(row);
+    }
+    var none = document.createElement("div"), grey = document.createElement("i");
+    grey.style.background = "#cccccc";
+    none.appendChild(grey);
+    none.appendChild(document.createTextNode(t("no_data")));
+    div.appendChild(none);
+  }
+
+  function reload() {
+    document.body.className = "mode-" + el("mode").value;
+    document.body.setAttribute("data-loading", "true");
+    return json(layerUrl()).then(function (layer) {
+      var indicator = state.indicators.find(function (i) { return i.code === layer.indicator; });
+      var palette = layer.mode === "comparison" || (indicator && indicator.direction === "higher_is_better") ? DIVERGING.slice() : COLOURS.slice();
+      if (layer.mode === "comparison" && indicator && indicator.direction === "higher_is_better") { palette.reverse(); }
+      if (layer.mode === "values" && indicator && indicator.direction === "higher_is_better") { palette.reverse(); }
+      areas.clearLayers();
+      areas.options.style = function (f) {
+        return { className: "area", color: "#333333", weight: 1, fillOpacity: 0.85, fillColor: colourOf(f.properties, layer.classification, palette) };
+      };
+      areas.addData(layer);
+      markers.clearLayers();
+      areas.eachLayer(function (shape) {
+        var f = shape.feature;
+        if (!f.geometry) { return; }
+        var m = L.circleMarker(shape.getBounds().getCenter(), {
+          radius: 6, className: "area-marker", color: "#333333", weight: 1, fillOpacity: 0.9,
+          fillColor: colourOf(f.properties, layer.classification, palette)
+        });
+        bindArea(f, m);
+        markers.addLayer(m);
+      });
+      showMarkers();
+      drawLegend(layer, palette);
+      if (!state.fitted && areas.getBounds().isValid()) { map.fitBounds(areas.getBounds(), { padding: [20, 20] }); state.fitted = true; }
+      var link = el("figure-link");
+      link.innerHTML = "";
+      if (layer.mode === "comparison") {
+        var a = document.createElement("a");
+        a.href = "/v1/comparisons/chart.svg?indicator=" + encodeURIComponent(layer.indicator) + "&from=" + layer.from + "&to=" + layer.to + "&reference=" + layer.reference + "&lang=" + state.lang;
+        a.textContent = t("figure");
+        a.id = "figure";
+        link.appendChild(a);
+      }
+      if (state.selected) { showArea(state.selected); }
+      document.body.setAttribute("data-loading", "false");
+      document.body.setAttribute("data-features", String(layer.features.length));
+    });
+  }
+
+  function showMarkers() {
+    if (map.getZoom() < MARKER_ZOOM) { map.addLayer(markers); } else { map.removeLayer(markers); }
+  }
+  map.on("zoomend", showMarkers);
+
+  function bindArea(feature, layer) {
+    var p = feature.properties;
+    layer.bindTooltip(function () {
+      var v = p.value !== undefined ? p.value : p.difference;
+      return p.name + ": " + (v === null || v === undefined ? t(p.status || "missing") : number(v, 1));
+    });
+    layer.on("click", function () { state.selected = p.area_id; showArea(p.area_id); });
+  }
+
+  // A small line chart: the area and its three references, year by year.
+  function drawChart(data) {
+    var NS = "http://www.w3.org/2000/svg", W = 350, H = 200, pad = { l: 40, r: 10, t: 10, b: 24 };
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("width", W); svg.setAttribute("height", H); svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+    svg.setAttribute("role", "img");
+    var keys = ["area", "municipality", "social_housing", "country"];
+    var points = [];
+    keys.forEach(function (k) { data.series[k].forEach(function (p) { if (p.value !== null) { points.push(p); } }); });
+    var container = el("chart");
+    container.innerHTML = "";
+    if (!points.length) { container.textContent = t("no_data"); return; }
+    var years = points.map(function (p) { return p.year; }), values = points.map(function (p) { return p.value; });
+    var x0 = Math.min.apply(null, years), x1 = Math.max.apply(null, years);
+    var y0 = Math.min(0, Math.min.apply(null, values)), y1 = Math.max.apply(null, values) * 1.05 || 1;
+    var x = function (y) { return pad.l + (x1 === x0 ? 0.5 : (y - x0) / (x1 - x0)) * (W - pad.l - pad.r); };
+    var y = function (v) { return H - pad.b - (v - y0) / (y1 - y0) * (H - pad.t - pad.b); };
+    var line = function (x1_, y1_, x2_, y2_, colour) {
+      var l = document.createElementNS(NS, "line");
+      l.setAttribute("x1", x1_); l.setAttribute("y1", y1_); l.setAttribute("x2", x2_); l.setAttribute("y2", y2_); l.setAttribute("stroke", colour);
+      svg.appendChild(l);
+    };
+    var text = function (tx, ty, s, anchor) {
+      var e = document.createElementNS(NS, "text");
+      e.setAttribute("x", tx); e.setAttribute("y", ty); e.setAttribute("font-size", "10"); e.setAttribute("text-anchor", anchor || "middle");
+      e.textContent = s; svg.appendChild(e);
+    };
+    line(pad.l, H - pad.b, W - pad.r, H - pad.b, "#999");
+    line(pad.l, pad.t, pad.l, H - pad.b, "#999");
+    [y0, (y0 + y1) / 2, y1].forEach(function (v) { text(pad.l - 4, y(v) + 3, number(v, 0), "end"); });
+    [x0, x1].forEach(function (yr) { text(x(yr), H - 8, String(yr)); });
+    keys.forEach(function (k) {
+      var ok = data.series[k].filter(function (p) { return p.value !== null; });
+      if (!ok.length) { return; }
+      var path = document.createElementNS(NS, "polyline");
+      path.setAttribute("points", ok.map(function (p) { return x(p.year).toFixed(1) + "," + y(p.value).toFixed(1); }).join(" "));
+      path.setAttribute("fill", "none");
+      path.setAttribute("stroke", SERIES_COLOURS[k]);
+      path.setAttribute("stroke-width", k === "area" ? "2.5" : "1.5");
+      path.setAttribute("class", "series series-" + k);
+      svg.appendChild(path);
+    });
+    container.appendChild(svg);
+    var legendRow = document.createElement("div");
+    legendRow.className = "chart-legend";
+    keys.forEach(function (k) {
+      var s = document.createElement("span"), i = document.createElement("i");
+      i.style.background = SERIES_COLOURS[k];
+      s.appendChild(i); s.appendChild(document.createTextNode(t(k)));
+      legendRow.appendChild(s);
+    });
+    container.appendChild(legendRow);
+    var hidden = data.series.area.filter(function (p) { return p.status === "suppressed"; }).map(function (p) { return p.year; });
+    if (hidden.length) {
+      var note = document.createElement("p");
+      note.className = "note";
+      note.textContent = hidden.join(", ") + ": " + t("suppressed");
+      container.appendChild(note);
+    }
+  }
+
+  function showArea(areaId) {
+    el("hint").hidden = true;
+    return json("/v1/areas/" + encodeURIComponent(areaId) + "/series?indicator=" + encodeURIComponent(el("indicator").value)).then(function (data) {
+      el("area-name").textContent = data.area_name + " (" + data.indicator_name + ")";
+      drawChart(data);
+      document.body.setAttribute("data-chart", areaId);
+    });
+  }
+
+  function start() {
+    Promise.all([json("/v1/indicators"), json("/v1/map/municipalities"), json("/v1/datasets")]).then(function (r) {
+      state.indicators = r[0].items;
+      outlines.addData(r[1]);
+      var served = r[2].items.find(function (d) { return d.version === r[2].served_version; });
+      if (served) {
+        el("attribution").textContent = t("source") + ": " + served.source + " – " + served.title;
+        map.attributionControl.addAttribution(served.source);
+      }
+      translate();
+      el("indicator").value = params.get("indicator") || (state.indicators.some(function (i) { return i.code === "outside_work_education"; }) ? "outside_work_education" : state.indicators[0].code);
+      el("mode").value = params.get("mode") === "comparison" ? "comparison" : "values";
+      fillYears();
+      return reload();
+    }).catch(function (e) { el("hint").textContent = String(e); document.body.setAttribute("data-error", String(e)); });
+  }
+
+  el("indicator").addEventListener("change", function () { fillYears(); reload(); });
+  ["mode", "year", "from", "to", "reference"].forEach(function (id) { el(id).addEventListener("change", reload); });
+  el("year").addEventListener("change", function () { state.yearChosen = true; });
+  el("lang").addEventListener("click", function () {
+    state.lang = state.lang === "da" ? "en" : "da";
+    translate();
+    reload();
+  });
+  start();
+})();

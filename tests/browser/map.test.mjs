@@ -1,0 +1,72 @@
+// Drives the reference map page in headless Chromium: the page loads, the layer shows every
+// area, the legend has classes, clicking an area draws its chart, English works, the
+// comparison mode works, nothing is blocked by the page's security policy. Saves
+// screenshots as test artefacts.
+//
+// usage: node map.test.mjs BASE_URL ARTIFACT_DIR EXPECTED_FEATURES
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+
+const [base, artifacts, expectedText] = process.argv.slice(2);
+const expected = Number(expectedText);
+mkdirSync(artifacts, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const problems = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+  page.on("response", (r) => { if (r.status() >= 400) problems.push(`${r.status()} for ${r.url()}`); });
+  page.on("request", (r) => { if (!r.url().startsWith(base)) problems.push(`request off the service: ${r.url()}`); });
+
+  await page.goto(`${base}/map`);
+  await page.waitForSelector(`body[data-features="${expected}"][data-loading="false"]`, { timeout: 15000 });
+  const areas = await page.locator("path.area").count();
+  if (areas !== expected) throw new Error(`${areas} area shapes drawn, expected ${expected}`);
+  const classes = await page.locator(".legend .legend-class").count();
+  if (classes < 2) throw new Error(`the legend has ${classes} classes`);
+  const outlines = await page.locator("path.leaflet-interactive, path").count();
+  if (outlines <= areas) throw new Error("no municipality outlines under the areas");
+
+  // at country zoom each area has a marker; click one: its chart appears, with the area's line
+  const markers = await page.locator("path.area-marker").count();
+  if (markers !== expected) throw new Error(`${markers} area markers, expected ${expected}`);
+  await page.locator("path.area-marker").nth(Math.floor(expected / 2)).click();
+  await page.waitForSelector("body[data-chart] #chart svg polyline.series-area", { timeout: 10000 });
+  const lines = await page.locator("#chart polyline.series").count();
+  if (lines < 2) throw new Error(`the chart has ${lines} lines`);
+  const title = await page.locator("#area-name").textContent();
+  await page.screenshot({ path: `${artifacts}/map.png` });
+
+  // English
+  await page.click("#lang");
+  await page.waitForFunction(() => document.querySelector("h1").textContent.startsWith("Areas"));
+  await page.waitForSelector(`body[data-features="${expected}"][data-loading="false"]`);
+  await page.waitForFunction(() => document.documentElement.lang === "en");
+
+  // a comparison
+  await page.selectOption("#mode", "comparison");
+  await page.waitForSelector("#figure", { timeout: 10000 });
+  await page.waitForSelector(`body[data-features="${expected}"][data-loading="false"]`);
+  await page.screenshot({ path: `${artifacts}/map-comparison-en.png` });
+  const figure = await page.getAttribute("#figure", "href");
+  const svg = await (await page.request.get(`${base}${figure}`)).text();
+  const bars = (svg.match(/class="bar"/g) || []).length;
+  if (bars < 1) throw new Error("the SVG figure has no bars");
+  // the figure as a report would embed it
+  const report = await browser.newPage({ viewport: { width: 760, height: 1000 } });
+  await report.setContent(`<img id="figure" src="${base}${figure}">`);
+  await report.waitForFunction(() => document.getElementById("figure").complete && document.getElementById("figure").naturalWidth > 0);
+  await report.screenshot({ path: `${artifacts}/comparison-chart.png`, fullPage: true });
+
+  if (problems.length) throw new Error(problems.join("\n"));
+  console.log(JSON.stringify({ areas, classes, lines, title, bars }));
+} finally {
+  await browser.close();
+}
