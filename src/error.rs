@@ -45,6 +45,16 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_seconds: u64 },
+    #[error("the extract was rejected")]
+    Rejected(crate::ingest::Rejection),
     /// Something went wrong inside; the detail is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -62,6 +72,28 @@ impl ApiError {
             }
             ApiError::NotFound(detail) => ("/problems/not-found", "Not found", detail.clone(), None),
             ApiError::Unavailable(detail) => ("/problems/unavailable", "Service unavailable", detail.clone(), None),
+            ApiError::Unauthorized => (
+                "/problems/unauthorized",
+                "Unauthorized",
+                "send Authorization: Bearer <admin.token>".to_string(),
+                None,
+            ),
+            ApiError::PayloadTooLarge(detail) => ("/problems/payload-too-large", "Payload too large", detail.clone(), None),
+            ApiError::UnsupportedMediaType(detail) => {
+                ("/problems/unsupported-media-type", "Unsupported media type", detail.clone(), None)
+            }
+            ApiError::TooManyRequests { retry_after_seconds } => (
+                "/problems/too-many-requests",
+                "Too many requests",
+                format!("too many administration requests from this client; retry after {retry_after_seconds} s"),
+                None,
+            ),
+            ApiError::Rejected(r) => (
+                "/problems/extract-rejected",
+                "Extract rejected",
+                format!("the extract has {} problem(s); nothing was changed", r.total),
+                None,
+            ),
             ApiError::Internal(_) => {
                 ("/problems/internal", "Internal error", "the service could not answer this request".to_string(), None)
             }
@@ -72,7 +104,10 @@ impl ApiError {
             status: self.status_code().as_u16(),
             detail,
             parameter,
-            problems: None,
+            problems: match self {
+                ApiError::Rejected(r) => Some(r.problems.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -83,6 +118,11 @@ impl ResponseError for ApiError {
             ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -91,7 +131,17 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(detail) = self {
             tracing::error!(error = %detail, "internal error");
         }
-        problem_response(&self.problem())
+        let mut r = problem_response(&self.problem());
+        match self {
+            ApiError::Unauthorized => {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"boligsocial-admin\""));
+            }
+            ApiError::TooManyRequests { retry_after_seconds } => {
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+            }
+            _ => {}
+        }
+        r
     }
 }
 

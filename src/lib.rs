@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http_cache;
+pub mod metrics;
 pub mod ingest;
 pub mod settings;
 pub mod snapshot;

@@ -88,10 +88,23 @@ pub struct LogSettings {
     pub level: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct AdminSettings {
     /// Bearer token for the administration endpoints; unset disables them.
     pub token: Option<String>,
+    /// Largest extract zip accepted over HTTP.
+    pub max_upload_bytes: usize,
+    /// Seconds a client may take to upload an extract.
+    pub upload_timeout_seconds: u64,
+    /// Administration requests per minute and client address.
+    pub requests_per_minute: u32,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        AdminSettings { token: None, max_upload_bytes: 256 << 20, upload_timeout_seconds: 600, requests_per_minute: 30 }
+    }
 }
 
 /// Values from the command line, which win over everything else.
@@ -200,6 +213,9 @@ impl Settings {
             if let Some(o) = origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/')) {
                 return bad("http.cors_origins", format!("{o:?} is not an origin such as https://kort.example.dk"));
             }
+        }
+        if self.admin.requests_per_minute == 0 {
+            return bad("admin.requests_per_minute", "must be at least 1".into());
         }
         if self.admin.token.as_deref().is_some_and(|t| t.len() < 16) {
             return bad("admin.token", "must be at least 16 characters".into());

@@ -18,6 +18,7 @@ use crate::settings::Settings;
 use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::store::{self, read, DatabaseUrl, ImportOutcome, Pool, StoreError};
 use crate::http_cache::{self, ResponseCache};
+use crate::metrics::Metrics;
 use crate::telemetry;
 
 /// CORS for browser clients: reading (GET, HEAD) from the given origins, or any.
@@ -60,6 +61,7 @@ struct Refresher {
     cell: Arc<SnapshotCell>,
     disclosure: Disclosure,
     migrated: AtomicBool,
+    metrics: Arc<Metrics>,
 }
 
 impl Refresher {
@@ -82,6 +84,7 @@ impl Refresher {
             let snapshot = Snapshot::build(stored, &self.disclosure)?;
             let areas = snapshot.areas.len();
             self.cell.replace(snapshot);
+            self.metrics.count_snapshot_load("loaded");
             tracing::info!(version, areas, elapsed_ms = started.elapsed().as_millis() as u64, "serving dataset version");
         }
         self.cell.mark_refreshed();
@@ -123,11 +126,14 @@ impl Application {
         }
 
         let cell = Arc::new(SnapshotCell::default());
+        let metrics = Arc::new(Metrics::new());
+        let refresh_now = Arc::new(tokio::sync::Notify::new());
         let refresher = Arc::new(Refresher {
             pool: pool.clone(),
             cell: cell.clone(),
             disclosure: settings.disclosure,
             migrated: AtomicBool::new(false),
+            metrics: metrics.clone(),
         });
         // the first load happens before the port answers, so a healthy start is ready at once
         {
@@ -136,24 +142,41 @@ impl Application {
                 tracing::warn!(error = %e, "cannot load a dataset yet; will retry");
             }
         }
+        // Polling keeps instances stateless and needs nothing but SQL (both backends, any
+        // proxy or pooler in between); an import or activation over HTTP also wakes this
+        // instance at once, and the others follow within the interval.
         let interval = Duration::from_secs(settings.dataset.refresh_seconds);
+        let wake = refresh_now.clone();
         let refresher_task = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(interval);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticks.tick().await;
             loop {
-                ticks.tick().await;
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = wake.notified() => {}
+                }
                 let r = refresher.clone();
                 match tokio::task::spawn_blocking(move || r.refresh()).await {
                     Ok(Ok(())) => {}
-                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot check the active dataset version"),
+                    Ok(Err(e)) => {
+                        refresher.metrics.count_snapshot_load("failed");
+                        tracing::warn!(error = %e, "cannot check the active dataset version; serving the last snapshot");
+                    }
                     Err(e) => tracing::error!(error = %e, "the refresh task failed"),
                 }
             }
         });
 
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { snapshot: cell.clone(), pool, settings: Arc::new(settings.clone()) });
+        let state = web::Data::new(AppState {
+            snapshot: cell.clone(),
+            pool,
+            settings: Arc::new(settings.clone()),
+            metrics,
+            refresh_now,
+            admin_limiter: api::admin::limiter(settings.admin.requests_per_minute),
+        });
         let cache = web::Data::new(ResponseCache::new(
             cell.clone(),
             settings.http.response_cache_bytes,

@@ -48,6 +48,10 @@ pub async fn request_span(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id(&req);
+    // the route pattern, not the path, so that the metrics' labels stay few
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().to_string();
+    let state = req.app_data::<actix_web::web::Data<crate::api::AppState>>().cloned();
     let span = tracing::info_span!(
         "request",
         method = %req.method(),
@@ -60,6 +64,9 @@ pub async fn request_span(
     let mut res = next.call(req).instrument(span.clone()).await?;
     let status = res.status();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Some(state) = state {
+        state.metrics.observe_request(&route, &method, status.as_u16(), latency_ms / 1000.0);
+    }
     span.record("status", status.as_u16());
     span.record("latency_ms", latency_ms);
     if let Ok(value) = HeaderValue::from_str(&id) {

@@ -53,3 +53,15 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .ok_or_else(|| ApiError::Unavailable("no dataset is loaded yet".into()))?;
     Ok(HttpResponse::Ok().json(Readiness { status: "ready".into(), dataset_version: version }))
 }
+
+/// Prometheus metrics: `boligsocial_http_requests_total{route,method,status}`,
+/// `boligsocial_http_request_duration_seconds{route}`, `boligsocial_dataset_version`,
+/// `boligsocial_snapshot_age_seconds`, `boligsocial_snapshot_loaded`,
+/// `boligsocial_imports_total{outcome}`, `boligsocial_snapshot_loads_total{outcome}`.
+#[utoipa::path(tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&state.snapshot))
+}

@@ -2,6 +2,7 @@
 //! and render. Every documented route is registered with `.service(…)` so that utoipa
 //! collects it into the OpenAPI document.
 
+pub mod admin;
 pub mod areas;
 pub mod chart;
 pub mod comparisons;
@@ -30,6 +31,10 @@ pub struct AppState {
     pub snapshot: Arc<SnapshotCell>,
     pub pool: Pool,
     pub settings: Arc<Settings>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Wakes the refresher at once, as after an import over HTTP.
+    pub refresh_now: Arc<tokio::sync::Notify>,
+    pub admin_limiter: admin::Limiter,
 }
 
 impl AppState {
@@ -60,6 +65,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(ogc::queryables)
         .service(ogc::items)
         .service(ogc::item)
+        .service(admin::import)
+        .service(admin::activate)
+        .service(health::metrics)
         .service(health::healthz)
         .service(health::readyz)
         .service(openapi::openapi_json);

@@ -24,10 +24,23 @@ problem details.",
         (name = "indicators", description = "The indicator catalogue"),
         (name = "municipalities", description = "Municipalities and their areas"),
         (name = "datasets", description = "Stored dataset versions"),
+        (name = "admin", description = "Importing and activating dataset versions; needs the bearer token admin.token"),
         (name = "health", description = "Liveness, readiness and this document"),
-    )
+    ),
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
+
+/// The administration endpoints' bearer token.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
 
 /// The document as the running service would describe itself.
 pub fn openapi() -> utoipa::openapi::OpenApi {

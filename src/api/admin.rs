@@ -1,0 +1,209 @@
+//! Administration over HTTP (api-contract.md, "Administration"): importing an extract and
+//! activating a stored version. Disabled unless `admin.token` is set; then every request needs
+//! that bearer token (compared in constant time), and each client address is rate limited.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::AppState;
+use crate::error::{ApiError, ProblemDetails};
+use crate::ingest;
+use crate::store::{self, ImportOutcome, StoreError};
+
+pub type Limiter = Arc<DefaultKeyedRateLimiter<IpAddr>>;
+
+pub fn limiter(per_minute: u32) -> Limiter {
+    let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+    Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)))
+}
+
+/// Equal in time whatever the inputs: both sides are hashed to 32 bytes first.
+fn same_secret(a: &str, b: &str) -> bool {
+    let (x, y) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
+    x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
+}
+
+/// Rate limit first (so that guessing tokens is slow too), then the token.
+fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let Some(token) = state.settings.admin.token.as_deref() else {
+        return Err(ApiError::NotFound("administration is disabled: the setting admin.token is not set".into()));
+    };
+    let client = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    if let Err(not_until) = state.admin_limiter.check_key(&client) {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        state.admin_limiter.retain_recent();
+        return Err(ApiError::TooManyRequests { retry_after_seconds: wait.as_secs().max(1) });
+    }
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    match presented {
+        Some(p) if same_secret(p, token) => Ok(()),
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResult {
+    pub dataset_version: i64,
+    /// `imported` (a new version, now active) or `already_stored` (identical content).
+    #[schema(example = "imported")]
+    pub status: String,
+}
+
+fn store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Connect(_) | StoreError::Pool(_) => ApiError::Unavailable("the database does not answer; nothing was changed".into()),
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+/// Imports a zip of an extract as a new dataset version, validated exactly as the CLI does.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "application/zip", description = "A zip of an extract (extract-format.md)"),
+    responses(
+        (status = 201, description = "Imported as a new version, now served", body = ImportResult),
+        (status = 200, description = "The same content is already stored; nothing changed", body = ImportResult),
+        (status = 401, description = "No or a wrong bearer token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "Administration is disabled (no admin.token)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than admin.max_upload_bytes", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/zip", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Rejected: `problems` lists file, line, column and message of each; nothing changed",
+            body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many administration requests from this client", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "The database does not answer; nothing changed", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/admin/imports")]
+pub async fn import(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state)?;
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if !["application/zip", "application/x-zip-compressed", "application/octet-stream"].contains(&essence.as_str()) {
+        return Err(ApiError::UnsupportedMediaType(format!("send the extract as application/zip, not {content_type:?}")));
+    }
+    let limit = state.settings.admin.max_upload_bytes;
+    let too_large = || ApiError::PayloadTooLarge(format!("an extract may be at most {limit} bytes (admin.max_upload_bytes)"));
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let timeout = Duration::from_secs(state.settings.admin.upload_timeout_seconds);
+    let bytes = match tokio::time::timeout(timeout, payload.to_bytes_limited(limit)).await {
+        Err(_) => return Err(ApiError::invalid("body", "the upload took longer than admin.upload_timeout_seconds")),
+        Ok(Err(_)) => return Err(too_large()),
+        Ok(Ok(Err(e))) => return Err(ApiError::invalid("body", format!("the upload broke off: {e}"))),
+        Ok(Ok(Ok(b))) => b,
+    };
+    let pool = state.pool.clone();
+    let outcome = web::block(move || -> Result<ImportOutcome, ApiError> {
+        let extract = ingest::read_zip_bytes(bytes.to_vec(), "upload.zip").map_err(ApiError::Rejected)?;
+        let mut conn = pool.get().map_err(|e| store_error(e.into()))?;
+        store::migrate(&mut conn).map_err(store_error)?;
+        store::write::import_extract(&mut conn, &extract, &store::now_rfc3339()).map_err(store_error)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (label, response) = match outcome {
+        Ok(ImportOutcome::Imported { version }) => {
+            state.refresh_now.notify_one();
+            tracing::info!(version, "imported an extract over HTTP");
+            (
+                "imported",
+                HttpResponse::Created()
+                    .insert_header((header::LOCATION, "/v1/datasets"))
+                    .json(ImportResult { dataset_version: version, status: "imported".into() }),
+            )
+        }
+        Ok(ImportOutcome::AlreadyStored { version }) => {
+            ("identical", HttpResponse::Ok().json(ImportResult { dataset_version: version, status: "already_stored".into() }))
+        }
+        Err(e @ ApiError::Rejected(_)) => {
+            state.metrics.count_import("rejected");
+            return Err(e);
+        }
+        Err(e) => {
+            state.metrics.count_import("failed");
+            return Err(e);
+        }
+    };
+    state.metrics.count_import(label);
+    Ok(response)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Activated {
+    pub dataset_version: i64,
+    pub active: bool,
+}
+
+/// Serves a stored dataset version again (a rollback), on every instance within
+/// `dataset.refresh_seconds`.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("version" = i64, Path, description = "A stored dataset version", example = 1)),
+    responses(
+        (status = 200, description = "The version is active", body = Activated),
+        (status = 401, description = "No or a wrong bearer token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such version, or administration is disabled", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many administration requests from this client", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "The database does not answer", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/admin/datasets/{version}/activate")]
+pub async fn activate(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state)?;
+    let version: i64 =
+        path.parse().map_err(|_| ApiError::NotFound(format!("no dataset version {:?}; see /v1/datasets", path.as_str())))?;
+    let pool = state.pool.clone();
+    let found = web::block(move || -> Result<bool, ApiError> {
+        let mut conn = pool.get().map_err(|e| store_error(e.into()))?;
+        store::write::activate(&mut conn, version).map_err(store_error)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    if !found {
+        return Err(ApiError::NotFound(format!("no dataset version {version}; see /v1/datasets")));
+    }
+    state.refresh_now.notify_one();
+    Ok(HttpResponse::Ok().json(Activated { dataset_version: version, active: true }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compares_secrets() {
+        assert!(same_secret("0123456789abcdef", "0123456789abcdef"));
+        assert!(!same_secret("0123456789abcdef", "0123456789abcdeF"));
+        assert!(!same_secret("0123456789abcdef", "0123456789abcdef0"));
+        assert!(!same_secret("", "x"));
+    }
+
+    #[test]
+    fn limits_per_client() {
+        let l = limiter(2);
+        let a = IpAddr::from([10, 0, 0, 1]);
+        assert!(l.check_key(&a).is_ok());
+        assert!(l.check_key(&a).is_ok());
+        assert!(l.check_key(&a).is_err());
+        assert!(l.check_key(&IpAddr::from([10, 0, 0, 2])).is_ok());
+    }
+}

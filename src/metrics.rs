@@ -1,0 +1,103 @@
+//! Prometheus metrics at /metrics: requests by route and status, latency, the served dataset
+//! version and the snapshot's age, imports and reloads.
+
+use std::time::SystemTime;
+
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+use crate::snapshot::SnapshotCell;
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    imports: IntCounterVec,
+    snapshot_loads: IntCounterVec,
+    dataset_version: IntGauge,
+    snapshot_age: IntGauge,
+    snapshot_loaded: IntGauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("boligsocial".into()), None).expect("a valid prefix");
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests answered, by route pattern, method and status"),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "Time to answer a request, by route pattern")
+                .buckets(vec![0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0]),
+            &["route"],
+        )
+        .expect("valid metric");
+        let imports = IntCounterVec::new(
+            Opts::new("imports_total", "Extracts imported over HTTP by this instance, by outcome"),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let snapshot_loads = IntCounterVec::new(
+            Opts::new("snapshot_loads_total", "Dataset versions loaded into memory, and failed checks of the database"),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let dataset_version = IntGauge::new("dataset_version", "The dataset version served (0 before one is loaded)").expect("valid");
+        let snapshot_age = IntGauge::new("snapshot_age_seconds", "Seconds since the served snapshot was built").expect("valid");
+        let snapshot_loaded = IntGauge::new("snapshot_loaded", "1 when a dataset is loaded and served").expect("valid");
+        for c in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(imports.clone()),
+            Box::new(snapshot_loads.clone()),
+            Box::new(dataset_version.clone()),
+            Box::new(snapshot_age.clone()),
+            Box::new(snapshot_loaded.clone()),
+        ] {
+            registry.register(c).expect("registered once");
+        }
+        Metrics { registry, requests, latency, imports, snapshot_loads, dataset_version, snapshot_age, snapshot_loaded }
+    }
+
+    pub fn observe_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        self.requests.with_label_values(&[route, method, &status.to_string()]).inc();
+        self.latency.with_label_values(&[route]).observe(seconds);
+    }
+
+    /// `imported`, `identical`, `rejected` or `failed`.
+    pub fn count_import(&self, outcome: &str) {
+        self.imports.with_label_values(&[outcome]).inc();
+    }
+
+    /// `loaded` or `failed`.
+    pub fn count_snapshot_load(&self, outcome: &str) {
+        self.snapshot_loads.with_label_values(&[outcome]).inc();
+    }
+
+    /// The text format, with the snapshot gauges read now.
+    pub fn render(&self, cell: &SnapshotCell) -> String {
+        match cell.get() {
+            Some(s) => {
+                self.dataset_version.set(s.dataset.version);
+                let age = SystemTime::now().duration_since(s.built_at).map_or(0, |d| d.as_secs());
+                self.snapshot_age.set(age as i64);
+                self.snapshot_loaded.set(1);
+            }
+            None => {
+                self.dataset_version.set(0);
+                self.snapshot_age.set(0);
+                self.snapshot_loaded.set(0);
+            }
+        }
+        let mut out = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut out).expect("encoding to memory");
+        String::from_utf8(out).expect("the text format is UTF-8")
+    }
+}
+
