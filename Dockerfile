@@ -2,6 +2,8 @@
 # Multi-stage build: compile in the Rust image, run in a slim Debian as a non-root user.
 FROM rust:1-bookworm AS build
 WORKDIR /src
+# Debian's security updates are wanted, so the packages are not pinned (the base image is)
+# hadolint ignore=DL3008
 RUN apt-get update && apt-get install -y --no-install-recommends libssl-dev pkg-config && rm -rf /var/lib/apt/lists/*
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src src
@@ -10,6 +12,7 @@ COPY openapi openapi
 RUN cargo build --release --locked && strip target/release/boligsocial
 
 FROM debian:bookworm-slim
+# hadolint ignore=DL3008
 RUN apt-get update && apt-get install -y --no-install-recommends libssl3 ca-certificates && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/boligsocial --create-home boligsocial
 COPY --from=build /src/target/release/boligsocial /usr/local/bin/boligsocial

@@ -201,9 +201,19 @@ pub fn to_problem_details<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))
 }
 
-/// Unknown paths.
+/// Unknown paths: 404; a known path with another method: 405 with `Allow`.
 pub async fn not_found() -> HttpResponse<BoxBody> {
     problem_response(&generic_problem(StatusCode::NOT_FOUND, None))
+}
+
+pub async fn no_route(req: actix_web::HttpRequest) -> HttpResponse<BoxBody> {
+    if !req.resource_map().has_resource(req.path()) {
+        return not_found().await;
+    }
+    let allow = if req.path().starts_with("/v1/admin/") { "POST" } else { "GET, HEAD" };
+    let mut r = problem_response(&generic_problem(StatusCode::METHOD_NOT_ALLOWED, Some(format!("{} is not allowed here; use {allow}", req.method()))));
+    r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    r
 }
 
 /// Extractor failures (malformed query strings and paths) become 400s that name the input.

@@ -197,7 +197,7 @@ impl Application {
                 .configure(api::docs)
                 .into_utoipa_app()
                 .configure(api::configure)
-                .default_service(web::to(error::not_found))
+                .default_service(web::to(error::no_route))
                 .into_app()
         })
         .listen(listener)?

@@ -56,6 +56,11 @@ fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     }
 }
 
+/// The bytes of a zip file.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct ZipBody(#[allow(dead_code)] Vec<u8>);
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportResult {
     pub dataset_version: i64,
@@ -75,7 +80,10 @@ fn store_error(e: StoreError) -> ApiError {
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
-    request_body(content = Vec<u8>, content_type = "application/zip", description = "A zip of an extract (extract-format.md)"),
+    request_body(
+        description = "A zip of an extract (extract-format.md)",
+        content((ZipBody = "application/zip"), (ZipBody = "application/octet-stream"))
+    ),
     responses(
         (status = 201, description = "Imported as a new version, now served", body = ImportResult),
         (status = 200, description = "The same content is already stored; nothing changed", body = ImportResult),

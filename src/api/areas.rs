@@ -16,7 +16,7 @@ use crate::snapshot::{Point, Snapshot};
 #[into_params(parameter_in = Query)]
 pub struct AreasQuery {
     /// Only areas in this municipality; `101` and `0101` both mean København.
-    #[param(example = "751")]
+    #[param(pattern = "^([0-9]{1,3}|0[0-9]{3})$", example = "751")]
     pub municipality: Option<String>,
     /// Delimitation version; default the dataset's.
     #[param(example = "2024-09")]
@@ -186,13 +186,14 @@ pub async fn get_area(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SeriesQuery {
-    /// Indicator code (required).
-    #[param(example = "outside_work_education")]
+    /// Indicator code; see /v1/indicators.
+    #[param(required = true, example = "outside_work_education")]
     pub indicator: Option<String>,
     /// Delimitation version; default the dataset's.
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
-    /// Label language, `da` or `en`.
+    /// Label language; default from `Accept-Language`, else Danish.
+    #[param(value_type = Option<Lang>)]
     pub lang: Option<String>,
 }
 

@@ -18,36 +18,45 @@ use crate::snapshot::Snapshot;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ComparisonsQuery {
-    /// Indicator code (required).
-    #[param(example = "outside_work_education")]
+    /// Indicator code; see /v1/indicators.
+    #[param(required = true, example = "outside_work_education")]
     pub indicator: Option<String>,
-    /// First year (required), before `to`.
-    #[param(value_type = Option<u16>, example = 2015)]
+    /// First year, before `to`.
+    #[param(required = true, value_type = u16, minimum = 1900, maximum = 2100, example = 2015)]
     pub from: Option<String>,
-    /// Last year (required), after `from`.
-    #[param(value_type = Option<u16>, example = 2023)]
+    /// Last year, after `from`.
+    #[param(required = true, value_type = u16, minimum = 1900, maximum = 2100, example = 2023)]
     pub to: Option<String>,
     /// `municipality` (the area's municipality; default), `social_housing` (the
     /// social-housing sector in it) or `country`.
-    #[param(example = "municipality")]
+    #[param(value_type = Option<Reference>, example = "municipality")]
     pub reference: Option<String>,
     /// Delimitation version; default the dataset's.
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
     /// A number ≥ 0 in the indicator's unit (percentage points for a share); default 5.
-    #[param(value_type = Option<f64>, example = 5.0)]
+    #[param(value_type = Option<f64>, minimum = 0, example = 5.0)]
     pub threshold: Option<String>,
     /// Order of the items: `area_id`, `name`, `municipality`, `difference` or
     /// `relative_difference`, with a leading `-` for descending; items without numbers come
     /// last. Default: the extract's order.
-    #[param(example = "difference")]
+    #[param(pattern = "^-?(area_id|area|name|municipality|difference|relative_difference)$", example = "difference")]
     pub sort: Option<String>,
     /// `json` (default) or `csv` (`;`-separated, decimal commas, UTF-8 with a byte-order mark,
     /// for Danish spreadsheets); `Accept: text/csv` also selects CSV.
-    #[param(example = "csv")]
+    #[param(value_type = Option<Format>, example = "csv")]
     pub format: Option<String>,
-    /// Label language, `da` or `en`.
+    /// Label language; default from `Accept-Language`, else Danish.
+    #[param(value_type = Option<Lang>)]
     pub lang: Option<String>,
+}
+
+/// Output formats of the comparisons.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -178,8 +187,8 @@ pub fn sort_items(items: &mut [ComparisonItem], sort: Option<&str>) -> Result<()
     tag = "comparisons",
     params(ComparisonsQuery),
     responses(
-        (status = 200, description = "The items and the summary", body = ComparisonsResponse,
-         example = json!({"dataset_version": 1, "indicator": "outside_work_education", "indicator_name": "Uden for arbejdsmarkedet eller uddannelse",
+        (status = 200, description = "The items and the summary as JSON, or the items as CSV (`format=csv` or `Accept: text/csv`)",
+         content((ComparisonsResponse = "application/json", example = json!({"dataset_version": 1, "indicator": "outside_work_education", "indicator_name": "Uden for arbejdsmarkedet eller uddannelse",
             "kind": "share", "unit": "percent", "direction": "lower_is_better", "lang": "da", "from": 2015, "to": 2023, "reference": "municipality",
             "boundary_version": "2024-09", "threshold": 5.0,
             "items": [{"area_id": "751-1", "area_name": "Marguritten", "municipality_code": "751", "municipality_name": "Aarhus", "status": "ok",
@@ -189,7 +198,7 @@ pub fn sort_items(items: &mut [ComparisonItem], sort: Option<&str>) -> Result<()
                 "stronger": true, "stronger_relative": true, "beyond_threshold": true}],
             "summary": {"areas": 48, "compared": 48, "suppressed": 0, "missing": 0, "improved": 48, "stronger": 48, "stronger_relative": 31,
                 "beyond_threshold": 25, "threshold": 5.0, "median_difference": -5.3}})),
-        (status = 200, description = "The items as CSV", content_type = "text/csv"),
+            (String = "text/csv"))),
         (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
     )

@@ -14,8 +14,8 @@ use crate::snapshot::Indicator;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LangQuery {
-    /// Label language, `da` or `en`; default from `Accept-Language`, else Danish.
-    #[param(example = "en")]
+    /// Label language; default from `Accept-Language`, else Danish.
+    #[param(value_type = Option<Lang>, example = "en")]
     pub lang: Option<String>,
 }
 

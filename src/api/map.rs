@@ -30,37 +30,40 @@ pub struct MapQuery {
     #[param(example = "outside_work_education")]
     pub indicator: Option<String>,
     /// The year of the values.
-    #[param(value_type = Option<u16>, example = 2023)]
+    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2023)]
     pub year: Option<String>,
     /// First year of a comparison.
-    #[param(value_type = Option<u16>, example = 2015)]
+    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2015)]
     pub from: Option<String>,
     /// Last year of a comparison.
-    #[param(value_type = Option<u16>, example = 2023)]
+    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2023)]
     pub to: Option<String>,
-    /// Reference of a comparison: `municipality` (default), `social_housing` or `country`.
+    /// Reference of a comparison; default `municipality`.
+    #[param(value_type = Option<Reference>)]
     pub reference: Option<String>,
     /// Threshold of a comparison; default 5.
-    #[param(value_type = Option<f64>)]
+    #[param(value_type = Option<f64>, minimum = 0)]
     pub threshold: Option<String>,
-    /// Number of classes, 2 to 9; default 5.
-    #[param(value_type = Option<u8>, example = 5)]
+    /// Number of classes; default 5.
+    #[param(value_type = Option<u8>, minimum = 2, maximum = 9, example = 5)]
     pub classes: Option<String>,
-    /// `quantile` (default) or `equal_interval`.
+    /// Class breaks by quantiles (default) or equal intervals.
+    #[param(value_type = Option<Method>)]
     pub classification: Option<String>,
     /// `minLon,minLat,maxLon,maxLat` (WGS 84): only features whose extent meets the box.
     #[param(example = "9.9,56.0,10.4,56.3")]
     pub bbox: Option<String>,
-    /// Decimals of coordinates, 0 to 15; default 7 (about a centimetre).
-    #[param(value_type = Option<u8>, example = 5)]
+    /// Decimals of coordinates; default 7 (about a centimetre).
+    #[param(value_type = Option<u8>, minimum = 0, maximum = 15, example = 5)]
     pub precision: Option<String>,
     /// Simplification tolerance in metres (Douglas-Peucker) for small zoom levels; default 0.
-    #[param(value_type = Option<f64>, example = 10.0)]
+    #[param(value_type = Option<f64>, minimum = 0, maximum = 100000, example = 10.0)]
     pub simplify: Option<String>,
     /// `false` for a layer without geometry (properties only).
     #[param(value_type = Option<bool>)]
     pub geometry: Option<String>,
-    /// Label language, `da` or `en`.
+    /// Label language; default from `Accept-Language`, else Danish.
+    #[param(value_type = Option<Lang>)]
     pub lang: Option<String>,
 }
 
@@ -212,6 +215,10 @@ pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: web:
     let bbox = parse_bbox(q.bbox.as_deref())?;
     let shape = parse_shape(q.precision.as_deref(), q.simplify.as_deref(), q.geometry.as_deref())?;
     let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
+    // every parameter given is checked, also those the chosen mode does not use
+    params::threshold(q.threshold.as_deref())?;
+    q.reference.as_deref().map(params::reference).transpose()?;
+    classification(&[], q)?;
     let areas: Vec<usize> = d
         .areas()
         .filter(|&a| bbox.is_none_or(|b| snapshot.areas[a].bbox.is_some_and(|ab| bbox_intersects(&ab, &b))))
@@ -334,14 +341,16 @@ pub struct MunicipalityMapQuery {
     pub boundary: Option<String>,
     /// An indicator code, with `year`, for the municipality level's values.
     pub indicator: Option<String>,
-    #[param(value_type = Option<u16>)]
+    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100)]
     pub year: Option<String>,
     /// `municipality` (default) or `social_housing`: which level's values.
+    #[param(pattern = "^(municipality|social_housing)$")]
     pub level: Option<String>,
-    /// Decimals of coordinates, 0 to 15; default 7.
-    #[param(value_type = Option<u8>)]
+    /// Decimals of coordinates; default 7.
+    #[param(value_type = Option<u8>, minimum = 0, maximum = 15)]
     pub precision: Option<String>,
-    /// Label language, `da` or `en`.
+    /// Label language; default from `Accept-Language`, else Danish.
+    #[param(value_type = Option<Lang>)]
     pub lang: Option<String>,
 }
 

@@ -137,7 +137,7 @@ pub async fn get_collection(state: web::Data<AppState>, req: HttpRequest, path: 
 
 /// The properties a client may query on (OGC API – Features Part 3's queryables).
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, example = "areas")), responses(
-    (status = 200, description = "A JSON Schema of the features' properties", body = Object),
+    (status = 200, description = "A JSON Schema of the features' properties", body = Object, content_type = "application/schema+json"),
     (status = 404, description = "No such collection", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/collections/{collection_id}/queryables")]
@@ -172,11 +172,11 @@ pub async fn queryables(state: web::Data<AppState>, req: HttpRequest, path: web:
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ItemsQuery {
-    /// Features per page, 1 to 10000; default 100.
-    #[param(value_type = Option<u32>, example = 100)]
+    /// Features per page; default 100.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000, example = 100)]
     pub limit: Option<String>,
     /// Features to skip (the `next` links use it).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 4294967295u32)]
     pub offset: Option<String>,
     /// `minLon,minLat,maxLon,maxLat` (CRS84; six numbers with heights are accepted).
     pub bbox: Option<String>,
@@ -185,8 +185,8 @@ pub struct ItemsQuery {
     pub datetime: Option<String>,
     /// Only the areas of this municipality (`101` or `0101`).
     pub municipality_code: Option<String>,
-    /// Decimals of coordinates, 0 to 15; default 7.
-    #[param(value_type = Option<u8>)]
+    /// Decimals of coordinates; default 7.
+    #[param(value_type = Option<u8>, minimum = 0, maximum = 15)]
     pub precision: Option<String>,
     /// Output format; only GeoJSON (`json`, `geojson`) is offered.
     pub f: Option<String>,
@@ -253,7 +253,7 @@ pub async fn items(
     }
     let q = &*query;
     let limit = count_param("limit", q.limit.as_deref(), DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
-    let offset = count_param("offset", q.offset.as_deref(), 0, 0..=usize::MAX / 2)?;
+    let offset = count_param("offset", q.offset.as_deref(), 0, 0..=u32::MAX as usize)?;
     let bbox = parse_bbox(q.bbox.as_deref())?;
     let year = parse_datetime(q.datetime.as_deref(), &snapshot)?;
     let shape = parse_shape(q.precision.as_deref(), None, None)?;
@@ -309,10 +309,22 @@ pub async fn items(
 }
 
 /// One area.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemQuery {
+    /// The year of the indicator values, as for the items.
+    pub datetime: Option<String>,
+    /// Decimals of coordinates; default 7.
+    #[param(value_type = Option<u8>, minimum = 0, maximum = 15)]
+    pub precision: Option<String>,
+    /// Output format; only GeoJSON (`json`, `geojson`) is offered.
+    pub f: Option<String>,
+}
+
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, example = "areas"), ("feature_id" = String, Path, example = "751-1"),
-    ("datetime" = Option<String>, Query, description = "The year of the indicator values"),
-    ("f" = Option<String>, Query, description = "Output format: json")), responses(
+    ItemQuery), responses(
     (status = 200, description = "A GeoJSON Feature with links", content_type = "application/geo+json", body = Object),
+    (status = 400, description = "An invalid parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 404, description = "No such collection or feature", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/collections/{collection_id}/items/{feature_id}")]
@@ -320,7 +332,7 @@ pub async fn item(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    query: web::Query<ItemsQuery>,
+    query: web::Query<ItemQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let (collection_id, feature_id) = path.into_inner();

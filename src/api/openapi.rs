@@ -27,6 +27,12 @@ problem details.",
         (name = "admin", description = "Importing and activating dataset versions; needs the bearer token admin.token"),
         (name = "health", description = "Liveness, readiness and this document"),
     ),
+    components(schemas(
+        crate::api::comparisons::Format,
+        crate::domain::classes::Method,
+        crate::domain::model::Reference,
+        crate::api::lang::Lang
+    )),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -96,19 +96,24 @@ impl<R: Read + Seek> ExtractSource for ZipSource<R> {
 
 /// Files held in memory, such as the demo extract bundled into the binary.
 pub struct MemorySource {
-    files: Vec<(&'static str, &'static [u8])>,
+    files: Vec<(String, std::borrow::Cow<'static, [u8]>)>,
     label: String,
 }
 
 impl MemorySource {
     pub fn new(files: Vec<(&'static str, &'static [u8])>, label: &str) -> Self {
-        MemorySource { files, label: label.to_string() }
+        MemorySource { files: files.into_iter().map(|(n, b)| (n.to_string(), b.into())).collect(), label: label.to_string() }
+    }
+
+    /// From owned bytes, as tests and tools make them.
+    pub fn owned(files: Vec<(String, Vec<u8>)>, label: &str) -> Self {
+        MemorySource { files: files.into_iter().map(|(n, b)| (n, b.into())).collect(), label: label.to_string() }
     }
 }
 
 impl ExtractSource for MemorySource {
     fn open(&mut self, name: &str) -> io::Result<Option<Box<dyn Read + '_>>> {
-        Ok(self.files.iter().find(|(n, _)| *n == name).map(|(_, bytes)| Box::new(*bytes) as Box<dyn Read>))
+        Ok(self.files.iter().find(|(n, _)| n == name).map(|(_, bytes)| Box::new(&bytes[..]) as Box<dyn Read>))
     }
 
     fn describe(&self) -> String {
