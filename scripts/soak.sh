@@ -79,4 +79,5 @@ grep -E "requests in|Requests/sec|Non-2xx|Socket errors|^ +50%|^ +99%" "$WORK/wr
 served=$(curl -s "http://127.0.0.1:$PORT/readyz")
 echo "served after the run: $served"
 awk 'NR==1 {first=$2; min=$2; max=$2} {if ($2<min) min=$2; if ($2>max) max=$2; last=$2} END {printf "RSS MB: first %d, min %d, max %d, last %d (%d samples)\n", first, min, max, last, NR}' "$WORK/rss"
+echo "RSS MB every 5 s: $(awk '{printf "%s ", $2}' "$WORK/rss")"
 if grep -qE "Non-2xx|Socket errors" "$WORK/wrk.txt"; then echo "FAILED: some requests failed" >&2; exit 1; fi

@@ -168,7 +168,12 @@ fn import(settings: &Settings, path: &std::path::Path) -> ExitCode {
         }
     };
     let read_time = started.elapsed();
-    let outcome = connect(settings).and_then(|mut conn| Ok(store::write::import_extract(&mut conn, &extract, &store::now_rfc3339())?));
+    tracing::debug!(ms = read_time.as_millis() as u64, "extract read and validated");
+    let outcome = connect(settings).and_then(|mut conn| {
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "connected and migrated");
+        Ok(store::write::import_extract(&mut conn, &extract, &store::now_rfc3339())?)
+    });
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
     match outcome {
         Ok(ImportOutcome::Imported { version }) => {
             println!(

@@ -81,7 +81,9 @@ impl Refresher {
         {
             let started = std::time::Instant::now();
             let stored = read::load_dataset(&mut conn, version)?;
+            let read_ms = started.elapsed().as_millis() as u64;
             let snapshot = Snapshot::build(stored, &self.disclosure)?;
+            tracing::debug!(read_ms, build_ms = started.elapsed().as_millis() as u64 - read_ms, "snapshot built");
             let areas = snapshot.areas.len();
             self.cell.replace(snapshot);
             self.metrics.count_snapshot_load("loaded");

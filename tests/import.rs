@@ -317,13 +317,19 @@ async fn the_demo_extract_imports_and_serves_the_same_as_without_a_database(db: 
     let mut stored = read::load_dataset(&mut conn, version).unwrap();
     let extract = boligsocial::demo::bundled_extract().unwrap();
     let mut expected = StoredDataset::from_extract(&extract, version, &stored.dataset.imported_at);
+    // the sums stored with the version equal those the database aggregates from its rows
+    let mut aggregated = read::aggregate_area_sums(&mut conn, version).unwrap();
     let key = |s: &read::AreaSumRecord| (s.boundary_version.clone(), s.area_id.clone(), s.indicator.clone(), s.year);
     stored.area_sums.sort_by_key(key);
     expected.area_sums.sort_by_key(key);
+    aggregated.sort_by_key(key);
     assert_eq!(stored.area_sums.len(), expected.area_sums.len());
-    for (a, b) in stored.area_sums.iter().zip(&expected.area_sums) {
+    assert_eq!(aggregated.len(), expected.area_sums.len());
+    for ((a, b), c) in stored.area_sums.iter().zip(&expected.area_sums).zip(&aggregated) {
         assert_eq!(key(a), key(b));
+        assert_eq!(key(a), key(c));
         assert!((a.numerator - b.numerator).abs() < 1e-9 && a.denominator == b.denominator && a.departments == b.departments);
+        assert!((a.numerator - c.numerator).abs() < 1e-9 && a.denominator == c.denominator && a.departments == c.departments);
     }
     let rkey = |r: &read::ReferenceRecord| (r.level.clone(), r.municipality_code, r.indicator.clone(), r.year);
     stored.references.sort_by_key(rkey);

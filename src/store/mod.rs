@@ -1,6 +1,7 @@
 //! The only module that speaks SQL: connections to PostgreSQL or the embedded SQLite,
 //! migrations per backend, writing an extract as a dataset version, reading one back.
 
+pub mod aggregates;
 pub mod read;
 pub mod schema;
 pub mod write;

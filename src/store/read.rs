@@ -108,6 +108,25 @@ pub struct StoredDataset {
     pub geometries: Vec<GeometryRecord>,
 }
 
+/// Aggregates the sums from the stored rows, for a version stored without them.
+pub fn aggregate_area_sums(conn: &mut DbConnection, version: i64) -> QueryResult<Vec<AreaSumRecord>> {
+    // `version` is an integer of ours, so formatting it in is safe; it also keeps the one
+    // statement valid for both backends' placeholder syntaxes.
+    diesel::sql_query(format!(
+        "SELECT m.boundary_version AS boundary_version, m.area_id AS area_id, o.indicator AS indicator, \
+                CAST(o.year AS BIGINT) AS year, \
+                CAST(SUM(o.numerator) AS DOUBLE PRECISION) AS numerator, \
+                CAST(SUM(o.denominator) AS DOUBLE PRECISION) AS denominator, \
+                CAST(COUNT(*) AS BIGINT) AS departments \
+         FROM area_departments m \
+         JOIN department_observations o \
+           ON o.dataset_version = m.dataset_version AND o.department_id = m.department_id \
+         WHERE m.dataset_version = {version} \
+         GROUP BY m.boundary_version, m.area_id, o.indicator, o.year"
+    ))
+    .load::<AreaSumRecord>(conn)
+}
+
 /// All stored versions, newest first.
 pub fn list_datasets(conn: &mut DbConnection) -> Result<Vec<DatasetRecord>, StoreError> {
     Ok(datasets::table.order(datasets::version.desc()).select(DatasetRecord::as_select()).load(conn)?)
@@ -153,21 +172,17 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
                 departments::organisation,
             ))
             .load::<MembershipRecord>(conn)?;
-        // `version` is an integer of ours, so formatting it in is safe; it also keeps the one
-        // statement valid for both backends' placeholder syntaxes.
-        let area_sums = diesel::sql_query(format!(
-            "SELECT m.boundary_version AS boundary_version, m.area_id AS area_id, o.indicator AS indicator, \
-                    CAST(o.year AS BIGINT) AS year, \
-                    CAST(SUM(o.numerator) AS DOUBLE PRECISION) AS numerator, \
-                    CAST(SUM(o.denominator) AS DOUBLE PRECISION) AS denominator, \
-                    CAST(COUNT(*) AS BIGINT) AS departments \
-             FROM area_departments m \
-             JOIN department_observations o \
-               ON o.dataset_version = m.dataset_version AND o.department_id = m.department_id \
-             WHERE m.dataset_version = {version} \
-             GROUP BY m.boundary_version, m.area_id, o.indicator, o.year"
-        ))
-        .load::<AreaSumRecord>(conn)?;
+        let started = std::time::Instant::now();
+        let stored_sums: Option<Vec<u8>> = dataset_aggregates::table
+            .find(version)
+            .select(dataset_aggregates::area_sums)
+            .first(conn)
+            .optional()?;
+        let area_sums = match stored_sums {
+            Some(bytes) => super::aggregates::decode(&bytes).map_err(StoreError::Corrupt)?,
+            None => aggregate_area_sums(conn, version)?,
+        };
+        tracing::debug!(rows = area_sums.len(), ms = started.elapsed().as_millis() as u64, "area sums read");
         let references = reference_observations::table
             .filter(reference_observations::dataset_version.eq(version))
             .select(ReferenceRecord::as_select())
@@ -185,8 +200,6 @@ impl StoredDataset {
     /// snapshot without a database. Kept in step with [`load_dataset`] by the integration
     /// tests, which compare the two.
     pub fn from_extract(x: &crate::ingest::Extract, version: i64, imported_at: &str) -> StoredDataset {
-        use std::collections::BTreeMap;
-
         use crate::domain::model::Level;
 
         let dataset = DatasetRecord {
@@ -241,32 +254,7 @@ impl StoredDataset {
         memberships.sort_by(|a, b| {
             (&a.boundary_version, &a.area_id, &a.department_id).cmp(&(&b.boundary_version, &b.area_id, &b.department_id))
         });
-        // the GROUP BY of load_dataset
-        let mut sums: BTreeMap<(String, u32, u16, u16), (f64, f64, i64)> = BTreeMap::new();
-        let mut department_areas: BTreeMap<u32, Vec<(&str, u32)>> = BTreeMap::new();
-        for m in &x.memberships {
-            department_areas.entry(m.department).or_default().push((&m.boundary_version, m.area));
-        }
-        for o in x.observations.iter().filter(|o| o.level == Level::Department) {
-            for &(version, area) in department_areas.get(&o.unit).map_or(&[][..], Vec::as_slice) {
-                let s = sums.entry((version.to_string(), area, o.indicator, o.year)).or_default();
-                s.0 += o.numerator;
-                s.1 += o.denominator;
-                s.2 += 1;
-            }
-        }
-        let area_sums = sums
-            .into_iter()
-            .map(|((boundary_version, area, indicator, year), (n, d, k))| AreaSumRecord {
-                boundary_version,
-                area_id: x.areas[area as usize].area_id.clone(),
-                indicator: x.indicators[indicator as usize].code.clone(),
-                year: i64::from(year),
-                numerator: n,
-                denominator: d,
-                departments: k,
-            })
-            .collect();
+        let area_sums = super::aggregates::area_sums(x);
         let references = x
             .observations
             .iter()

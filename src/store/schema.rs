@@ -102,7 +102,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dataset_aggregates (dataset_version) {
+        dataset_version -> BigInt,
+        area_sums -> Binary,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    dataset_aggregates,
     datasets,
     indicators,
     municipalities,

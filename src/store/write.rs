@@ -142,6 +142,7 @@ macro_rules! insert_chunked {
                 DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
             };
         }
+        tracing::debug!(table = stringify!($table), rows = rows.len(), "inserted");
     }};
 }
 
@@ -165,7 +166,9 @@ pub fn import_extract(conn: &mut DbConnection, extract: &Extract, imported_at: &
         }
         let latest: Option<i64> = datasets::table.select(diesel::dsl::max(datasets::version)).first(conn)?;
         let version = latest.unwrap_or(0) + 1;
+        let started = std::time::Instant::now();
         write_version(conn, extract, version, imported_at)?;
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "version written, committing");
         activate_in_transaction(conn, version)?;
         Ok(ImportOutcome::Imported { version })
     })
@@ -258,31 +261,30 @@ fn write_version(conn: &mut DbConnection, x: &Extract, v: i64, imported_at: &str
 
     let (department_rows, reference_rows) =
         x.observations.split_at(x.observations.partition_point(|o| o.level == Level::Department));
+    let started = std::time::Instant::now();
     write_department_observations(conn, x, v, department_rows)?;
+    tracing::debug!(rows = department_rows.len(), ms = started.elapsed().as_millis() as u64, "department observations written");
 
-    let rows: Vec<_> = reference_rows
-        .iter()
-        .map(|o| NewReferenceObservation {
-            dataset_version: v,
-            level: o.level.as_str(),
-            municipality_code: o.municipality().map(|m| m.get() as i32),
-            indicator: &x.indicators[o.indicator as usize].code,
-            year: o.year as i32,
-            numerator: o.numerator,
-            denominator: o.denominator as i64,
-        })
-        .collect();
-    insert_chunked!(conn, reference_observations::table, &rows, 7);
+    let sums = super::aggregates::area_sums(x);
+    diesel::insert_into(dataset_aggregates::table)
+        .values((dataset_aggregates::dataset_version.eq(v), dataset_aggregates::area_sums.eq(super::aggregates::encode(&sums))))
+        .execute(conn)?;
+    drop(sums);
+    write_reference_observations(conn, x, v, reference_rows)?;
+    tracing::debug!(rows = reference_rows.len(), "reference observations written");
 
     let rows: Vec<_> = x
         .geometries
         .iter()
         .filter_map(|g| {
             let bbox = g.geometry.bbox()?;
+            let mut geometry = String::with_capacity(32 * g.geometry.positions().count());
+            // nine decimals of a degree: a tenth of a millimetre
+            g.geometry.write_geojson(&mut geometry, 9);
             Some(NewGeometry {
                 dataset_version: v,
                 area_id: &x.areas[g.area as usize].area_id,
-                geometry: g.geometry.to_geojson().to_string(),
+                geometry,
                 min_lon: bbox[0],
                 min_lat: bbox[1],
                 max_lon: bbox[2],
@@ -320,14 +322,15 @@ fn write_department_observations(
         DbConnection::Pg(pg) => {
             use diesel::connection::SimpleConnection;
             pg.batch_execute(
-                "SET LOCAL maintenance_work_mem = '256MB'; \
+                "SET LOCAL maintenance_work_mem = '1GB'; \
                  CREATE TABLE department_observations_load \
                    (LIKE department_observations INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
             )?;
+            let order = primary_key_order(x, rows);
             let written = diesel::copy_from(department_observations_load::table)
                 .from_raw_data(department_observations_load::table, |out: &mut dyn Write| {
                     let mut line = Vec::with_capacity(128);
-                    for o in rows {
+                    for o in order.iter().map(|&i| &rows[i as usize]) {
                         line.clear();
                         write!(line, "{v}\t").map_err(io_error)?;
                         copy_text(&mut line, &x.departments[o.unit as usize].department_id);
@@ -342,17 +345,91 @@ fn write_department_observations(
             if written != rows.len() {
                 return Err(StoreError::Corrupt(format!("COPY wrote {written} of {} observations", rows.len())));
             }
+            let copied = std::time::Instant::now();
             // the key in one sort, then the foreign keys in one join each as it is attached
             pg.batch_execute(&format!(
                 "ALTER TABLE department_observations_load \
                    ADD CONSTRAINT department_observations_v{v}_pkey PRIMARY KEY (dataset_version, department_id, indicator, year); \
-                 ALTER TABLE department_observations_load RENAME TO department_observations_v{v}; \
-                 ALTER TABLE department_observations ATTACH PARTITION department_observations_v{v} FOR VALUES IN ({v});"
+                 ALTER TABLE department_observations_load ADD CONSTRAINT department_observations_v{v}_version CHECK (dataset_version = {v}); \
+                 ALTER TABLE department_observations_load RENAME TO department_observations_v{v};"
             ))?;
+            let keyed = std::time::Instant::now();
+            pg.batch_execute(&format!(
+                "ALTER TABLE department_observations ATTACH PARTITION department_observations_v{v} FOR VALUES IN ({v});"
+            ))?;
+            tracing::debug!(
+                key_ms = (keyed - copied).as_millis() as u64,
+                attach_ms = keyed.elapsed().as_millis() as u64,
+                "partition keyed and attached"
+            );
         }
         DbConnection::Sqlite(sqlite) => write_sqlite_observations(sqlite, x, v, rows)?,
     }
     Ok(())
+}
+
+/// Tens of thousands of rows: COPY on PostgreSQL, multi-row inserts on SQLite.
+fn write_reference_observations(conn: &mut DbConnection, x: &Extract, v: i64, rows: &[Observation]) -> Result<(), StoreError> {
+    match conn {
+        DbConnection::Pg(pg) => {
+            diesel::copy_from(reference_observations::table)
+                .from_raw_data(reference_observations::table, |out: &mut dyn Write| {
+                    let mut line = Vec::with_capacity(96);
+                    for o in rows {
+                        line.clear();
+                        write!(line, "{v}\t{}\t", o.level.as_str()).map_err(io_error)?;
+                        match o.municipality() {
+                            Some(m) => write!(line, "{}", m.get()).map_err(io_error)?,
+                            None => line.extend_from_slice(b"\\N"),
+                        }
+                        line.push(b'\t');
+                        copy_text(&mut line, &x.indicators[o.indicator as usize].code);
+                        writeln!(line, "\t{}\t{}\t{}", o.year, o.numerator, o.denominator as i64).map_err(io_error)?;
+                        out.write_all(&line).map_err(io_error)?;
+                    }
+                    Ok::<(), diesel::result::Error>(())
+                })
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(_) => {
+            let rows: Vec<_> = rows
+                .iter()
+                .map(|o| NewReferenceObservation {
+                    dataset_version: v,
+                    level: o.level.as_str(),
+                    municipality_code: o.municipality().map(|m| m.get() as i32),
+                    indicator: &x.indicators[o.indicator as usize].code,
+                    year: o.year as i32,
+                    numerator: o.numerator,
+                    denominator: o.denominator as i64,
+                })
+                .collect();
+            insert_chunked!(conn, reference_observations::table, &rows, 7);
+        }
+    }
+    Ok(())
+}
+
+/// The rows in the order of the primary key (department id, indicator code, year, compared
+/// byte by byte as the "C" collation does), so that building the key finds them sorted.
+fn primary_key_order(x: &Extract, rows: &[Observation]) -> Vec<u32> {
+    let rank = |names: Vec<&str>| {
+        let mut order: Vec<usize> = (0..names.len()).collect();
+        order.sort_by_key(|&i| names[i].as_bytes());
+        let mut rank = vec![0u32; names.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r as u32;
+        }
+        rank
+    };
+    let department_rank = rank(x.departments.iter().map(|d| d.department_id.as_str()).collect());
+    let indicator_rank = rank(x.indicators.iter().map(|i| i.code.as_str()).collect());
+    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| {
+        let o = &rows[i as usize];
+        (department_rank[o.unit as usize], indicator_rank[o.indicator as usize], o.year)
+    });
+    order
 }
 
 fn write_sqlite_observations(conn: &mut SqliteConnection, x: &Extract, v: i64, rows: &[Observation]) -> QueryResult<()> {
