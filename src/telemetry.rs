@@ -39,7 +39,49 @@ fn request_id(req: &ServiceRequest) -> String {
         .and_then(|v| v.to_str().ok())
         .filter(|v| (1..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        .unwrap_or_else(fresh_id)
+}
+
+/// A random (version 4) UUID from a per-thread generator seeded once from the operating
+/// system: ids need to be unique, not secret, and a system call per request is measurable.
+fn fresh_id() -> String {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(u64::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..8].try_into().expect("8 bytes")) | 1);
+    }
+    let next = || {
+        STATE.with(|s| {
+            // SplitMix64
+            let x = s.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+            s.set(x);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        })
+    };
+    let bytes = ((u128::from(next()) << 64) | u128::from(next())).to_le_bytes();
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+}
+
+/// The route pattern of a path (`/v1/areas/{area_id}`), for metric labels. Matching runs the
+/// router's regular expressions again, so answers are remembered (a bounded memo: unknown
+/// paths cannot grow it without limit).
+fn route_of(req: &ServiceRequest) -> String {
+    use std::collections::HashMap;
+    use std::sync::{OnceLock, RwLock};
+    static MEMO: OnceLock<RwLock<HashMap<String, String>>> = OnceLock::new();
+    let memo = MEMO.get_or_init(Default::default);
+    if let Some(route) = memo.read().unwrap_or_else(|e| e.into_inner()).get(req.path()) {
+        return route.clone();
+    }
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let mut memo = memo.write().unwrap_or_else(|e| e.into_inner());
+    if memo.len() >= 10_000 {
+        memo.clear();
+    }
+    memo.insert(req.path().to_string(), route.clone());
+    route
 }
 
 /// Middleware: the request's span and its closing log line.
@@ -49,7 +91,7 @@ pub async fn request_span(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id(&req);
     // the route pattern, not the path, so that the metrics' labels stay few
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let route = route_of(&req);
     let method = req.method().to_string();
     let state = req.app_data::<actix_web::web::Data<crate::api::AppState>>().cloned();
     let span = tracing::info_span!(

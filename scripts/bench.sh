@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# National-scale benchmark, in one run on one machine:
+#   - generates a synthetic extract the size of the whole sector (7,500 departments, 1,000
+#     areas with hundreds of vertices each, 98 municipalities, 30 indicators, 15 years),
+#   - imports it into SQLite and PostgreSQL (wall time, peak RSS) against `psql \copy` of the
+#     same observations file (the floor for loading PostgreSQL),
+#   - measures the time from start to ready on each backend,
+#   - and runs wrk with the same concurrency against the service (on PostgreSQL), against
+#     nginx serving the very same response bodies as static files with the same (gzip)
+#     compression (the ceiling), and against pygeoapi serving the same area features from a
+#     GeoJSON file under gunicorn (the alternative, for the items request).
+#
+#   scripts/bench.sh                               # needs: cargo wrk curl psql nginx python3
+#   DURATION=20s CONNECTIONS=64 scripts/bench.sh
+#
+# Installs it may need: apt-get install wrk nginx-light time; pip install pygeoapi gunicorn
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+SEED=${SEED:-1}
+PORT=18401 NGINX_PORT=18402 PYGEOAPI_PORT=18403
+BIN=$PWD/target/release/boligsocial
+WORK=$(mktemp -d)
+chmod 755 "$WORK" # nginx's workers read the bodies from here
+DB="boligsocial_bench_$$"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+for tool in wrk curl psql nginx python3 /usr/bin/time; do command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 1; }; done
+
+echo "== machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
+cargo build --release --quiet
+"$BIN" national-extract "$WORK/extract" --seed "$SEED"
+
+echo "== import"
+psql "$PG_URL/postgres" -qc "CREATE DATABASE $DB" >/dev/null
+timed() { # label, command…
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" > "$WORK/out" 2>&1 || { cat "$WORK/out"; exit 1; }
+  read -r secs kb < "$WORK/time"
+  printf '%-36s %7.1f s  %6d MB peak RSS\n' "$label" "$secs" "$((kb / 1024))"
+  echo "$secs" > "$WORK/last_secs"
+}
+timed "import into SQLite" "$BIN" import --database-url "sqlite://$WORK/bench.db" "$WORK/extract"
+sqlite_import=$(cat "$WORK/last_secs")
+timed "import into PostgreSQL" "$BIN" import --database-url "$PG_URL/$DB" "$WORK/extract"
+pg_import=$(cat "$WORK/last_secs")
+psql "$PG_URL/$DB" -qc "CREATE TABLE copy_floor (level text, unit text, indicator text, year int, numerator double precision, denominator bigint)"
+timed "psql \\copy of the observations" psql "$PG_URL/$DB" -qc "\\copy copy_floor FROM '$WORK/extract/observations.csv' CSV HEADER"
+copy_floor=$(cat "$WORK/last_secs")
+psql "$PG_URL/$DB" -qc "DROP TABLE copy_floor"
+
+echo "== start to ready (an already imported national-scale database)"
+start_to_ready() { # label, url → leaves the server running, pid in SERVER
+  local started ready
+  started=$(date +%s.%N)
+  BOLIGSOCIAL__LOG__LEVEL=warn "$BIN" serve --database-url "$2" --listen "127.0.0.1:$PORT" > "$WORK/server-$1.log" 2>&1 &
+  SERVER=$!
+  until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.01; done
+  ready=$(date +%s.%N)
+  printf '%-36s %7.2f s\n' "start to ready, $1" "$(echo "$ready - $started" | bc)"
+}
+start_to_ready sqlite "sqlite://$WORK/bench.db"
+kill $SERVER; wait $SERVER 2>/dev/null || true
+start_to_ready postgresql "$PG_URL/$DB"
+PIDS+=("$SERVER")
+
+B="http://127.0.0.1:$PORT"
+declare -A PATHS=(
+  [comparisons]="/v1/comparisons?indicator=outside_work_education&from=2012&to=2023&reference=municipality"
+  [series]="/v1/areas/A0001/series?indicator=outside_work_education"
+  [map_layer]="/v1/map/areas?indicator=outside_work_education&year=2023"
+  [ogc_items]="/ogc/collections/areas/items?limit=100&offset=200"
+)
+ORDER=(comparisons series map_layer ogc_items)
+
+# the same bodies for nginx, with gzip variants made as our service makes them
+mkdir -p "$WORK/www"
+for name in "${ORDER[@]}"; do
+  curl -sf "$B${PATHS[$name]}" -o "$WORK/www/$name.json"
+  gzip -6 -k -n "$WORK/www/$name.json"
+done
+ETAG=$(curl -sfI -H 'Accept-Encoding: gzip' "$B${PATHS[comparisons]}" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
+cat > "$WORK/nginx.conf" <<NGINX
+worker_processes auto;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log $WORK/nginx-access.log combined buffer=64k;
+  sendfile on; tcp_nopush on; keepalive_requests 100000;
+  open_file_cache max=100;
+  gzip_static on;
+  default_type application/json;
+  server { listen 127.0.0.1:$NGINX_PORT; root $WORK/www; }
+}
+NGINX
+nginx -c "$WORK/nginx.conf"
+until curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/series.json"; do sleep 0.1; done
+NGINX_ETAG=$(curl -sfI -H 'Accept-Encoding: gzip' "http://127.0.0.1:$NGINX_PORT/comparisons.json" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
+
+# pygeoapi with the same features
+PYGEOAPI=""
+if python3 -c 'import pygeoapi' 2>/dev/null && command -v gunicorn >/dev/null; then
+  curl -sf "$B/ogc/collections/areas/items?limit=10000" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+json.dump({"type": "FeatureCollection", "features": d["features"]}, open(sys.argv[1], "w"))' "$WORK/areas.geojson"
+  cat > "$WORK/pygeoapi.yml" <<YAML
+server:
+  bind: {host: 127.0.0.1, port: $PYGEOAPI_PORT}
+  url: http://127.0.0.1:$PYGEOAPI_PORT
+  mimetype: application/json; charset=UTF-8
+  encoding: utf-8
+  language: en-US
+  limits: {default_items: 100, max_items: 10000}
+  map: {url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png", attribution: none}
+logging: {level: ERROR}
+metadata:
+  identification: {title: areas, description: benchmark, keywords: [areas], keywords_type: theme, terms_of_service: none, url: "http://example.org"}
+  license: {name: CC-BY 4.0, url: "https://creativecommons.org/licenses/by/4.0/"}
+  provider: {name: bench, url: "http://example.org"}
+  contact: {name: bench, position: bench, address: none, city: none, stateorprovince: none, postalcode: none, country: DK, phone: none, fax: none, email: none@example.org, url: "http://example.org", hours: none, instructions: none, role: pointOfContact}
+resources:
+  areas:
+    type: collection
+    title: areas
+    description: areas
+    keywords: [areas]
+    extents: {spatial: {bbox: [8, 54.5, 15.2, 57.8], crs: "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}}
+    providers:
+      - {type: feature, name: GeoJSON, data: $WORK/areas.geojson, id_field: area_id}
+YAML
+  export PYGEOAPI_CONFIG=$WORK/pygeoapi.yml PYGEOAPI_OPENAPI=$WORK/pygeoapi-openapi.yml
+  pygeoapi openapi generate "$PYGEOAPI_CONFIG" --output-file "$PYGEOAPI_OPENAPI" >/dev/null 2>&1
+  gunicorn pygeoapi.flask_app:APP -w "$(nproc)" -b "127.0.0.1:$PYGEOAPI_PORT" > "$WORK/gunicorn.log" 2>&1 &
+  PIDS+=("$!")
+  until curl -sf "http://127.0.0.1:$PYGEOAPI_PORT/" >/dev/null; do sleep 0.2; done
+  PYGEOAPI="http://127.0.0.1:$PYGEOAPI_PORT/collections/areas/items?limit=100&offset=200&f=json"
+else
+  echo "pygeoapi or gunicorn is missing (pip install pygeoapi gunicorn): no alternative measured" >&2
+fi
+
+# wrk → "rps p50_ms p99_ms errors"
+load() { # url, extra header…
+  local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 10s)
+  for h in "${@:2}"; do args+=(-H "$h"); done
+  wrk "${args[@]}" "$1" | python3 -c '
+import re, sys
+t = sys.stdin.read()
+unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+def ms(label):
+    m = re.search(r"^\s+" + label + r"%\s+([\d.]+)(us|ms|s)", t, re.M)
+    return float(m.group(1)) * unit[m.group(2)] if m else float("nan")
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+bad = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", t))
+bad += sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
+p50, p99 = ms("50"), ms("99")
+print(f"{rps:.0f} {p50:.2f} {p99:.2f} {bad}")'
+}
+
+echo "== load: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, Accept-Encoding: gzip on both sides"
+printf '%-14s %10s %9s %9s %6s | %10s %9s %9s | %12s\n' workload "ours rps" "p50 ms" "p99 ms" errors "nginx rps" "p50 ms" "p99 ms" "ours/nginx"
+report() { # name, ours, nginx
+  read -r r1 a1 b1 e1 <<<"$2"
+  read -r r2 a2 b2 _ <<<"$3"
+  printf '%-14s %10s %9s %9s %6s | %10s %9s %9s | %12s\n' "$1" "$r1" "$a1" "$b1" "$e1" "$r2" "$a2" "$b2" "$(echo "scale=2; $r1 / $r2" | bc)"
+}
+for name in "${ORDER[@]}"; do
+  ours=$(load "$B${PATHS[$name]}" "Accept-Encoding: gzip")
+  theirs=$(load "http://127.0.0.1:$NGINX_PORT/$name.json" "Accept-Encoding: gzip")
+  report "$name" "$ours" "$theirs"
+  [ "$name" = ogc_items ] && OGC_OURS=$ours
+done
+ours=$(load "$B${PATHS[comparisons]}" "Accept-Encoding: gzip" "If-None-Match: $ETAG")
+theirs=$(load "http://127.0.0.1:$NGINX_PORT/comparisons.json" "Accept-Encoding: gzip" "If-None-Match: $NGINX_ETAG")
+report "304 revalidate" "$ours" "$theirs"
+
+if [ -n "$PYGEOAPI" ]; then
+  pyg=$(load "$PYGEOAPI" "Accept-Encoding: gzip")
+  read -r r1 _ _ _ <<<"$OGC_OURS"
+  read -r r2 a2 b2 e2 <<<"$pyg"
+  printf '%-14s pygeoapi (gunicorn, %s workers, GeoJSON file): %s req/s, p50 %s ms, p99 %s ms, %s errors; ours/pygeoapi %s\n' \
+    ogc_items "$(nproc)" "$r2" "$a2" "$b2" "$e2" "$(echo "scale=1; $r1 / $r2" | bc)"
+fi
+
+peak=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$SERVER/status")
+now=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$SERVER/status")
+echo "== server memory (PostgreSQL instance): peak RSS $peak MB, now $now MB"
+echo "== import against the floor: PostgreSQL $(echo "scale=2; $pg_import / $copy_floor" | bc)× psql \\copy; SQLite $sqlite_import s"
+for name in "${ORDER[@]}"; do
+  printf '%-14s %9d bytes, %9d gzip\n' "$name" "$(stat -c %s "$WORK/www/$name.json")" "$(stat -c %s "$WORK/www/$name.json.gz")"
+done
