@@ -88,7 +88,9 @@ for name in "${ORDER[@]}"; do
   curl -sf "$B${PATHS[$name]}" -o "$WORK/www/$name.json"
   gzip -6 -k -n "$WORK/www/$name.json"
 done
-ETAG=$(curl -sfI -H 'Accept-Encoding: gzip' "$B${PATHS[comparisons]}" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
+ETAG=$(curl -sfI -H 'Accept:' -H 'Accept-Encoding: gzip' "$B${PATHS[comparisons]}" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept:' -H 'Accept-Encoding: gzip' -H "If-None-Match: $ETAG" "$B${PATHS[comparisons]}")" = 304 ] \
+  || { echo "revalidation does not answer 304" >&2; exit 1; }
 cat > "$WORK/nginx.conf" <<NGINX
 worker_processes auto;
 pid $WORK/nginx.pid;
@@ -105,7 +107,9 @@ http {
 NGINX
 nginx -c "$WORK/nginx.conf"
 until curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/series.json"; do sleep 0.1; done
-NGINX_ETAG=$(curl -sfI -H 'Accept-Encoding: gzip' "http://127.0.0.1:$NGINX_PORT/comparisons.json" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
+NGINX_ETAG=$(curl -sfI -H 'Accept:' -H 'Accept-Encoding: gzip' "http://127.0.0.1:$NGINX_PORT/comparisons.json" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept-Encoding: gzip' -H "If-None-Match: $NGINX_ETAG" "http://127.0.0.1:$NGINX_PORT/comparisons.json")" = 304 ] \
+  || { echo "nginx does not answer 304" >&2; exit 1; }
 
 # pygeoapi with the same features
 PYGEOAPI=""

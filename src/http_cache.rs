@@ -174,9 +174,11 @@ fn request_key(req: &ServiceRequest) -> [u8; 16] {
     h.update([0]);
     h.update(req.query_string().as_bytes());
     h.update([0]);
-    h.update(header(header::ACCEPT));
-    h.update([0]);
-    h.update(header(header::ACCEPT_LANGUAGE));
+    // what the answer depends on, not the headers' spelling: whether CSV is asked for, and
+    // which language the labels are in (so `*/*`, no Accept at all, `en-GB` and `en` share)
+    let text = |name: HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    h.update([u8::from(text(header::ACCEPT).contains("text/csv"))]);
+    h.update(crate::api::lang::from_accept_language(text(header::ACCEPT_LANGUAGE)).code().as_bytes());
     // OGC API links are absolute, so the authority the client used is part of the answer
     for name in [header::HOST, header::FORWARDED, header::HeaderName::from_static("x-forwarded-host"), header::HeaderName::from_static("x-forwarded-proto")] {
         h.update([0]);

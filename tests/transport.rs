@@ -70,6 +70,21 @@ async fn etags_compression_head_and_cors(db: TestDb) {
         let exposed = r.headers()["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase();
         assert!(exposed.contains("etag") && exposed.contains("x-dataset-version"));
     }
+    // the ETag follows what the answer depends on, not how the headers are spelled
+    let etag = |accept: Option<&'static str>, language: Option<&'static str>| {
+        let mut r = app.client.get(format!("{}/v1/indicators", app.address));
+        if let Some(a) = accept {
+            r = r.header("accept", a);
+        }
+        if let Some(l) = language {
+            r = r.header("accept-language", l);
+        }
+        async move { r.send().await.unwrap().headers()["etag"].to_str().unwrap().to_string() }
+    };
+    assert_eq!(etag(None, None).await, etag(Some("*/*"), Some("da-DK")).await);
+    assert_eq!(etag(None, Some("en")).await, etag(Some("application/json"), Some("en-GB,en;q=0.9")).await);
+    assert_ne!(etag(None, Some("en")).await, etag(None, None).await);
+
     // a preflight
     let r = app
         .client

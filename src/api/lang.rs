@@ -51,7 +51,8 @@ impl Lang {
     }
 }
 
-fn from_accept_language(header: &str) -> Lang {
+/// The best of da/en in an `Accept-Language` header; Danish when neither is there.
+pub fn from_accept_language(header: &str) -> Lang {
     let mut best: Option<(f32, usize, Lang)> = None;
     for (position, part) in header.split(',').enumerate() {
         let mut pieces = part.split(';');

@@ -95,15 +95,7 @@ pub fn parse_bbox(text: Option<&str>) -> Result<Option<BBox>, ApiError> {
 }
 
 pub fn parse_shape(precision: Option<&str>, simplify: Option<&str>, geometry: Option<&str>) -> Result<Shape, ApiError> {
-    let precision = match precision {
-        None => DEFAULT_PRECISION,
-        Some(p) => p
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|p| *p <= 15)
-            .ok_or_else(|| ApiError::invalid("precision", format!("precision {p:?} must be a whole number from 0 to 15")))?,
-    };
+    let precision = params::whole("precision", precision, DEFAULT_PRECISION, 0..=15)?;
     let simplify = match simplify {
         None => 0.0,
         Some(s) => s.trim().parse::<f64>().ok().filter(|t| t.is_finite() && (0.0..=100_000.0).contains(t)).ok_or_else(|| {
@@ -151,15 +143,7 @@ pub fn write_feature(out: &mut String, id: &str, properties: &Map<String, Value>
 }
 
 fn classification(values: &[f64], q: &MapQuery) -> Result<(Method, usize, Option<Classification>), ApiError> {
-    let classes = match q.classes.as_deref() {
-        None => 5,
-        Some(c) => c
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|c| (2..=9).contains(c))
-            .ok_or_else(|| ApiError::invalid("classes", format!("classes {c:?} must be a whole number from 2 to 9")))?,
-    };
+    let classes = params::whole("classes", q.classes.as_deref(), 5, 2..=9)?;
     let method = match q.classification.as_deref() {
         None => Method::Quantile,
         Some(m) => m

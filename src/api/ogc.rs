@@ -224,15 +224,6 @@ fn area_properties(snapshot: &Snapshot, a: usize, department_count: usize, year:
     p
 }
 
-fn count_param(name: &str, text: Option<&str>, default: usize, range: std::ops::RangeInclusive<usize>) -> Result<usize, ApiError> {
-    match text {
-        None => Ok(default),
-        Some(t) => t.trim().parse::<usize>().ok().filter(|v| range.contains(v)).ok_or_else(|| {
-            ApiError::invalid(name, format!("{name} {t:?} must be a whole number from {} to {}", range.start(), range.end()))
-        }),
-    }
-}
-
 /// The areas, a page at a time.
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, example = "areas"), ItemsQuery), responses(
     (status = 200, description = "A GeoJSON FeatureCollection with links (next while more remain), numberMatched and numberReturned",
@@ -252,8 +243,8 @@ pub async fn items(
         return Err(unknown_collection(&path));
     }
     let q = &*query;
-    let limit = count_param("limit", q.limit.as_deref(), DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
-    let offset = count_param("offset", q.offset.as_deref(), 0, 0..=u32::MAX as usize)?;
+    let limit = super::params::whole("limit", q.limit.as_deref(), DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
+    let offset = super::params::whole("offset", q.offset.as_deref(), 0, 0..=u32::MAX as usize)?;
     let bbox = parse_bbox(q.bbox.as_deref())?;
     let year = parse_datetime(q.datetime.as_deref(), &snapshot)?;
     let shape = parse_shape(q.precision.as_deref(), None, None)?;

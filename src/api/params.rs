@@ -27,6 +27,16 @@ pub fn year(name: &str, text: &str) -> Result<u16, ApiError> {
         .ok_or_else(|| ApiError::invalid(name, format!("{name} {text:?} must be a year from {MIN_YEAR} to {MAX_YEAR}")))
 }
 
+/// An optional whole number within a range, or its default.
+pub fn whole(name: &str, text: Option<&str>, default: usize, range: std::ops::RangeInclusive<usize>) -> Result<usize, ApiError> {
+    match text {
+        None => Ok(default),
+        Some(t) => t.trim().parse::<usize>().ok().filter(|v| range.contains(v)).ok_or_else(|| {
+            ApiError::invalid(name, format!("{name} {t:?} must be a whole number from {} to {}", range.start(), range.end()))
+        }),
+    }
+}
+
 pub fn reference(text: &str) -> Result<Reference, ApiError> {
     text.parse()
         .map_err(|_| ApiError::invalid("reference", format!("reference {text:?} must be municipality, social_housing or country")))

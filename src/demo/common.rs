@@ -284,6 +284,21 @@ pub fn csv_row(out: &mut impl Write, fields: &[&str]) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
+pub fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// The numerator that gives value `v` on denominator `d`: whole persons for shares and
+/// rates, a sum with one decimal for means.
+pub fn counts(kind: Kind, v: f64, d: u64) -> f64 {
+    let n = v / kind.factor() * d as f64;
+    match kind {
+        Kind::Share => n.round().clamp(0.0, d as f64),
+        Kind::Rate => n.round().max(0.0),
+        Kind::Mean => round1(n),
+    }
+}
+
 /// A numerator as written: whole for shares and rates, one decimal for means.
 pub fn format_numerator(kind: Kind, n: f64) -> String {
     match kind {

@@ -409,20 +409,6 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
-/// The numerator that gives value `v` on denominator `d`: whole persons for shares and
-/// rates, a sum with one decimal for means.
-fn counts(kind: Kind, v: f64, d: u64) -> f64 {
-    let n = v / kind.factor() * d as f64;
-    match kind {
-        Kind::Share => n.round().clamp(0.0, d as f64),
-        Kind::Rate => n.round().max(0.0),
-        Kind::Mean => round1(n),
-    }
-}
 
 #[cfg(test)]
 mod tests {

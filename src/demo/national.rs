@@ -11,7 +11,6 @@ use std::path::Path;
 
 use super::common::*;
 use super::rng::Rng;
-use crate::domain::model::Kind;
 use crate::ingest::projection::{lon_lat_to_utm, UtmZone};
 
 pub const DEPARTMENTS: usize = 7_500;
@@ -128,12 +127,7 @@ pub fn write(dir: &Path, seed: u64, scale: f64) -> anyhow::Result<Stats> {
     for i in 0..INDICATOR_COUNT {
         let (code, def) = indicator(i);
         let mut write_row = |out: &mut BufWriter<File>, level: &str, unit: &str, year: u16, v: f64, d: u64| -> std::io::Result<()> {
-            let n = v / def.kind.factor() * d as f64;
-            let n = match def.kind {
-                Kind::Share => n.round().clamp(0.0, d as f64),
-                Kind::Rate => n.round().max(0.0),
-                Kind::Mean => (n * 10.0).round() / 10.0,
-            };
+            let n = counts(def.kind, v, d);
             rows += 1;
             writeln!(out, "{level},{unit},{code},{year},{},{d}", format_numerator(def.kind, n))
         };
