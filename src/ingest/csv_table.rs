@@ -31,7 +31,8 @@ pub struct CsvTable<R: Read> {
     pub decimal_comma: bool,
 }
 
-/// One data row: its line and fields.
+/// One data row: its line and fields. Reused from row to row, to spare an allocation each.
+#[derive(Default)]
 pub struct Row {
     pub line: u64,
     record: csv::ByteRecord,
@@ -109,38 +110,37 @@ impl<R: Read> CsvTable<R> {
         })
     }
 
-    /// The next data row, or `None` at the end. Rows with the wrong number of fields and
-    /// unreadable rows are reported and skipped.
-    pub fn next_row(&mut self, problems: &mut Problems) -> Option<Row> {
+    /// Reads the next data row into `row`; false at the end. Rows with the wrong number of
+    /// fields and unreadable rows are reported and skipped.
+    pub fn next_row(&mut self, row: &mut Row, problems: &mut Problems) -> bool {
         loop {
-            let mut record = csv::ByteRecord::new();
-            match self.reader.read_byte_record(&mut record) {
-                Ok(false) => return None,
+            match self.reader.read_byte_record(&mut row.record) {
+                Ok(false) => return false,
                 Ok(true) => {}
                 Err(e) => {
                     let line = e.position().map(|p| p.line());
                     problems.add(self.file, line, None, format!("cannot read the row: {e}"));
                     if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                        return None;
+                        return false;
                     }
                     continue;
                 }
             }
-            let line = record.position().map_or(0, |p| p.line());
+            row.line = row.record.position().map_or(0, |p| p.line());
             // a row of nothing but empty fields (a trailing `;;;` line) carries no data
-            if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            if row.record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                 continue;
             }
-            if record.len() != self.header_len {
+            if row.record.len() != self.header_len {
                 problems.add(
                     self.file,
-                    Some(line),
+                    Some(row.line),
                     None,
-                    format!("the row has {} fields, the header has {}", record.len(), self.header_len),
+                    format!("the row has {} fields, the header has {}", row.record.len(), self.header_len),
                 );
                 continue;
             }
-            return Some(Row { line, record });
+            return true;
         }
     }
 
@@ -243,7 +243,8 @@ mod tests {
         let mut out = Vec::new();
         let mut lines = Vec::new();
         if let Some(mut t) = CsvTable::open("t.csv", text.as_bytes(), COLS, &mut problems) {
-            while let Some(row) = t.next_row(&mut problems) {
+            let mut row = Row::default();
+            while t.next_row(&mut row, &mut problems) {
                 lines.push(row.line);
                 out.push((0..COLS.len()).map(|c| t.get(&row, c, &mut problems).map(|c| c.text.to_string())).collect());
             }

@@ -6,7 +6,7 @@ use std::io::{self, Read};
 
 use sha2::{Digest, Sha256};
 
-use super::csv_table::{optional, parse_count, parse_decimal, required, Column, CsvTable, NumberError};
+use super::csv_table::{optional, parse_count, parse_decimal, required, Column, CsvTable, NumberError, Row};
 use super::extract::*;
 use super::geometry::{parse_crs, parse_geometry};
 use super::json::{self, Json, LineIndex};
@@ -256,7 +256,8 @@ fn text<R: Read>(t: &CsvTable<R>, row: &super::csv_table::Row, col: usize, p: &m
 fn read_indicators(reader: &mut dyn Read, st: &mut State) {
     let Some(mut t) = CsvTable::open(INDICATORS, reader, INDICATOR_COLUMNS, &mut st.problems) else { return };
     let mut keys = Keys::default();
-    while let Some(row) = t.next_row(&mut st.problems) {
+    let mut row = Row::default();
+    while t.next_row(&mut row, &mut st.problems) {
         let p = &mut st.problems;
         let code = t.get(&row, 0, p);
         let code = code.and_then(|c| {
@@ -318,7 +319,8 @@ fn read_indicators(reader: &mut dyn Read, st: &mut State) {
 fn read_municipalities(reader: &mut dyn Read, st: &mut State) {
     let Some(mut t) = CsvTable::open(MUNICIPALITIES, reader, MUNICIPALITY_COLUMNS, &mut st.problems) else { return };
     let mut seen = HashSet::new();
-    while let Some(row) = t.next_row(&mut st.problems) {
+    let mut row = Row::default();
+    while t.next_row(&mut row, &mut st.problems) {
         let p = &mut st.problems;
         let code = t.get(&row, 0, p).and_then(|c| match c.text.parse::<MunicipalityCode>() {
             Ok(code) if !seen.insert(code) => {
@@ -365,7 +367,8 @@ fn municipality_ref(
 fn read_departments(reader: &mut dyn Read, st: &mut State) {
     let Some(mut t) = CsvTable::open(DEPARTMENTS, reader, DEPARTMENT_COLUMNS, &mut st.problems) else { return };
     let mut keys = Keys::default();
-    while let Some(row) = t.next_row(&mut st.problems) {
+    let mut row = Row::default();
+    while t.next_row(&mut row, &mut st.problems) {
         let p = &mut st.problems;
         let id = t.get(&row, 0, p).and_then(|c| {
             if c.text.chars().count() > 64 {
@@ -392,7 +395,8 @@ fn read_departments(reader: &mut dyn Read, st: &mut State) {
 fn read_areas(reader: &mut dyn Read, st: &mut State) {
     let Some(mut t) = CsvTable::open(AREAS, reader, AREA_COLUMNS, &mut st.problems) else { return };
     let mut keys = Keys::default();
-    while let Some(row) = t.next_row(&mut st.problems) {
+    let mut row = Row::default();
+    while t.next_row(&mut row, &mut st.problems) {
         let p = &mut st.problems;
         let id = t.get(&row, 0, p).and_then(|c| {
             if !is_area_id(c.text) {
@@ -420,7 +424,8 @@ fn read_memberships(reader: &mut dyn Read, st: &mut State) {
     let Some(mut t) = CsvTable::open(AREA_DEPARTMENTS, reader, MEMBERSHIP_COLUMNS, &mut st.problems) else { return };
     // (version, department) → (area, line): a department is in at most one area per version
     let mut placed: HashMap<(String, u32), (u32, u64)> = HashMap::new();
-    while let Some(row) = t.next_row(&mut st.problems) {
+    let mut row = Row::default();
+    while t.next_row(&mut row, &mut st.problems) {
         let p = &mut st.problems;
         let version = text(&t, &row, 0, p);
         let area = t.get(&row, 1, p).and_then(|c| lookup(&st.area_index, c, AREAS, "area", AREA_DEPARTMENTS, row.line, p));
@@ -479,7 +484,8 @@ fn number_problem(e: NumberError, column: &str, text: &str) -> String {
 fn read_observations(reader: &mut dyn Read, st: &mut State) {
     let Some(mut t) = CsvTable::open(OBSERVATIONS, reader, OBSERVATION_COLUMNS, &mut st.problems) else { return };
     let comma = t.decimal_comma;
-    while let Some(row) = t.next_row(&mut st.problems) {
+    let mut row = Row::default();
+    while t.next_row(&mut row, &mut st.problems) {
         let p = &mut st.problems;
         let line = row.line;
         let level = t.get(&row, 0, p).and_then(|c| {
