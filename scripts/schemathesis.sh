@@ -36,9 +36,10 @@ stop_server
 run_server BOLIGSOCIAL__ADMIN__REQUESTS_PER_MINUTE=1000000
 st run "http://127.0.0.1:$PORT/openapi.json" -H "Authorization: Bearer $TOKEN" --checks all \
   --exclude-checks positive_data_acceptance --max-examples "$MAX_EXAMPLES" --workers 2 --seed 2
-if grep -q '"level":"ERROR"' "$WORK/server.log"; then
+# our own errors (actix-http logs clients' malformed requests at ERROR too, and answers 400)
+if grep '"level":"ERROR"' "$WORK/server.log" | grep -q '"target":"boligsocial'; then
   echo "the server logged errors:" >&2
-  grep '"level":"ERROR"' "$WORK/server.log" >&2
+  grep '"level":"ERROR"' "$WORK/server.log" | grep '"target":"boligsocial' >&2
   exit 1
 fi
 echo "schemathesis: no failures"

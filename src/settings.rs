@@ -209,10 +209,10 @@ impl Settings {
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return bad("log.level", e.to_string());
         }
-        if let Some(origins) = self.http.cors_origin_list() {
-            if let Some(o) = origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/')) {
-                return bad("http.cors_origins", format!("{o:?} is not an origin such as https://kort.example.dk"));
-            }
+        if let Some(origins) = self.http.cors_origin_list()
+            && let Some(o) = origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/'))
+        {
+            return bad("http.cors_origins", format!("{o:?} is not an origin such as https://kort.example.dk"));
         }
         if self.admin.requests_per_minute == 0 {
             return bad("admin.requests_per_minute", "must be at least 1".into());

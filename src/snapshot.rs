@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 
@@ -272,8 +272,6 @@ impl Snapshot {
 pub struct SnapshotCell {
     current: ArcSwapOption<Snapshot>,
     datasets: ArcSwapOption<Vec<crate::store::read::DatasetRecord>>,
-    /// When the last check against the database succeeded.
-    last_refresh: std::sync::Mutex<Option<Instant>>,
 }
 
 impl SnapshotCell {
@@ -289,10 +287,6 @@ impl SnapshotCell {
         self.current.store(Some(Arc::new(snapshot)));
     }
 
-    pub fn clear(&self) {
-        self.current.store(None);
-    }
-
     pub fn datasets(&self) -> Option<Arc<Vec<crate::store::read::DatasetRecord>>> {
         self.datasets.load_full()
     }
@@ -301,13 +295,6 @@ impl SnapshotCell {
         self.datasets.store(Some(Arc::new(datasets)));
     }
 
-    pub fn mark_refreshed(&self) {
-        *self.last_refresh.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
-    }
-
-    pub fn last_refresh(&self) -> Option<Instant> {
-        *self.last_refresh.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 /// The published figure of a year in a series; `None` when the year has no data.

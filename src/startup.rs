@@ -89,7 +89,6 @@ impl Refresher {
             self.metrics.count_snapshot_load("loaded");
             tracing::info!(version, areas, elapsed_ms = started.elapsed().as_millis() as u64, "serving dataset version");
         }
-        self.cell.mark_refreshed();
         Ok(())
     }
 }

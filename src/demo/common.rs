@@ -53,7 +53,7 @@ pub struct IndicatorDef {
 
 impl IndicatorDef {
     pub fn observed(&self, year: u16) -> bool {
-        year >= self.first_year && (year - self.first_year) % self.every == 0
+        year >= self.first_year && (year - self.first_year).is_multiple_of(self.every)
     }
 }
 

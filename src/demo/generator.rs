@@ -14,7 +14,7 @@ use super::common::*;
 use super::rng::Rng;
 use crate::domain::model::Kind;
 
-pub const SEED: u64 = 2024_09;
+pub const SEED: u64 = 202_409;
 pub const BOUNDARY_VERSION: &str = "2024-09";
 /// An earlier, narrower delimitation: plans have come to cover more departments over time.
 pub const EARLIER_BOUNDARY_VERSION: &str = "2021-03";
@@ -207,10 +207,8 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
     }
     let mut rest: Vec<usize> = (0..AREAS).filter(|vi| !(20..25).contains(vi)).collect();
     rng.shuffle(&mut rest);
-    for area in 0..AREAS {
-        if assigned[area] == usize::MAX {
-            assigned[area] = rest.pop().expect("one verdict per area");
-        }
+    for slot in assigned.iter_mut().filter(|s| **s == usize::MAX) {
+        *slot = rest.pop().expect("one verdict per area");
     }
     let area_verdicts: Vec<Verdicts> = assigned.iter().map(|&vi| verdicts[vi]).collect();
     verdicts.clear();

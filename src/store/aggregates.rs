@@ -21,7 +21,9 @@ pub fn area_sums(x: &Extract) -> Vec<AreaSumRecord> {
     for m in &x.memberships {
         areas_of[m.department as usize].push((version_index[m.boundary_version.as_str()], m.area));
     }
-    let mut sums: HashMap<(u16, u32, u16, u16), (f64, f64, i64)> = HashMap::new();
+    // (delimitation, area, indicator, year) → (Σn, Σd, departments with data)
+    type Key = (u16, u32, u16, u16);
+    let mut sums: HashMap<Key, (f64, f64, i64)> = HashMap::new();
     for o in x.observations.iter().take_while(|o| o.level == Level::Department) {
         for &(version, area) in &areas_of[o.unit as usize] {
             let s = sums.entry((version, area, o.indicator, o.year)).or_default();

@@ -186,6 +186,15 @@ pub fn pool(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Pool, Sto
         .build_unchecked(Manager { url: url.clone() }))
 }
 
+/// The current time as RFC 3339 UTC, as stored in `datasets.imported_at`.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("a UTC time formats as RFC 3339")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,11 +220,3 @@ mod tests {
     }
 }
 
-/// The current time as RFC 3339 UTC, as stored in `datasets.imported_at`.
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("a UTC time formats as RFC 3339")
-}
