@@ -67,6 +67,7 @@ start_to_ready() { # label, url → leaves the server running, pid in SERVER
   until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.01; done
   ready=$(date +%s.%N)
   printf '%-36s %7.2f s\n' "start to ready, $1" "$(echo "$ready - $started" | bc)"
+  printf -v "ready_$1" '%.2f' "$(echo "$ready - $started" | bc)"
 }
 start_to_ready sqlite "sqlite://$WORK/bench.db"
 kill $SERVER; wait $SERVER 2>/dev/null || true
@@ -173,10 +174,19 @@ print(f"{rps:.0f} {p50:.2f} {p99:.2f} {bad}")'
 
 echo "== load: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, Accept-Encoding: gzip on both sides"
 printf '%-14s %10s %9s %9s %6s | %10s %9s %9s | %12s\n' workload "ours rps" "p50 ms" "p99 ms" errors "nginx rps" "p50 ms" "p99 ms" "ours/nginx"
+TARGETS=()
+verdict() { # description, condition (bc), detail
+  if [ "$(echo "$2" | bc -l)" = 1 ]; then TARGETS+=("met     $1 ($3)"); else TARGETS+=("MISSED  $1 ($3)"); fi
+}
 report() { # name, ours, nginx
   read -r r1 a1 b1 e1 <<<"$2"
   read -r r2 a2 b2 _ <<<"$3"
-  printf '%-14s %10s %9s %9s %6s | %10s %9s %9s | %12s\n' "$1" "$r1" "$a1" "$b1" "$e1" "$r2" "$a2" "$b2" "$(echo "scale=2; $r1 / $r2" | bc)"
+  local ratio
+  ratio=$(echo "scale=2; $r1 / $r2" | bc)
+  printf '%-14s %10s %9s %9s %6s | %10s %9s %9s | %12s\n' "$1" "$r1" "$a1" "$b1" "$e1" "$r2" "$a2" "$b2" "$ratio"
+  verdict "$1: at least 0.8x nginx's requests per second" "$ratio >= 0.8" "${ratio}x"
+  verdict "$1: p99 under 10 ms at $CONNECTIONS connections" "$b1 < 10" "p99 $b1 ms; nginx $b2 ms on the same bytes"
+  verdict "$1: no failed requests" "$e1 == 0" "$e1 failed"
 }
 for name in "${ORDER[@]}"; do
   ours=$(load "$B${PATHS[$name]}" "Accept-Encoding: gzip")
@@ -194,6 +204,7 @@ if [ -n "$PYGEOAPI" ]; then
   read -r r2 a2 b2 e2 <<<"$pyg"
   printf '%-14s pygeoapi (gunicorn, %s workers, GeoJSON file): %s req/s, p50 %s ms, p99 %s ms, %s errors; ours/pygeoapi %s\n' \
     ogc_items "$(nproc)" "$r2" "$a2" "$b2" "$e2" "$(echo "scale=1; $r1 / $r2" | bc)"
+  verdict "ogc_items: at least 50x pygeoapi" "$r1 >= 50 * $r2" "$(echo "scale=0; $r1 / $r2" | bc)x"
 fi
 
 peak=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$SERVER/status")
@@ -203,3 +214,10 @@ echo "== import against the floor: PostgreSQL $(echo "scale=2; $pg_import / $cop
 for name in "${ORDER[@]}"; do
   printf '%-14s %9d bytes, %9d gzip\n' "$name" "$(stat -c %s "$WORK/www/$name.json")" "$(stat -c %s "$WORK/www/$name.json.gz")"
 done
+verdict "server peak RSS under 200 MB" "$peak < 200" "$peak MB"
+verdict "import within 3x psql \\copy on PostgreSQL" "$pg_import <= 3 * $copy_floor" "$pg_import s against $copy_floor s"
+verdict "import under 60 s on SQLite" "$sqlite_import < 60" "$sqlite_import s"
+verdict "start to ready under 2 s, SQLite" "$ready_sqlite < 2" "$ready_sqlite s"
+verdict "start to ready under 2 s, PostgreSQL" "$ready_postgresql < 2" "$ready_postgresql s"
+echo "== targets"
+printf '%s\n' "${TARGETS[@]}"
