@@ -216,8 +216,22 @@ fn respond(entry: &Entry, etag: &str, coding: Coding, max_age: u64) -> HttpRespo
     if let Some(c) = coding.header() {
         r.insert_header((header::CONTENT_ENCODING, c));
     }
-    r.body(entry.body(coding))
+    let body = entry.body(coding);
+    if body.len() <= STREAM_CHUNK {
+        return r.body(body);
+    }
+    // Large bodies go out in slices of the shared bytes: actix-http copies a body chunk into
+    // the connection's write buffer, and a whole map layer per slow reader would cost
+    // megabytes each; slices bound that to STREAM_CHUNK per connection.
+    let len = body.len() as u64;
+    let chunks = (0..body.len()).step_by(STREAM_CHUNK).map(move |at| {
+        Ok::<_, std::convert::Infallible>(body.slice(at..(at + STREAM_CHUNK).min(body.len())))
+    });
+    r.body(actix_web::body::SizedStream::new(len, futures_util::stream::iter(chunks)))
 }
+
+/// The slice size for sending large cached bodies.
+const STREAM_CHUNK: usize = 1024 * 1024;
 
 /// The middleware. HEAD is answered as GET (actix-http leaves out the body).
 pub async fn middleware(
