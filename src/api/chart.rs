@@ -3,12 +3,11 @@
 
 use std::fmt::Write;
 
-use actix_web::http::header::CONTENT_LANGUAGE;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::comparisons::{ComparisonItem, ComparisonRequest, ComparisonsQuery};
 use super::lang::Lang;
-use super::params::DATASET_VERSION_HEADER;
+use super::params::data_response;
 use super::AppState;
 use crate::domain::figures::Status;
 use crate::domain::model::{Kind, Reference};
@@ -177,11 +176,7 @@ pub async fn comparison_chart(
             ),
         },
     };
-    Ok(HttpResponse::Ok()
-        .content_type("image/svg+xml")
-        .insert_header((DATASET_VERSION_HEADER, snapshot.dataset.version))
-        .insert_header((CONTENT_LANGUAGE, lang.code()))
-        .body(render(&items, &text, lang)))
+    Ok(data_response(&snapshot, Some(lang)).content_type("image/svg+xml").body(render(&items, &text, lang)))
 }
 
 #[cfg(test)]

@@ -1,14 +1,14 @@
 //! `/v1/comparisons`: every area of a delimitation against a reference (comparisons.md),
 //! as JSON or as CSV for spreadsheets.
 
-use actix_web::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_LANGUAGE};
+use actix_web::http::header::{ACCEPT, CONTENT_DISPOSITION};
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::areas::delimitation;
 use super::lang::Lang;
-use super::params::{self, data_json, indicator_param, required, DATASET_VERSION_HEADER};
+use super::params::{self, data_json, data_response, indicator_param, required};
 use super::AppState;
 use crate::domain::comparisons::{summarise, Comparison, Summary};
 use crate::domain::model::{Direction, Kind, Reference};
@@ -231,11 +231,9 @@ pub async fn get_comparisons(
             request.to,
             request.reference.as_str()
         );
-        return Ok(HttpResponse::Ok()
+        return Ok(data_response(&snapshot, Some(lang))
             .content_type("text/csv; charset=utf-8")
             .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
-            .insert_header((DATASET_VERSION_HEADER, snapshot.dataset.version))
-            .insert_header((CONTENT_LANGUAGE, lang.code()))
             .body(to_csv(&items)));
     }
     let body = ComparisonsResponse {

@@ -1,7 +1,6 @@
 //! `/v1/map/areas` and `/v1/map/municipalities`: GeoJSON (RFC 7946) layers for maps, with a
 //! chosen indicator's values or a comparison, and class breaks for a choropleth.
 
-use actix_web::http::header::CONTENT_LANGUAGE;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -10,14 +9,14 @@ use utoipa::IntoParams;
 use super::areas::delimitation;
 use super::comparisons::ComparisonRequest;
 use super::lang::Lang;
-use super::params::{self, indicator_param, DATASET_VERSION_HEADER};
+use super::params::{self, indicator_param};
 use super::AppState;
 use crate::domain::classes::{Classification, Method};
 use crate::domain::figures::Figure;
 use crate::domain::geometry::{bbox_intersects, convex_hull, BBox, MultiPolygon};
 use crate::domain::model::Reference;
 use crate::error::{ApiError, ProblemDetails};
-use crate::snapshot::{figure_in, Area, Snapshot, DEFAULT_PRECISION};
+use crate::snapshot::{figure_in, Area, DEFAULT_PRECISION};
 
 pub const GEO_JSON: &str = "application/geo+json";
 
@@ -168,14 +167,6 @@ fn figure_properties(p: &mut Map<String, Value>, figure: Option<(Figure, Option<
     }
 }
 
-fn response(snapshot: &Snapshot, lang: Lang, body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(GEO_JSON)
-        .insert_header((DATASET_VERSION_HEADER, snapshot.dataset.version))
-        .insert_header((CONTENT_LANGUAGE, lang.code()))
-        .body(body)
-}
-
 /// The areas as a GeoJSON FeatureCollection, optionally with an indicator's values in a year
 /// or a comparison, and class breaks for a choropleth.
 #[utoipa::path(
@@ -315,7 +306,7 @@ pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: web:
         write_feature(&mut out, &area.area_id, &properties[k], &geometry_text(area, &shape), None);
     }
     out.push_str("]}");
-    Ok(response(&snapshot, lang, out))
+    Ok(params::data_response(&snapshot, Some(lang)).content_type(GEO_JSON).body(out))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -411,7 +402,7 @@ pub async fn map_municipalities(
         write_feature(&mut out, &m.code.to_string(), &p, &geometry, None);
     }
     out.push_str("]}");
-    Ok(response(&snapshot, lang, out))
+    Ok(params::data_response(&snapshot, Some(lang)).content_type(GEO_JSON).body(out))
 }
 
 #[cfg(test)]

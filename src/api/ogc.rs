@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 
 use super::map::{geometry_text, parse_bbox, parse_shape, write_feature, GEO_JSON};
-use super::params::DATASET_VERSION_HEADER;
+use super::params::data_response;
 use super::AppState;
 use crate::domain::geometry::bbox_intersects;
 use crate::error::{ApiError, ProblemDetails};
@@ -25,10 +25,7 @@ fn base(req: &HttpRequest) -> String {
 }
 
 fn json_response(snapshot: &Snapshot, content_type: &str, body: &Value) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((DATASET_VERSION_HEADER, snapshot.dataset.version))
-        .body(body.to_string())
+    data_response(snapshot, None).content_type(content_type).body(body.to_string())
 }
 
 fn unknown_collection(id: &str) -> ApiError {
@@ -293,10 +290,7 @@ pub async fn items(
         json!(snapshot.dataset.imported_at),
         Value::Array(links)
     ));
-    Ok(HttpResponse::Ok()
-        .content_type(GEO_JSON)
-        .insert_header((DATASET_VERSION_HEADER, snapshot.dataset.version))
-        .body(out))
+    Ok(data_response(&snapshot, None).content_type(GEO_JSON).body(out))
 }
 
 /// One area.
@@ -344,10 +338,7 @@ pub async fn item(
     ]});
     let mut out = String::new();
     write_feature(&mut out, &area.area_id, &area_properties(&snapshot, a, d.departments[a].len(), year), &geometry_text(area, &shape), Some(&links));
-    Ok(HttpResponse::Ok()
-        .content_type(GEO_JSON)
-        .insert_header((DATASET_VERSION_HEADER, snapshot.dataset.version))
-        .body(out))
+    Ok(data_response(&snapshot, None).content_type(GEO_JSON).body(out))
 }
 
 /// Decoded key-value pairs of a query string.

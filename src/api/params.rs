@@ -2,7 +2,7 @@
 //! and say what is allowed.
 
 use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_LANGUAGE};
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 
 use super::lang::Lang;
@@ -75,12 +75,18 @@ pub fn area_path<'s>(snapshot: &'s Snapshot, area_id: &str) -> Result<(usize, &'
 /// A JSON response from a snapshot: says which dataset version it comes from, and in which
 /// language its labels are.
 pub fn data_json<T: Serialize>(snapshot: &Snapshot, lang: Option<Lang>, body: &T) -> HttpResponse {
+    data_response(snapshot, lang).json(body)
+}
+
+/// A 200 from a snapshot, in any format: the dataset version, and the label language when
+/// the body has labels.
+pub fn data_response(snapshot: &Snapshot, lang: Option<Lang>) -> HttpResponseBuilder {
     let mut r = HttpResponse::Ok();
     r.insert_header((DATASET_VERSION_HEADER, HeaderValue::from(snapshot.dataset.version)));
     if let Some(lang) = lang {
         r.insert_header((CONTENT_LANGUAGE, lang.code()));
     }
-    r.json(body)
+    r
 }
 
 #[cfg(test)]
