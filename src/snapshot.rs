@@ -11,17 +11,8 @@ use arc_swap::ArcSwapOption;
 use crate::domain::figures::{AreaSum, Counts, Disclosure, Figure};
 use crate::domain::geometry::{union_bbox, BBox, MultiPolygon};
 use crate::domain::model::{Direction, Kind, Level, MunicipalityCode, Reference};
+use crate::store::read::DatasetRecord;
 use crate::store::{StoreError, StoredDataset};
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DatasetInfo {
-    pub version: i64,
-    pub title: String,
-    pub source: String,
-    pub boundary_version: String,
-    pub content_hash: String,
-    pub imported_at: String,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Indicator {
@@ -100,7 +91,8 @@ impl Delimitation {
 
 #[derive(Debug)]
 pub struct Snapshot {
-    pub dataset: DatasetInfo,
+    /// The version's stored record, as loaded.
+    pub dataset: DatasetRecord,
     pub indicators: Vec<Indicator>,
     indicator_index: HashMap<String, usize>,
     pub municipalities: BTreeMap<MunicipalityCode, Municipality>,
@@ -135,15 +127,7 @@ impl Snapshot {
     /// Builds a snapshot from a stored version, applying disclosure control to every figure.
     pub fn build(stored: StoredDataset, disclosure: &Disclosure) -> Result<Snapshot, StoreError> {
         let corrupt = |what: String| StoreError::Corrupt(what);
-        let d = stored.dataset;
-        let dataset = DatasetInfo {
-            version: d.version,
-            title: d.title,
-            source: d.source,
-            boundary_version: d.boundary_version,
-            content_hash: d.content_hash,
-            imported_at: d.imported_at,
-        };
+        let dataset = stored.dataset;
 
         let mut indicators = Vec::with_capacity(stored.indicators.len());
         for r in stored.indicators {
