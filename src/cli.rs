@@ -171,7 +171,8 @@ fn import(settings: &Settings, path: &std::path::Path) -> ExitCode {
     tracing::debug!(ms = read_time.as_millis() as u64, "extract read and validated");
     let outcome = connect(settings).and_then(|mut conn| {
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "connected and migrated");
-        Ok(store::write::import_extract(&mut conn, &extract, &store::now_rfc3339())?)
+        let url = settings.database_url();
+        Ok(store::write::import_extract(&mut conn, &|| store::connect(&url), &extract, &store::now_rfc3339())?)
     });
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
     match outcome {

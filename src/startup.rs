@@ -94,14 +94,14 @@ impl Refresher {
 }
 
 /// On an embedded database without any dataset, imports the bundled demo extract.
-fn load_demo_if_empty(pool: &Pool) -> anyhow::Result<()> {
+fn load_demo_if_empty(pool: &Pool, url: &DatabaseUrl) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     store::migrate(&mut conn)?;
     if !read::list_datasets(&mut conn)?.is_empty() {
         return Ok(());
     }
     let extract = crate::demo::bundled_extract().map_err(|r| anyhow::anyhow!("the bundled demo extract is invalid: {r}"))?;
-    match store::write::import_extract(&mut conn, &extract, &store::now_rfc3339())? {
+    match store::write::import_extract(&mut conn, &|| store::connect(url), &extract, &store::now_rfc3339())? {
         ImportOutcome::Imported { version } | ImportOutcome::AlreadyStored { version } => {
             tracing::info!(version, "imported the bundled demo extract (synthetic data)");
         }
@@ -122,8 +122,8 @@ impl Application {
         if let DatabaseUrl::Sqlite(_) = url
             && settings.dataset.load_demo
         {
-            let pool = pool.clone();
-            tokio::task::spawn_blocking(move || load_demo_if_empty(&pool)).await??;
+            let (pool, url) = (pool.clone(), url.clone());
+            tokio::task::spawn_blocking(move || load_demo_if_empty(&pool, &url)).await??;
         }
 
         let cell = Arc::new(SnapshotCell::default());

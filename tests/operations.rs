@@ -337,6 +337,48 @@ async fn a_killed_import_leaves_nothing(db: TestDb) {
     let out = import(&db, big.path());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("dataset version 2"));
+    if let TestDb::Postgres { name, .. } = &db {
+        // nor any table a parallel loader made
+        let out = std::process::Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", name, "-tAc"])
+            .arg("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%\\_load\\_%'")
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+    }
 }
 
 on_both_backends!(imports_and_rollbacks_over_http, a_killed_import_leaves_nothing);
+
+/// An import that died after its parallel loaders committed their tables (between their
+/// commits and its own) leaves those tables behind; the next import goes through and removes
+/// them.
+#[test]
+fn an_import_goes_through_what_a_dead_one_left() {
+    let Some(db) = TestDb::postgres() else { return };
+    let psql = |sql: &str| {
+        let TestDb::Postgres { name, .. } = &db else { unreachable!() };
+        let out = std::process::Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", name, "-v", "ON_ERROR_STOP=1", "-tAc", sql])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    psql(
+        "CREATE TABLE department_observations_load_0 (LIKE department_observations); \
+         CREATE TABLE department_observations_load_1 (LIKE department_observations)",
+    );
+    let out = import(&db, &fixture("spec-extract"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(psql("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%\\_load\\_%'"), "0");
+    // the version's observations are all there, in the parts of its partition
+    let delivered = std::fs::read_to_string(fixture("spec-extract").join("observations.csv"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("department;"))
+        .count();
+    assert_eq!(psql("SELECT count(*) FROM department_observations_v1"), delivered.to_string());
+    assert!(psql("SELECT count(*) FROM department_observations_v1_0").parse::<i64>().unwrap() > 0);
+    assert!(psql("SELECT count(*) FROM department_observations_v1_1").parse::<i64>().unwrap() > 0);
+}

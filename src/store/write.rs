@@ -148,10 +148,19 @@ macro_rules! insert_chunked {
     }};
 }
 
+/// Opens another connection to the same database: PostgreSQL imports load the observations
+/// over several connections at once (see `load_observation_parts`).
+pub type Connector<'a> = &'a (dyn Fn() -> Result<DbConnection, StoreError> + Sync);
+
 /// Writes the extract as a new dataset version and makes it the served one, all in one
 /// transaction; an extract whose content hash is already stored is recognised and left alone.
-pub fn import_extract(conn: &mut DbConnection, extract: &Extract, imported_at: &str) -> Result<ImportOutcome, StoreError> {
-    conn.transaction(|conn| {
+pub fn import_extract(
+    conn: &mut DbConnection,
+    connect: Connector,
+    extract: &Extract,
+    imported_at: &str,
+) -> Result<ImportOutcome, StoreError> {
+    let outcome = conn.transaction(|conn| {
         // One importer at a time: PostgreSQL by a table lock, SQLite by taking its write lock
         // with a first write (a deferred transaction that reads first could not upgrade).
         match conn {
@@ -169,14 +178,58 @@ pub fn import_extract(conn: &mut DbConnection, extract: &Extract, imported_at: &
         let latest: Option<i64> = datasets::table.select(diesel::dsl::max(datasets::version)).first(conn)?;
         let version = latest.unwrap_or(0) + 1;
         let started = std::time::Instant::now();
-        write_version(conn, extract, version, imported_at)?;
+        write_version(conn, connect, extract, version, imported_at)?;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "version written, committing");
         activate_in_transaction(conn, version)?;
         Ok(ImportOutcome::Imported { version })
+    });
+    if outcome.is_err()
+        && let DbConnection::Pg(pg) = conn
+    {
+        // what parallel loaders committed for a version that was not written (best effort:
+        // the next import removes it too)
+        let _ = drop_load_tables(pg);
+    }
+    outcome
+}
+
+fn write_version(conn: &mut DbConnection, connect: Connector, x: &Extract, v: i64, imported_at: &str) -> Result<(), StoreError> {
+    let (department_rows, reference_rows) =
+        x.observations.split_at(x.observations.partition_point(|o| o.level == Level::Department));
+    // The bulk, the department observations, loads on PostgreSQL over connections of its own
+    // (`ObservationLoad`) while this one writes the rest, and the client's own work (the
+    // areas' sums, the geometries' text) runs on another thread: the import's critical path
+    // is the database's loading and keying of millions of rows.
+    std::thread::scope(|scope| {
+        let load = match conn {
+            DbConnection::Pg(_) => Some(ObservationLoad::start(scope, connect, x, v, department_rows)?),
+            DbConnection::Sqlite(_) => None,
+        };
+        let prepared = scope.spawn(|| {
+            let sums = super::aggregates::encode(&super::aggregates::area_sums(x));
+            (sums, geometry_rows(x, v))
+        });
+        write_catalogue(conn, x, v, imported_at)?;
+        write_reference_observations(conn, x, v, reference_rows)?;
+        tracing::debug!(rows = reference_rows.len(), "reference observations written");
+        match (load, &mut *conn) {
+            (Some(load), DbConnection::Pg(pg)) => load.finish(pg)?,
+            (_, DbConnection::Sqlite(sqlite)) => write_sqlite_observations(sqlite, x, v, department_rows)?,
+            (None, DbConnection::Pg(_)) => unreachable!("PostgreSQL always loads in parts"),
+        }
+
+        let (sums, geometries) = prepared.join().expect("preparing the aggregates and geometries panicked");
+        diesel::insert_into(dataset_aggregates::table)
+            .values((dataset_aggregates::dataset_version.eq(v), dataset_aggregates::area_sums.eq(sums)))
+            .execute(conn)?;
+        insert_chunked!(conn, area_geometries::table, &geometries, 7);
+        Ok(())
     })
 }
 
-fn write_version(conn: &mut DbConnection, x: &Extract, v: i64, imported_at: &str) -> Result<(), StoreError> {
+/// The version's row and its catalogue: indicators, municipalities, departments, areas and
+/// their memberships.
+fn write_catalogue(conn: &mut DbConnection, x: &Extract, v: i64, imported_at: &str) -> Result<(), StoreError> {
     let m = &x.manifest;
     diesel::insert_into(datasets::table)
         .values(NewDataset {
@@ -260,30 +313,7 @@ fn write_version(conn: &mut DbConnection, x: &Extract, v: i64, imported_at: &str
         })
         .collect();
     insert_chunked!(conn, area_departments::table, &rows, 4);
-
-    let (department_rows, reference_rows) =
-        x.observations.split_at(x.observations.partition_point(|o| o.level == Level::Department));
-    // The client's own work (the areas' sums, the geometries' text) runs on a second thread
-    // while the database loads and keys the observations: the import's critical path is the
-    // database's.
-    std::thread::scope(|scope| {
-        let prepared = scope.spawn(|| {
-            let sums = super::aggregates::encode(&super::aggregates::area_sums(x));
-            (sums, geometry_rows(x, v))
-        });
-        let started = std::time::Instant::now();
-        write_department_observations(conn, x, v, department_rows)?;
-        tracing::debug!(rows = department_rows.len(), ms = started.elapsed().as_millis() as u64, "department observations written");
-        write_reference_observations(conn, x, v, reference_rows)?;
-        tracing::debug!(rows = reference_rows.len(), "reference observations written");
-
-        let (sums, geometries) = prepared.join().expect("preparing the aggregates and geometries panicked");
-        diesel::insert_into(dataset_aggregates::table)
-            .values((dataset_aggregates::dataset_version.eq(v), dataset_aggregates::area_sums.eq(sums)))
-            .execute(conn)?;
-        insert_chunked!(conn, area_geometries::table, &geometries, 7);
-        Ok(())
-    })
+    Ok(())
 }
 
 fn geometry_rows(x: &Extract, v: i64) -> Vec<NewGeometry<'_>> {
@@ -307,19 +337,26 @@ fn geometry_rows(x: &Extract, v: i64) -> Vec<NewGeometry<'_>> {
         .collect()
 }
 
-// PostgreSQL loads a version's observations into these tables, then makes each that
-// version's partition of its parent (see the migrations). Only one import runs at a time
-// (the datasets lock), so the fixed names are safe, and they are renamed before the commit.
-diesel::table! {
-    department_observations_load (dataset_version, department_id, indicator, year) {
-        dataset_version -> BigInt,
-        department_id -> Text,
-        indicator -> Text,
-        year -> Integer,
-        numerator -> Double,
-        denominator -> BigInt,
-    }
+// PostgreSQL loads a version's observations into these tables, then makes each part of that
+// version's partition of its parent (see the migrations and `load_observation_parts`). Only
+// one import runs at a time (the datasets lock), so the fixed names are safe, and they are
+// renamed before the commit.
+macro_rules! department_observations_load_table {
+    ($name:ident) => {
+        diesel::table! {
+            $name (dataset_version, department_id, indicator, year) {
+                dataset_version -> BigInt,
+                department_id -> Text,
+                indicator -> Text,
+                year -> Integer,
+                numerator -> Double,
+                denominator -> BigInt,
+            }
+        }
+    };
 }
+department_observations_load_table!(department_observations_load_0);
+department_observations_load_table!(department_observations_load_1);
 
 diesel::table! {
     reference_observations_load (dataset_version, level, indicator, year) {
@@ -363,20 +400,124 @@ fn load_partition(
     Ok(())
 }
 
-/// The bulk of an extract: millions of rows, by COPY on PostgreSQL (sent in key order, so
-/// that building the key finds them sorted), by multi-row inserts on SQLite.
-fn write_department_observations(
-    conn: &mut DbConnection,
+/// How many connections load a version's department observations at once (one table type
+/// each above).
+const LOAD_PARTS: usize = 2;
+
+/// PostgreSQL: the version's partition of department_observations is itself partitioned by
+/// ranges of department id, and each range is loaded and keyed on a connection of its own, in
+/// parallel with each other and with the rest of the import; loading, sorting and indexing
+/// millions of rows is where an import spends its time, and one connection uses one core.
+/// The parts are committed as tables outside the import's transaction (invisible: no dataset
+/// refers to them), then attached inside it, which checks their foreign keys in one join each.
+/// A part left by an import that died is dropped by the next one.
+struct ObservationLoad<'scope> {
+    loaders: Vec<std::thread::ScopedJoinHandle<'scope, Result<(), StoreError>>>,
+    /// Makes the loaded parts the version's partition.
+    attach: String,
+    rows: usize,
+    started: std::time::Instant,
+}
+
+impl<'scope> ObservationLoad<'scope> {
+    fn start<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        connect: Connector<'env>,
+        x: &'env Extract,
+        v: i64,
+        rows: &'env [Observation],
+    ) -> Result<Self, StoreError> {
+        let started = std::time::Instant::now();
+        let (order, department_rank) = primary_key_order(x, rows);
+        // cut the rows, in key order, at departments of equal rank steps
+        let mut by_rank: Vec<&str> = vec![""; x.departments.len()];
+        for (d, &r) in x.departments.iter().zip(&department_rank) {
+            by_rank[r as usize] = &d.department_id;
+        }
+        let parts = LOAD_PARTS.min(x.departments.len()).max(1);
+        let cuts: Vec<u32> = (1..parts).map(|k| (k * x.departments.len() / parts) as u32).collect();
+        // the bounds of part k are bound(k) inclusive to bound(k + 1) exclusive; None is open
+        let bound = |k: usize| if k == 0 || k == parts { None } else { Some(by_rank[cuts[k - 1] as usize].to_string()) };
+        let literal = |b: Option<String>, open: &str| b.map_or(open.to_string(), |b| sql_literal(&b));
+
+        let order = std::sync::Arc::new(order);
+        let mut loaders = Vec::with_capacity(parts);
+        let mut from = 0;
+        let mut attach = format!(
+            "CREATE TABLE department_observations_v{v} \
+               (LIKE department_observations INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY RANGE (department_id); "
+        );
+        for k in 0..parts {
+            let to = match cuts.get(k) {
+                Some(&cut) => from + order[from..].partition_point(|&i| department_rank[rows[i as usize].unit as usize] < cut),
+                None => order.len(),
+            };
+            let (order, range, bounds) = (order.clone(), from..to, (bound(k), bound(k + 1)));
+            loaders.push(scope.spawn(move || {
+                let DbConnection::Pg(mut loader) = connect()? else {
+                    return Err(StoreError::Corrupt("a loader's connection is not to PostgreSQL".into()));
+                };
+                load_part(&mut loader, x, v, rows, &order[range], k, bounds)
+            }));
+            attach.push_str(&format!(
+                "ALTER TABLE department_observations_load_{k} RENAME TO department_observations_v{v}_{k}; \
+                 ALTER TABLE department_observations_v{v} ATTACH PARTITION department_observations_v{v}_{k} \
+                   FOR VALUES FROM ({}) TO ({}); ",
+                literal(bound(k), "MINVALUE"),
+                literal(bound(k + 1), "MAXVALUE"),
+            ));
+            from = to;
+        }
+        attach.push_str(&format!(
+            "ALTER TABLE department_observations ATTACH PARTITION department_observations_v{v} FOR VALUES IN ({v});"
+        ));
+        Ok(ObservationLoad { loaders, attach, rows: rows.len(), started })
+    }
+
+    /// Waits for the loaders, then attaches their parts in the import's transaction.
+    fn finish(self, pg: &mut PgConnection) -> Result<(), StoreError> {
+        for loader in self.loaders {
+            loader.join().expect("a loader panicked")?;
+        }
+        let loaded = std::time::Instant::now();
+        pg.batch_execute(&self.attach)?;
+        tracing::debug!(
+            rows = self.rows,
+            load_ms = (loaded - self.started).as_millis() as u64,
+            attach_ms = loaded.elapsed().as_millis() as u64,
+            "department observations loaded and attached"
+        );
+        Ok(())
+    }
+}
+
+/// One part of a version's department observations, on its own connection: COPY into a new
+/// table, its primary key built in one sort of rows that arrive sorted, and CHECKs that
+/// spare the attaches a scan; committed.
+fn load_part(
+    pg: &mut PgConnection,
     x: &Extract,
     v: i64,
     rows: &[Observation],
+    order: &[u32],
+    k: usize,
+    (from, to): (Option<String>, Option<String>),
 ) -> Result<(), StoreError> {
-    match conn {
-        DbConnection::Pg(pg) => {
-            let order = primary_key_order(x, rows);
-            load_partition(pg, "department_observations", v, rows.len(), |pg| {
-                diesel::copy_from(department_observations_load::table)
-                    .from_raw_data(department_observations_load::table, |out: &mut dyn Write| {
+    let table = format!("department_observations_load_{k}");
+    let part = format!("department_observations_v{v}_{k}"); // its name once attached
+    pg.transaction(|pg| {
+        // (a table of this name is left over from an import that died after its loaders
+        // committed: imports run one at a time)
+        pg.batch_execute(&format!(
+            "SET LOCAL maintenance_work_mem = '1GB'; \
+             DROP TABLE IF EXISTS {table}; \
+             CREATE TABLE {table} (LIKE department_observations INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        ))?;
+        // COPY names its table statically: one table type per part
+        macro_rules! copy_into {
+            ($table:expr) => {
+                diesel::copy_from($table)
+                    .from_raw_data($table, |out: &mut dyn Write| {
                         let mut copy = BinaryCopy::new(out)?;
                         for o in order.iter().map(|&i| &rows[i as usize]) {
                             copy.row(6)
@@ -391,11 +532,39 @@ fn write_department_observations(
                         copy.finish()
                     })
                     .with_format(CopyFormat::Binary)
-                    .execute(pg)
-            })
+                    .execute(pg)?
+            };
         }
-        DbConnection::Sqlite(sqlite) => Ok(write_sqlite_observations(sqlite, x, v, rows)?),
-    }
+        let written = match k {
+            0 => copy_into!(department_observations_load_0::table),
+            1 => copy_into!(department_observations_load_1::table),
+            _ => unreachable!("LOAD_PARTS is 2"),
+        };
+        if written != order.len() {
+            return Err(StoreError::Corrupt(format!("COPY wrote {written} of {} rows into {table}", order.len())));
+        }
+        let mut range = vec![format!("dataset_version = {v}"), "department_id IS NOT NULL".to_string()];
+        range.extend(from.map(|b| format!("department_id >= {}", sql_literal(&b))));
+        range.extend(to.map(|b| format!("department_id < {}", sql_literal(&b))));
+        pg.batch_execute(&format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {part}_pkey PRIMARY KEY (dataset_version, department_id, indicator, year); \
+             ALTER TABLE {table} ADD CONSTRAINT {part}_range CHECK ({});",
+            range.join(" AND ")
+        ))?;
+        Ok(())
+    })
+}
+
+/// Drops the tables parallel loaders committed for an import that failed.
+fn drop_load_tables(pg: &mut PgConnection) -> Result<(), StoreError> {
+    let drops: String =
+        (0..LOAD_PARTS).map(|k| format!("DROP TABLE IF EXISTS department_observations_load_{k}; ")).collect();
+    Ok(pg.batch_execute(&drops)?)
+}
+
+/// A string as an SQL literal.
+fn sql_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// Tens of thousands of rows: COPY on PostgreSQL, multi-row inserts on SQLite.
@@ -441,8 +610,9 @@ fn write_reference_observations(conn: &mut DbConnection, x: &Extract, v: i64, ro
 }
 
 /// The rows in the order of the primary key (department id, indicator code, year, compared
-/// byte by byte as the "C" collation does), so that building the key finds them sorted.
-fn primary_key_order(x: &Extract, rows: &[Observation]) -> Vec<u32> {
+/// byte by byte as the "C" collation does), so that building the key finds them sorted; and
+/// each department's rank in that order.
+fn primary_key_order(x: &Extract, rows: &[Observation]) -> (Vec<u32>, Vec<u32>) {
     let rank = |names: Vec<&str>| {
         let mut order: Vec<usize> = (0..names.len()).collect();
         order.sort_by_key(|&i| names[i].as_bytes());
@@ -459,7 +629,7 @@ fn primary_key_order(x: &Extract, rows: &[Observation]) -> Vec<u32> {
         let o = &rows[i as usize];
         (department_rank[o.unit as usize], indicator_rank[o.indicator as usize], o.year)
     });
-    order
+    (order, department_rank)
 }
 
 fn write_sqlite_observations(conn: &mut SqliteConnection, x: &Extract, v: i64, rows: &[Observation]) -> QueryResult<()> {

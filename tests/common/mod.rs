@@ -64,6 +64,49 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The server's maintenance database, or `None` (with a message) when no server answers and
+/// PostgreSQL is not required.
+fn postgres_admin() -> Option<PgConnection> {
+    let admin_url = server_url();
+    match PgConnection::establish(&admin_url) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            if std::env::var(REQUIRE_POSTGRES_VAR).is_ok_and(|v| v == "1") {
+                panic!("PostgreSQL is required ({REQUIRE_POSTGRES_VAR}=1) but {admin_url} does not answer: {e}");
+            }
+            eprintln!(
+                "SKIPPED: PostgreSQL test, {admin_url} does not answer ({e}); set {POSTGRES_URL_VAR} to a server, or {REQUIRE_POSTGRES_VAR}=1 to make this a failure"
+            );
+            None
+        }
+    }
+}
+
+/// A new database with a unique name, made by `CREATE DATABASE name <how>`.
+fn create_postgres(admin: &mut PgConnection, how: &str) -> TestDb {
+    let admin_url = server_url();
+    let name = format!(
+        "boligsocial_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    // CREATE DATABASE … TEMPLATE fails while another clone of the template is being made
+    let mut attempt = 0;
+    loop {
+        match admin.batch_execute(&format!("CREATE DATABASE {name} {how}")) {
+            Ok(()) => break,
+            Err(_) if attempt < 50 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => panic!("cannot create {name}: {e}"),
+        }
+    }
+    let url = with_database(&admin_url, &name);
+    TestDb::Postgres { name, url, admin_url }
+}
+
 impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
@@ -74,19 +117,8 @@ impl TestDb {
     /// A fresh PostgreSQL database, or `None` (with a message) when no server answers and
     /// PostgreSQL is not required.
     pub fn postgres() -> Option<TestDb> {
+        let mut admin = postgres_admin()?;
         let admin_url = server_url();
-        let mut admin = match PgConnection::establish(&admin_url) {
-            Ok(c) => c,
-            Err(e) => {
-                if std::env::var(REQUIRE_POSTGRES_VAR).is_ok_and(|v| v == "1") {
-                    panic!("PostgreSQL is required ({REQUIRE_POSTGRES_VAR}=1) but {admin_url} does not answer: {e}");
-                }
-                eprintln!(
-                    "SKIPPED: PostgreSQL test, {admin_url} does not answer ({e}); set {POSTGRES_URL_VAR} to a server, or {REQUIRE_POSTGRES_VAR}=1 to make this a failure"
-                );
-                return None;
-            }
-        };
         let template = template_name();
         // one test process creates and migrates the template; the others wait for it
         admin.batch_execute("SELECT pg_advisory_lock(727274)").unwrap();
@@ -101,27 +133,13 @@ impl TestDb {
             store::migrate(&mut conn).unwrap();
         }
         admin.batch_execute("SELECT pg_advisory_unlock(727274)").unwrap();
-        let name = format!(
-            "boligsocial_test_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
-        );
-        // CREATE DATABASE … TEMPLATE fails while another clone of the template is being made
-        let mut attempt = 0;
-        loop {
-            match admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")) {
-                Ok(()) => break,
-                Err(e) if attempt < 50 => {
-                    attempt += 1;
-                    let _ = e;
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-                Err(e) => panic!("cannot create {name}: {e}"),
-            }
-        }
-        let url = with_database(&admin_url, &name);
-        Some(TestDb::Postgres { name, url, admin_url })
+        Some(create_postgres(&mut admin, &format!("TEMPLATE {template}")))
+    }
+
+    /// A fresh, empty PostgreSQL database (no migrations applied), or `None` as `postgres`.
+    pub fn postgres_empty() -> Option<TestDb> {
+        let mut admin = postgres_admin()?;
+        Some(create_postgres(&mut admin, "TEMPLATE template0"))
     }
 
     pub fn url(&self) -> &str {
