@@ -10,13 +10,17 @@
 #     compression (the ceiling), and against pygeoapi serving the same area features from a
 #     GeoJSON file under gunicorn (the alternative, for the items request).
 #
-#   scripts/bench.sh                               # needs: cargo wrk curl psql nginx python3
-#   DURATION=20s CONNECTIONS=64 scripts/bench.sh
+#   scripts/bench.sh                               # needs: cargo, PostgreSQL at PG_URL
+#   DURATION=20s REPEAT=5 CONNECTIONS=64 scripts/bench.sh
 #
-# Installs it may need: apt-get install wrk nginx-light time; pip install pygeoapi gunicorn
+# What else it needs (wrk, nginx, GNU time, bc, pygeoapi, gunicorn) it installs with apt-get
+# and pip when they are missing (INSTALL=0 to refuse). Each load is run REPEAT times,
+# alternating ours and nginx, and the report gives the median of each figure: single runs
+# on two shared cores vary by 20 % from one to the next.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
+REPEAT=${REPEAT:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
@@ -34,7 +38,18 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-for tool in wrk curl psql nginx python3 /usr/bin/time; do command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 1; }; done
+missing_packages=()
+for tool in wrk:wrk curl:curl psql:postgresql-client nginx:nginx-light /usr/bin/time:time bc:bc python3:python3; do
+  command -v "${tool%%:*}" >/dev/null || missing_packages+=("${tool#*:}")
+done
+if [ ${#missing_packages[@]} -gt 0 ]; then
+  [ "${INSTALL:-1}" = 1 ] || { echo "missing: ${missing_packages[*]}" >&2; exit 1; }
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing_packages[@]}" >/dev/null
+fi
+if [ "${INSTALL:-1}" = 1 ] && ! { python3 -c 'import pygeoapi' 2>/dev/null && command -v gunicorn >/dev/null; }; then
+  python3 -m pip install -q pygeoapi gunicorn || echo "pip could not install pygeoapi and gunicorn" >&2
+fi
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
 cargo build --release --quiet
@@ -79,9 +94,12 @@ declare -A PATHS=(
   [comparisons]="/v1/comparisons?indicator=outside_work_education&from=2012&to=2023&reference=municipality"
   [series]="/v1/areas/A0001/series?indicator=outside_work_education"
   [map_layer]="/v1/map/areas?indicator=outside_work_education&year=2023"
+  # what a map of all Denmark asks for: 100 m simplification (a pixel is about a kilometre
+  # at that zoom) and five decimals (about a metre)
+  [map_national]="/v1/map/areas?indicator=outside_work_education&year=2023&simplify=100&precision=5"
   [ogc_items]="/ogc/collections/areas/items?limit=100&offset=200"
 )
-ORDER=(comparisons series map_layer ogc_items)
+ORDER=(comparisons series map_layer map_national ogc_items)
 
 # the same bodies for nginx, with gzip variants made as our service makes them
 mkdir -p "$WORK/www"
@@ -154,10 +172,10 @@ else
   echo "pygeoapi or gunicorn is missing (pip install pygeoapi gunicorn): no alternative measured" >&2
 fi
 
-# wrk → "rps p50_ms p99_ms errors"
-load() { # url, extra header…
+# wrk, one run → "rps p50_ms p99_ms errors"
+load_once() { # url, extra header…
   local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 10s)
-  for h in "${@:2}"; do args+=(-H "$h"); done
+  for h in "${@:2}"; do [ -n "$h" ] && args+=(-H "$h"); done
   wrk "${args[@]}" "$1" | python3 -c '
 import re, sys
 t = sys.stdin.read()
@@ -171,8 +189,23 @@ bad += sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t
 p50, p99 = ms("50"), ms("99")
 print(f"{rps:.0f} {p50:.2f} {p99:.2f} {bad}")'
 }
+# REPEAT runs of each side, alternating → "rps p50 p99 errors" of each, medians (errors summed)
+compare() { # our url, nginx url, an extra header for ours, one for nginx (gzip on both)
+  local r ours="" theirs=""
+  for ((r = 0; r < REPEAT; r++)); do
+    ours+="$(load_once "$1" "Accept-Encoding: gzip" "${3:-}")"$'\n'
+    theirs+="$(load_once "$2" "Accept-Encoding: gzip" "${4:-}")"$'\n'
+  done
+  for runs in "$ours" "$theirs"; do
+    printf '%s' "$runs" | python3 -c '
+import statistics, sys
+runs = [list(map(float, l.split())) for l in sys.stdin if l.strip()]
+m = [statistics.median(c) for c in zip(*runs)]
+print(f"{m[0]:.0f} {m[1]:.2f} {m[2]:.2f} {sum(int(r[3]) for r in runs)}")'
+  done
+}
 
-echo "== load: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, Accept-Encoding: gzip on both sides"
+echo "== load: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, Accept-Encoding: gzip on both sides, median of $REPEAT runs each (load $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-14s %10s %9s %9s %6s | %10s %9s %9s | %12s\n' workload "ours rps" "p50 ms" "p99 ms" errors "nginx rps" "p50 ms" "p99 ms" "ours/nginx"
 TARGETS=()
 verdict() { # description, condition (bc), detail
@@ -185,21 +218,25 @@ report() { # name, ours, nginx
   ratio=$(echo "scale=2; $r1 / $r2" | bc)
   printf '%-14s %10s %9s %9s %6s | %10s %9s %9s | %12s\n' "$1" "$r1" "$a1" "$b1" "$e1" "$r2" "$a2" "$b2" "$ratio"
   verdict "$1: at least 0.8x nginx's requests per second" "$ratio >= 0.8" "${ratio}x"
-  verdict "$1: p99 under 10 ms at $CONNECTIONS connections" "$b1 < 10" "p99 $b1 ms; nginx $b2 ms on the same bytes"
+  # Little's law: C connections kept busy at R requests/s wait C/R seconds on average, so a
+  # p99 under 10 ms needs at least 100*C requests/s, whatever the server
+  verdict "$1: p99 under 10 ms at $CONNECTIONS connections" "$b1 < 10" \
+    "p99 $b1 ms; nginx $b2 ms on the same bytes; mean by Little's law $(echo "scale=2; 1000 * $CONNECTIONS / $r1" | bc) ms"
   verdict "$1: no failed requests" "$e1 == 0" "$e1 failed"
 }
+declare -A OURS_RPS
 for name in "${ORDER[@]}"; do
-  ours=$(load "$B${PATHS[$name]}" "Accept-Encoding: gzip")
-  theirs=$(load "http://127.0.0.1:$NGINX_PORT/$name.json" "Accept-Encoding: gzip")
+  { read -r ours; read -r theirs; } < <(compare "$B${PATHS[$name]}" "http://127.0.0.1:$NGINX_PORT/$name.json")
   report "$name" "$ours" "$theirs"
+  OURS_RPS[$name]=${ours%% *}
   [ "$name" = ogc_items ] && OGC_OURS=$ours
 done
-ours=$(load "$B${PATHS[comparisons]}" "Accept-Encoding: gzip" "If-None-Match: $ETAG")
-theirs=$(load "http://127.0.0.1:$NGINX_PORT/comparisons.json" "Accept-Encoding: gzip" "If-None-Match: $NGINX_ETAG")
+{ read -r ours; read -r theirs; } < <(compare "$B${PATHS[comparisons]}" "http://127.0.0.1:$NGINX_PORT/comparisons.json" \
+  "If-None-Match: $ETAG" "If-None-Match: $NGINX_ETAG")
 report "304 revalidate" "$ours" "$theirs"
 
 if [ -n "$PYGEOAPI" ]; then
-  pyg=$(load "$PYGEOAPI" "Accept-Encoding: gzip")
+  pyg=$(load_once "$PYGEOAPI" "Accept-Encoding: gzip")
   read -r r1 _ _ _ <<<"$OGC_OURS"
   read -r r2 a2 b2 e2 <<<"$pyg"
   printf '%-14s pygeoapi (gunicorn, %s workers, GeoJSON file): %s req/s, p50 %s ms, p99 %s ms, %s errors; ours/pygeoapi %s\n' \
@@ -212,8 +249,10 @@ now=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$SERVER/status")
 echo "== server memory (PostgreSQL instance): peak RSS $peak MB, now $now MB"
 echo "== import against the floor: PostgreSQL $(echo "scale=2; $pg_import / $copy_floor" | bc)× psql \\copy; SQLite $sqlite_import s"
 for name in "${ORDER[@]}"; do
-  printf '%-14s %9d bytes, %9d gzip\n' "$name" "$(stat -c %s "$WORK/www/$name.json")" "$(stat -c %s "$WORK/www/$name.json.gz")"
+  gz=$(stat -c %s "$WORK/www/$name.json.gz")
+  printf '%-14s %9d bytes, %9d gzip; ours sent %5d MB/s\n' "$name" "$(stat -c %s "$WORK/www/$name.json")" "$gz" "$((gz * OURS_RPS[$name] / 1000000))"
 done
+echo "== machine load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 verdict "server peak RSS under 200 MB" "$peak < 200" "$peak MB"
 verdict "import within 3x psql \\copy on PostgreSQL" "$pg_import <= 3 * $copy_floor" "$pg_import s against $copy_floor s"
 verdict "import under 60 s on SQLite" "$sqlite_import < 60" "$sqlite_import s"
