@@ -102,7 +102,7 @@ pub fn run() -> ExitCode {
             return ExitCode::from(FAILED);
         }
     };
-    telemetry::init(&settings.log);
+    let _log = telemetry::init(&settings.log);
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
         Command::Serve { .. } => serve(settings),
         Command::Import { path } => import(&settings, &path),

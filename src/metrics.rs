@@ -65,8 +65,8 @@ impl Metrics {
         Metrics { registry, requests, latency, imports, snapshot_loads, dataset_version, snapshot_age, snapshot_loaded }
     }
 
-    pub fn observe_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        self.requests.with_label_values(&[route, method, &status.to_string()]).inc();
+    pub fn observe_request(&self, route: &str, method: &str, status: &str, seconds: f64) {
+        self.requests.with_label_values(&[route, method, status]).inc();
         self.latency.with_label_values(&[route]).observe(seconds);
     }
 

@@ -2,6 +2,7 @@
 //! request with method, path, status, latency and a request id echoed in `x-request-id`.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -15,20 +16,33 @@ use crate::settings::{LogFormat, LogSettings};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Keeps the thread that writes the log lines; dropping it writes out what is queued.
+#[must_use = "logs are written only while the guard lives"]
+pub struct LogGuard {
+    _writer: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
 /// Installs the global subscriber; later calls (as in tests) are ignored.
-pub fn init(settings: &LogSettings) {
+pub fn init(settings: &LogSettings) -> LogGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
     let json = match settings.format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if json {
+    // Lines go to stderr from a thread of their own: a write system call per request on the
+    // request path took a third of the throughput (304s at 71,000/s at level info against
+    // 110,000/s at warn, two cores). Not lossy: when the queue is full, requests wait for it
+    // rather than lose their lines.
+    let (writer, guard) =
+        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    let installed = if json {
         builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init()
     } else {
         builder.try_init()
     };
+    LogGuard { _writer: installed.is_ok().then_some(guard) }
 }
 
 /// A caller's request id is kept when it is short and printable, so that traces can be
@@ -67,15 +81,15 @@ fn fresh_id() -> String {
 /// The route pattern of a path (`/v1/areas/{area_id}`), for metric labels. Matching runs the
 /// router's regular expressions again, so answers are remembered (a bounded memo: unknown
 /// paths cannot grow it without limit).
-fn route_of(req: &ServiceRequest) -> String {
+fn route_of(req: &ServiceRequest) -> Arc<str> {
     use std::collections::HashMap;
     use std::sync::{OnceLock, RwLock};
-    static MEMO: OnceLock<RwLock<HashMap<String, String>>> = OnceLock::new();
+    static MEMO: OnceLock<RwLock<HashMap<String, Arc<str>>>> = OnceLock::new();
     let memo = MEMO.get_or_init(Default::default);
     if let Some(route) = memo.read().unwrap_or_else(|e| e.into_inner()).get(req.path()) {
         return route.clone();
     }
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let route: Arc<str> = req.match_pattern().unwrap_or_else(|| "unmatched".to_string()).into();
     let mut memo = memo.write().unwrap_or_else(|e| e.into_inner());
     if memo.len() >= 10_000 {
         memo.clear();
@@ -92,7 +106,7 @@ pub async fn request_span(
     let id = request_id(&req);
     // the route pattern, not the path, so that the metrics' labels stay few
     let route = route_of(&req);
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let state = req.app_data::<actix_web::web::Data<crate::api::AppState>>().cloned();
     let span = tracing::info_span!(
         "request",
@@ -107,7 +121,7 @@ pub async fn request_span(
     let status = res.status();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Some(state) = state {
-        state.metrics.observe_request(&route, &method, status.as_u16(), latency_ms / 1000.0);
+        state.metrics.observe_request(&route, method.as_str(), status.as_str(), latency_ms / 1000.0);
     }
     span.record("status", status.as_u16());
     span.record("latency_ms", latency_ms);

@@ -149,7 +149,7 @@ macro_rules! insert_chunked {
 }
 
 /// Opens another connection to the same database: PostgreSQL imports load the observations
-/// over several connections at once (see `load_observation_parts`).
+/// over several connections at once (see `ObservationLoad`).
 pub type Connector<'a> = &'a (dyn Fn() -> Result<DbConnection, StoreError> + Sync);
 
 /// Writes the extract as a new dataset version and makes it the served one, all in one
@@ -338,7 +338,7 @@ fn geometry_rows(x: &Extract, v: i64) -> Vec<NewGeometry<'_>> {
 }
 
 // PostgreSQL loads a version's observations into these tables, then makes each part of that
-// version's partition of its parent (see the migrations and `load_observation_parts`). Only
+// version's partition of its parent (see the migrations and `ObservationLoad`). Only
 // one import runs at a time (the datasets lock), so the fixed names are safe, and they are
 // renamed before the commit.
 macro_rules! department_observations_load_table {
@@ -518,7 +518,7 @@ fn load_part(
             ($table:expr) => {
                 diesel::copy_from($table)
                     .from_raw_data($table, |out: &mut dyn Write| {
-                        let mut copy = BinaryCopy::new(out)?;
+                        let mut copy = BinaryCopy::new(out);
                         for o in order.iter().map(|&i| &rows[i as usize]) {
                             copy.row(6)
                                 .int8(v)
@@ -573,7 +573,7 @@ fn write_reference_observations(conn: &mut DbConnection, x: &Extract, v: i64, ro
         DbConnection::Pg(pg) => load_partition(pg, "reference_observations", v, rows.len(), |pg| {
             diesel::copy_from(reference_observations_load::table)
                 .from_raw_data(reference_observations_load::table, |out: &mut dyn Write| {
-                    let mut copy = BinaryCopy::new(out)?;
+                    let mut copy = BinaryCopy::new(out);
                     for o in rows {
                         copy.row(7)
                             .int8(v)
@@ -664,12 +664,12 @@ struct BinaryCopy<'a> {
 impl<'a> BinaryCopy<'a> {
     const BUFFER: usize = 64 * 1024;
 
-    fn new(out: &'a mut dyn Write) -> QueryResult<Self> {
+    fn new(out: &'a mut dyn Write) -> Self {
         let mut buffer = Vec::with_capacity(Self::BUFFER + 512);
         buffer.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
         buffer.extend_from_slice(&0i32.to_be_bytes()); // flags
         buffer.extend_from_slice(&0i32.to_be_bytes()); // header extension length
-        Ok(BinaryCopy { out, buffer })
+        BinaryCopy { out, buffer }
     }
 
     fn row(&mut self, fields: i16) -> &mut Self {
@@ -743,4 +743,33 @@ pub fn activate(conn: &mut DbConnection, version: i64) -> Result<bool, StoreErro
         activate_in_transaction(conn, version)?;
         Ok(true)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BinaryCopy, sql_literal};
+
+    #[test]
+    fn writes_copy_binary_format() {
+        let mut out = Vec::new();
+        let mut copy = BinaryCopy::new(&mut out);
+        copy.row(4).int8(-2).text("ab").nullable_int4(None).float8(0.5);
+        copy.row(1).int4(7);
+        copy.finish().unwrap();
+        let mut expected = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0".to_vec();
+        expected.extend([0, 4]); // fields
+        expected.extend([0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]);
+        expected.extend([0, 0, 0, 2, b'a', b'b']);
+        expected.extend([0xff, 0xff, 0xff, 0xff]); // NULL
+        expected.extend([0, 0, 0, 8, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0]);
+        expected.extend([0, 1, 0, 0, 0, 4, 0, 0, 0, 7]);
+        expected.extend([0xff, 0xff]); // trailer
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn quotes_sql_literals() {
+        assert_eq!(sql_literal("0101-0001"), "'0101-0001'");
+        assert_eq!(sql_literal("O'Brien"), "'O''Brien'");
+    }
 }

@@ -208,7 +208,8 @@ impl TestApp {
 
 pub async fn spawn_app(settings: Settings) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        boligsocial::telemetry::init(&settings.log);
+        static LOG: std::sync::OnceLock<boligsocial::telemetry::LogGuard> = std::sync::OnceLock::new();
+        LOG.get_or_init(|| boligsocial::telemetry::init(&settings.log));
     }
     let app = Application::build(settings).await.expect("the service starts");
     let address = format!("http://127.0.0.1:{}", app.port());
