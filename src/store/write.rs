@@ -518,8 +518,7 @@ fn load_part(
             ($table:expr) => {
                 diesel::copy_from($table)
                     .from_raw_data($table, |out: &mut dyn Write| {
-                        let mut copy = BinaryCopy::new(out);
-                        for o in order.iter().map(|&i| &rows[i as usize]) {
+                        BinaryCopy::write(out, order.iter().map(|&i| &rows[i as usize]), |copy, o| {
                             copy.row(6)
                                 .int8(v)
                                 .text(&x.departments[o.unit as usize].department_id)
@@ -527,9 +526,7 @@ fn load_part(
                                 .int4(o.year as i32)
                                 .float8(o.numerator)
                                 .int8(o.denominator as i64);
-                            copy.flush_if_full()?;
-                        }
-                        copy.finish()
+                        })
                     })
                     .with_format(CopyFormat::Binary)
                     .execute(pg)?
@@ -573,8 +570,7 @@ fn write_reference_observations(conn: &mut DbConnection, x: &Extract, v: i64, ro
         DbConnection::Pg(pg) => load_partition(pg, "reference_observations", v, rows.len(), |pg| {
             diesel::copy_from(reference_observations_load::table)
                 .from_raw_data(reference_observations_load::table, |out: &mut dyn Write| {
-                    let mut copy = BinaryCopy::new(out);
-                    for o in rows {
+                    BinaryCopy::write(out, rows, |copy, o| {
                         copy.row(7)
                             .int8(v)
                             .text(o.level.as_str())
@@ -583,9 +579,7 @@ fn write_reference_observations(conn: &mut DbConnection, x: &Extract, v: i64, ro
                             .int4(o.year as i32)
                             .float8(o.numerator)
                             .int8(o.denominator as i64);
-                        copy.flush_if_full()?;
-                    }
-                    copy.finish()
+                    })
                 })
                 .with_format(CopyFormat::Binary)
                 .execute(pg)
@@ -709,17 +703,18 @@ impl<'a> BinaryCopy<'a> {
         self.field(value.as_bytes())
     }
 
-    fn flush_if_full(&mut self) -> QueryResult<()> {
-        if self.buffer.len() >= Self::BUFFER {
-            self.out.write_all(&self.buffer).map_err(io_error)?;
-            self.buffer.clear();
+    /// The whole COPY data: the signature, each item as `row` writes it, the trailer.
+    fn write<T>(out: &'a mut dyn Write, items: impl IntoIterator<Item = T>, mut row: impl FnMut(&mut Self, T)) -> QueryResult<()> {
+        let mut copy = BinaryCopy::new(out);
+        for item in items {
+            row(&mut copy, item);
+            if copy.buffer.len() >= Self::BUFFER {
+                copy.out.write_all(&copy.buffer).map_err(io_error)?;
+                copy.buffer.clear();
+            }
         }
-        Ok(())
-    }
-
-    fn finish(mut self) -> QueryResult<()> {
-        self.buffer.extend_from_slice(&(-1i16).to_be_bytes());
-        self.out.write_all(&self.buffer).map_err(io_error)
+        copy.buffer.extend_from_slice(&(-1i16).to_be_bytes());
+        copy.out.write_all(&copy.buffer).map_err(io_error)
     }
 }
 
@@ -752,10 +747,14 @@ mod tests {
     #[test]
     fn writes_copy_binary_format() {
         let mut out = Vec::new();
-        let mut copy = BinaryCopy::new(&mut out);
-        copy.row(4).int8(-2).text("ab").nullable_int4(None).float8(0.5);
-        copy.row(1).int4(7);
-        copy.finish().unwrap();
+        BinaryCopy::write(&mut out, [true, false], |copy, first| {
+            if first {
+                copy.row(4).int8(-2).text("ab").nullable_int4(None).float8(0.5);
+            } else {
+                copy.row(1).int4(7);
+            }
+        })
+        .unwrap();
         let mut expected = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0".to_vec();
         expected.extend([0, 4]); // fields
         expected.extend([0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]);
