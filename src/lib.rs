@@ -12,6 +12,7 @@ pub mod error;
 pub mod http_cache;
 pub mod metrics;
 pub mod ingest;
+pub mod memory;
 pub mod settings;
 pub mod snapshot;
 pub mod startup;

@@ -61,6 +61,9 @@ struct Refresher {
     cell: Arc<SnapshotCell>,
     disclosure: Disclosure,
     migrated: AtomicBool,
+    /// Set when a snapshot was replaced: the old one may be freed only after in-flight
+    /// requests let go of it, so its memory is released to the system again a check later.
+    release_pending: AtomicBool,
     metrics: Arc<Metrics>,
 }
 
@@ -68,6 +71,9 @@ impl Refresher {
     /// Checks the active version and loads it when it differs from the one served. Runs
     /// blocking database work; call from a blocking thread.
     fn refresh(&self) -> Result<(), StoreError> {
+        if self.release_pending.swap(false, Ordering::Relaxed) {
+            crate::memory::release_free();
+        }
         let mut conn = self.pool.get()?;
         if !self.migrated.load(Ordering::Relaxed) {
             store::migrate(&mut conn)?;
@@ -86,6 +92,8 @@ impl Refresher {
             tracing::debug!(read_ms, build_ms = started.elapsed().as_millis() as u64 - read_ms, "snapshot built");
             let areas = snapshot.areas.len();
             self.cell.replace(snapshot);
+            crate::memory::release_free();
+            self.release_pending.store(true, Ordering::Relaxed);
             self.metrics.count_snapshot_load("loaded");
             tracing::info!(version, areas, elapsed_ms = started.elapsed().as_millis() as u64, "serving dataset version");
         }
@@ -134,6 +142,7 @@ impl Application {
             cell: cell.clone(),
             disclosure: settings.disclosure,
             migrated: AtomicBool::new(false),
+            release_pending: AtomicBool::new(false),
             metrics: metrics.clone(),
         });
         // the first load happens before the port answers, so a healthy start is ready at once

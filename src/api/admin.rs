@@ -124,7 +124,10 @@ pub async fn import(state: web::Data<AppState>, req: HttpRequest, payload: web::
         let extract = ingest::read_zip_bytes(bytes.to_vec(), "upload.zip").map_err(ApiError::Rejected)?;
         let mut conn = pool.get().map_err(|e| store_error(e.into()))?;
         store::migrate(&mut conn).map_err(store_error)?;
-        store::write::import_extract(&mut conn, &|| store::connect(&url), &extract, &store::now_rfc3339()).map_err(store_error)
+        let outcome = store::write::import_extract(&mut conn, &|| store::connect(&url), &extract, &store::now_rfc3339());
+        drop(extract);
+        crate::memory::release_free();
+        outcome.map_err(store_error)
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
