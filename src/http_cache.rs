@@ -61,19 +61,18 @@ impl Coding {
         let mut gzip = false;
         for part in accept_encoding.unwrap_or("").split(',') {
             let mut pieces = part.split(';');
-            let name = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let name = pieces.next().unwrap_or("").trim();
             let q = pieces.filter_map(|p| p.trim().strip_prefix("q=")).find_map(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
             if q <= 0.0 {
                 continue;
             }
-            match name.as_str() {
-                "br" => br = true,
-                "gzip" | "x-gzip" => gzip = true,
-                "*" => {
-                    br = true;
-                    gzip = true;
-                }
-                _ => {}
+            if name.eq_ignore_ascii_case("br") {
+                br = true;
+            } else if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+                gzip = true;
+            } else if name == "*" {
+                br = true;
+                gzip = true;
             }
         }
         if br {
@@ -130,13 +129,15 @@ struct State {
 pub struct ResponseCache {
     state: Mutex<State>,
     capacity: usize,
-    pub max_age: u64,
+    /// `Cache-Control` of every cached answer, made once.
+    cache_control: HeaderValue,
     pub snapshot: Arc<SnapshotCell>,
 }
 
 impl ResponseCache {
     pub fn new(snapshot: Arc<SnapshotCell>, capacity: usize, max_age: u64) -> Self {
-        ResponseCache { state: Mutex::new(State::default()), capacity, max_age, snapshot }
+        let cache_control = HeaderValue::from_str(&format!("public, max-age={max_age}")).expect("digits are a valid header value");
+        ResponseCache { state: Mutex::new(State::default()), capacity, cache_control, snapshot }
     }
 
     fn get(&self, version: i64, key: &[u8; 16]) -> Option<Arc<Entry>> {
@@ -169,7 +170,6 @@ fn cacheable(path: &str) -> bool {
 
 fn request_key(req: &ServiceRequest) -> [u8; 16] {
     let mut h = Sha256::new();
-    let header = |name: HeaderName| req.headers().get(name).map(|v| v.as_bytes().to_vec()).unwrap_or_default();
     h.update(req.path().as_bytes());
     h.update([0]);
     h.update(req.query_string().as_bytes());
@@ -182,14 +182,17 @@ fn request_key(req: &ServiceRequest) -> [u8; 16] {
     // OGC API links are absolute, so the authority the client used is part of the answer
     for name in [header::HOST, header::FORWARDED, header::HeaderName::from_static("x-forwarded-host"), header::HeaderName::from_static("x-forwarded-proto")] {
         h.update([0]);
-        h.update(header(name));
+        h.update(req.headers().get(name).map_or(&b""[..], |v| v.as_bytes()));
     }
     let digest = h.finalize();
     digest[..16].try_into().expect("16 of 32 bytes")
 }
 
 fn etag(version: i64, key: &[u8; 16], coding: Coding) -> String {
-    format!("\"{version}-{}{}\"", hex::encode(&key[..8]), coding.suffix())
+    use std::fmt::Write;
+    let mut tag = String::with_capacity(32);
+    let _ = write!(tag, "\"{version}-{:016x}{}\"", u64::from_be_bytes(key[..8].try_into().expect("8 bytes")), coding.suffix());
+    tag
 }
 
 /// Weak comparison, as If-None-Match uses.
@@ -200,19 +203,19 @@ pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
     })
 }
 
-fn caching_headers(r: &mut actix_web::HttpResponseBuilder, etag: &str, max_age: u64) {
-    r.insert_header((header::ETAG, etag.to_string()));
-    r.insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")));
-    r.insert_header((header::VARY, "Accept, Accept-Language, Accept-Encoding"));
+fn caching_headers(r: &mut actix_web::HttpResponseBuilder, etag: &str, cache_control: &HeaderValue) {
+    r.insert_header((header::ETAG, HeaderValue::from_str(etag).expect("an ETag is quoted hex digits")));
+    r.insert_header((header::CACHE_CONTROL, cache_control.clone()));
+    r.insert_header((header::VARY, HeaderValue::from_static("Accept, Accept-Language, Accept-Encoding")));
 }
 
-fn respond(entry: &Entry, etag: &str, coding: Coding, max_age: u64) -> HttpResponse {
+fn respond(entry: &Entry, etag: &str, coding: Coding, cache_control: &HeaderValue) -> HttpResponse {
     let coding = if entry.identity.len() < MIN_COMPRESS_BYTES { Coding::Identity } else { coding };
     let mut r = HttpResponse::Ok();
     for (name, value) in &entry.headers {
         r.insert_header((name.clone(), value.clone()));
     }
-    caching_headers(&mut r, etag, max_age);
+    caching_headers(&mut r, etag, cache_control);
     if let Some(c) = coding.header() {
         r.insert_header((header::CONTENT_ENCODING, c));
     }
@@ -247,16 +250,15 @@ pub async fn middleware(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let key = request_key(&req);
-    let accept_encoding = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let coding = Coding::negotiate(accept_encoding.as_deref());
+    let coding = Coding::negotiate(req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
     let tag = etag(version, &key, coding);
     if none_match(req.headers(), &tag) {
         let mut r = HttpResponse::NotModified();
-        caching_headers(&mut r, &tag, cache.max_age);
+        caching_headers(&mut r, &tag, &cache.cache_control);
         return Ok(req.into_response(r.finish()));
     }
     if let Some(entry) = cache.get(version, &key) {
-        let res = respond(&entry, &tag, coding, cache.max_age);
+        let res = respond(&entry, &tag, coding, &cache.cache_control);
         return Ok(req.into_response(res));
     }
     let res = next.call(req).await?;
@@ -276,7 +278,7 @@ pub async fn middleware(
         }
     };
     let entry = Arc::new(Entry { headers, identity: body, gzip: OnceLock::new(), brotli: OnceLock::new() });
-    let out = respond(&entry, &tag, coding, cache.max_age);
+    let out = respond(&entry, &tag, coding, &cache.cache_control);
     cache.put(version, key, entry);
     Ok(ServiceResponse::new(req, out))
 }
@@ -293,6 +295,7 @@ mod tests {
         assert_eq!(Coding::negotiate(Some("br;q=0, gzip")), Coding::Gzip);
         assert_eq!(Coding::negotiate(Some("identity")), Coding::Identity);
         assert_eq!(Coding::negotiate(Some("*")), Coding::Brotli);
+        assert_eq!(Coding::negotiate(Some("GZip, X-GZIP;q=0.5")), Coding::Gzip, "coding names ignore case");
     }
 
     #[test]
