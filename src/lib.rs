@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod client_address;
 pub mod demo;
 pub mod domain;
 pub mod error;

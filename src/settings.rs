@@ -53,6 +53,9 @@ pub struct ServerSettings {
     pub client_request_timeout_seconds: u64,
     /// Seconds to finish open requests after SIGTERM/SIGINT.
     pub shutdown_timeout_seconds: u64,
+    /// Load balancers and proxies (addresses or networks, comma-separated) whose
+    /// `X-Forwarded-For` names the client; none by default.
+    pub trusted_proxies: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +138,7 @@ impl Settings {
             .set_default("server.listen", "127.0.0.1:8080")
             .and_then(|b| b.set_default("server.client_request_timeout_seconds", 5))
             .and_then(|b| b.set_default("server.shutdown_timeout_seconds", 30))
+            .and_then(|b| b.set_default("server.trusted_proxies", ""))
             .and_then(|b| b.set_default("database.url", "sqlite://boligsocial.db"))
             .and_then(|b| b.set_default("database.pool_size", 8))
             .and_then(|b| b.set_default("database.connect_timeout_seconds", 5))
@@ -197,6 +201,9 @@ impl Settings {
         if self.dataset.refresh_seconds == 0 {
             return bad("dataset.refresh_seconds", "must be at least 1".into());
         }
+        if let Err(e) = crate::client_address::parse_networks(&self.server.trusted_proxies) {
+            return bad("server.trusted_proxies", e);
+        }
         if self.server.workers == Some(0) {
             return bad("server.workers", "must be at least 1".into());
         }
@@ -249,6 +256,7 @@ mod tests {
         assert_eq!(s.disclosure, Disclosure { min_population: 20, min_count: 5 });
         assert_eq!(s.log.format, LogFormat::Auto);
         assert!(s.admin.token.is_none());
+        assert_eq!(s.server.trusted_proxies, "");
     }
 
     #[test]
@@ -298,6 +306,7 @@ mod tests {
             ("BOLIGSOCIAL__DISCLOSURE__MIN_POPULATION", "0", "disclosure.min_population"),
             ("BOLIGSOCIAL__ADMIN__TOKEN", "short", "admin.token"),
             ("BOLIGSOCIAL__HTTP__CORS_ORIGINS", "kort.example.dk", "http.cors_origins"),
+            ("BOLIGSOCIAL__SERVER__TRUSTED_PROXIES", "10.0.0.0/8, lb.internal", "server.trusted_proxies"),
             ("BOLIGSOCIAL__HTTP__CACHE_MAX_AGE_SECONDS", "-1", "cache_max_age_seconds"),
         ];
         for (key, value, named) in cases {

@@ -186,6 +186,8 @@ impl Application {
             metrics,
             refresh_now,
             admin_limiter: api::admin::limiter(settings.admin.requests_per_minute),
+            trusted_proxies: crate::client_address::parse_networks(&settings.server.trusted_proxies)
+                .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?,
         });
         let cache = web::Data::new(ResponseCache::new(
             cell.clone(),

@@ -138,6 +138,42 @@ async fn admin_requests_are_rate_limited_per_client() {
     }
 }
 
+/// Behind a trusted load balancer the client is read from `X-Forwarded-For`: clients keep
+/// separate limits though they all come from the balancer's address. From an untrusted peer
+/// the header changes nothing, so a client cannot escape its limit by writing one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_knows_clients_behind_a_trusted_proxy() {
+    let db = TestDb::sqlite();
+    let statuses = |app: &TestApp, forwarded_for: &'static str, n: usize| {
+        let app_client = app.client.clone();
+        let url = format!("{}/v1/admin/datasets/1/activate", app.address);
+        async move {
+            let mut out = Vec::new();
+            for _ in 0..n {
+                let r = app_client.post(&url).header("x-forwarded-for", forwarded_for).bearer_auth("wrong-token-0123456789").send().await.unwrap();
+                out.push(r.status().as_u16());
+            }
+            out
+        }
+    };
+
+    let mut s = settings(&db);
+    s.admin.token = Some(TOKEN.into());
+    s.admin.requests_per_minute = 2;
+    s.server.trusted_proxies = "127.0.0.0/8, ::1".into();
+    let app = spawn_app(s.clone()).await;
+    assert_eq!(statuses(&app, "198.51.100.1", 3).await, [401, 401, 429]);
+    // another client behind the same balancer has its own allowance
+    assert_eq!(statuses(&app, "198.51.100.2", 2).await, [401, 401]);
+    // a forged first entry does not make a new client: the balancer appended the real one
+    assert_eq!(statuses(&app, "203.0.113.50, 198.51.100.1", 1).await, [429]);
+
+    s.server.trusted_proxies = String::new();
+    let app = spawn_app(s).await;
+    assert_eq!(statuses(&app, "198.51.100.1", 2).await, [401, 401]);
+    assert_eq!(statuses(&app, "198.51.100.2", 1).await, [429], "an untrusted peer's header is ignored");
+}
+
 /// Two instances on one PostgreSQL: an import through one is served by both within the
 /// refresh interval, and no request fails while they swap.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

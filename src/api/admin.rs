@@ -38,7 +38,9 @@ fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let Some(token) = state.settings.admin.token.as_deref() else {
         return Err(ApiError::NotFound("administration is disabled: the setting admin.token is not set".into()));
     };
-    let client = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let peer = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let forwarded_for = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
+    let client = crate::client_address::client_address(peer, forwarded_for, &state.trusted_proxies);
     if let Err(not_until) = state.admin_limiter.check_key(&client) {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         state.admin_limiter.retain_recent();

@@ -35,6 +35,8 @@ pub struct AppState {
     /// Wakes the refresher at once, as after an import over HTTP.
     pub refresh_now: Arc<tokio::sync::Notify>,
     pub admin_limiter: admin::Limiter,
+    /// Proxies whose `X-Forwarded-For` names the client (`server.trusted_proxies`).
+    pub trusted_proxies: Vec<crate::client_address::IpNet>,
 }
 
 impl AppState {
