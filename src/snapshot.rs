@@ -34,6 +34,8 @@ pub struct Municipality {
     pub code: MunicipalityCode,
     pub name: String,
     pub region_code: Option<String>,
+    /// Its outline, when the extract carried one.
+    pub geometry: Option<MultiPolygon>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,19 +156,26 @@ impl Snapshot {
 
         let municipality_code =
             |code: i32| MunicipalityCode::new(code as u16).ok_or_else(|| corrupt(format!("municipality code {code}")));
+        let parse_geometry = |of: &dyn std::fmt::Display, text: &str| {
+            let value: serde_json::Value = serde_json::from_str(text).map_err(|e| corrupt(format!("geometry of {of}: {e}")))?;
+            MultiPolygon::from_geojson(&value).ok_or_else(|| corrupt(format!("geometry of {of}")))
+        };
+        let mut outlines: HashMap<i32, MultiPolygon> = HashMap::new();
+        for g in stored.municipality_geometries {
+            outlines.insert(g.municipality_code, parse_geometry(&g.municipality_code, &g.geometry)?);
+        }
         let mut municipalities = BTreeMap::new();
         for m in stored.municipalities {
             let code = municipality_code(m.code)?;
-            municipalities.insert(code, Municipality { code, name: m.name, region_code: m.region_code });
+            let geometry = outlines.remove(&m.code);
+            municipalities.insert(code, Municipality { code, name: m.name, region_code: m.region_code, geometry });
         }
 
         let geometries: HashMap<String, MultiPolygon> = stored
             .geometries
             .into_iter()
             .map(|g| {
-                let value: serde_json::Value =
-                    serde_json::from_str(&g.geometry).map_err(|e| corrupt(format!("geometry of {}: {e}", g.area_id)))?;
-                let mp = MultiPolygon::from_geojson(&value).ok_or_else(|| corrupt(format!("geometry of {}", g.area_id)))?;
+                let mp = parse_geometry(&g.area_id, &g.geometry)?;
                 Ok((g.area_id, mp))
             })
             .collect::<Result<_, StoreError>>()?;

@@ -4,15 +4,35 @@
 //! accepted before when nothing was changed. The number of cases is PROPTEST_CASES (CI runs
 //! more than the default).
 
-use boligsocial::ingest::reader::{read_extract, FILES};
+use boligsocial::ingest::reader::{read_extract, FILES, MUNICIPALITY_GEOMETRY};
 use boligsocial::ingest::source::MemorySource;
 use boligsocial::ingest::{json, Rejection};
 use proptest::prelude::*;
 
+/// The hand-written extract, with municipality outlines (Bornholm, two islands in EPSG:25833)
+/// so that their reader is mangled too.
 fn fixture() -> Vec<(String, Vec<u8>)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spec-extract");
-    FILES.iter().map(|f| (f.to_string(), std::fs::read(format!("{dir}/{f}")).unwrap())).collect()
+    FILES
+        .iter()
+        .map(|&f| {
+            let bytes = match f {
+                MUNICIPALITY_GEOMETRY => OUTLINES.as_bytes().to_vec(),
+                _ => std::fs::read(format!("{dir}/{f}")).unwrap(),
+            };
+            (f.to_string(), bytes)
+        })
+        .collect()
 }
+
+const OUTLINES: &str = r#"{"type": "FeatureCollection",
+ "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25833"}},
+ "features": [
+  {"type": "Feature", "properties": {"municipality_code": "0400"},
+   "geometry": {"type": "Polygon", "coordinates": [[[470000, 6100000], [510000, 6100000], [510000, 6130000], [470000, 6130000], [470000, 6100000]]]}},
+  {"type": "Feature", "properties": {"KOMKODE": "400"},
+   "geometry": {"type": "MultiPolygon", "coordinates": [[[[520000, 6130000], [522000, 6130000], [522000, 6132000], [520000, 6130000]]]]}}
+ ]}"#;
 
 fn read(files: Vec<(String, Vec<u8>)>) -> Result<boligsocial::ingest::Extract, Rejection> {
     read_extract(&mut MemorySource::owned(files, "fuzz"))
@@ -80,6 +100,8 @@ fn apply(bytes: &mut Vec<u8>, m: &Mangle) {
 fn the_unmangled_fixture_is_accepted() {
     let x = read(fixture()).expect("the fixture is valid");
     assert_eq!(x.areas.len(), 3);
+    assert_eq!(x.municipality_geometries.len(), 1);
+    assert_eq!(x.municipality_geometries[0].geometry.0.len(), 2);
 }
 
 proptest! {

@@ -40,6 +40,23 @@ fn edit_geojson(dir: &Path, f: impl FnOnce(&mut serde_json::Value)) {
     std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
 }
 
+/// Adds municipality outlines (municipalities.geojson) with one Feature per (code, ring).
+fn add_outlines(dir: &Path, features: &[(&str, serde_json::Value)]) {
+    let features: Vec<serde_json::Value> = features
+        .iter()
+        .map(|(code, ring)| {
+            serde_json::json!({"type": "Feature", "properties": {"municipality_code": code},
+                               "geometry": {"type": "Polygon", "coordinates": [ring]}})
+        })
+        .collect();
+    let text = serde_json::to_string_pretty(&serde_json::json!({"type": "FeatureCollection", "features": features})).unwrap();
+    std::fs::write(dir.join("municipalities.geojson"), text).unwrap();
+}
+
+fn square(lon: f64, lat: f64) -> serde_json::Value {
+    serde_json::json!([[lon, lat], [lon + 0.1, lat], [lon + 0.1, lat + 0.1], [lon, lat + 0.1], [lon, lat]])
+}
+
 /// A broken extract: how to break the fixture, and what stderr must say.
 struct Case {
     rule: &'static str,
@@ -202,6 +219,21 @@ const CASES: &[Case] = &[
         rule: "an unsupported coordinate reference system",
         breaks: |d| edit_geojson(d, |g| g["crs"]["properties"]["name"] = serde_json::json!("urn:ogc:def:crs:EPSG::3857")),
         expect: &["areas.geojson:", "unsupported crs"],
+    },
+    Case {
+        rule: "a municipality outline for a municipality that municipalities.csv lacks",
+        breaks: |d| add_outlines(d, &[("0101", square(12.5, 55.6)), ("0147", square(12.4, 55.6))]),
+        expect: &["municipalities.geojson:", "unknown municipality 147: not in municipalities.csv"],
+    },
+    Case {
+        rule: "an invalid municipality outline",
+        breaks: |d| add_outlines(d, &[("101", serde_json::json!([[12.5, 55.6], [12.6, 55.6], [12.5, 55.6]]))]),
+        expect: &["municipalities.geojson:", "invalid geometry for municipality 101: a ring needs at least four positions"],
+    },
+    Case {
+        rule: "a municipality outline without its code",
+        breaks: |d| add_outlines(d, &[("", square(12.5, 55.6))]),
+        expect: &["municipalities.geojson:", "properties.municipality_code must be a municipality code"],
     },
     Case {
         rule: "a manifest of another format",
@@ -379,4 +411,21 @@ fn a_missing_path_or_a_broken_zip_is_a_clear_rejection() {
     let out = cli(&["import", "--database-url", "sqlite:///nonexistent/x.db", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not a readable zip archive"), "{}", stderr(&out));
+}
+
+/// Municipality outlines came after format version 1's files: an extract without them keeps
+/// the content hash it had before (so that re-importing it is still recognised), and one
+/// with them hashes differently.
+#[test]
+fn outlines_change_the_content_hash_only_when_present() {
+    let without = boligsocial::ingest::read_path(&fixture("spec-extract")).unwrap();
+    // the hash this fixture had before municipalities.geojson was known (commit adfa78e)
+    assert_eq!(without.content_hash, "ce985fc1779491325fa7acc2283b6d6c65aa65ed6445b0c9d4fe82bd6de057b2");
+    assert!(without.municipality_geometries.is_empty());
+    let dir = copy_fixture("spec-extract");
+    add_outlines(dir.path(), &[("0101", square(12.5, 55.6)), ("101", square(12.7, 55.6)), ("751", square(10.1, 56.1))]);
+    let with = boligsocial::ingest::read_path(dir.path()).unwrap();
+    assert_ne!(with.content_hash, without.content_hash);
+    let outlines: Vec<(u16, usize)> = with.municipality_geometries.iter().map(|g| (g.municipality.get(), g.geometry.0.len())).collect();
+    assert_eq!(outlines, [(101, 2), (751, 1)], "both forms of a code name one municipality, whose Features are joined");
 }

@@ -209,7 +209,58 @@ async fn ogc_api_features(db: TestDb) {
     assert!(q["properties"]["outside_work_education"].is_object());
 }
 
-on_both_backends!(geojson_layers, ogc_api_features);
+/// Municipality outlines carried by the extract (municipalities.geojson, with DAGI's property
+/// name `KOMKODE` and the four-digit code) are the municipality layer's geometry: a
+/// municipality's Features joined into one MultiPolygon, in WGS 84 with RFC 7946 orientation,
+/// listed though it has no area with geometry; others keep the hull of their areas.
+async fn municipality_outlines_from_the_extract(db: TestDb) {
+    let dir = copy_fixture("spec-extract");
+    // Bornholm: two islands, the first given clockwise
+    let bornholm = [
+        vec![[14.70, 55.00], [14.70, 55.30], [15.15, 55.30], [15.15, 55.00], [14.70, 55.00]],
+        vec![[15.18, 55.31], [15.20, 55.31], [15.20, 55.33], [15.18, 55.33], [15.18, 55.31]],
+    ];
+    let features: Vec<Value> = bornholm
+        .iter()
+        .map(|ring| serde_json::json!({"type": "Feature", "properties": {"KOMKODE": "0400", "KOMNAVN": "Bornholm"},
+                                        "geometry": {"type": "Polygon", "coordinates": [ring]}}))
+        .collect();
+    let collection = serde_json::json!({"type": "FeatureCollection", "features": features});
+    std::fs::write(dir.path().join("municipalities.geojson"), collection.to_string()).unwrap();
+    let out = import(&db, dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let app = spawn_app(settings(&db)).await;
+
+    let (_, layer) = app.get_json("/v1/map/municipalities?indicator=udenfor&year=2015").await;
+    let features = layer["features"].as_array().unwrap();
+    let by_code = |code: &str| features.iter().find(|f| f["id"] == code).unwrap_or_else(|| panic!("no feature {code}: {layer}"));
+    let bor = by_code("400");
+    assert_eq!(bor["properties"]["geometry_source"], "extract");
+    assert_eq!(bor["geometry"]["type"], "MultiPolygon");
+    assert_rfc7946_polygons(&bor["geometry"], "Bornholm");
+    let polygons = bor["geometry"]["coordinates"].as_array().unwrap();
+    assert_eq!(polygons.len(), 2);
+    for (polygon, delivered) in polygons.iter().zip(&bornholm) {
+        let served: BTreeSet<String> = polygon[0].as_array().unwrap().iter().map(|p| format!("{:.7},{:.7}", p[0].as_f64().unwrap(), p[1].as_f64().unwrap())).collect();
+        let delivered: BTreeSet<String> = delivered.iter().map(|p| format!("{:.7},{:.7}", p[0], p[1])).collect();
+        assert_eq!(served, delivered, "the outline's positions come back as delivered");
+    }
+    assert!(bor["properties"]["value"].is_number(), "the municipality level's values as before: {bor}");
+    for code in ["101", "751"] {
+        assert_eq!(by_code(code)["properties"]["geometry_source"], "hull_of_areas");
+    }
+    // simplification applies to outlines: at 5 km the small island's ring keeps its corners
+    // or is left as delivered, and everything stays valid
+    let (status, simplified) = app.get_json("/v1/map/municipalities?simplify=5000&precision=4").await;
+    assert_eq!(status, 200);
+    for f in simplified["features"].as_array().unwrap().iter().filter(|f| !f["geometry"].is_null()) {
+        assert_rfc7946_polygons(&f["geometry"], f["id"].as_str().unwrap());
+    }
+    let (status, body) = app.get_json("/v1/map/municipalities?simplify=-1").await;
+    assert_eq!((status, body["parameter"].as_str()), (400, Some("simplify")));
+}
+
+on_both_backends!(geojson_layers, ogc_api_features, municipality_outlines_from_the_extract);
 
 /// Whether a client tool is here; CI (BOLIGSOCIAL_TEST_REQUIRE_GIS=1) insists.
 fn tool(command: &str, args: &[&str]) -> bool {

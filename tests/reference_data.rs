@@ -83,3 +83,45 @@ fn demo_municipalities_are_the_reference_list() {
         assert!(reference.contains(&format!("\n{},{},", m.code, m.name)), "{} {}", m.code, m.name);
     }
 }
+
+/// DAGI's municipality layer, as delivered (CRS84, `KOMKODE`, heights, one Feature per
+/// island), is accepted as an extract's municipalities.geojson once Christiansø (0411, no
+/// municipality) is left out, and rejected with each of its Features named while it is in.
+#[test]
+fn dagi_boundaries_are_municipality_outlines() {
+    let Some(path) = reference("dagi-kommuner-2014.geojson") else { return };
+    let text = std::fs::read_to_string(path).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    boligsocial::demo::write_demo(dir.path()).unwrap();
+    std::fs::write(dir.path().join("municipalities.geojson"), &text).unwrap();
+    let mut dagi: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let christianso = dagi["features"].as_array().unwrap().iter().filter(|f| f["properties"]["KOMKODE"] == "0411").count();
+    let rejection = boligsocial::ingest::read_path(dir.path()).unwrap_err();
+    let problems: Vec<String> = rejection.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(problems.len(), christianso, "{problems:?}");
+    for p in &problems {
+        assert!(p.starts_with("municipalities.geojson:") && p.ends_with("unknown municipality 411: not in municipalities.csv"), "{p}");
+    }
+
+    dagi["features"].as_array_mut().unwrap().retain(|f| f["properties"]["KOMKODE"] != "0411");
+    let mut polygons_per_code: HashMap<u16, usize> = HashMap::new();
+    for f in dagi["features"].as_array().unwrap() {
+        let code: u16 = f["properties"]["KOMKODE"].as_str().unwrap().parse().unwrap();
+        let n = if f["geometry"]["type"] == "Polygon" { 1 } else { f["geometry"]["coordinates"].as_array().unwrap().len() };
+        *polygons_per_code.entry(code).or_default() += n;
+    }
+    std::fs::write(dir.path().join("municipalities.geojson"), dagi.to_string()).unwrap();
+    let extract = boligsocial::ingest::read_path(dir.path()).unwrap();
+    assert_eq!(extract.municipality_geometries.len(), 98);
+    for outline in &extract.municipality_geometries {
+        assert_eq!(outline.geometry.0.len(), polygons_per_code[&outline.municipality.get()], "{}", outline.municipality);
+    }
+    // the demo's areas lie inside the outlines as the import read them
+    for g in &extract.geometries {
+        let area = &extract.areas[g.area as usize];
+        let outline = extract.municipality_geometries.iter().find(|o| o.municipality == area.municipality).unwrap();
+        for p in g.geometry.0.iter().flatten().flatten() {
+            assert!(in_polygons(*p, &outline.geometry.0), "{} has {p:?} outside its municipality's outline", area.area_id);
+        }
+    }
+}

@@ -324,14 +324,18 @@ pub struct MunicipalityMapQuery {
     /// Decimals of coordinates; default 7.
     #[param(value_type = Option<u8>, minimum = 0, maximum = 15)]
     pub precision: Option<String>,
+    /// Simplification tolerance in metres (Douglas-Peucker); default 0.
+    #[param(value_type = Option<f64>, minimum = 0, maximum = 100000, example = 100.0)]
+    pub simplify: Option<String>,
     /// Label language; default from `Accept-Language`, else Danish.
     #[param(value_type = Option<Lang>)]
     pub lang: Option<String>,
 }
 
-/// The municipalities with areas as a GeoJSON FeatureCollection. Extracts carry no
-/// municipality boundaries, so each outline is the convex hull of its areas
-/// (`properties.geometry_source = "hull_of_areas"`).
+/// The municipalities as a GeoJSON FeatureCollection: those with areas in the delimitation,
+/// and those whose outline the extract carries. The outline is the municipality's own when
+/// the extract has one (`municipalities.geojson`; `properties.geometry_source = "extract"`),
+/// else the convex hull of its areas (`"hull_of_areas"`).
 #[utoipa::path(
     tag = "map",
     params(MunicipalityMapQuery),
@@ -351,7 +355,7 @@ pub async fn map_municipalities(
     let snapshot = state.snapshot()?;
     let q = &*query;
     let lang = Lang::negotiate(&req, q.lang.as_deref())?;
-    let shape = parse_shape(q.precision.as_deref(), None, None)?;
+    let shape = parse_shape(q.precision.as_deref(), q.simplify.as_deref(), None)?;
     let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
     let level = match q.level.as_deref() {
         None | Some("municipality") => Reference::Municipality,
@@ -372,14 +376,20 @@ pub async fn map_municipalities(
     let mut first = true;
     for m in snapshot.municipalities.values() {
         let mine: Vec<usize> = d.areas().filter(|&a| snapshot.areas[a].municipality == m.code).collect();
-        if mine.is_empty() {
+        if mine.is_empty() && m.geometry.is_none() {
             continue;
         }
-        let hull = convex_hull(mine.iter().filter_map(|&a| snapshot.areas[a].geometry.as_ref()).flat_map(|g| g.positions().copied()));
-        let geometry = match hull {
-            Some(ring) => {
+        let (outline, source) = match &m.geometry {
+            Some(own) => (Some(own.simplified(shape.simplify)), "extract"),
+            None => {
+                let areas = mine.iter().filter_map(|&a| snapshot.areas[a].geometry.as_ref());
+                (convex_hull(areas.flat_map(|g| g.positions().copied())).map(|ring| MultiPolygon(vec![vec![ring]])), "hull_of_areas")
+            }
+        };
+        let geometry = match outline {
+            Some(outline) => {
                 let mut s = String::new();
-                MultiPolygon(vec![vec![ring]]).write_geojson(&mut s, shape.precision);
+                outline.write_geojson(&mut s, shape.precision);
                 s
             }
             None => "null".into(),
@@ -389,7 +399,7 @@ pub async fn map_municipalities(
         p.insert("name".into(), json!(m.name));
         p.insert("region_code".into(), json!(m.region_code));
         p.insert("area_count".into(), json!(mine.len()));
-        p.insert("geometry_source".into(), json!("hull_of_areas"));
+        p.insert("geometry_source".into(), json!(source));
         if let Some((i, year)) = values {
             p.insert("level".into(), json!(level.as_str()));
             p.insert("year".into(), json!(year));

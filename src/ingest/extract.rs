@@ -91,6 +91,13 @@ pub struct AreaGeometry {
     pub geometry: MultiPolygon,
 }
 
+/// A municipality's outline, joined from all its Features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MunicipalityGeometry {
+    pub municipality: MunicipalityCode,
+    pub geometry: MultiPolygon,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Extract {
     pub manifest: Manifest,
@@ -102,6 +109,8 @@ pub struct Extract {
     /// Sorted by [`Observation::key`].
     pub observations: Vec<Observation>,
     pub geometries: Vec<AreaGeometry>,
+    /// Ascending by municipality code.
+    pub municipality_geometries: Vec<MunicipalityGeometry>,
     /// SHA-256 over the extract's files, hex.
     pub content_hash: String,
 }

@@ -1,14 +1,15 @@
 //! Reads and validates a whole extract in one pass over its files, collecting every problem
 //! (up to [`super::problems::MAX_PROBLEMS`]) with file, line and column.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Read};
 
 use sha2::{Digest, Sha256};
 
 use super::csv_table::{optional, parse_count, parse_decimal, required, Column, CsvTable, NumberError, Row};
 use super::extract::*;
-use super::geometry::{parse_crs, parse_geometry};
+use super::geometry::{parse_crs, parse_geometry, Crs};
+use crate::domain::geometry::MultiPolygon;
 use super::json::{self, Json, LineIndex};
 use super::problems::{Problems, Rejection};
 use super::source::ExtractSource;
@@ -22,10 +23,23 @@ pub const AREAS: &str = "areas.csv";
 pub const AREA_DEPARTMENTS: &str = "area_departments.csv";
 pub const OBSERVATIONS: &str = "observations.csv";
 pub const GEOMETRY: &str = "areas.geojson";
+/// Optional, beyond format version 1: municipality outlines for the municipality layer.
+pub const MUNICIPALITY_GEOMETRY: &str = "municipalities.geojson";
 
-/// The extract's files in the order they are read (and hashed).
-pub const FILES: [&str; 8] =
-    [MANIFEST, INDICATORS, MUNICIPALITIES, DEPARTMENTS, AREAS, AREA_DEPARTMENTS, OBSERVATIONS, GEOMETRY];
+/// The extract's files in the order they are read (and hashed). The municipality outlines
+/// come last and count in the hash only when present, so that an extract without them keeps
+/// the hash it had before they were known.
+pub const FILES: [&str; 9] = [
+    MANIFEST,
+    INDICATORS,
+    MUNICIPALITIES,
+    DEPARTMENTS,
+    AREAS,
+    AREA_DEPARTMENTS,
+    OBSERVATIONS,
+    GEOMETRY,
+    MUNICIPALITY_GEOMETRY,
+];
 
 /// JSON files are read whole; this bounds them.
 const MAX_JSON_BYTES: u64 = 512 << 20;
@@ -103,6 +117,7 @@ struct State {
     memberships: Vec<Membership>,
     observations: Vec<Observation>,
     geometries: Vec<AreaGeometry>,
+    municipality_geometries: Vec<MunicipalityGeometry>,
 }
 
 /// Reads, validates and hashes an extract. Nothing is written anywhere.
@@ -110,8 +125,6 @@ pub fn read_extract(source: &mut dyn ExtractSource) -> Result<Extract, Rejection
     let mut hasher = Sha256::new();
     let mut st = State::default();
     for name in FILES {
-        hasher.update(name.as_bytes());
-        hasher.update([0]);
         let opened = match source.open(name) {
             Ok(r) => r,
             Err(e) => {
@@ -119,6 +132,11 @@ pub fn read_extract(source: &mut dyn ExtractSource) -> Result<Extract, Rejection
                 continue;
             }
         };
+        if opened.is_none() && name == MUNICIPALITY_GEOMETRY {
+            continue;
+        }
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
         let Some(reader) = opened else {
             hasher.update(b"absent");
             if name != GEOMETRY {
@@ -136,6 +154,7 @@ pub fn read_extract(source: &mut dyn ExtractSource) -> Result<Extract, Rejection
             AREA_DEPARTMENTS => read_memberships(&mut hashing, &mut st),
             OBSERVATIONS => read_observations(&mut hashing, &mut st),
             GEOMETRY => read_geometry(&mut hashing, &mut st),
+            MUNICIPALITY_GEOMETRY => read_municipality_geometry(&mut hashing, &mut st),
             _ => unreachable!("FILES lists every file"),
         }
         // hash the rest too, so that the hash covers the whole file however far it was read
@@ -158,6 +177,7 @@ pub fn read_extract(source: &mut dyn ExtractSource) -> Result<Extract, Rejection
         memberships: st.memberships,
         observations: st.observations,
         geometries: st.geometries,
+        municipality_geometries: st.municipality_geometries,
         content_hash: hex::encode(hasher.finalize()),
     })
 }
@@ -568,31 +588,51 @@ fn read_observations(reader: &mut dyn Read, st: &mut State) {
     }
 }
 
+/// A GeoJSON FeatureCollection file: its text (for positions), its tree and its CRS; `None`
+/// when it is not one (the problem reported).
+fn read_feature_collection(reader: &mut dyn Read, file: &'static str, problems: &mut Problems) -> Option<(String, Json, Crs)> {
+    let (text, json) = read_json(reader, file, problems)?;
+    let at = |pos: usize, msg: String, p: &mut Problems| {
+        let (l, c) = LineIndex::new(&text).line_col(pos);
+        p.at(file, l, c, msg);
+    };
+    if json.get("type").and_then(Json::as_str) != Some("FeatureCollection") {
+        at(json.pos, format!("{file} must be a GeoJSON FeatureCollection"), problems);
+        return None;
+    }
+    let crs = match parse_crs(json.get("crs")) {
+        Ok(c) => c,
+        Err((pos, msg)) => {
+            at(pos, msg, problems);
+            return None;
+        }
+    };
+    if json.get("features").and_then(Json::as_array).is_none() {
+        at(json.pos, "the FeatureCollection has no \"features\" array".into(), problems);
+        return None;
+    }
+    Some((text, json, crs))
+}
+
+/// A Feature's geometry, `None` for `null`; the error is located in the file.
+fn feature_geometry(feature: &Json, crs: Crs, what: &str) -> Result<Option<MultiPolygon>, (usize, String)> {
+    match feature.get("geometry") {
+        None => Err((feature.pos, "the Feature has no geometry member".into())),
+        Some(g) if g.is_null() => Ok(None),
+        Some(g) => parse_geometry(g, crs).map(Some).map_err(|(pos, msg)| (pos, format!("invalid geometry for {what}: {msg}"))),
+    }
+}
+
 fn read_geometry(reader: &mut dyn Read, st: &mut State) {
-    let Some((text, json)) = read_json(reader, GEOMETRY, &mut st.problems) else { return };
+    let Some((text, json, crs)) = read_feature_collection(reader, GEOMETRY, &mut st.problems) else { return };
     let lines = LineIndex::new(&text);
     let p = &mut st.problems;
     let at = |pos: usize, msg: String, p: &mut Problems| {
         let (l, c) = lines.line_col(pos);
         p.at(GEOMETRY, l, c, msg);
     };
-    if json.get("type").and_then(Json::as_str) != Some("FeatureCollection") {
-        at(json.pos, "areas.geojson must be a GeoJSON FeatureCollection".into(), p);
-        return;
-    }
-    let crs = match parse_crs(json.get("crs")) {
-        Ok(c) => c,
-        Err((pos, msg)) => {
-            at(pos, msg, p);
-            return;
-        }
-    };
-    let Some(features) = json.get("features").and_then(Json::as_array) else {
-        at(json.pos, "the FeatureCollection has no \"features\" array".into(), p);
-        return;
-    };
     let mut seen: HashMap<u32, usize> = HashMap::new();
-    for feature in features {
+    for feature in json.get("features").and_then(Json::as_array).unwrap_or_default() {
         if feature.get("type").and_then(Json::as_str) != Some("Feature") {
             at(feature.pos, "each member of \"features\" must be a Feature".into(), p);
             continue;
@@ -625,25 +665,59 @@ fn read_geometry(reader: &mut dyn Read, st: &mut State) {
             at(id_json.pos, format!("area {id:?} already has a Feature (line {l})"), p);
             continue;
         }
-        let geometry = match feature.get("geometry") {
-            None => {
-                at(feature.pos, "the Feature has no geometry member".into(), p);
+        let geometry = match feature_geometry(feature, crs, &format!("area {id:?}")) {
+            Ok(Some(g)) => g,
+            Ok(None) => continue, // an area without geometry
+            Err((pos, msg)) => {
+                at(pos, msg, p);
                 continue;
             }
-            Some(g) if g.is_null() => continue, // an area without geometry
-            Some(g) => match parse_geometry(g, crs) {
-                Ok(mp) => mp,
-                Err((pos, msg)) => {
-                    at(pos, format!("invalid geometry for area {id:?}: {msg}"), p);
-                    continue;
-                }
-            },
         };
         if let Some(a) = area {
             seen.insert(a, id_json.pos);
             st.geometries.push(AreaGeometry { area: a, geometry });
         }
     }
+}
+
+/// Municipality outlines (optional; an extension of the format): Features naming their
+/// municipality in `properties.municipality_code`, or `KOMKODE` as DAGI delivers them. A
+/// municipality may have several Features (DAGI has one per island); they are joined.
+fn read_municipality_geometry(reader: &mut dyn Read, st: &mut State) {
+    let Some((text, json, crs)) = read_feature_collection(reader, MUNICIPALITY_GEOMETRY, &mut st.problems) else { return };
+    let lines = LineIndex::new(&text);
+    let p = &mut st.problems;
+    let at = |pos: usize, msg: String, p: &mut Problems| {
+        let (l, c) = lines.line_col(pos);
+        p.at(MUNICIPALITY_GEOMETRY, l, c, msg);
+    };
+    let mut outlines: BTreeMap<MunicipalityCode, MultiPolygon> = BTreeMap::new();
+    for feature in json.get("features").and_then(Json::as_array).unwrap_or_default() {
+        if feature.get("type").and_then(Json::as_str) != Some("Feature") {
+            at(feature.pos, "each member of \"features\" must be a Feature".into(), p);
+            continue;
+        }
+        let properties = feature.get("properties");
+        let code_json = ["municipality_code", "KOMKODE"].iter().find_map(|k| properties.and_then(|pr| pr.get(k)));
+        let Some(code_json) = code_json else {
+            at(feature.pos, "the Feature has no properties.municipality_code".into(), p);
+            continue;
+        };
+        let Some(code) = code_json.as_str().and_then(|c| c.parse::<MunicipalityCode>().ok()) else {
+            at(code_json.pos, "properties.municipality_code must be a municipality code such as \"101\" or \"0101\"".into(), p);
+            continue;
+        };
+        let known = st.municipality_set.as_ref().is_none_or(|set| set.contains(&code));
+        if !known {
+            at(code_json.pos, format!("unknown municipality {code}: not in {MUNICIPALITIES}"), p);
+        }
+        match feature_geometry(feature, crs, &format!("municipality {code}")) {
+            Ok(Some(g)) if known => outlines.entry(code).or_insert_with(|| MultiPolygon(Vec::new())).0.extend(g.0),
+            Ok(_) => {}
+            Err((pos, msg)) => at(pos, msg, p),
+        }
+    }
+    st.municipality_geometries = outlines.into_iter().map(|(municipality, geometry)| MunicipalityGeometry { municipality, geometry }).collect();
 }
 
 /// Every area needs at least one department in the default delimitation.

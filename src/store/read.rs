@@ -95,6 +95,13 @@ pub struct GeometryRecord {
     pub geometry: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = municipality_geometries)]
+pub struct MunicipalityGeometryRecord {
+    pub municipality_code: i32,
+    pub geometry: String,
+}
+
 /// Everything stored for one dataset version that the service serves from.
 #[derive(Debug, Clone)]
 pub struct StoredDataset {
@@ -106,6 +113,7 @@ pub struct StoredDataset {
     pub area_sums: Vec<AreaSumRecord>,
     pub references: Vec<ReferenceRecord>,
     pub geometries: Vec<GeometryRecord>,
+    pub municipality_geometries: Vec<MunicipalityGeometryRecord>,
 }
 
 /// Aggregates the sums from the stored rows, for a version stored without them.
@@ -191,7 +199,22 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             .filter(area_geometries::dataset_version.eq(version))
             .select(GeometryRecord::as_select())
             .load(conn)?;
-        Ok(StoredDataset { dataset, indicators, municipalities, areas, memberships, area_sums, references, geometries })
+        let municipality_geometries = municipality_geometries::table
+            .filter(municipality_geometries::dataset_version.eq(version))
+            .order(municipality_geometries::municipality_code)
+            .select(MunicipalityGeometryRecord::as_select())
+            .load(conn)?;
+        Ok(StoredDataset {
+            dataset,
+            indicators,
+            municipalities,
+            areas,
+            memberships,
+            area_sums,
+            references,
+            geometries,
+            municipality_geometries,
+        })
     })
 }
 
@@ -273,6 +296,24 @@ impl StoredDataset {
             .iter()
             .map(|g| GeometryRecord { area_id: x.areas[g.area as usize].area_id.clone(), geometry: g.geometry.to_geojson().to_string() })
             .collect();
-        StoredDataset { dataset, indicators, municipalities, areas, memberships, area_sums, references, geometries }
+        let municipality_geometries = x
+            .municipality_geometries
+            .iter()
+            .map(|g| MunicipalityGeometryRecord {
+                municipality_code: g.municipality.get() as i32,
+                geometry: g.geometry.to_geojson().to_string(),
+            })
+            .collect();
+        StoredDataset {
+            dataset,
+            indicators,
+            municipalities,
+            areas,
+            memberships,
+            area_sums,
+            references,
+            geometries,
+            municipality_geometries,
+        }
     }
 }

@@ -103,6 +103,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    municipality_geometries (dataset_version, municipality_code) {
+        dataset_version -> BigInt,
+        municipality_code -> Integer,
+        geometry -> Text,
+    }
+}
+
+diesel::table! {
     dataset_aggregates (dataset_version) {
         dataset_version -> BigInt,
         area_sums -> Binary,
@@ -120,4 +128,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     department_observations,
     reference_observations,
     area_geometries,
+    municipality_geometries,
 );

@@ -122,6 +122,14 @@ struct NewReferenceObservation<'a> {
 }
 
 #[derive(Insertable)]
+#[diesel(table_name = municipality_geometries)]
+struct NewMunicipalityGeometry {
+    dataset_version: i64,
+    municipality_code: i32,
+    geometry: String,
+}
+
+#[derive(Insertable)]
 #[diesel(table_name = area_geometries)]
 struct NewGeometry<'a> {
     dataset_version: i64,
@@ -207,7 +215,7 @@ fn write_version(conn: &mut DbConnection, connect: Connector, x: &Extract, v: i6
         };
         let prepared = scope.spawn(|| {
             let sums = super::aggregates::encode(&super::aggregates::area_sums(x));
-            (sums, geometry_rows(x, v))
+            (sums, geometry_rows(x, v), municipality_geometry_rows(x, v))
         });
         write_catalogue(conn, x, v, imported_at)?;
         write_reference_observations(conn, x, v, reference_rows)?;
@@ -218,11 +226,12 @@ fn write_version(conn: &mut DbConnection, connect: Connector, x: &Extract, v: i6
             (None, DbConnection::Pg(_)) => unreachable!("PostgreSQL always loads in parts"),
         }
 
-        let (sums, geometries) = prepared.join().expect("preparing the aggregates and geometries panicked");
+        let (sums, geometries, outlines) = prepared.join().expect("preparing the aggregates and geometries panicked");
         diesel::insert_into(dataset_aggregates::table)
             .values((dataset_aggregates::dataset_version.eq(v), dataset_aggregates::area_sums.eq(sums)))
             .execute(conn)?;
         insert_chunked!(conn, area_geometries::table, &geometries, 7);
+        insert_chunked!(conn, municipality_geometries::table, &outlines, 3);
         Ok(())
     })
 }
@@ -316,14 +325,16 @@ fn write_catalogue(conn: &mut DbConnection, x: &Extract, v: i64, imported_at: &s
     Ok(())
 }
 
+/// Geometries are stored to nine decimals of a degree: a tenth of a millimetre.
+const STORED_DECIMALS: usize = 9;
+
 fn geometry_rows(x: &Extract, v: i64) -> Vec<NewGeometry<'_>> {
     x.geometries
         .iter()
         .filter_map(|g| {
             let bbox = g.geometry.bbox()?;
             let mut geometry = String::with_capacity(32 * g.geometry.positions().count());
-            // nine decimals of a degree: a tenth of a millimetre
-            g.geometry.write_geojson(&mut geometry, 9);
+            g.geometry.write_geojson(&mut geometry, STORED_DECIMALS);
             Some(NewGeometry {
                 dataset_version: v,
                 area_id: &x.areas[g.area as usize].area_id,
@@ -333,6 +344,17 @@ fn geometry_rows(x: &Extract, v: i64) -> Vec<NewGeometry<'_>> {
                 max_lon: bbox[2],
                 max_lat: bbox[3],
             })
+        })
+        .collect()
+}
+
+fn municipality_geometry_rows(x: &Extract, v: i64) -> Vec<NewMunicipalityGeometry> {
+    x.municipality_geometries
+        .iter()
+        .map(|g| {
+            let mut geometry = String::new();
+            g.geometry.write_geojson(&mut geometry, STORED_DECIMALS);
+            NewMunicipalityGeometry { dataset_version: v, municipality_code: g.municipality.get() as i32, geometry }
         })
         .collect()
 }

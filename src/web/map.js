@@ -251,7 +251,7 @@
   }
 
   function start() {
-    Promise.all([json("/v1/indicators"), json("/v1/map/municipalities"), json("/v1/datasets")]).then(function (r) {
+    Promise.all([json("/v1/indicators"), json("/v1/map/municipalities?precision=5"), json("/v1/datasets")]).then(function (r) {
       state.indicators = r[0].items;
       outlines.addData(r[1]);
       var served = r[2].items.find(function (d) { return d.version === r[2].served_version; });
