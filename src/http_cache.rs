@@ -24,8 +24,6 @@ use crate::snapshot::SnapshotCell;
 
 /// Bodies smaller than this are not worth compressing.
 const MIN_COMPRESS_BYTES: usize = 512;
-/// Larger bodies are served but not kept.
-const MAX_ENTRY_BYTES: usize = 32 << 20;
 
 /// Headers of a cached response that are replayed with it.
 const KEPT_HEADERS: [HeaderName; 4] =
@@ -145,7 +143,12 @@ impl ResponseCache {
         (state.version == Some(version)).then(|| state.entries.get(key).cloned()).flatten()
     }
 
+    /// Keeps an answer, unless it would take more than half the cache: larger ones are
+    /// served but not kept.
     fn put(&self, version: i64, key: [u8; 16], entry: Arc<Entry>) {
+        if entry.identity.len() > self.capacity / 2 {
+            return;
+        }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.version != Some(version) {
             *state = State { version: Some(version), ..State::default() };
@@ -261,6 +264,8 @@ pub async fn middleware(
         let res = respond(&entry, &tag, coding, &cache.cache_control);
         return Ok(req.into_response(res));
     }
+    // the handler's answer is kept as it is, uncompressed: no coding is negotiated inside
+    req.headers_mut().remove(header::ACCEPT_ENCODING);
     let res = next.call(req).await?;
     // only successful answers from the version named in the ETag are kept
     let answered_version = res.headers().get(DATASET_VERSION_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
@@ -270,12 +275,10 @@ pub async fn middleware(
     let (req, res) = res.into_parts();
     let headers: Vec<(HeaderName, HeaderValue)> =
         KEPT_HEADERS.iter().filter_map(|n| res.headers().get(n).map(|v| (n.clone(), v.clone()))).collect();
-    let body = match body::to_bytes_limited(res.into_body(), MAX_ENTRY_BYTES).await {
-        Ok(Ok(bytes)) => bytes,
-        _ => {
-            let problem = crate::error::ApiError::Internal("response body could not be read or is too large".into());
-            return Ok(ServiceResponse::new(req, actix_web::ResponseError::error_response(&problem)));
-        }
+    // (the handlers' bodies are in memory already: reading one whole costs no more)
+    let Ok(body) = body::to_bytes(res.into_body()).await else {
+        let problem = crate::error::ApiError::Internal("response body could not be read".into());
+        return Ok(ServiceResponse::new(req, actix_web::ResponseError::error_response(&problem)));
     };
     let entry = Arc::new(Entry { headers, identity: body, gzip: OnceLock::new(), brotli: OnceLock::new() });
     let out = respond(&entry, &tag, coding, &cache.cache_control);

@@ -202,8 +202,10 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
                 .wrap(ErrorHandlers::new().default_handler(error::to_problem_details))
-                .wrap(from_fn(http_cache::middleware))
+                // the cache makes its own compressed variants, once per response; Compress
+                // serves what it does not keep, and cached answers and 304s skip it
                 .wrap(Compress::default())
+                .wrap(from_fn(http_cache::middleware))
                 .wrap(cors(cors_origins.as_deref()))
                 .wrap(from_fn(telemetry::request_span))
                 .configure(api::docs)

@@ -135,3 +135,34 @@ async fn cors_can_be_limited_to_given_origins() {
     let r = app.client.get(&url).header("origin", "https://evil.example").send().await.unwrap();
     assert!(r.headers().get("access-control-allow-origin").is_none());
 }
+
+/// Answers larger than half the response cache are served as any other (compressed on
+/// request, revalidated by ETag) but not kept; what the cache never keeps (the dataset list,
+/// the OpenAPI document) is still compressed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_too_large_to_keep_and_uncached_ones_are_still_compressed() {
+    let db = TestDb::sqlite();
+    assert!(import(&db, &fixture("spec-extract")).status.success());
+    let mut s = settings(&db);
+    s.http.response_cache_bytes = 2_000;
+    let app = spawn_app(s).await;
+    let url = format!("{}/v1/map/areas?indicator=udenfor&year=2023", app.address);
+    let plain = app.get_text("/v1/map/areas?indicator=udenfor&year=2023").await;
+    assert!(plain.len() > 1_000, "larger than half the cache: {}", plain.len());
+    for _ in 0..2 {
+        let r = app.client.get(&url).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        let etag = r.headers()["etag"].to_str().unwrap().to_string();
+        let mut unzipped = String::new();
+        flate2::read::GzDecoder::new(&r.bytes().await.unwrap()[..]).read_to_string(&mut unzipped).unwrap();
+        assert_eq!(unzipped, plain);
+        let r = app.client.get(&url).header("accept-encoding", "gzip").header("if-none-match", &etag).send().await.unwrap();
+        assert_eq!(r.status(), 304);
+    }
+    for path in ["/openapi.json", "/v1/datasets"] {
+        let r = app.client.get(format!("{}{path}", app.address)).header("accept-encoding", "br").send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-encoding"], "br", "{path}");
+    }
+}
