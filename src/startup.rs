@@ -202,8 +202,9 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
                 .wrap(ErrorHandlers::new().default_handler(error::to_problem_details))
-                // the cache makes its own compressed variants, once per response; Compress
-                // serves what it does not keep, and cached answers and 304s skip it
+                // the cache answers the read endpoints with compressed variants of its own,
+                // made once per answer (so its hits and 304s skip Compress); Compress serves
+                // the rest (the dataset list, the documentation, the metrics)
                 .wrap(Compress::default())
                 .wrap(from_fn(http_cache::middleware))
                 .wrap(cors(cors_origins.as_deref()))
