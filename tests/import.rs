@@ -211,6 +211,11 @@ const CASES: &[Case] = &[
         expect: &["areas.geojson:", "a ring needs at least four positions"],
     },
     Case {
+        rule: "a member of the features that is not a Feature",
+        breaks: |d| edit_geojson(d, |g| g["features"][1]["type"] = serde_json::json!("Geometry")),
+        expect: &["areas.geojson:", "each member of \"features\" must be a Feature"],
+    },
+    Case {
         rule: "an area in areas.geojson that areas.csv lacks",
         breaks: |d| edit_geojson(d, |g| g["features"][2]["properties"]["area_id"] = serde_json::json!("ODE-1")),
         expect: &["areas.geojson:", "unknown area \"ODE-1\": not in areas.csv"],

@@ -607,11 +607,23 @@ fn read_feature_collection(reader: &mut dyn Read, file: &'static str, problems: 
             return None;
         }
     };
-    if json.get("features").and_then(Json::as_array).is_none() {
+    let Some(members) = json.get("features").and_then(Json::as_array) else {
         at(json.pos, "the FeatureCollection has no \"features\" array".into(), problems);
         return None;
+    };
+    for member in members.iter().filter(|m| !is_feature(m)) {
+        at(member.pos, "each member of \"features\" must be a Feature".into(), problems);
     }
     Some((text, json, crs))
+}
+
+fn is_feature(member: &Json) -> bool {
+    member.get("type").and_then(Json::as_str) == Some("Feature")
+}
+
+/// The Features of a collection that [`read_feature_collection`] accepted.
+fn features(collection: &Json) -> impl Iterator<Item = &Json> {
+    collection.get("features").and_then(Json::as_array).unwrap_or_default().iter().filter(|m| is_feature(m))
 }
 
 /// A Feature's geometry, `None` for `null`; the error is located in the file.
@@ -632,11 +644,7 @@ fn read_geometry(reader: &mut dyn Read, st: &mut State) {
         p.at(GEOMETRY, l, c, msg);
     };
     let mut seen: HashMap<u32, usize> = HashMap::new();
-    for feature in json.get("features").and_then(Json::as_array).unwrap_or_default() {
-        if feature.get("type").and_then(Json::as_str) != Some("Feature") {
-            at(feature.pos, "each member of \"features\" must be a Feature".into(), p);
-            continue;
-        }
+    for feature in features(&json) {
         let id = feature.get("properties").and_then(|pr| pr.get("area_id"));
         let Some(id_json) = id else {
             at(feature.pos, "the Feature has no properties.area_id".into(), p);
@@ -692,11 +700,7 @@ fn read_municipality_geometry(reader: &mut dyn Read, st: &mut State) {
         p.at(MUNICIPALITY_GEOMETRY, l, c, msg);
     };
     let mut outlines: BTreeMap<MunicipalityCode, MultiPolygon> = BTreeMap::new();
-    for feature in json.get("features").and_then(Json::as_array).unwrap_or_default() {
-        if feature.get("type").and_then(Json::as_str) != Some("Feature") {
-            at(feature.pos, "each member of \"features\" must be a Feature".into(), p);
-            continue;
-        }
+    for feature in features(&json) {
         let properties = feature.get("properties");
         let code_json = ["municipality_code", "KOMKODE"].iter().find_map(|k| properties.and_then(|pr| pr.get(k)));
         let Some(code_json) = code_json else {
