@@ -167,7 +167,8 @@ async fn ogc_api_features(db: TestDb) {
     let (_, conf) = app.get_json("/ogc/conformance").await;
     assert!(conf["conformsTo"].as_array().unwrap().iter().any(|c| c == "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"));
     let (_, cols) = app.get_json("/ogc/collections").await;
-    assert_eq!(cols["collections"][0]["id"], "areas");
+    let ids: Vec<&str> = cols["collections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["areas", "municipalities"]);
     assert_eq!(cols["collections"][0]["extent"]["temporal"]["interval"][0][0], "2013-01-01T00:00:00Z");
 
     // paging by next links reads every area exactly once
@@ -207,6 +208,40 @@ async fn ogc_api_features(db: TestDb) {
     assert_eq!(app.get("/ogc/collections/areas/items?datetime=yesterday").await.status(), 400);
     let (_, q) = app.get_json("/ogc/collections/areas/queryables").await;
     assert!(q["properties"]["outside_work_education"].is_object());
+
+    // the municipalities: the 36 with areas, outlined by their areas' hull, with the
+    // municipality level's published values
+    let (status, collection) = app.get_json("/ogc/collections/municipalities").await;
+    assert_eq!(status, 200);
+    let extent = collection["extent"]["spatial"]["bbox"][0].as_array().unwrap();
+    assert!(extent[0].as_f64().unwrap() > 8.0 && extent[2].as_f64().unwrap() < 15.5, "Denmark's extent: {extent:?}");
+    let (_, page) = app.get_json("/ogc/collections/municipalities/items?limit=1000&datetime=2023").await;
+    assert_eq!(page["numberMatched"], 36);
+    let (_, series) = app.get_json("/v1/areas/751-1/series?indicator=outside_work_education").await;
+    let aarhus_2023 = series["series"]["municipality"].as_array().unwrap().iter().find(|p| p["year"] == 2023).unwrap()["value"].clone();
+    assert!(aarhus_2023.is_number());
+    for f in page["features"].as_array().unwrap() {
+        assert_rfc7946_polygons(&f["geometry"], "ogc municipality");
+        assert_eq!(f["properties"]["geometry_source"], "hull_of_areas");
+        assert_eq!(f["id"], f["properties"]["municipality_code"]);
+        if f["id"] == "751" {
+            assert_eq!(f["properties"]["outside_work_education"], aarhus_2023);
+            assert_eq!(f["properties"]["area_count"], 5);
+        }
+    }
+    let (_, page) = app.get_json("/ogc/collections/municipalities/items?bbox=10.0,56.1,10.3,56.25").await;
+    let codes: Vec<&str> = page["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"751"), "{codes:?}");
+    let (status, item) = app.get_json("/ogc/collections/municipalities/items/0751?datetime=2023").await;
+    assert_eq!((status, item["id"].as_str()), (200, Some("751")), "the four-digit form finds the municipality");
+    assert_eq!(item["properties"]["outside_work_education"], aarhus_2023);
+    let self_link = item["links"].as_array().unwrap().iter().find(|l| l["rel"] == "self").unwrap();
+    assert!(self_link["href"].as_str().unwrap().ends_with("/ogc/collections/municipalities/items/751"));
+    let (status, problem) = app.get_json("/ogc/collections/municipalities/items/999").await;
+    assert_eq!(status, 404, "a municipality without areas or outline is no feature: {problem}");
+    assert_eq!(app.get("/ogc/collections/municipalities/items/abc").await.status(), 404);
+    let (_, q) = app.get_json("/ogc/collections/municipalities/queryables").await;
+    assert!(q["properties"]["geometry_source"].is_object() && q["properties"]["outside_work_education"].is_object());
 }
 
 /// Municipality outlines carried by the extract (municipalities.geojson, with DAGI's property
@@ -258,6 +293,12 @@ async fn municipality_outlines_from_the_extract(db: TestDb) {
     }
     let (status, body) = app.get_json("/v1/map/municipalities?simplify=-1").await;
     assert_eq!((status, body["parameter"].as_str()), (400, Some("simplify")));
+    // the same outline through OGC API – Features
+    let (status, item) = app.get_json("/ogc/collections/municipalities/items/0400?datetime=2015").await;
+    assert_eq!(status, 200);
+    assert_eq!(item["properties"]["geometry_source"], "extract");
+    assert_eq!(item["geometry"], bor["geometry"]);
+    assert_eq!(item["properties"]["udenfor"], bor["properties"]["value"]);
 }
 
 on_both_backends!(geojson_layers, ogc_api_features, municipality_outlines_from_the_extract);
@@ -283,24 +324,33 @@ async fn gdal_and_owslib_read_every_feature() {
     let (_, all) = app.get_json("/v1/areas").await;
     let expected: BTreeSet<String> = all["items"].as_array().unwrap().iter().map(|i| i["area_id"].as_str().unwrap().to_string()).collect();
     assert_eq!(expected.len(), 48);
+
+    let (_, municipalities) = app.get_json("/v1/municipalities").await;
+    let with_areas: BTreeSet<String> = municipalities["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| !m["areas"].as_array().unwrap().is_empty())
+        .map(|m| m["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(with_areas.len(), 36);
     let url = format!("{}/ogc", app.address);
 
     if tool("ogrinfo", &["--version"]) {
-        let out = tokio::task::spawn_blocking({
-            let url = url.clone();
-            move || std::process::Command::new("ogrinfo").args(["-ro", "-al", "-q", &format!("OAPIF:{url}"), "areas"]).output().unwrap()
-        })
-        .await
-        .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let ids: BTreeSet<String> = text
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("area_id (String) = "))
-            .map(str::to_string)
-            .collect();
-        assert_eq!(ids, expected, "ogrinfo read every feature");
-        assert_eq!(text.matches("POLYGON").count(), 48, "with their geometry");
+        for (layer, field, expected) in [("areas", "area_id", &expected), ("municipalities", "municipality_code", &with_areas)] {
+            let out = tokio::task::spawn_blocking({
+                let url = url.clone();
+                move || std::process::Command::new("ogrinfo").args(["-ro", "-al", "-q", &format!("OAPIF:{url}"), layer]).output().unwrap()
+            })
+            .await
+            .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let prefix = format!("{field} (String) = ");
+            let ids: BTreeSet<String> = text.lines().filter_map(|l| l.trim().strip_prefix(prefix.as_str())).map(str::to_string).collect();
+            assert_eq!(&ids, expected, "ogrinfo read every feature of {layer}");
+            assert_eq!(text.matches("POLYGON").count(), expected.len(), "with their geometry");
+        }
     }
     if tool("python3", &["-c", "import owslib"]) {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gis/owslib_read.py");
@@ -309,10 +359,13 @@ async fn gdal_and_owslib_read_every_feature() {
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(report["collections"], serde_json::json!(["areas"]));
-        let ids: BTreeSet<String> = report["ids"].as_array().unwrap().iter().map(|i| i.as_str().unwrap().to_string()).collect();
-        assert_eq!(ids, expected, "OWSLib read every feature");
-        assert_eq!(report["ids"].as_array().unwrap().len(), 48, "each once");
+        assert_eq!(report["collections"], serde_json::json!(["areas", "municipalities"]));
+        for (collection, expected) in [("areas", &expected), ("municipalities", &with_areas)] {
+            let read = report["ids"][collection].as_array().unwrap();
+            let ids: BTreeSet<String> = read.iter().map(|i| i.as_str().unwrap().to_string()).collect();
+            assert_eq!(&ids, expected, "OWSLib read every feature of {collection}");
+            assert_eq!(read.len(), expected.len(), "each once");
+        }
     }
 }
 

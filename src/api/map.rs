@@ -1,6 +1,8 @@
 //! `/v1/map/areas` and `/v1/map/municipalities`: GeoJSON (RFC 7946) layers for maps, with a
 //! chosen indicator's values or a comparison, and class breaks for a choropleth.
 
+use std::borrow::Cow;
+
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -16,7 +18,7 @@ use crate::domain::figures::Figure;
 use crate::domain::geometry::{bbox_intersects, convex_hull, BBox, MultiPolygon};
 use crate::domain::model::Reference;
 use crate::error::{ApiError, ProblemDetails};
-use crate::snapshot::{figure_in, Area, DEFAULT_PRECISION};
+use crate::snapshot::{figure_in, Area, Delimitation, Municipality, Snapshot, DEFAULT_PRECISION};
 
 pub const GEO_JSON: &str = "application/geo+json";
 
@@ -309,6 +311,44 @@ pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: web:
     Ok(params::data_response(&snapshot, Some(lang)).content_type(GEO_JSON).body(out))
 }
 
+/// A municipality on a map: its areas in a delimitation and its outline.
+pub struct Outline<'a> {
+    pub areas: Vec<usize>,
+    /// None when neither the extract nor the areas give one.
+    pub geometry: Option<Cow<'a, MultiPolygon>>,
+    /// `extract` (the municipality's own outline) or `hull_of_areas`.
+    pub source: &'static str,
+}
+
+impl Outline<'_> {
+    /// The outline as GeoJSON text with coordinates to `precision` decimals; `null` without one.
+    pub fn geometry_text(&self, precision: usize) -> String {
+        let mut s = String::new();
+        match &self.geometry {
+            Some(g) => g.write_geojson(&mut s, precision),
+            None => s.push_str("null"),
+        }
+        s
+    }
+}
+
+/// The municipality's own outline when the extract carries one, else the convex hull of its
+/// areas' geometry; None for a municipality with neither areas in the delimitation nor an
+/// outline, which no map shows.
+pub fn municipality_outline<'a>(snapshot: &Snapshot, d: &Delimitation, m: &'a Municipality, simplify: f64) -> Option<Outline<'a>> {
+    let areas: Vec<usize> = d.areas().filter(|&a| snapshot.areas[a].municipality == m.code).collect();
+    let (geometry, source) = match &m.geometry {
+        Some(own) if simplify > 0.0 => (Some(Cow::Owned(own.simplified(simplify))), "extract"),
+        Some(own) => (Some(Cow::Borrowed(own)), "extract"),
+        None if areas.is_empty() => return None,
+        None => {
+            let positions = areas.iter().filter_map(|&a| snapshot.areas[a].geometry.as_ref()).flat_map(|g| g.positions().copied());
+            (convex_hull(positions).map(|ring| Cow::Owned(MultiPolygon(vec![vec![ring]]))), "hull_of_areas")
+        }
+    };
+    Some(Outline { areas, geometry, source })
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MunicipalityMapQuery {
@@ -375,31 +415,13 @@ pub async fn map_municipalities(
     ));
     let mut first = true;
     for m in snapshot.municipalities.values() {
-        let mine: Vec<usize> = d.areas().filter(|&a| snapshot.areas[a].municipality == m.code).collect();
-        if mine.is_empty() && m.geometry.is_none() {
-            continue;
-        }
-        let (outline, source) = match &m.geometry {
-            Some(own) => (Some(own.simplified(shape.simplify)), "extract"),
-            None => {
-                let areas = mine.iter().filter_map(|&a| snapshot.areas[a].geometry.as_ref());
-                (convex_hull(areas.flat_map(|g| g.positions().copied())).map(|ring| MultiPolygon(vec![vec![ring]])), "hull_of_areas")
-            }
-        };
-        let geometry = match outline {
-            Some(outline) => {
-                let mut s = String::new();
-                outline.write_geojson(&mut s, shape.precision);
-                s
-            }
-            None => "null".into(),
-        };
+        let Some(outline) = municipality_outline(&snapshot, d, m, shape.simplify) else { continue };
         let mut p = Map::new();
         p.insert("code".into(), json!(m.code.to_string()));
         p.insert("name".into(), json!(m.name));
         p.insert("region_code".into(), json!(m.region_code));
-        p.insert("area_count".into(), json!(mine.len()));
-        p.insert("geometry_source".into(), json!(source));
+        p.insert("area_count".into(), json!(outline.areas.len()));
+        p.insert("geometry_source".into(), json!(outline.source));
         if let Some((i, year)) = values {
             p.insert("level".into(), json!(level.as_str()));
             p.insert("year".into(), json!(year));
@@ -409,7 +431,7 @@ pub async fn map_municipalities(
             out.push(',');
         }
         first = false;
-        write_feature(&mut out, &m.code.to_string(), &p, &geometry, None);
+        write_feature(&mut out, &m.code.to_string(), &p, &outline.geometry_text(shape.precision), None);
     }
     out.push_str("]}");
     Ok(params::data_response(&snapshot, Some(lang)).content_type(GEO_JSON).body(out))

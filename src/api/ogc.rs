@@ -1,20 +1,22 @@
-//! OGC API – Features, Part 1: Core, at /ogc: one collection, `areas`, whose features carry
-//! every indicator's published value in a year (`datetime`) as properties.
+//! OGC API – Features, Part 1: Core, at /ogc: two collections, `areas` (the
+//! helhedsplansområder) and `municipalities` (their outlines), whose features carry every
+//! indicator's published value in a year (`datetime`) as properties: the area's aggregate, or
+//! the municipality level's figure.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 
-use super::map::{geometry_text, parse_bbox, parse_shape, write_feature, GEO_JSON};
+use super::map::{geometry_text, municipality_outline, parse_bbox, parse_shape, write_feature, Outline, Shape, GEO_JSON};
 use super::params::data_response;
 use super::AppState;
-use crate::domain::geometry::bbox_intersects;
+use crate::domain::geometry::{bbox_intersects, union_bbox, BBox};
+use crate::domain::model::{MunicipalityCode, Reference};
 use crate::error::{ApiError, ProblemDetails};
-use crate::snapshot::{figure_in, Snapshot};
+use crate::snapshot::{figure_in, Delimitation, Point, Snapshot};
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
-const COLLECTION: &str = "areas";
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 10_000;
 
@@ -28,8 +30,92 @@ fn json_response(snapshot: &Snapshot, content_type: &str, body: &Value) -> HttpR
     data_response(snapshot, None).content_type(content_type).body(body.to_string())
 }
 
-fn unknown_collection(id: &str) -> ApiError {
-    ApiError::NotFound(format!("no collection {id:?}; the collection is \"areas\""))
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Collection {
+    Areas,
+    Municipalities,
+}
+
+impl Collection {
+    const ALL: [Collection; 2] = [Collection::Areas, Collection::Municipalities];
+
+    fn parse(id: &str) -> Result<Collection, ApiError> {
+        Collection::ALL
+            .into_iter()
+            .find(|c| c.id() == id)
+            .ok_or_else(|| ApiError::NotFound(format!("no collection {id:?}; the collections are \"areas\" and \"municipalities\"")))
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            Collection::Areas => "areas",
+            Collection::Municipalities => "municipalities",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Collection::Areas => "Helhedsplansområder",
+            Collection::Municipalities => "Kommuner",
+        }
+    }
+}
+
+/// One feature of a collection, found before the page is cut and written.
+enum Member<'a> {
+    Area(usize),
+    Municipality(MunicipalityCode, Outline<'a>),
+}
+
+impl Member<'_> {
+    fn bbox(&self, snapshot: &Snapshot) -> Option<BBox> {
+        match self {
+            Member::Area(a) => snapshot.areas[*a].bbox,
+            Member::Municipality(_, outline) => outline.geometry.as_ref().and_then(|g| g.bbox()),
+        }
+    }
+
+    /// The feature's id: the area_id, or the municipality code in Danmarks Statistik's form.
+    fn id(&self, snapshot: &Snapshot) -> String {
+        match self {
+            Member::Area(a) => snapshot.areas[*a].area_id.clone(),
+            Member::Municipality(code, _) => code.to_string(),
+        }
+    }
+
+    fn municipality(&self, snapshot: &Snapshot) -> MunicipalityCode {
+        match self {
+            Member::Area(a) => snapshot.areas[*a].municipality,
+            Member::Municipality(code, _) => *code,
+        }
+    }
+
+    fn write(&self, out: &mut String, snapshot: &Snapshot, d: &Delimitation, year: u16, shape: &Shape, extra: Option<&Value>) {
+        match self {
+            Member::Area(a) => {
+                let area = &snapshot.areas[*a];
+                write_feature(out, &self.id(snapshot), &area_properties(snapshot, d, *a, year), &geometry_text(area, shape), extra);
+            }
+            Member::Municipality(code, outline) => {
+                let p = municipality_properties(snapshot, *code, outline, year);
+                write_feature(out, &self.id(snapshot), &p, &outline.geometry_text(shape.precision), extra);
+            }
+        }
+    }
+}
+
+/// The features of a collection under the dataset's default delimitation, in a stable order.
+fn members<'a>(snapshot: &'a Snapshot, collection: Collection) -> (&'a Delimitation, Vec<Member<'a>>) {
+    let (_, d) = snapshot.delimitation(None).expect("the default delimitation exists");
+    let members = match collection {
+        Collection::Areas => d.areas().map(Member::Area).collect(),
+        Collection::Municipalities => snapshot
+            .municipalities
+            .values()
+            .filter_map(|m| municipality_outline(snapshot, d, m, 0.0).map(|o| Member::Municipality(m.code, o)))
+            .collect(),
+    };
+    (d, members)
 }
 
 /// The landing page.
@@ -43,7 +129,7 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     let b = base(&req);
     let body = json!({
         "title": "Boligsocial API – OGC API Features",
-        "description": "Helhedsplansområder (areas with a boligsocial helhedsplan) with their indicators' published values",
+        "description": "Helhedsplansområder (areas with a boligsocial helhedsplan) and their municipalities, with the indicators' published values",
         "attribution": snapshot.dataset.source,
         "links": [
             {"href": format!("{b}/ogc"), "rel": "self", "type": "application/json", "title": "This document"},
@@ -74,18 +160,27 @@ fn years(snapshot: &Snapshot) -> Option<(u16, u16)> {
     (max > 0).then_some((min, max))
 }
 
-fn collection(snapshot: &Snapshot, b: &str) -> Value {
-    let (_, d) = snapshot.delimitation(None).expect("the default delimitation exists");
-    let bbox = snapshot.bbox_of(d.areas());
+fn collection_document(snapshot: &Snapshot, b: &str, collection: Collection) -> Value {
+    let (_, members) = members(snapshot, collection);
+    let bbox = members.iter().fold(None, |acc, m| union_bbox(acc, m.bbox(snapshot)));
     let interval = years(snapshot).map(|(lo, hi)| json!([[format!("{lo}-01-01T00:00:00Z"), format!("{hi}-12-31T23:59:59Z")]]));
-    json!({
-        "id": COLLECTION,
-        "title": "Helhedsplansområder",
-        "description": format!(
+    let description = match collection {
+        Collection::Areas => format!(
             "Areas with a boligsocial helhedsplan under the delimitation {}, with each indicator's published value in a year \
              (datetime; default the latest) as a property named by the indicator's code; suppressed or missing values are null.",
             snapshot.dataset.boundary_version
         ),
+        Collection::Municipalities => "The municipalities with areas, or with an outline in the extract: the outline is the \
+            municipality's own where the extract carries it (geometry_source extract), else the convex hull of its areas \
+            (hull_of_areas). Each indicator's published value at the municipality level in a year (datetime; default the \
+            latest) is a property named by the indicator's code; suppressed or missing values are null."
+            .to_string(),
+    };
+    let id = collection.id();
+    json!({
+        "id": id,
+        "title": collection.title(),
+        "description": description,
         "itemType": "feature",
         "crs": [CRS84],
         "storageCrs": CRS84,
@@ -94,15 +189,15 @@ fn collection(snapshot: &Snapshot, b: &str) -> Value {
             "temporal": {"interval": interval.unwrap_or(json!([[null, null]])), "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
         },
         "links": [
-            {"href": format!("{b}/ogc/collections/{COLLECTION}"), "rel": "self", "type": "application/json", "title": "This collection"},
-            {"href": format!("{b}/ogc/collections/{COLLECTION}/items"), "rel": "items", "type": GEO_JSON, "title": "The areas"},
-            {"href": format!("{b}/ogc/collections/{COLLECTION}/queryables"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            {"href": format!("{b}/ogc/collections/{id}"), "rel": "self", "type": "application/json", "title": "This collection"},
+            {"href": format!("{b}/ogc/collections/{id}/items"), "rel": "items", "type": GEO_JSON, "title": "The features"},
+            {"href": format!("{b}/ogc/collections/{id}/queryables"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
              "type": "application/schema+json", "title": "Queryable properties"}
         ]
     })
 }
 
-/// The collections: `areas`.
+/// The collections: `areas` and `municipalities`.
 #[utoipa::path(tag = "ogc", responses(
     (status = 200, description = "The collections", body = Object),
     (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
@@ -111,9 +206,10 @@ fn collection(snapshot: &Snapshot, b: &str) -> Value {
 pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let b = base(&req);
+    let all: Vec<Value> = Collection::ALL.into_iter().map(|c| collection_document(&snapshot, &b, c)).collect();
     let body = json!({
         "links": [{"href": format!("{b}/ogc/collections"), "rel": "self", "type": "application/json", "title": "This document"}],
-        "collections": [collection(&snapshot, &b)]
+        "collections": all
     });
     Ok(json_response(&snapshot, "application/json", &body))
 }
@@ -126,10 +222,8 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result
 #[get("/ogc/collections/{collection_id}")]
 pub async fn get_collection(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
-    if path.as_str() != COLLECTION {
-        return Err(unknown_collection(&path));
-    }
-    Ok(json_response(&snapshot, "application/json", &collection(&snapshot, &base(&req))))
+    let collection = Collection::parse(&path)?;
+    Ok(json_response(&snapshot, "application/json", &collection_document(&snapshot, &base(&req), collection)))
 }
 
 /// The properties a client may query on (OGC API – Features Part 3's queryables).
@@ -140,27 +234,37 @@ pub async fn get_collection(state: web::Data<AppState>, req: HttpRequest, path: 
 #[get("/ogc/collections/{collection_id}/queryables")]
 pub async fn queryables(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
-    if path.as_str() != COLLECTION {
-        return Err(unknown_collection(&path));
-    }
+    let collection = Collection::parse(&path)?;
     let mut properties = Map::new();
-    properties.insert("area_id".into(), json!({"type": "string", "title": "Area id"}));
-    properties.insert("name".into(), json!({"type": "string", "title": "Name"}));
-    properties.insert("municipality_code".into(), json!({"type": "string", "title": "Municipality code (Danmarks Statistik)"}));
-    properties.insert("municipality_name".into(), json!({"type": "string", "title": "Municipality"}));
-    properties.insert("department_count".into(), json!({"type": "integer", "title": "Departments in the area"}));
-    properties.insert("year".into(), json!({"type": "integer", "title": "Year of the indicator values"}));
+    let mut add = |name: &str, schema: Value| properties.insert(name.into(), schema);
+    match collection {
+        Collection::Areas => {
+            add("area_id", json!({"type": "string", "title": "Area id"}));
+            add("name", json!({"type": "string", "title": "Name"}));
+            add("municipality_code", json!({"type": "string", "title": "Municipality code (Danmarks Statistik)"}));
+            add("municipality_name", json!({"type": "string", "title": "Municipality"}));
+            add("department_count", json!({"type": "integer", "title": "Departments in the area"}));
+        }
+        Collection::Municipalities => {
+            add("municipality_code", json!({"type": "string", "title": "Municipality code (Danmarks Statistik)"}));
+            add("name", json!({"type": "string", "title": "Name"}));
+            add("region_code", json!({"type": ["string", "null"], "title": "Region code"}));
+            add("area_count", json!({"type": "integer", "title": "Areas in the municipality"}));
+            add("geometry_source", json!({"type": "string", "enum": ["extract", "hull_of_areas"], "title": "Where the outline comes from"}));
+        }
+    }
+    add("year", json!({"type": "integer", "title": "Year of the indicator values"}));
     for i in &snapshot.indicators {
-        properties.insert(
-            i.code.clone(),
+        add(
+            &i.code,
             json!({"type": ["number", "null"], "title": i.name_da, "description": format!("{} ({}; {})", i.name_en, i.kind.unit(), i.population_en)}),
         );
     }
     let body = json!({
         "$schema": "https://json-schema.org/draft/2019-09/schema",
-        "$id": format!("{}/ogc/collections/{COLLECTION}/queryables", base(&req)),
+        "$id": format!("{}/ogc/collections/{}/queryables", base(&req), collection.id()),
         "type": "object",
-        "title": "Helhedsplansområder",
+        "title": collection.title(),
         "properties": properties
     });
     Ok(json_response(&snapshot, "application/schema+json", &body))
@@ -180,7 +284,7 @@ pub struct ItemsQuery {
     /// The year of the indicator values: `2023`, a date-time, or an interval (`2015/2023`,
     /// whose end is used); default the latest year with data.
     pub datetime: Option<String>,
-    /// Only the areas of this municipality (`101` or `0101`).
+    /// Only the areas of this municipality, or only this municipality (`101` or `0101`).
     pub municipality_code: Option<String>,
     /// Decimals of coordinates; default 7.
     #[param(value_type = Option<u8>, minimum = 0, maximum = 15)]
@@ -204,24 +308,40 @@ fn parse_datetime(text: Option<&str>, snapshot: &Snapshot) -> Result<u16, ApiErr
         .ok_or_else(|| ApiError::invalid("datetime", format!("datetime {text:?} must be a year, an RFC 3339 date-time, or an interval of them")))
 }
 
-fn area_properties(snapshot: &Snapshot, a: usize, department_count: usize, year: u16) -> Map<String, Value> {
-    let (_, d) = snapshot.delimitation(None).expect("the default delimitation exists");
+/// Each indicator's published value in `year` from `series`, as properties named by code.
+fn indicator_values<'a>(p: &mut Map<String, Value>, snapshot: &'a Snapshot, year: u16, series: impl Fn(usize) -> &'a [Point]) {
+    p.insert("year".into(), json!(year));
+    for (i, indicator) in snapshot.indicators.iter().enumerate() {
+        let value = figure_in(series(i), year).and_then(|p| p.figure.value());
+        p.insert(indicator.code.clone(), json!(value));
+    }
+}
+
+fn area_properties(snapshot: &Snapshot, d: &Delimitation, a: usize, year: u16) -> Map<String, Value> {
     let area = &snapshot.areas[a];
     let mut p = Map::new();
     p.insert("area_id".into(), json!(area.area_id));
     p.insert("name".into(), json!(area.name));
     p.insert("municipality_code".into(), json!(area.municipality.to_string()));
     p.insert("municipality_name".into(), json!(snapshot.municipalities.get(&area.municipality).map(|m| &m.name)));
-    p.insert("department_count".into(), json!(department_count));
-    p.insert("year".into(), json!(year));
-    for (i, indicator) in snapshot.indicators.iter().enumerate() {
-        let value = figure_in(d.series(a, i), year).and_then(|p| p.figure.value());
-        p.insert(indicator.code.clone(), json!(value));
-    }
+    p.insert("department_count".into(), json!(d.departments[a].len()));
+    indicator_values(&mut p, snapshot, year, |i| d.series(a, i));
     p
 }
 
-/// The areas, a page at a time.
+fn municipality_properties(snapshot: &Snapshot, code: MunicipalityCode, outline: &Outline, year: u16) -> Map<String, Value> {
+    let m = &snapshot.municipalities[&code];
+    let mut p = Map::new();
+    p.insert("municipality_code".into(), json!(code.to_string()));
+    p.insert("name".into(), json!(m.name));
+    p.insert("region_code".into(), json!(m.region_code));
+    p.insert("area_count".into(), json!(outline.areas.len()));
+    p.insert("geometry_source".into(), json!(outline.source));
+    indicator_values(&mut p, snapshot, year, |i| snapshot.reference_series(Reference::Municipality, code, i));
+    p
+}
+
+/// A collection's features, a page at a time.
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, example = "areas"), ItemsQuery), responses(
     (status = 200, description = "A GeoJSON FeatureCollection with links (next while more remain), numberMatched and numberReturned",
         content_type = "application/geo+json", body = Object),
@@ -236,9 +356,7 @@ pub async fn items(
     query: web::Query<ItemsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
-    if path.as_str() != COLLECTION {
-        return Err(unknown_collection(&path));
-    }
+    let collection = Collection::parse(&path)?;
     let q = &*query;
     let limit = super::params::whole("limit", q.limit.as_deref(), DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
     let offset = super::params::whole("offset", q.offset.as_deref(), 0, 0..=u32::MAX as usize)?;
@@ -246,16 +364,16 @@ pub async fn items(
     let year = parse_datetime(q.datetime.as_deref(), &snapshot)?;
     let shape = parse_shape(q.precision.as_deref(), None, None)?;
     let municipality = q.municipality_code.as_deref().map(|m| super::params::municipality("municipality_code", m)).transpose()?;
-    let (_, d) = snapshot.delimitation(None).expect("the default delimitation exists");
-    let matched: Vec<usize> = d
-        .areas()
-        .filter(|&a| municipality.is_none_or(|m| snapshot.areas[a].municipality == m))
-        .filter(|&a| bbox.is_none_or(|b| snapshot.areas[a].bbox.is_some_and(|ab| bbox_intersects(&ab, &b))))
-        .collect();
-    let page: Vec<usize> = matched.iter().skip(offset).take(limit).copied().collect();
+    let (d, mut matched) = members(&snapshot, collection);
+    matched.retain(|m| {
+        municipality.is_none_or(|code| m.municipality(&snapshot) == code)
+            && bbox.is_none_or(|b| m.bbox(&snapshot).is_some_and(|mb| bbox_intersects(&mb, &b)))
+    });
+    let page = matched.iter().skip(offset).take(limit);
+    let returned = page.len();
 
     let b = base(&req);
-    let here = format!("{b}/ogc/collections/{COLLECTION}/items");
+    let here = format!("{b}/ogc/collections/{}/items", collection.id());
     let with_offset = |o: usize| {
         let mut pairs: Vec<(String, String)> = url_pairs(req.query_string()).into_iter().filter(|(k, _)| k != "offset").collect();
         pairs.push(("offset".into(), o.to_string()));
@@ -265,35 +383,33 @@ pub async fn items(
     let self_href = if req.query_string().is_empty() { here.clone() } else { format!("{here}?{}", req.query_string()) };
     let mut links = vec![
         json!({"href": self_href, "rel": "self", "type": GEO_JSON, "title": "This page"}),
-        json!({"href": format!("{b}/ogc/collections/{COLLECTION}"), "rel": "collection", "type": "application/json", "title": "The collection"}),
+        json!({"href": format!("{b}/ogc/collections/{}", collection.id()), "rel": "collection", "type": "application/json", "title": "The collection"}),
     ];
-    if offset + page.len() < matched.len() {
-        links.push(json!({"href": with_offset(offset + page.len()), "rel": "next", "type": GEO_JSON, "title": "Next page"}));
+    if offset + returned < matched.len() {
+        links.push(json!({"href": with_offset(offset + returned), "rel": "next", "type": GEO_JSON, "title": "Next page"}));
     }
     if offset > 0 {
         links.push(json!({"href": with_offset(offset.saturating_sub(limit)), "rel": "prev", "type": GEO_JSON, "title": "Previous page"}));
     }
-    let mut out = String::with_capacity(1024 + page.len() * 2048);
+    let mut out = String::with_capacity(1024 + returned * 2048);
     out.push_str("{\"type\":\"FeatureCollection\",\"features\":[");
-    for (k, &a) in page.iter().enumerate() {
+    for (k, member) in page.enumerate() {
         if k > 0 {
             out.push(',');
         }
-        let area = &snapshot.areas[a];
-        let p = area_properties(&snapshot, a, d.departments[a].len(), year);
-        write_feature(&mut out, &area.area_id, &p, &geometry_text(area, &shape), None);
+        member.write(&mut out, &snapshot, d, year, &shape, None);
     }
     out.push_str(&format!(
         "],\"numberMatched\":{},\"numberReturned\":{},\"timeStamp\":{},\"links\":{}}}",
         matched.len(),
-        page.len(),
+        returned,
         json!(snapshot.dataset.imported_at),
         Value::Array(links)
     ));
     Ok(data_response(&snapshot, None).content_type(GEO_JSON).body(out))
 }
 
-/// One area.
+/// One feature.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ItemQuery {
@@ -321,23 +437,31 @@ pub async fn item(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let (collection_id, feature_id) = path.into_inner();
-    if collection_id != COLLECTION {
-        return Err(unknown_collection(&collection_id));
-    }
-    let (_, d) = snapshot.delimitation(None).expect("the default delimitation exists");
-    let (a, area) = snapshot
-        .area(&feature_id)
-        .filter(|(a, _)| d.contains(*a))
-        .ok_or_else(|| ApiError::NotFound(format!("no feature {feature_id:?} in the collection")))?;
+    let collection = Collection::parse(&collection_id)?;
+    let not_found = || ApiError::NotFound(format!("no feature {feature_id:?} in the collection {collection_id:?}"));
+    let (d, member) = match collection {
+        Collection::Areas => {
+            let (_, d) = snapshot.delimitation(None).expect("the default delimitation exists");
+            let (a, _) = snapshot.area(&feature_id).filter(|(a, _)| d.contains(*a)).ok_or_else(not_found)?;
+            (d, Member::Area(a))
+        }
+        Collection::Municipalities => {
+            // either form of the code finds the municipality; its id is the canonical form
+            let (_, d) = snapshot.delimitation(None).expect("the default delimitation exists");
+            let code = feature_id.parse::<MunicipalityCode>().map_err(|_| not_found())?;
+            let outline = snapshot.municipalities.get(&code).and_then(|m| municipality_outline(&snapshot, d, m, 0.0)).ok_or_else(not_found)?;
+            (d, Member::Municipality(code, outline))
+        }
+    };
     let year = parse_datetime(query.datetime.as_deref(), &snapshot)?;
     let shape = parse_shape(query.precision.as_deref(), None, None)?;
     let b = base(&req);
     let links = json!({"links": [
-        {"href": format!("{b}/ogc/collections/{COLLECTION}/items/{}", encode(&feature_id)), "rel": "self", "type": GEO_JSON, "title": "This feature"},
-        {"href": format!("{b}/ogc/collections/{COLLECTION}"), "rel": "collection", "type": "application/json", "title": "The collection"}
+        {"href": format!("{b}/ogc/collections/{}/items/{}", collection.id(), encode(&member.id(&snapshot))), "rel": "self", "type": GEO_JSON, "title": "This feature"},
+        {"href": format!("{b}/ogc/collections/{}", collection.id()), "rel": "collection", "type": "application/json", "title": "The collection"}
     ]});
     let mut out = String::new();
-    write_feature(&mut out, &area.area_id, &area_properties(&snapshot, a, d.departments[a].len(), year), &geometry_text(area, &shape), Some(&links));
+    member.write(&mut out, &snapshot, d, year, &shape, Some(&links));
     Ok(data_response(&snapshot, None).content_type(GEO_JSON).body(out))
 }
 
