@@ -2,12 +2,13 @@
 //! and replaced whole (atomically) when another version becomes active. It holds figures
 //! only after disclosure control, so nothing the request path reads can leak a suppressed one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 
+use crate::domain::differencing;
 use crate::domain::figures::{AreaSum, Counts, Disclosure, Figure};
 use crate::domain::geometry::{union_bbox, BBox, MultiPolygon};
 use crate::domain::model::{Direction, Kind, Level, MunicipalityCode, Reference};
@@ -58,6 +59,9 @@ pub struct Department {
     pub name: String,
     pub organisation: Option<String>,
 }
+
+/// An area under a delimitation while a snapshot is built: (delimitation index, area index).
+type AreaNode = (usize, usize);
 
 /// A published figure for one year; `coverage` only for area figures.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -211,17 +215,49 @@ impl Snapshot {
             });
         }
         let mut years_seen = vec![Vec::<u16>::new(); indicators.len()];
+        // areas are (delimitation index, area index) below; delimitations in name order
+        let delimitation_index: HashMap<String, usize> = delimitations.keys().enumerate().map(|(i, k)| (k.clone(), i)).collect();
+        let protected = delimitation_index.get(&dataset.boundary_version).copied();
+        let containments = {
+            let members: Vec<(usize, usize, Vec<&str>)> = delimitations
+                .values()
+                .enumerate()
+                .flat_map(|(i, d)| d.areas().map(move |a| (i, a, d.departments[a].iter().map(|x| x.department_id.as_str()).collect())))
+                .collect();
+            differencing::containments(&members)
+        };
+        // (indicator, year) → the areas' sums
+        let mut sums_by_figure: HashMap<(usize, u16), Vec<(AreaNode, AreaSum)>> = HashMap::new();
         for s in stored.area_sums {
             let indicator = find_indicator(&s.indicator)?;
             let area = find_area(&s.area_id)?;
-            let delimitation = delimitations
-                .get_mut(&s.boundary_version)
+            let delimitation = *delimitation_index
+                .get(&s.boundary_version)
                 .ok_or_else(|| corrupt(format!("sums for unknown delimitation {}", s.boundary_version)))?;
             let sum = AreaSum { counts: Counts::new(s.numerator, s.denominator), departments_with_data: s.departments as u32 };
-            let coverage = sum.coverage(delimitation.departments[area].len() as u32);
-            let figure = disclosure.publish(indicators[indicator].kind, sum.counts);
-            delimitation.series.entry((area, indicator)).or_default().push(Point { year: s.year as u16, figure, coverage: Some(coverage) });
+            sums_by_figure.entry((indicator, s.year as u16)).or_default().push(((delimitation, area), sum));
             years_seen[indicator].push(s.year as u16);
+        }
+        let mut by_index: Vec<&mut Delimitation> = delimitations.values_mut().collect();
+        let mut withheld = 0usize;
+        for ((indicator, year), sums) in sums_by_figure {
+            let kind = indicators[indicator].kind;
+            let secondary = if containments.is_empty() {
+                HashSet::new()
+            } else {
+                let sums: HashMap<AreaNode, AreaSum> = sums.iter().copied().collect();
+                differencing::secondary_suppressions(kind, disclosure, &sums, &containments, |(d, _)| Some(d) == protected)
+            };
+            withheld += secondary.len();
+            for ((d, area), sum) in sums {
+                let delimitation = &mut by_index[d];
+                let coverage = sum.coverage(delimitation.departments[area].len() as u32);
+                let figure = if secondary.contains(&(d, area)) { Figure::Suppressed } else { disclosure.publish(kind, sum.counts) };
+                delimitation.series.entry((area, indicator)).or_default().push(Point { year, figure, coverage: Some(coverage) });
+            }
+        }
+        if withheld > 0 {
+            tracing::info!(figures = withheld, "area figures withheld because a difference with another delimitation's would reveal a suppressed one");
         }
         let mut references: HashMap<(Level, u16, usize), Vec<Point>> = HashMap::new();
         for r in stored.references {

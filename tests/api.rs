@@ -11,10 +11,7 @@ use common::*;
 /// in 36 municipalities.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_embedded_database_gets_the_demo() {
-    let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.dataset.load_demo = true;
-    let app = spawn_app(s).await;
+    let (_db, app) = spawn_demo_app().await;
     let (status, body) = app.get_json("/v1/areas").await;
     assert_eq!(status, 200);
     let items = body["items"].as_array().unwrap();

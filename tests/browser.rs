@@ -38,10 +38,7 @@ async fn the_map_page_works_in_chromium() {
     if !ready() {
         return;
     }
-    let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.dataset.load_demo = true;
-    let app = spawn_app(s).await;
+    let (_db, app) = spawn_demo_app().await;
     // the page is served with its security headers
     let r = app.get("/map").await;
     assert_eq!(r.status(), 200);

@@ -317,10 +317,7 @@ fn tool(command: &str, args: &[&str]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gdal_and_owslib_read_every_feature() {
-    let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.dataset.load_demo = true;
-    let app = spawn_app(s).await;
+    let (_db, app) = spawn_demo_app().await;
     let (_, all) = app.get_json("/v1/areas").await;
     let expected: BTreeSet<String> = all["items"].as_array().unwrap().iter().map(|i| i["area_id"].as_str().unwrap().to_string()).collect();
     assert_eq!(expected.len(), 48);
@@ -372,10 +369,7 @@ async fn gdal_and_owslib_read_every_feature() {
 /// The note's figure as SVG: one bar per area with figures, sorted, labelled like the note.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_comparison_chart_is_the_notes_figure() {
-    let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.dataset.load_demo = true;
-    let app = spawn_app(s).await;
+    let (_db, app) = spawn_demo_app().await;
     let q = "indicator=outside_work_education&from=2015&to=2023&reference=municipality";
     let r = app.get(&format!("/v1/comparisons/chart.svg?{q}")).await;
     assert_eq!(r.headers()["content-type"], "image/svg+xml");

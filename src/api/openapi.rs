@@ -12,8 +12,9 @@ use utoipa_actix_web::AppExt;
         title = "Boligsocial API",
         description = "Areas with a boligsocial helhedsplan (social-housing comprehensive plan) in Denmark, \
 their indicators, and how each area develops against its municipality, the social-housing sector in that \
-municipality and Denmark. Figures about few people are suppressed (disclosure control). Errors are RFC 9457 \
-problem details.",
+municipality and Denmark. Figures about few people are suppressed (disclosure control), and so are figures of a \
+non-default delimitation whose difference with another delimitation's would reveal such a figure. Errors are \
+RFC 9457 problem details.",
         license(name = "MIT"),
     ),
     tags(

@@ -217,6 +217,16 @@ pub async fn spawn_app(settings: Settings) -> TestApp {
     TestApp { address, client: reqwest::Client::new() }
 }
 
+/// The service on a fresh embedded database that loads the bundled demo at start; the
+/// database lives as long as the first value is kept.
+pub async fn spawn_demo_app() -> (TestDb, TestApp) {
+    let db = TestDb::sqlite();
+    let mut s = settings(&db);
+    s.dataset.load_demo = true;
+    let app = spawn_app(s).await;
+    (db, app)
+}
+
 /// Runs the real `boligsocial` binary.
 pub fn cli(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_boligsocial"))
