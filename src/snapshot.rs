@@ -2,13 +2,13 @@
 //! and replaced whole (atomically) when another version becomes active. It holds figures
 //! only after disclosure control, so nothing the request path reads can leak a suppressed one.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 
-use crate::domain::differencing;
+use crate::domain::differencing::{self, Containment};
 use crate::domain::figures::{AreaSum, Counts, Disclosure, Figure};
 use crate::domain::geometry::{union_bbox, BBox, MultiPolygon};
 use crate::domain::model::{Direction, Kind, Level, MunicipalityCode, Reference};
@@ -60,8 +60,53 @@ pub struct Department {
     pub organisation: Option<String>,
 }
 
-/// An area under a delimitation while a snapshot is built: (delimitation index, area index).
-type AreaNode = (usize, usize);
+/// Whose figure it is, while a snapshot is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Owner {
+    Area { delimitation: usize, area: usize },
+    /// `unit` is the municipality code, 0 for the country.
+    Reference { level: Level, unit: u16 },
+}
+
+/// A figure before disclosure control, while a snapshot is built.
+struct RawFigure {
+    owner: Owner,
+    counts: Counts,
+    /// For an area: its departments with an observation; 0 for a reference level.
+    departments_with_data: u32,
+}
+
+/// The figures that hold others wholly, for secondary suppression: an area of one delimitation
+/// and the areas of another inside it; a municipality, its social-housing sector and the
+/// country, and the areas of each delimitation inside them.
+fn containments(delimitations: &BTreeMap<String, Delimitation>, areas: &[Area]) -> Vec<Containment<Owner>> {
+    let members: Vec<(usize, usize, Vec<&str>)> = delimitations
+        .values()
+        .enumerate()
+        .flat_map(|(i, d)| d.areas().map(move |a| (i, a, d.departments[a].iter().map(|x| x.department_id.as_str()).collect())))
+        .collect();
+    let area = |(delimitation, area): (usize, usize)| Owner::Area { delimitation, area };
+    let mut out: Vec<Containment<Owner>> = differencing::containments(&members)
+        .into_iter()
+        .map(|c| Containment { container: area(c.container), parts: c.parts.into_iter().map(area).collect() })
+        .collect();
+    for (i, d) in delimitations.values().enumerate() {
+        let mut by_municipality: BTreeMap<u16, Vec<Owner>> = BTreeMap::new();
+        for a in d.areas() {
+            by_municipality.entry(areas[a].municipality.get()).or_default().push(area((i, a)));
+        }
+        for (unit, parts) in &by_municipality {
+            for level in [Level::Municipality, Level::SocialHousing] {
+                out.push(Containment { container: Owner::Reference { level, unit: *unit }, parts: parts.clone() });
+            }
+        }
+        let all: Vec<Owner> = by_municipality.into_values().flatten().collect();
+        if !all.is_empty() {
+            out.push(Containment { container: Owner::Reference { level: Level::Country, unit: 0 }, parts: all });
+        }
+    }
+    out
+}
 
 /// A published figure for one year; `coverage` only for area figures.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -215,58 +260,64 @@ impl Snapshot {
             });
         }
         let mut years_seen = vec![Vec::<u16>::new(); indicators.len()];
-        // areas are (delimitation index, area index) below; delimitations in name order
         let delimitation_index: HashMap<String, usize> = delimitations.keys().enumerate().map(|(i, k)| (k.clone(), i)).collect();
-        let protected = delimitation_index.get(&dataset.boundary_version).copied();
-        let containments = {
-            let members: Vec<(usize, usize, Vec<&str>)> = delimitations
-                .values()
-                .enumerate()
-                .flat_map(|(i, d)| d.areas().map(move |a| (i, a, d.departments[a].iter().map(|x| x.department_id.as_str()).collect())))
-                .collect();
-            differencing::containments(&members)
-        };
-        // (indicator, year) → the areas' sums
-        let mut sums_by_figure: HashMap<(usize, u16), Vec<(AreaNode, AreaSum)>> = HashMap::new();
+        let default_delimitation = delimitation_index.get(&dataset.boundary_version).copied();
+        let containments = containments(&delimitations, &areas);
+        // (indicator, year) → every figure of that indicator and year
+        let mut figures: HashMap<(usize, u16), Vec<RawFigure>> = HashMap::new();
         for s in stored.area_sums {
             let indicator = find_indicator(&s.indicator)?;
             let area = find_area(&s.area_id)?;
             let delimitation = *delimitation_index
                 .get(&s.boundary_version)
                 .ok_or_else(|| corrupt(format!("sums for unknown delimitation {}", s.boundary_version)))?;
-            let sum = AreaSum { counts: Counts::new(s.numerator, s.denominator), departments_with_data: s.departments as u32 };
-            sums_by_figure.entry((indicator, s.year as u16)).or_default().push(((delimitation, area), sum));
-            years_seen[indicator].push(s.year as u16);
+            let year = s.year as u16;
+            let owner = Owner::Area { delimitation, area };
+            let counts = Counts::new(s.numerator, s.denominator);
+            figures.entry((indicator, year)).or_default().push(RawFigure { owner, counts, departments_with_data: s.departments as u32 });
+            years_seen[indicator].push(year);
         }
-        let mut by_index: Vec<&mut Delimitation> = delimitations.values_mut().collect();
-        let mut withheld = 0usize;
-        for ((indicator, year), sums) in sums_by_figure {
-            let kind = indicators[indicator].kind;
-            let secondary = if containments.is_empty() {
-                HashSet::new()
-            } else {
-                let sums: HashMap<AreaNode, AreaSum> = sums.iter().copied().collect();
-                differencing::secondary_suppressions(kind, disclosure, &sums, &containments, |(d, _)| Some(d) == protected)
-            };
-            withheld += secondary.len();
-            for ((d, area), sum) in sums {
-                let delimitation = &mut by_index[d];
-                let coverage = sum.coverage(delimitation.departments[area].len() as u32);
-                let figure = if secondary.contains(&(d, area)) { Figure::Suppressed } else { disclosure.publish(kind, sum.counts) };
-                delimitation.series.entry((area, indicator)).or_default().push(Point { year, figure, coverage: Some(coverage) });
-            }
-        }
-        if withheld > 0 {
-            tracing::info!(figures = withheld, "area figures withheld because a difference with another delimitation's would reveal a suppressed one");
-        }
-        let mut references: HashMap<(Level, u16, usize), Vec<Point>> = HashMap::new();
         for r in stored.references {
             let indicator = find_indicator(&r.indicator)?;
             let level: Level = r.level.parse().map_err(|_| corrupt(format!("reference level {:?}", r.level)))?;
             let unit = r.municipality_code.map_or(0, |c| c as u16);
-            let figure = disclosure.publish(indicators[indicator].kind, Counts::new(r.numerator, r.denominator as f64));
-            references.entry((level, unit, indicator)).or_default().push(Point { year: r.year as u16, figure, coverage: None });
-            years_seen[indicator].push(r.year as u16);
+            let year = r.year as u16;
+            let owner = Owner::Reference { level, unit };
+            let counts = Counts::new(r.numerator, r.denominator as f64);
+            figures.entry((indicator, year)).or_default().push(RawFigure { owner, counts, departments_with_data: 0 });
+            years_seen[indicator].push(year);
+        }
+        // the default delimitation's areas are what the service is for: withheld last
+        let rank = |owner: Owner| match owner {
+            Owner::Area { delimitation, .. } if Some(delimitation) == default_delimitation => 2,
+            Owner::Reference { .. } => 1,
+            Owner::Area { .. } => 0,
+        };
+        let mut by_index: Vec<&mut Delimitation> = delimitations.values_mut().collect();
+        let mut references: HashMap<(Level, u16, usize), Vec<Point>> = HashMap::new();
+        let mut withheld = 0usize;
+        for ((indicator, year), list) in figures {
+            let kind = indicators[indicator].kind;
+            let counts: HashMap<Owner, Counts> = list.iter().map(|f| (f.owner, f.counts)).collect();
+            let secondary = differencing::secondary_suppressions(kind, disclosure, &counts, &containments, rank);
+            withheld += secondary.len();
+            for RawFigure { owner, counts, departments_with_data } in list {
+                let figure = if secondary.contains(&owner) { Figure::Suppressed } else { disclosure.publish(kind, counts) };
+                match owner {
+                    Owner::Area { delimitation, area } => {
+                        let d = &mut by_index[delimitation];
+                        let sum = AreaSum { counts, departments_with_data };
+                        let coverage = sum.coverage(d.departments[area].len() as u32);
+                        d.series.entry((area, indicator)).or_default().push(Point { year, figure, coverage: Some(coverage) });
+                    }
+                    Owner::Reference { level, unit } => {
+                        references.entry((level, unit, indicator)).or_default().push(Point { year, figure, coverage: None });
+                    }
+                }
+            }
+        }
+        if withheld > 0 {
+            tracing::info!(figures = withheld, "figures withheld because a difference of published figures would reveal a suppressed one");
         }
         for points in delimitations.values_mut().flat_map(|d| d.series.values_mut()).chain(references.values_mut()) {
             points.sort_by_key(|p| p.year);

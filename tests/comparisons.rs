@@ -106,10 +106,9 @@ struct World {
     area_municipality: BTreeMap<String, u16>,
     area_names: BTreeMap<String, String>,
     area_order: Vec<String>,
-    /// (indicator, year, boundary, area) whose figure the rules pass but which is withheld,
-    /// because its difference with another delimitation's areas would reveal a figure the
-    /// rules suppress
-    withheld: BTreeSet<(usize, i32, &'static str, String)>,
+    /// (indicator, year, whose) figures the rules pass but which are withheld, because a
+    /// difference of published figures would reveal one the rules suppress
+    withheld: BTreeSet<(usize, i32, Who)>,
 }
 
 fn counts(rng: &mut Lcg, kind: Kind) -> Counts {
@@ -195,10 +194,34 @@ fn build_world(seed: u64) -> World {
             }
         }
     }
+    // some reference figures as a register would deliver them: the departments in the
+    // municipality's areas and a few more persons, so that subtracting the areas leaves small
+    // groups
+    for (i, ind) in INDICATORS.iter().enumerate() {
+        for y in YEARS {
+            for &code in &MUNICIPALITIES {
+                for level in ["municipality", "social_housing"] {
+                    if !rng.chance(35) {
+                        continue;
+                    }
+                    let mut c = counts(&mut rng, ind.kind);
+                    let in_areas: BTreeSet<&String> =
+                        w.members["B1"].iter().filter(|(a, _)| w.area_municipality[*a] == code).flat_map(|(_, ds)| ds).collect();
+                    for id in in_areas {
+                        if let Some(x) = w.departments.get(&(id.clone(), i, y)) {
+                            c.n10 += x.n10;
+                            c.d += x.d;
+                        }
+                    }
+                    w.references.insert((level, code, i, y), c);
+                }
+            }
+        }
+    }
     for i in 0..INDICATORS.len() {
         for y in YEARS {
-            for (boundary, area) in w.withheld_by_differencing(i, y) {
-                w.withheld.insert((i, y, boundary, area));
+            for who in w.withheld_by_differencing(i, y) {
+                w.withheld.insert((i, y, who));
             }
         }
     }
@@ -292,6 +315,13 @@ fn write_extract(w: &World, dir: &Path) {
     }
 }
 
+/// Whose figure: an area under a delimitation, or a reference level's unit (0 for the country).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    Area(&'static str, String),
+    Reference(&'static str, u16),
+}
+
 /// The published figure, or why there is none.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Fig {
@@ -337,65 +367,125 @@ impl World {
     }
 
     fn area_figure(&self, boundary: &'static str, area: &str, i: usize, y: i32) -> Fig {
-        if self.withheld.contains(&(i, y, boundary, area.to_string())) {
+        if self.withheld.contains(&(i, y, Who::Area(boundary, area.to_string()))) {
             return Fig::Suppressed;
         }
         publish(INDICATORS[i].kind, self.area_counts(boundary, area, i, y).0)
     }
 
-    /// Secondary suppression, from the department sets: for every area T and every other
-    /// delimitation, the published areas wholly inside T leave T's remaining departments'
-    /// figure to be read off by subtraction; while that figure is one the rules suppress,
-    /// withhold T, or when T is in the default delimitation (B1), its part with the smallest
-    /// denominator (the first such in the extract's order).
-    fn withheld_by_differencing(&self, i: usize, y: i32) -> BTreeSet<(&'static str, String)> {
-        let kind = INDICATORS[i].kind;
-        let mut out: BTreeSet<(&'static str, String)> = BTreeSet::new();
-        let published = |out: &BTreeSet<(&'static str, String)>, b: &'static str, a: &String| {
-            !out.contains(&(b, a.clone())) && matches!(publish(kind, self.area_counts(b, a, i, y).0), Fig::Ok(..))
-        };
-        loop {
-            let mut changed = false;
-            for t_b in BOUNDARIES {
-                for (t_a, t_members) in &self.members[t_b] {
-                    let whole: BTreeSet<&String> = t_members.iter().collect();
-                    for v in BOUNDARIES.into_iter().filter(|v| *v != t_b) {
-                        if !published(&out, t_b, t_a) {
-                            continue;
-                        }
-                        let parts: Vec<&String> = self
-                            .area_order
-                            .iter()
-                            .filter(|a| self.members[v].get(*a).is_some_and(|m| m.len() < whole.len() && m.iter().all(|d| whole.contains(d))))
-                            .filter(|a| published(&out, v, a))
-                            .collect();
-                        if parts.is_empty() {
-                            continue;
-                        }
-                        let covered: BTreeSet<&String> = parts.iter().flat_map(|a| &self.members[v][*a]).collect();
-                        let mut rest = Counts { n10: 0, d: 0 };
-                        let mut with_data = 0;
-                        for d in whole.difference(&covered) {
-                            if let Some(c) = self.departments.get(&((*d).clone(), i, y)) {
-                                rest.n10 += c.n10;
-                                rest.d += c.d;
-                                with_data += 1;
-                            }
-                        }
-                        if with_data == 0 || publish(kind, Some(rest)) != Fig::Suppressed {
-                            continue;
-                        }
-                        let victim = if t_b == "B1" {
-                            let smallest = parts.iter().map(|a| self.area_counts(v, a, i, y).0.unwrap().d).min().unwrap();
-                            let a = parts.iter().find(|a| self.area_counts(v, a, i, y).0.unwrap().d == smallest).unwrap();
-                            (v, (*a).clone())
-                        } else {
-                            (t_b, t_a.clone())
-                        };
-                        out.insert(victim);
-                        changed = true;
+    fn counts_of(&self, who: &Who, i: usize, y: i32) -> Option<Counts> {
+        match who {
+            Who::Area(b, a) => self.area_counts(b, a, i, y).0,
+            Who::Reference(level, m) => self.references.get(&(*level, *m, i, y)).copied(),
+        }
+    }
+
+    /// What may hold what, in the order the service considers them: areas holding another
+    /// delimitation's areas (by container: delimitation, then the extract's order), then per
+    /// delimitation each municipality's and its sector's figure holding the municipality's
+    /// areas (by code), and the country's holding all.
+    fn containments(&self) -> Vec<(Who, Vec<Who>)> {
+        let mut out = Vec::new();
+        for t_b in ["B0", "B1"] {
+            for t_a in &self.area_order {
+                let Some(whole) = self.members[t_b].get(t_a) else { continue };
+                for v in ["B0", "B1"].into_iter().filter(|v| *v != t_b) {
+                    let parts: Vec<Who> = self
+                        .area_order
+                        .iter()
+                        .filter(|a| self.members[v].get(*a).is_some_and(|m| m.len() < whole.len() && m.iter().all(|d| whole.contains(d))))
+                        .map(|a| Who::Area(v, a.clone()))
+                        .collect();
+                    if !parts.is_empty() {
+                        out.push((Who::Area(t_b, t_a.clone()), parts));
                     }
                 }
+            }
+        }
+        for v in ["B0", "B1"] {
+            let mut codes: Vec<u16> = MUNICIPALITIES.to_vec();
+            codes.sort_unstable();
+            for m in codes {
+                let parts: Vec<Who> =
+                    self.area_order.iter().filter(|a| self.members[v].contains_key(*a) && self.area_municipality[*a] == m).map(|a| Who::Area(v, a.clone())).collect();
+                if !parts.is_empty() {
+                    out.push((Who::Reference("municipality", m), parts.clone()));
+                    out.push((Who::Reference("social_housing", m), parts));
+                }
+            }
+            let all: Vec<Who> = self.area_order.iter().filter(|a| self.members[v].contains_key(*a)).map(|a| Who::Area(v, a.clone())).collect();
+            out.push((Who::Reference("country", 0), all));
+        }
+        out
+    }
+
+    /// Secondary suppression, computed here from the department sets: while a published
+    /// figure minus the published figures wholly inside it leaves a remainder that the rules
+    /// suppress (and that is some group's figure: not empty, not negative), withhold the
+    /// lowest ranked of them (an earlier delimitation's areas, then reference levels, then
+    /// the default delimitation's areas), the container among equals, else the part with the
+    /// largest denominator, else the first in the extract's order.
+    fn withheld_by_differencing(&self, i: usize, y: i32) -> BTreeSet<Who> {
+        let kind = INDICATORS[i].kind;
+        let rank = |who: &Who| match who {
+            Who::Area("B1", _) => 2,
+            Who::Reference(..) => 1,
+            Who::Area(..) => 0,
+        };
+        let order = |who: &Who| match who {
+            Who::Area(_, a) => self.area_order.iter().position(|x| x == a).unwrap(),
+            Who::Reference(..) => 0,
+        };
+        let containments = self.containments();
+        let mut out: BTreeSet<Who> = BTreeSet::new();
+        let published =
+            |out: &BTreeSet<Who>, who: &Who| !out.contains(who) && matches!(publish(kind, self.counts_of(who, i, y)), Fig::Ok(..));
+        loop {
+            let mut changed = false;
+            for (container, parts) in &containments {
+                if !published(&out, container) {
+                    continue;
+                }
+                let parts: Vec<&Who> = parts.iter().filter(|p| published(&out, p)).collect();
+                if parts.is_empty() {
+                    continue;
+                }
+                let rest = match container {
+                    Who::Area(b, a) => {
+                        // the container's departments outside the parts
+                        let covered: BTreeSet<&String> =
+                            parts.iter().flat_map(|p| if let Who::Area(v, pa) = p { &self.members[v][pa] } else { unreachable!() }).collect();
+                        let mut rest = Counts { n10: 0, d: 0 };
+                        for d in self.members[b][a].iter().filter(|d| !covered.contains(d)) {
+                            if let Some(c) = self.departments.get(&(d.clone(), i, y)) {
+                                rest.n10 += c.n10;
+                                rest.d += c.d;
+                            }
+                        }
+                        rest
+                    }
+                    Who::Reference(..) => {
+                        let mut rest = self.counts_of(container, i, y).unwrap();
+                        for p in &parts {
+                            let c = self.counts_of(p, i, y).unwrap();
+                            rest.n10 -= c.n10;
+                            rest.d -= c.d;
+                        }
+                        rest
+                    }
+                };
+                let no_group = rest.d <= 0 || (kind != Kind::Mean && rest.n10 < 0);
+                if no_group || publish(kind, Some(rest)) != Fig::Suppressed {
+                    continue;
+                }
+                let best_part = parts
+                    .iter()
+                    .min_by_key(|p| (rank(p), -self.counts_of(p, i, y).unwrap().d, order(p)))
+                    .copied()
+                    .unwrap();
+                let victim = if rank(best_part) < rank(container) { best_part.clone() } else { container.clone() };
+                out.insert(victim);
+                changed = true;
             }
             if !changed {
                 return out;
@@ -403,8 +493,11 @@ impl World {
         }
     }
 
-    fn reference_figure(&self, reference: &str, area: &str, i: usize, y: i32) -> Fig {
+    fn reference_figure(&self, reference: &'static str, area: &str, i: usize, y: i32) -> Fig {
         let m = if reference == "country" { 0 } else { self.area_municipality[area] };
+        if self.withheld.contains(&(i, y, Who::Reference(reference, m))) {
+            return Fig::Suppressed;
+        }
         publish(INDICATORS[i].kind, self.references.get(&(reference, m, i, y)).copied())
     }
 }
@@ -631,7 +724,9 @@ async fn check_series(app: &TestApp, w: &World) {
 
 async fn matches_an_independent_computation(db: TestDb) {
     let w = build_world(20_240_901);
-    assert!(w.withheld.len() > 10, "the extract exercises secondary suppression: {}", w.withheld.len());
+    let references = w.withheld.iter().filter(|(_, _, who)| matches!(who, Who::Reference(..))).count();
+    let areas = w.withheld.len() - references;
+    assert!(areas > 10 && references > 10, "the extract exercises secondary suppression: {areas} area and {references} reference figures");
     let dir = tempfile::tempdir().unwrap();
     write_extract(&w, dir.path());
     let out = import(&db, dir.path());

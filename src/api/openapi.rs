@@ -12,9 +12,10 @@ use utoipa_actix_web::AppExt;
         title = "Boligsocial API",
         description = "Areas with a boligsocial helhedsplan (social-housing comprehensive plan) in Denmark, \
 their indicators, and how each area develops against its municipality, the social-housing sector in that \
-municipality and Denmark. Figures about few people are suppressed (disclosure control), and so are figures of a \
-non-default delimitation whose difference with another delimitation's would reveal such a figure. Errors are \
-RFC 9457 problem details.",
+municipality and Denmark. Figures about few people are suppressed (disclosure control), and so is a figure \
+whose difference with the published figures inside it (an earlier delimitation's areas, or a municipality's areas \
+inside its social-housing sector) would reveal such a figure (secondary suppression). Errors are RFC 9457 \
+problem details.",
         license(name = "MIT"),
     ),
     tags(

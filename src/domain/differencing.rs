@@ -1,20 +1,22 @@
-//! Secondary suppression against differencing. When an area under one delimitation holds
-//! areas of another wholly (an area that grew by a department, or two areas merged), the
-//! container's published figure minus its parts' published figures is the figure of the
-//! departments that only the container has. That difference leaves the service as surely as
-//! a published figure does, so when the disclosure rules would suppress it, one of the figures
-//! that make it is suppressed too: the container, unless it belongs to the protected (default)
-//! delimitation, and then its part with the smallest denominator; until no such difference is
-//! left.
+//! Secondary suppression against differencing. A figure made of a group of departments minus
+//! the published figures of groups wholly inside it is the figure of the departments left
+//! over, and it leaves the service as surely as a published one. That happens where an area
+//! under one delimitation holds areas of another (an area that grew by a department, two areas
+//! merged), and where a municipality's, its social-housing sector's or the country's figure
+//! holds the municipality's (or all) areas. When the disclosure rules would suppress what is
+//! left over, one more of the figures that make it is withheld, the cheapest by a ranking the
+//! caller gives (a non-default delimitation's areas before a reference level, the default
+//! delimitation's areas last), until no such difference is left.
 //!
-//! What this covers: differences between one area and areas of one other delimitation lying
-//! wholly inside it, by membership. Not covered: combinations across three or more
-//! delimitations at once, and areas that overlap only where departments lack data in a year.
+//! What this covers: one container minus the published parts of one containment. Not
+//! covered: combinations of figures from three or more delimitations at once, areas that
+//! overlap only where departments lack data in a year, and differences between the delivered
+//! reference levels themselves (taken as delivered).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
-use super::figures::{AreaSum, Counts, Disclosure};
+use super::figures::{Counts, Disclosure};
 use super::model::Kind;
 
 /// An area under one delimitation and the areas of one other delimitation that lie wholly
@@ -70,48 +72,50 @@ where
     out
 }
 
-/// For one indicator and year: the areas whose figures must be suppressed although the rules
-/// pass them, because a difference of published figures would reveal a suppressed one.
-/// `sums` holds the areas with data; `protected` says which areas to keep published where
-/// another choice exists. Figures the rules suppress anyway are not in the answer.
+/// For one indicator and year: the figures that must be withheld although the rules pass
+/// them, because a difference of published figures would reveal one the rules suppress.
+/// `counts` holds the figures with data; `rank` orders the candidates for withholding (lower
+/// goes first; among equals the container, then the part with the largest denominator, whose
+/// withholding leaves the biggest remainder). Figures the rules suppress anyway are not in the
+/// answer.
 pub fn secondary_suppressions<N: Copy + Eq + Hash + Ord>(
     kind: Kind,
     disclosure: &Disclosure,
-    sums: &HashMap<N, AreaSum>,
+    counts: &HashMap<N, Counts>,
     containments: &[Containment<N>],
-    protected: impl Fn(N) -> bool,
+    rank: impl Fn(N) -> u8,
 ) -> HashSet<N> {
-    let mut withheld: HashSet<N> = sums.iter().filter(|(_, s)| disclosure.suppresses(kind, s.counts)).map(|(n, _)| *n).collect();
+    let mut withheld: HashSet<N> = counts.iter().filter(|(_, c)| disclosure.suppresses(kind, **c)).map(|(n, _)| *n).collect();
     let mut secondary = HashSet::new();
     loop {
         let mut changed = false;
         for c in containments {
-            let Some(whole) = sums.get(&c.container).filter(|_| !withheld.contains(&c.container)) else { continue };
-            let published: Vec<(N, &AreaSum)> =
-                c.parts.iter().filter(|p| !withheld.contains(p)).filter_map(|p| sums.get(p).map(|s| (*p, s))).collect();
+            let Some(whole) = counts.get(&c.container).filter(|_| !withheld.contains(&c.container)) else { continue };
+            let published: Vec<(N, Counts)> =
+                c.parts.iter().filter(|p| !withheld.contains(p)).filter_map(|p| counts.get(p).map(|s| (*p, *s))).collect();
             if published.is_empty() {
                 continue;
             }
-            let mut rest = Counts::new(whole.counts.numerator, whole.counts.denominator);
-            let mut departments = whole.departments_with_data;
-            for (_, s) in &published {
-                rest.numerator -= s.counts.numerator;
-                rest.denominator -= s.counts.denominator;
-                departments = departments.saturating_sub(s.departments_with_data);
+            let mut rest = *whole;
+            for (_, part) in &published {
+                rest.numerator -= part.numerator;
+                rest.denominator -= part.denominator;
             }
-            // no department with data beyond the parts: the difference is empty
-            if departments == 0 || !disclosure.suppresses(kind, rest) {
+            // nothing left over (every department with data has a positive denominator), or a
+            // remainder that is no group's figure, as when a delivered level and the areas'
+            // departments disagree
+            let inconsistent = rest.denominator < 0.0 || (kind != Kind::Mean && rest.numerator < 0.0);
+            if rest.denominator == 0.0 || inconsistent || !disclosure.suppresses(kind, rest) {
                 continue;
             }
-            let part = published
+            let container = (rank(c.container), 0, 0.0, c.container);
+            let victim = published
                 .iter()
-                .filter(|(p, _)| !protected(*p))
-                .min_by(|a, b| a.1.counts.denominator.total_cmp(&b.1.counts.denominator).then(a.0.cmp(&b.0)))
-                .map(|(p, _)| *p);
-            let victim = match part {
-                Some(p) if protected(c.container) => p,
-                _ => c.container,
-            };
+                .map(|(p, part)| (rank(*p), 1, -part.denominator, *p))
+                .fold(container, |best, x| {
+                    if (x.0, x.1).cmp(&(best.0, best.1)).then(x.2.total_cmp(&best.2)).then(x.3.cmp(&best.3)).is_lt() { x } else { best }
+                })
+                .3;
             withheld.insert(victim);
             secondary.insert(victim);
             changed = true;
@@ -126,27 +130,39 @@ pub fn secondary_suppressions<N: Copy + Eq + Hash + Ord>(
 mod tests {
     use super::*;
 
-    fn sum(n: f64, d: f64, departments: u32) -> AreaSum {
-        AreaSum { counts: Counts::new(n, d), departments_with_data: departments }
+    fn counts(n: f64, d: f64) -> Counts {
+        Counts::new(n, d)
     }
 
-    /// (delimitation, area): delimitation 0 is the default (protected) one.
+    /// (delimitation, area): delimitation 0 is the default one, ranked last; 9 stands for a
+    /// reference level, ranked between.
     type N = (u8, u8);
+    fn rank(n: N) -> u8 {
+        match n.0 {
+            0 => 2,
+            9 => 1,
+            _ => 0,
+        }
+    }
+
+    fn withheld(kind: Kind, containment: &[Containment<N>], figures: &[(N, Counts)]) -> HashSet<N> {
+        let counts: HashMap<N, Counts> = figures.iter().copied().collect();
+        secondary_suppressions(kind, &Disclosure::default(), &counts, containment, rank)
+    }
 
     #[test]
     fn finds_areas_wholly_inside_another() {
         let areas: Vec<(u8, u8, Vec<&str>)> = vec![
             (0, 1, vec!["a", "b", "c"]),
             (0, 2, vec!["d", "e"]),
-            (1, 1, vec!["a", "b"]),    // grew by c
-            (1, 2, vec!["d", "e"]),    // the same: nothing revealed
-            (1, 3, vec!["c", "x"]),    // overlaps area 0/1 without lying inside it
-            (2, 7, vec!["a"]),         // inside 0/1 and 1/1
-            (2, 8, vec!["b"]),         // inside 0/1 and 1/1
+            (1, 1, vec!["a", "b"]), // grew by c
+            (1, 2, vec!["d", "e"]), // the same: nothing revealed
+            (1, 3, vec!["c", "x"]), // overlaps area 0/1 without lying inside it
+            (2, 7, vec!["a"]),      // inside 0/1 and 1/1
+            (2, 8, vec!["b"]),      // inside 0/1 and 1/1
         ];
-        let found = containments(&areas);
         assert_eq!(
-            found,
+            containments(&areas),
             vec![
                 Containment { container: (0, 1), parts: vec![(1, 1)] },
                 Containment { container: (0, 1), parts: vec![(2, 7), (2, 8)] },
@@ -156,72 +172,73 @@ mod tests {
     }
 
     #[test]
-    fn a_small_difference_withholds_the_container_unless_it_is_protected() {
-        let protected = |n: N| n.0 == 0;
-        let rules = Disclosure::default();
+    fn a_small_difference_withholds_the_lower_ranked_figure() {
         // the default area grew by a department of 3 persons: the earlier area goes
-        let grew = [Containment { container: (0u8, 1u8), parts: vec![(1, 1)] }];
-        let sums: HashMap<N, AreaSum> = [((0, 1), sum(41.0, 203.0, 4)), ((1, 1), sum(40.0, 200.0, 3))].into();
-        assert_eq!(secondary_suppressions(Kind::Share, &rules, &sums, &grew, protected), HashSet::from([(1, 1)]));
+        let grew = [Containment { container: (0, 1), parts: vec![(1, 1)] }];
+        let got = withheld(Kind::Share, &grew, &[((0, 1), counts(41.0, 203.0)), ((1, 1), counts(40.0, 200.0))]);
+        assert_eq!(got, HashSet::from([(1, 1)]));
         // the earlier area was the wider one: it goes as the container
-        let shrank = [Containment { container: (1u8, 1u8), parts: vec![(0, 1)] }];
-        let sums: HashMap<N, AreaSum> = [((1, 1), sum(41.0, 203.0, 4)), ((0, 1), sum(40.0, 200.0, 3))].into();
-        assert_eq!(secondary_suppressions(Kind::Share, &rules, &sums, &shrank, protected), HashSet::from([(1, 1)]));
-        // between two unprotected delimitations the container goes
-        let sums: HashMap<N, AreaSum> = [((1, 1), sum(41.0, 203.0, 4)), ((2, 1), sum(40.0, 200.0, 3))].into();
-        let other = [Containment { container: (1u8, 1u8), parts: vec![(2, 1)] }];
-        assert_eq!(secondary_suppressions(Kind::Share, &rules, &sums, &other, protected), HashSet::from([(1, 1)]));
+        let shrank = [Containment { container: (1, 1), parts: vec![(0, 1)] }];
+        let got = withheld(Kind::Share, &shrank, &[((1, 1), counts(41.0, 203.0)), ((0, 1), counts(40.0, 200.0))]);
+        assert_eq!(got, HashSet::from([(1, 1)]));
+        // between equals the container goes
+        let other = [Containment { container: (1, 1), parts: vec![(2, 1)] }];
+        let got = withheld(Kind::Share, &other, &[((1, 1), counts(41.0, 203.0)), ((2, 1), counts(40.0, 200.0))]);
+        assert_eq!(got, HashSet::from([(1, 1)]));
+        // a reference level holding the default delimitation's areas goes itself; holding an
+        // earlier delimitation's areas, those go first
+        let sector = [Containment { container: (9, 1), parts: vec![(0, 1), (0, 2)] }];
+        let figures = [((9, 1), counts(83.0, 460.0)), ((0, 1), counts(40.0, 200.0)), ((0, 2), counts(40.0, 250.0))];
+        assert_eq!(withheld(Kind::Rate, &sector, &figures), HashSet::from([(9, 1)]));
+        let sector = [Containment { container: (9, 1), parts: vec![(1, 1), (1, 2)] }];
+        let figures = [((9, 1), counts(83.0, 460.0)), ((1, 1), counts(40.0, 200.0)), ((1, 2), counts(40.0, 250.0))];
+        assert_eq!(withheld(Kind::Rate, &sector, &figures), HashSet::from([(1, 2)]), "the largest part, leaving 43 in 260");
     }
 
     #[test]
     fn differences_the_rules_pass_are_left_alone() {
-        let containment = [Containment { container: (0u8, 1u8), parts: vec![(1, 1)] }];
-        let protected = |n: N| n.0 == 0;
-        let rules = Disclosure::default();
+        let containment = [Containment { container: (0, 1), parts: vec![(1, 1)] }];
         for (whole, part) in [
-            (sum(60.0, 250.0, 4), sum(40.0, 200.0, 3)), // 20 of 50: publishable
-            (sum(40.0, 230.0, 4), sum(40.0, 200.0, 3)), // 0 of 30: publishable
+            (counts(60.0, 250.0), counts(40.0, 200.0)), // 20 of 50
+            (counts(40.0, 230.0), counts(40.0, 200.0)), // 0 of 30
+            (counts(40.0, 200.0), counts(40.0, 200.0)), // nothing left over
+            (counts(30.0, 190.0), counts(40.0, 200.0)), // a remainder that is no group's figure
         ] {
-            let sums: HashMap<N, AreaSum> = [((0, 1), whole), ((1, 1), part)].into();
-            assert!(secondary_suppressions(Kind::Share, &rules, &sums, &containment, protected).is_empty(), "{whole:?} {part:?}");
+            let got = withheld(Kind::Share, &containment, &[((0, 1), whole), ((1, 1), part)]);
+            assert!(got.is_empty(), "{whole:?} {part:?}");
         }
-        // no department with data beyond the parts: the figures are equal, nothing is revealed
-        let sums: HashMap<N, AreaSum> = [((0, 1), sum(40.0, 200.0, 3)), ((1, 1), sum(40.0, 200.0, 3))].into();
-        assert!(secondary_suppressions(Kind::Share, &rules, &sums, &containment, protected).is_empty());
     }
 
     #[test]
     fn each_kind_by_its_own_rules() {
-        let containment = [Containment { container: (0u8, 1u8), parts: vec![(1, 1)] }];
-        let protected = |n: N| n.0 == 0;
-        let rules = Disclosure::default();
+        let containment = [Containment { container: (0, 1), parts: vec![(1, 1)] }];
         // a difference of 25 persons with 2 convictions: suppressed for a rate, fine for a mean
-        let sums: HashMap<N, AreaSum> = [((0, 1), sum(12.0, 225.0, 4)), ((1, 1), sum(10.0, 200.0, 3))].into();
-        assert_eq!(secondary_suppressions(Kind::Rate, &rules, &sums, &containment, protected), HashSet::from([(1, 1)]));
-        assert!(secondary_suppressions(Kind::Mean, &rules, &sums, &containment, protected).is_empty());
-        // a mean over 3 pupils is revealed by the difference
-        let sums: HashMap<N, AreaSum> = [((0, 1), sum(176.7, 33.0, 4)), ((1, 1), sum(159.0, 30.0, 3))].into();
-        assert_eq!(secondary_suppressions(Kind::Mean, &rules, &sums, &containment, protected), HashSet::from([(1, 1)]));
+        let figures = [((0, 1), counts(12.0, 225.0)), ((1, 1), counts(10.0, 200.0))];
+        assert_eq!(withheld(Kind::Rate, &containment, &figures), HashSet::from([(1, 1)]));
+        assert!(withheld(Kind::Mean, &containment, &figures).is_empty());
+        // a mean over 3 pupils is revealed by the difference; a negative sum is a mean's right
+        let figures = [((0, 1), counts(176.7, 33.0)), ((1, 1), counts(180.0, 30.0))];
+        assert_eq!(withheld(Kind::Mean, &containment, &figures), HashSet::from([(1, 1)]));
     }
 
     #[test]
-    fn withholding_a_part_is_repeated_until_no_small_difference_is_left() {
-        // the default area (0,1) = earlier areas (1,1) + (1,2) + one department of 4 persons;
-        // withholding (1,1) (smallest denominator) leaves (0,1) − (1,2) = (1,1) + the small
-        // department = 24 persons with 2 in the numerator: still revealing, so (1,2) goes too
-        let containment = [Containment { container: (0u8, 1u8), parts: vec![(1, 1), (1, 2)] }];
-        let sums: HashMap<N, AreaSum> =
-            [((0, 1), sum(52.0, 124.0, 3)), ((1, 1), sum(0.0, 20.0, 1)), ((1, 2), sum(50.0, 100.0, 1))].into();
-        let got = secondary_suppressions(Kind::Share, &Disclosure::default(), &sums, &containment, |n: N| n.0 == 0);
-        assert_eq!(got, HashSet::from([(1, 1), (1, 2)]));
+    fn withholding_is_repeated_until_no_small_difference_is_left() {
+        // the default area holds two earlier ones and a department of 30 persons with 2 in the
+        // numerator: whichever parts stay published, what is left over has 2 in the numerator
+        let containment = [Containment { container: (0, 1), parts: vec![(1, 1), (1, 2)] }];
+        let figures = [((0, 1), counts(7.0, 75.0)), ((1, 1), counts(5.0, 20.0)), ((1, 2), counts(0.0, 25.0))];
+        assert_eq!(withheld(Kind::Share, &containment, &figures), HashSet::from([(1, 1), (1, 2)]));
+        // one withheld part can be enough: then the other stays
+        let figures = [((0, 1), counts(52.0, 124.0)), ((1, 1), counts(0.0, 20.0)), ((1, 2), counts(50.0, 100.0))];
+        assert_eq!(withheld(Kind::Share, &containment, &figures), HashSet::from([(1, 2)]));
     }
 
     #[test]
     fn parts_the_rules_suppress_are_not_subtracted() {
-        // (1,1) is suppressed by the rules (15 persons); the published difference is then
-        // (0,1) alone, which is published anyway: nothing more to withhold
-        let containment = [Containment { container: (0u8, 1u8), parts: vec![(1, 1)] }];
-        let sums: HashMap<N, AreaSum> = [((0, 1), sum(9.0, 18.0 + 15.0, 2)), ((1, 1), sum(7.0, 15.0, 1))].into();
-        assert!(secondary_suppressions(Kind::Share, &Disclosure::default(), &sums, &containment, |n: N| n.0 == 0).is_empty());
+        // (1,1) is suppressed by the rules (15 persons); the difference of published figures
+        // is then (0,1) alone, which is published anyway
+        let containment = [Containment { container: (0, 1), parts: vec![(1, 1)] }];
+        let got = withheld(Kind::Share, &containment, &[((0, 1), counts(9.0, 33.0)), ((1, 1), counts(7.0, 15.0))]);
+        assert!(got.is_empty());
     }
 }
