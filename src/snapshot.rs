@@ -2,7 +2,7 @@
 //! and replaced whole (atomically) when another version becomes active. It holds figures
 //! only after disclosure control, so nothing the request path reads can leak a suppressed one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -68,41 +68,87 @@ enum Owner {
     Reference { level: Level, unit: u16 },
 }
 
+/// The owners of figures numbered in their order (areas by delimitation and area, then the
+/// reference levels' units), which is also the order ties are settled in.
+struct Numbering {
+    owners: Vec<Owner>,
+    /// delimitation → area → number; usize::MAX for an area outside the delimitation
+    areas: Vec<Vec<usize>>,
+    references: HashMap<(Level, u16), usize>,
+}
+
+impl Numbering {
+    fn new(delimitations: &BTreeMap<String, Delimitation>, area_count: usize, references: impl Iterator<Item = (Level, u16)>) -> Self {
+        let mut owners = Vec::new();
+        let mut areas = vec![vec![usize::MAX; area_count]; delimitations.len()];
+        for (delimitation, d) in delimitations.values().enumerate() {
+            for area in d.areas() {
+                areas[delimitation][area] = owners.len();
+                owners.push(Owner::Area { delimitation, area });
+            }
+        }
+        let references: BTreeSet<(Level, u16)> = references.collect();
+        let references = references
+            .into_iter()
+            .map(|(level, unit)| {
+                owners.push(Owner::Reference { level, unit });
+                ((level, unit), owners.len() - 1)
+            })
+            .collect();
+        Numbering { owners, areas, references }
+    }
+
+    fn number(&self, owner: Owner) -> Option<usize> {
+        match owner {
+            Owner::Area { delimitation, area } => self.areas.get(delimitation)?.get(area).copied().filter(|&n| n != usize::MAX),
+            Owner::Reference { level, unit } => self.references.get(&(level, unit)).copied(),
+        }
+    }
+}
+
 /// A figure before disclosure control, while a snapshot is built.
 struct RawFigure {
-    owner: Owner,
+    /// The owner's number.
+    owner: usize,
     counts: Counts,
     /// For an area: its departments with an observation; 0 for a reference level.
     departments_with_data: u32,
 }
 
-/// The figures that hold others wholly, for secondary suppression: an area of one delimitation
-/// and the areas of another inside it; a municipality, its social-housing sector and the
-/// country, and the areas of each delimitation inside them.
-fn containments(delimitations: &BTreeMap<String, Delimitation>, areas: &[Area]) -> Vec<Containment<Owner>> {
+/// The figures that hold others wholly, for secondary suppression, by the owners' numbers: an
+/// area of one delimitation and the areas of another inside it; a municipality, its
+/// social-housing sector and the country, and the areas of each delimitation inside them
+/// (where the dataset has that reference figure at all).
+fn containments(
+    delimitations: &BTreeMap<String, Delimitation>,
+    areas: &[Area],
+    numbering: &Numbering,
+) -> Vec<Containment<usize>> {
     let members: Vec<(usize, usize, Vec<&str>)> = delimitations
         .values()
         .enumerate()
         .flat_map(|(i, d)| d.areas().map(move |a| (i, a, d.departments[a].iter().map(|x| x.department_id.as_str()).collect())))
         .collect();
-    let area = |(delimitation, area): (usize, usize)| Owner::Area { delimitation, area };
-    let mut out: Vec<Containment<Owner>> = differencing::containments(&members)
+    let area = |(delimitation, area): (usize, usize)| numbering.number(Owner::Area { delimitation, area }).expect("areas are numbered");
+    let mut out: Vec<Containment<usize>> = differencing::containments(&members)
         .into_iter()
         .map(|c| Containment { container: area(c.container), parts: c.parts.into_iter().map(area).collect() })
         .collect();
     for (i, d) in delimitations.values().enumerate() {
-        let mut by_municipality: BTreeMap<u16, Vec<Owner>> = BTreeMap::new();
+        let mut by_municipality: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
         for a in d.areas() {
             by_municipality.entry(areas[a].municipality.get()).or_default().push(area((i, a)));
         }
         for (unit, parts) in &by_municipality {
             for level in [Level::Municipality, Level::SocialHousing] {
-                out.push(Containment { container: Owner::Reference { level, unit: *unit }, parts: parts.clone() });
+                if let Some(container) = numbering.number(Owner::Reference { level, unit: *unit }) {
+                    out.push(Containment { container, parts: parts.clone() });
+                }
             }
         }
-        let all: Vec<Owner> = by_municipality.into_values().flatten().collect();
-        if !all.is_empty() {
-            out.push(Containment { container: Owner::Reference { level: Level::Country, unit: 0 }, parts: all });
+        let all: Vec<usize> = by_municipality.into_values().flatten().collect();
+        if let Some(container) = numbering.number(Owner::Reference { level: Level::Country, unit: 0 }).filter(|_| !all.is_empty()) {
+            out.push(Containment { container, parts: all });
         }
     }
     out
@@ -262,33 +308,41 @@ impl Snapshot {
         let mut years_seen = vec![Vec::<u16>::new(); indicators.len()];
         let delimitation_index: HashMap<String, usize> = delimitations.keys().enumerate().map(|(i, k)| (k.clone(), i)).collect();
         let default_delimitation = delimitation_index.get(&dataset.boundary_version).copied();
-        let containments = containments(&delimitations, &areas);
-        // (indicator, year) → every figure of that indicator and year
-        let mut figures: HashMap<(usize, u16), Vec<RawFigure>> = HashMap::new();
+        // every figure's owner, numbered in order for secondary suppression
+        let mut raw_references = Vec::with_capacity(stored.references.len());
+        for r in stored.references {
+            let level: Level = r.level.parse().map_err(|_| corrupt(format!("reference level {:?}", r.level)))?;
+            raw_references.push(((level, r.municipality_code.map_or(0, |c| c as u16)), r));
+        }
+        let numbering = Numbering::new(&delimitations, areas.len(), raw_references.iter().map(|(key, _)| *key));
+        let containments = containments(&delimitations, &areas, &numbering);
+        // per indicator and year (1900 to 2100), every figure
+        let group = |indicator: usize, year: i64| -> Result<usize, StoreError> {
+            (1900..=2100).contains(&year).then(|| indicator * 201 + (year - 1900) as usize).ok_or_else(|| corrupt(format!("year {year}")))
+        };
+        let mut figures: Vec<Vec<RawFigure>> = (0..indicators.len() * 201).map(|_| Vec::new()).collect();
         for s in stored.area_sums {
             let indicator = find_indicator(&s.indicator)?;
             let area = find_area(&s.area_id)?;
             let delimitation = *delimitation_index
                 .get(&s.boundary_version)
                 .ok_or_else(|| corrupt(format!("sums for unknown delimitation {}", s.boundary_version)))?;
-            let year = s.year as u16;
-            let owner = Owner::Area { delimitation, area };
+            let owner = numbering
+                .number(Owner::Area { delimitation, area })
+                .ok_or_else(|| corrupt(format!("sums for area {} outside the delimitation {}", s.area_id, s.boundary_version)))?;
             let counts = Counts::new(s.numerator, s.denominator);
-            figures.entry((indicator, year)).or_default().push(RawFigure { owner, counts, departments_with_data: s.departments as u32 });
-            years_seen[indicator].push(year);
+            figures[group(indicator, s.year)?].push(RawFigure { owner, counts, departments_with_data: s.departments as u32 });
+            years_seen[indicator].push(s.year as u16);
         }
-        for r in stored.references {
+        for ((level, unit), r) in raw_references {
             let indicator = find_indicator(&r.indicator)?;
-            let level: Level = r.level.parse().map_err(|_| corrupt(format!("reference level {:?}", r.level)))?;
-            let unit = r.municipality_code.map_or(0, |c| c as u16);
-            let year = r.year as u16;
-            let owner = Owner::Reference { level, unit };
+            let owner = numbering.number(Owner::Reference { level, unit }).expect("every reference is numbered");
             let counts = Counts::new(r.numerator, r.denominator as f64);
-            figures.entry((indicator, year)).or_default().push(RawFigure { owner, counts, departments_with_data: 0 });
-            years_seen[indicator].push(year);
+            figures[group(indicator, r.year.into())?].push(RawFigure { owner, counts, departments_with_data: 0 });
+            years_seen[indicator].push(r.year as u16);
         }
         // the default delimitation's areas are what the service is for: withheld last
-        let rank = |owner: Owner| match owner {
+        let rank = |f: usize| match numbering.owners[f] {
             Owner::Area { delimitation, .. } if Some(delimitation) == default_delimitation => 2,
             Owner::Reference { .. } => 1,
             Owner::Area { .. } => 0,
@@ -296,14 +350,19 @@ impl Snapshot {
         let mut by_index: Vec<&mut Delimitation> = delimitations.values_mut().collect();
         let mut references: HashMap<(Level, u16, usize), Vec<Point>> = HashMap::new();
         let mut withheld = 0usize;
-        for ((indicator, year), list) in figures {
+        let mut counts = vec![None; numbering.owners.len()];
+        for (g, list) in figures.into_iter().enumerate().filter(|(_, list)| !list.is_empty()) {
+            let (indicator, year) = (g / 201, (1900 + g % 201) as u16);
             let kind = indicators[indicator].kind;
-            let counts: HashMap<Owner, Counts> = list.iter().map(|f| (f.owner, f.counts)).collect();
+            counts.fill(None);
+            for f in &list {
+                counts[f.owner] = Some(f.counts);
+            }
             let secondary = differencing::secondary_suppressions(kind, disclosure, &counts, &containments, rank);
             withheld += secondary.len();
             for RawFigure { owner, counts, departments_with_data } in list {
-                let figure = if secondary.contains(&owner) { Figure::Suppressed } else { disclosure.publish(kind, counts) };
-                match owner {
+                let figure = if secondary.binary_search(&owner).is_ok() { Figure::Suppressed } else { disclosure.publish(kind, counts) };
+                match numbering.owners[owner] {
                     Owner::Area { delimitation, area } => {
                         let d = &mut by_index[delimitation];
                         let sum = AreaSum { counts, departments_with_data };

@@ -13,7 +13,7 @@
 //! overlap only where departments lack data in a year, and differences between the delivered
 //! reference levels themselves (taken as delivered).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::Hash;
 
 use super::figures::{Counts, Disclosure};
@@ -74,30 +74,31 @@ where
 
 /// For one indicator and year: the figures that must be withheld although the rules pass
 /// them, because a difference of published figures would reveal one the rules suppress.
-/// `counts` holds the figures with data; `rank` orders the candidates for withholding (lower
-/// goes first; among equals the container, then the part with the largest denominator, whose
-/// withholding leaves the biggest remainder). Figures the rules suppress anyway are not in the
-/// answer.
-pub fn secondary_suppressions<N: Copy + Eq + Hash + Ord>(
+/// Figures are numbered `0..counts.len()`; `counts[f]` is None for a figure without data.
+/// `rank` orders the candidates for withholding (lower goes first; among equals the container,
+/// then the part with the largest denominator, whose withholding leaves the biggest remainder,
+/// then the lower number). The answer is sorted, and holds no figure the rules suppress anyway.
+pub fn secondary_suppressions(
     kind: Kind,
     disclosure: &Disclosure,
-    counts: &HashMap<N, Counts>,
-    containments: &[Containment<N>],
-    rank: impl Fn(N) -> u8,
-) -> HashSet<N> {
-    let mut withheld: HashSet<N> = counts.iter().filter(|(_, c)| disclosure.suppresses(kind, **c)).map(|(n, _)| *n).collect();
-    let mut secondary = HashSet::new();
+    counts: &[Option<Counts>],
+    containments: &[Containment<usize>],
+    rank: impl Fn(usize) -> u8,
+) -> Vec<usize> {
+    let mut published: Vec<bool> = counts.iter().map(|c| c.is_some_and(|c| !disclosure.suppresses(kind, c))).collect();
+    let mut secondary = Vec::new();
+    let mut parts: Vec<(usize, Counts)> = Vec::new();
     loop {
         let mut changed = false;
         for c in containments {
-            let Some(whole) = counts.get(&c.container).filter(|_| !withheld.contains(&c.container)) else { continue };
-            let published: Vec<(N, Counts)> =
-                c.parts.iter().filter(|p| !withheld.contains(p)).filter_map(|p| counts.get(p).map(|s| (*p, *s))).collect();
-            if published.is_empty() {
+            let Some(whole) = counts[c.container].filter(|_| published[c.container]) else { continue };
+            parts.clear();
+            parts.extend(c.parts.iter().filter(|&&p| published[p]).filter_map(|&p| counts[p].map(|x| (p, x))));
+            if parts.is_empty() {
                 continue;
             }
-            let mut rest = *whole;
-            for (_, part) in &published {
+            let mut rest = whole;
+            for (_, part) in &parts {
                 rest.numerator -= part.numerator;
                 rest.denominator -= part.denominator;
             }
@@ -109,18 +110,19 @@ pub fn secondary_suppressions<N: Copy + Eq + Hash + Ord>(
                 continue;
             }
             let container = (rank(c.container), 0, 0.0, c.container);
-            let victim = published
+            let victim = parts
                 .iter()
                 .map(|(p, part)| (rank(*p), 1, -part.denominator, *p))
                 .fold(container, |best, x| {
                     if (x.0, x.1).cmp(&(best.0, best.1)).then(x.2.total_cmp(&best.2)).then(x.3.cmp(&best.3)).is_lt() { x } else { best }
                 })
                 .3;
-            withheld.insert(victim);
-            secondary.insert(victim);
+            published[victim] = false;
+            secondary.push(victim);
             changed = true;
         }
         if !changed {
+            secondary.sort_unstable();
             return secondary;
         }
     }
@@ -128,6 +130,8 @@ pub fn secondary_suppressions<N: Copy + Eq + Hash + Ord>(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     fn counts(n: f64, d: f64) -> Counts {
@@ -145,9 +149,20 @@ mod tests {
         }
     }
 
+    /// Numbers the figures in their order, as the service does, and answers with the names.
     fn withheld(kind: Kind, containment: &[Containment<N>], figures: &[(N, Counts)]) -> HashSet<N> {
-        let counts: HashMap<N, Counts> = figures.iter().copied().collect();
-        secondary_suppressions(kind, &Disclosure::default(), &counts, containment, rank)
+        let mut names: Vec<N> = figures.iter().map(|f| f.0).chain(containment.iter().flat_map(|c| c.parts.iter().chain([&c.container]).copied())).collect();
+        names.sort_unstable();
+        names.dedup();
+        let number = |n: &N| names.binary_search(n).unwrap();
+        let mut counts = vec![None; names.len()];
+        for (n, c) in figures {
+            counts[number(n)] = Some(*c);
+        }
+        let containment: Vec<Containment<usize>> =
+            containment.iter().map(|c| Containment { container: number(&c.container), parts: c.parts.iter().map(number).collect() }).collect();
+        let got = secondary_suppressions(kind, &Disclosure::default(), &counts, &containment, |f| rank(names[f]));
+        got.into_iter().map(|f| names[f]).collect()
     }
 
     #[test]
