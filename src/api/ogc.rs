@@ -215,7 +215,7 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result
 }
 
 /// One collection.
-#[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, example = "areas")), responses(
+#[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas")), responses(
     (status = 200, description = "The collection", body = Object),
     (status = 404, description = "No such collection", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
@@ -227,7 +227,7 @@ pub async fn get_collection(state: web::Data<AppState>, req: HttpRequest, path: 
 }
 
 /// The properties a client may query on (OGC API – Features Part 3's queryables).
-#[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, example = "areas")), responses(
+#[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas")), responses(
     (status = 200, description = "A JSON Schema of the features' properties", body = Object, content_type = "application/schema+json"),
     (status = 404, description = "No such collection", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
@@ -342,7 +342,7 @@ fn municipality_properties(snapshot: &Snapshot, code: MunicipalityCode, outline:
 }
 
 /// A collection's features, a page at a time.
-#[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, example = "areas"), ItemsQuery), responses(
+#[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), ItemsQuery), responses(
     (status = 200, description = "A GeoJSON FeatureCollection with links (next while more remain), numberMatched and numberReturned",
         content_type = "application/geo+json", body = Object),
     (status = 400, description = "An invalid parameter", body = ProblemDetails, content_type = "application/problem+json"),
@@ -422,7 +422,7 @@ pub struct ItemQuery {
     pub f: Option<String>,
 }
 
-#[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, example = "areas"), ("feature_id" = String, Path, example = "751-1"),
+#[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), ("feature_id" = String, Path, description = "An area_id, or a municipality code (`101` or `0101`)", example = "751-1"),
     ItemQuery), responses(
     (status = 200, description = "A GeoJSON Feature with links", content_type = "application/geo+json", body = Object),
     (status = 400, description = "An invalid parameter", body = ProblemDetails, content_type = "application/problem+json"),
