@@ -705,6 +705,7 @@ async fn check_series(app: &TestApp, w: &World) {
                         Fig::Missing => unreachable!(),
                     }
                 }
+                assert_series_csv_matches(app, &path, &body).await;
                 for reference in ["municipality", "social_housing", "country"] {
                     for p in body["series"][reference].as_array().unwrap() {
                         let y = p["year"].as_i64().unwrap() as i32;
@@ -720,6 +721,37 @@ async fn check_series(app: &TestApp, w: &World) {
         }
     }
     assert!(suppressed_points > 10, "the extract exercises suppression: {suppressed_points}");
+}
+
+/// The CSV rendering of a series holds the JSON's points, row for row, and nothing more.
+async fn assert_series_csv_matches(app: &TestApp, path: &str, json: &Value) {
+    let csv = app.get_text(&format!("{path}&format=csv")).await;
+    let mut lines = csv.strip_prefix('\u{feff}').expect("a byte-order mark").split_terminator("\r\n");
+    assert_eq!(
+        lines.next(),
+        Some("area_id;area_name;municipality_code;indicator;boundary_version;series;year;status;value;numerator;denominator;coverage")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(';').collect()).collect();
+    let mut expected = Vec::new();
+    for series in ["area", "municipality", "social_housing", "country"] {
+        for p in json["series"][series].as_array().unwrap() {
+            expected.push((series, p));
+        }
+    }
+    assert_eq!(rows.len(), expected.len(), "{path} as CSV: a row per point");
+    for (row, (series, p)) in rows.iter().zip(expected) {
+        let what = format!("{path} as CSV: {row:?}");
+        let text = [&json["area_id"], &json["area_name"], &json["municipality_code"], &json["indicator"], &json["boundary_version"]];
+        for (cell, want) in row[..5].iter().zip(text) {
+            assert_eq!(*cell, want.as_str().unwrap(), "{what}");
+        }
+        assert_eq!((row[5], row[6], row[7]), (series, p["year"].to_string().as_str(), p["status"].as_str().unwrap()), "{what}");
+        for (cell, field) in row[8..].iter().zip(["value", "numerator", "denominator", "coverage"]) {
+            let want = p.get(field).and_then(Value::as_f64);
+            let got = (!cell.is_empty()).then(|| cell.replace(',', ".").parse::<f64>().unwrap());
+            close(&got.map_or(Value::Null, Value::from), want, &format!("{what} {field}"));
+        }
+    }
 }
 
 async fn matches_an_independent_computation(db: TestDb) {
@@ -927,10 +959,15 @@ async fn bad_requests_name_the_parameter(db: TestDb) {
         assert_eq!(body["parameter"], parameter, "{query}: {body}");
         assert!(body["detail"].as_str().unwrap().len() > 10);
     }
-    for query in ["", "indicator=nope", "indicator=udenfor&boundary=x", "indicator=udenfor&lang=xx"] {
+    for query in ["", "indicator=nope", "indicator=udenfor&boundary=x", "indicator=udenfor&lang=xx", "indicator=udenfor&format=xml"] {
         let r = app.get(&format!("/v1/areas/KBH-1/series?{query}")).await;
         assert_eq!(r.status(), 400, "series?{query}");
     }
+    // the series as CSV by the Accept header too, as a download
+    let r = app.client.get(format!("{}/v1/areas/KBH-1/series?indicator=udenfor", app.address)).header("accept", "text/csv").send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(r.headers()["content-disposition"], "attachment; filename=\"series-KBH-1-udenfor.csv\"");
+    assert_eq!(r.text().await.unwrap(), app.get_text("/v1/areas/KBH-1/series?indicator=udenfor&format=csv").await);
     assert_eq!(app.get("/v1/areas/NOPE/series?indicator=udenfor").await.status(), 404);
     // suppressed and missing items in the hand-written extract
     let (_, body) = app.get_json(&format!("/v1/comparisons?{ok}")).await;

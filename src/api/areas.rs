@@ -4,6 +4,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::csv::{self, Format, Table};
 use super::lang::Lang;
 use super::params::{self, area_path, data_json, indicator_param, required};
 use super::AppState;
@@ -192,6 +193,10 @@ pub struct SeriesQuery {
     /// Delimitation version; default the dataset's.
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
+    /// `json` (default) or `csv`: one row per series and year (`;`-separated, decimal commas,
+    /// UTF-8 with a byte-order mark, for Danish spreadsheets); `Accept: text/csv` also selects CSV.
+    #[param(value_type = Option<Format>, example = "csv")]
+    pub format: Option<String>,
     /// Label language; default from `Accept-Language`, else Danish.
     #[param(value_type = Option<Lang>)]
     pub lang: Option<String>,
@@ -255,7 +260,8 @@ pub struct SeriesResponse {
     tag = "areas",
     params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
     responses(
-        (status = 200, description = "The series", body = SeriesResponse),
+        (status = 200, description = "The series as JSON, or as CSV (`format=csv` or `Accept: text/csv`)",
+            content((SeriesResponse = "application/json"), (String = "text/csv"))),
         (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 400, description = "A missing or unknown indicator, an unknown delimitation or language", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
@@ -273,6 +279,7 @@ pub async fn get_series(
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     let (i, indicator) = indicator_param(&snapshot, required(&query.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
     let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
+    let csv = csv::wants_csv(&req, query.format.as_deref())?;
     let points = |ps: &[Point]| ps.iter().map(SeriesPoint::new).collect::<Vec<_>>();
     let reference = |r: Reference| points(snapshot.reference_series(r, area.municipality, i));
     let body = SeriesResponse {
@@ -295,5 +302,55 @@ pub async fn get_series(
             country: reference(Reference::Country),
         },
     };
+    if csv {
+        let filename = format!("series-{}-{}.csv", body.area_id, body.indicator);
+        return Ok(series_csv(&body).response(&snapshot, lang, &filename));
+    }
     Ok(data_json(&snapshot, Some(lang), &body))
+}
+
+const SERIES_CSV_COLUMNS: [&str; 12] = [
+    "area_id",
+    "area_name",
+    "municipality_code",
+    "indicator",
+    "boundary_version",
+    "series",
+    "year",
+    "status",
+    "value",
+    "numerator",
+    "denominator",
+    "coverage",
+];
+
+/// The series as a spreadsheet table: the area's points, then each reference's.
+fn series_csv(s: &SeriesResponse) -> Table {
+    use csv::{number, text};
+    let mut table = Table::new(&SERIES_CSV_COLUMNS);
+    let series = [
+        ("area", &s.series.area),
+        ("municipality", &s.series.municipality),
+        ("social_housing", &s.series.social_housing),
+        ("country", &s.series.country),
+    ];
+    for (name, points) in series {
+        for p in points {
+            table.row(&[
+                text(&s.area_id),
+                text(&s.area_name),
+                text(&s.municipality_code),
+                text(&s.indicator),
+                text(&s.boundary_version),
+                name.to_string(),
+                p.year.to_string(),
+                p.status.as_str().to_string(),
+                number(p.value),
+                number(p.numerator),
+                number(p.denominator),
+                number(p.coverage),
+            ]);
+        }
+    }
+    table
 }

@@ -1,14 +1,14 @@
 //! `/v1/comparisons`: every area of a delimitation against a reference (comparisons.md),
 //! as JSON or as CSV for spreadsheets.
 
-use actix_web::http::header::{ACCEPT, CONTENT_DISPOSITION};
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::areas::delimitation;
+use super::csv::{self, Format, Table};
 use super::lang::Lang;
-use super::params::{self, data_json, data_response, indicator_param, required};
+use super::params::{self, data_json, indicator_param, required};
 use super::AppState;
 use crate::domain::comparisons::{summarise, Comparison, Summary};
 use crate::domain::model::{Direction, Kind, Reference};
@@ -51,13 +51,6 @@ pub struct ComparisonsQuery {
     pub lang: Option<String>,
 }
 
-/// Output formats of the comparisons.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Json,
-    Csv,
-}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ComparisonItem {
@@ -213,12 +206,7 @@ pub async fn get_comparisons(
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     let q = &*query;
     let request = ComparisonRequest::parse(&snapshot, &q.indicator, &q.from, &q.to, &q.reference, &q.boundary, &q.threshold)?;
-    let csv = match q.format.as_deref() {
-        Some("csv") => true,
-        Some("json") => false,
-        Some(other) => return Err(ApiError::invalid("format", format!("format {other:?} must be json or csv"))),
-        None => req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/csv")),
-    };
+    let csv = csv::wants_csv(&req, q.format.as_deref())?;
     let indicator = &snapshot.indicators[request.indicator];
     let mut items = request.items(&snapshot);
     let summary = summarise(indicator.direction, request.threshold, items.iter().map(|i| &i.comparison));
@@ -231,10 +219,7 @@ pub async fn get_comparisons(
             request.to,
             request.reference.as_str()
         );
-        return Ok(data_response(&snapshot, Some(lang))
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
-            .body(to_csv(&items)));
+        return Ok(to_csv(&items).response(&snapshot, lang, &filename));
     }
     let body = ComparisonsResponse {
         dataset_version: snapshot.dataset.version,
@@ -279,22 +264,18 @@ const CSV_COLUMNS: [&str; 21] = [
     "beyond_threshold",
 ];
 
-/// `;`-separated with decimal commas and a byte-order mark, as Danish Excel opens it.
-pub fn to_csv(items: &[ComparisonItem]) -> String {
-    let mut out = String::from("\u{feff}");
-    out.push_str(&CSV_COLUMNS.join(";"));
-    out.push_str("\r\n");
-    let number = |x: Option<f64>| x.map(|v| v.to_string().replace('.', ",")).unwrap_or_default();
-    let flag = |x: Option<bool>| x.map(|b| b.to_string()).unwrap_or_default();
+/// The items as a spreadsheet table.
+pub fn to_csv(items: &[ComparisonItem]) -> Table {
+    use csv::{flag, number, text};
+    let mut table = Table::new(&CSV_COLUMNS);
     for i in items {
         let c = &i.comparison;
-        let status = serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        let fields = [
-            csv_text(&i.area_id),
-            csv_text(&i.area_name),
-            csv_text(&i.municipality_code),
-            csv_text(i.municipality_name.as_deref().unwrap_or("")),
-            status,
+        table.row(&[
+            text(&i.area_id),
+            text(&i.area_name),
+            text(&i.municipality_code),
+            text(i.municipality_name.as_deref().unwrap_or("")),
+            c.status.as_str().to_string(),
             number(c.area_from),
             number(c.area_to),
             number(c.area_change),
@@ -311,17 +292,9 @@ pub fn to_csv(items: &[ComparisonItem]) -> String {
             flag(c.stronger),
             flag(c.stronger_relative),
             flag(c.beyond_threshold),
-        ];
-        out.push_str(&fields.join(";"));
-        out.push_str("\r\n");
+        ]);
     }
-    out
-}
-
-/// Quotes a text cell when needed, and keeps a spreadsheet from reading it as a formula.
-fn csv_text(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
-    if s.contains([';', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    table
 }
 
 #[cfg(test)]
@@ -357,7 +330,7 @@ mod tests {
 
     #[test]
     fn csv_for_danish_spreadsheets() {
-        let csv = to_csv(&[item("a", "=HYPERLINK(\"x\")", Some(-2.5)), item("b", "Nord; Syd", None)]);
+        let csv = to_csv(&[item("a", "=HYPERLINK(\"x\")", Some(-2.5)), item("b", "Nord; Syd", None)]).into_string();
         assert!(csv.starts_with("\u{feff}area_id;area_name;"));
         let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
         assert_eq!(lines.len(), 3);

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod areas;
 pub mod chart;
 pub mod comparisons;
+pub mod csv;
 pub mod datasets;
 pub mod health;
 pub mod indicators;

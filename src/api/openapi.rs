@@ -30,7 +30,7 @@ problem details.",
         (name = "health", description = "Liveness, readiness and this document"),
     ),
     components(schemas(
-        crate::api::comparisons::Format,
+        crate::api::csv::Format,
         crate::domain::classes::Method,
         crate::domain::model::Reference,
         crate::api::lang::Lang

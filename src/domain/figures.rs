@@ -96,6 +96,16 @@ pub enum Status {
     Missing,
 }
 
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Suppressed => "suppressed",
+            Status::Missing => "missing",
+        }
+    }
+}
+
 /// An area's sums for one indicator and year under one delimitation: Σn, Σd over the
 /// departments that had an observation, and how many of them did.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
