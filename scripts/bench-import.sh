@@ -10,11 +10,12 @@
 # Needs: cargo, psql, GNU time (/usr/bin/time, Debian package `time`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/common.sh
 
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 WORK=${WORK:-$(mktemp -d)}
 SEED=${SEED:-1}
-BIN=target/release/boligsocial
+BIN=$TARGET_DIR/release/boligsocial
 
 command -v /usr/bin/time >/dev/null || { echo "GNU time is needed: apt-get install time" >&2; exit 1; }
 cargo build --release --quiet

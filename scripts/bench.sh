@@ -19,6 +19,7 @@
 # on two shared cores vary by 20 % from one to the next.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/common.sh
 DURATION=${DURATION:-10s}
 REPEAT=${REPEAT:-3}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -26,7 +27,7 @@ THREADS=${THREADS:-2}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 SEED=${SEED:-1}
 PORT=18401 NGINX_PORT=18402 PYGEOAPI_PORT=18403 NGINX_COPY_PORT=18404
-BIN=$PWD/target/release/boligsocial
+BIN=$TARGET_DIR/release/boligsocial
 WORK=$(mktemp -d)
 chmod 755 "$WORK" # nginx's workers read the bodies from here
 DB="boligsocial_bench_$$"
@@ -79,7 +80,7 @@ start_to_ready() { # label, url → leaves the server running, pid in SERVER
   started=$(date +%s.%N)
   BOLIGSOCIAL__LOG__LEVEL=warn "$BIN" serve --database-url "$2" --listen "127.0.0.1:$PORT" > "$WORK/server-$1.log" 2>&1 &
   SERVER=$!
-  until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.01; done
+  wait_ready "http://127.0.0.1:$PORT/readyz" "$SERVER" "$WORK/server-$1.log"
   ready=$(date +%s.%N)
   printf '%-36s %7.2f s\n' "start to ready, $1" "$(echo "$ready - $started" | bc)"
   printf -v "ready_$1" '%.2f' "$(echo "$ready - $started" | bc)"
@@ -168,7 +169,7 @@ YAML
   pygeoapi openapi generate "$PYGEOAPI_CONFIG" --output-file "$PYGEOAPI_OPENAPI" >/dev/null 2>&1
   gunicorn pygeoapi.flask_app:APP -w "$(nproc)" -b "127.0.0.1:$PYGEOAPI_PORT" > "$WORK/gunicorn.log" 2>&1 &
   PIDS+=("$!")
-  until curl -sf "http://127.0.0.1:$PYGEOAPI_PORT/" >/dev/null; do sleep 0.2; done
+  wait_ready "http://127.0.0.1:$PYGEOAPI_PORT/" "${PIDS[-1]}" "$WORK/gunicorn.log"
   PYGEOAPI="http://127.0.0.1:$PYGEOAPI_PORT/collections/areas/items?limit=100&offset=200&f=json"
 else
   echo "pygeoapi or gunicorn is missing (pip install pygeoapi gunicorn): no alternative measured" >&2

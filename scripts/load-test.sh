@@ -9,6 +9,7 @@
 # Needs: cargo, wrk (Debian package `wrk`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/common.sh
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -16,7 +17,7 @@ THREADS=${THREADS:-2}
 DATASET=${DATASET:-demo}
 PORT=${PORT:-18088}
 WORK=$(mktemp -d)
-BIN=target/release/boligsocial
+BIN=$TARGET_DIR/release/boligsocial
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet
@@ -30,10 +31,10 @@ if [ "$DATASET" = national ]; then
 else
   INDICATOR=outside_work_education FROM=2015 TO=2023 AREA=751-1
 fi
-"$BIN" serve --database-url "$DB" --listen "127.0.0.1:$PORT" &
+"$BIN" serve --database-url "$DB" --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
-until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.1; done
+wait_ready "http://127.0.0.1:$PORT/readyz" "$SERVER" "$WORK/server.log"
 
 run() { # name, path
   local out

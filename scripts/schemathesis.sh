@@ -13,6 +13,7 @@
 #   scripts/schemathesis.sh            # MAX_EXAMPLES=100 per operation by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/common.sh
 MAX_EXAMPLES=${MAX_EXAMPLES:-100}
 PORT=${PORT:-18099}
 TOKEN=schemathesis-admin-token-0123456789
@@ -21,9 +22,9 @@ cargo build --quiet
 WORK=$(mktemp -d)
 run_server() { # extra environment…
   (cd "$WORK" && exec env BOLIGSOCIAL__LOG__LEVEL=warn BOLIGSOCIAL__ADMIN__TOKEN=$TOKEN "$@" \
-    "$OLDPWD/target/debug/boligsocial" serve --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1) &
+    "$TARGET_DIR/debug/boligsocial" serve --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1) &
   SERVER=$!
-  until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
+  wait_ready "http://127.0.0.1:$PORT/readyz" "$SERVER" "$WORK/server.log"
 }
 stop_server() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
 trap 'stop_server; rm -rf "$WORK"' EXIT

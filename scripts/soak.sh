@@ -11,13 +11,14 @@
 # Needs: cargo, wrk, curl, psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/common.sh
 DURATION=${DURATION:-300}
 SCALE=${SCALE:-1}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18097}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 TOKEN=soak-admin-token-0123456789abcdef
-BIN=target/release/boligsocial
+BIN=$TARGET_DIR/release/boligsocial
 WORK=$(mktemp -d)
 DB="boligsocial_soak_$$"
 
@@ -33,7 +34,7 @@ BOLIGSOCIAL__LOG__LEVEL=warn BOLIGSOCIAL__ADMIN__TOKEN=$TOKEN BOLIGSOCIAL__DATAS
   "$BIN" serve --database-url "$URL" --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null; rm -rf "$WORK"' EXIT
-until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
+wait_ready "http://127.0.0.1:$PORT/readyz" "$SERVER" "$WORK/server.log"
 
 cat > "$WORK/mixed.lua" <<'LUA'
 local paths = {

@@ -61,7 +61,7 @@ pub struct Department {
 }
 
 /// Whose figure it is, while a snapshot is built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Owner {
     Area { delimitation: usize, area: usize },
     /// `unit` is the municipality code, 0 for the country.
