@@ -1,5 +1,5 @@
 //! Prometheus metrics at /metrics: requests by route and status, latency, the served dataset
-//! version and the snapshot's age, imports and reloads.
+//! version, the snapshot's age and its withheld figures, imports and reloads.
 
 use std::time::SystemTime;
 
@@ -16,6 +16,7 @@ pub struct Metrics {
     dataset_version: IntGauge,
     snapshot_age: IntGauge,
     snapshot_loaded: IntGauge,
+    figures_withheld: IntGauge,
 }
 
 impl Default for Metrics {
@@ -51,6 +52,11 @@ impl Metrics {
         let dataset_version = IntGauge::new("dataset_version", "The dataset version served (0 before one is loaded)").expect("valid");
         let snapshot_age = IntGauge::new("snapshot_age_seconds", "Seconds since the served snapshot was built").expect("valid");
         let snapshot_loaded = IntGauge::new("snapshot_loaded", "1 when a dataset is loaded and served").expect("valid");
+        let figures_withheld = IntGauge::new(
+            "snapshot_figures_withheld",
+            "Figures of the served snapshot that the disclosure rules pass but secondary suppression withholds",
+        )
+        .expect("valid");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -59,10 +65,11 @@ impl Metrics {
             Box::new(dataset_version.clone()),
             Box::new(snapshot_age.clone()),
             Box::new(snapshot_loaded.clone()),
+            Box::new(figures_withheld.clone()),
         ] {
             registry.register(c).expect("registered once");
         }
-        Metrics { registry, requests, latency, imports, snapshot_loads, dataset_version, snapshot_age, snapshot_loaded }
+        Metrics { registry, requests, latency, imports, snapshot_loads, dataset_version, snapshot_age, snapshot_loaded, figures_withheld }
     }
 
     pub fn observe_request(&self, route: &str, method: &str, status: &str, seconds: f64) {
@@ -88,11 +95,13 @@ impl Metrics {
                 let age = SystemTime::now().duration_since(s.built_at).map_or(0, |d| d.as_secs());
                 self.snapshot_age.set(age as i64);
                 self.snapshot_loaded.set(1);
+                self.figures_withheld.set(s.withheld_figures as i64);
             }
             None => {
                 self.dataset_version.set(0);
                 self.snapshot_age.set(0);
                 self.snapshot_loaded.set(0);
+                self.figures_withheld.set(0);
             }
         }
         let mut out = Vec::new();

@@ -199,6 +199,8 @@ pub struct Snapshot {
     /// (level, municipality code or 0, indicator index) → points, years ascending.
     references: HashMap<(Level, u16, usize), Vec<Point>>,
     pub built_at: SystemTime,
+    /// Figures the rules pass but secondary suppression withholds (see domain::differencing).
+    pub withheld_figures: usize,
 }
 
 impl Snapshot {
@@ -396,6 +398,7 @@ impl Snapshot {
             delimitations,
             references,
             built_at: SystemTime::now(),
+            withheld_figures: withheld,
         })
     }
 

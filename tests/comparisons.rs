@@ -821,6 +821,15 @@ async fn no_difference_between_delimitations_reveals_a_suppressed_figure() {
     }
     assert!(differences > 500, "enough differences were checked: {differences}");
     assert!(withheld > 50, "the earlier delimitation's figures were withheld where needed: {withheld}");
+    // and the operators see how many figures secondary suppression withholds
+    let metrics = app.get_text("/metrics").await;
+    let gauge: usize = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("boligsocial_snapshot_figures_withheld "))
+        .unwrap_or_else(|| panic!("no gauge of withheld figures: {metrics}"))
+        .parse()
+        .unwrap();
+    assert!(gauge > 0 && gauge <= withheld, "{gauge} withheld by secondary suppression, {withheld} earlier figures suppressed in all");
 }
 
 /// The note's headline figures, through HTTP, from the bundled demo.
