@@ -9,9 +9,11 @@
 //! delimitation's areas last), until no such difference is left.
 //!
 //! What this covers: one container minus the published parts of one containment. Not
-//! covered: combinations of figures from three or more delimitations at once, areas that
-//! overlap only where departments lack data in a year, and differences between the delivered
-//! reference levels themselves (taken as delivered).
+//! covered: combinations of figures from three or more delimitations at once, sums of several
+//! areas of one delimitation against another's (departments moving between areas while others
+//! join), areas that overlap only where departments lack data in a year, and differences
+//! between the delivered reference levels themselves (taken as delivered). An area counts as
+//! inside its own municipality's figures, as areas.csv places it.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -19,9 +21,10 @@ use std::hash::Hash;
 use super::figures::{Counts, Disclosure};
 use super::model::Kind;
 
-/// An area under one delimitation and the areas of one other delimitation that lie wholly
-/// inside it (by their departments). The parts are disjoint, as a department belongs to at
-/// most one area within a delimitation.
+/// A figure and figures of groups wholly inside it: an area under one delimitation and areas
+/// of one other delimitation, or a reference level's figure and one delimitation's areas in
+/// it. The parts are disjoint, as a department belongs to at most one area within a
+/// delimitation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Containment<N> {
     pub container: N,
