@@ -259,4 +259,92 @@ mod tests {
         let got = withheld(Kind::Share, &containment, &[((0, 1), counts(9.0, 33.0)), ((1, 1), counts(7.0, 15.0))]);
         assert!(got.is_empty());
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Counts of a group with data: small and large denominators, numerators near the rules'
+        /// edges.
+        fn group() -> impl Strategy<Value = Counts> {
+            (prop_oneof![1u32..25, 25u32..400], 0u32..8, any::<bool>()).prop_map(|(d, n, high)| {
+                let n = if high { d.saturating_sub(n) } else { n.min(d) };
+                Counts::new(n as f64, d as f64)
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Departments are grouped into areas of three delimitations (0, the protected one,
+            /// and 1, 2) and a sector holding them all; after secondary suppression no published
+            /// container minus its published parts is a figure the rules suppress, only figures
+            /// the rules pass are withheld, each once, and the protected delimitation keeps
+            /// every figure the rules pass.
+            #[test]
+            fn no_revealing_difference_is_left(
+                departments in proptest::collection::vec(group(), 2..9),
+                cuts in proptest::collection::vec(proptest::collection::vec(any::<bool>(), 8), 3),
+                kind in prop_oneof![Just(Kind::Share), Just(Kind::Rate), Just(Kind::Mean)],
+            ) {
+                // each delimitation cuts the departments into runs: a true starts a new area
+                let mut areas: Vec<(u8, u8, Vec<usize>)> = Vec::new();
+                for (delimitation, cut) in cuts.iter().enumerate() {
+                    let mut area = 0u8;
+                    for dep in 0..departments.len() {
+                        if dep > 0 && cut[dep] {
+                            area += 1;
+                        }
+                        match areas.last_mut() {
+                            Some((d, a, deps)) if *d == delimitation as u8 && *a == area => deps.push(dep),
+                            _ => areas.push((delimitation as u8, area, vec![dep])),
+                        }
+                    }
+                }
+                let mut names: Vec<(u8, u8)> = areas.iter().map(|(d, a, _)| (*d, *a)).collect();
+                names.push((9, 0)); // the sector
+                names.sort_unstable();
+                let number = |n: (u8, u8)| names.binary_search(&n).unwrap();
+                let sum = |deps: &[usize]| deps.iter().fold(Counts::new(0.0, 0.0), |acc, &i| {
+                    Counts::new(acc.numerator + departments[i].numerator, acc.denominator + departments[i].denominator)
+                });
+                let mut counts = vec![None; names.len()];
+                for (d, a, deps) in &areas {
+                    counts[number((*d, *a))] = Some(sum(deps));
+                }
+                let all: Vec<usize> = (0..departments.len()).collect();
+                counts[number((9, 0))] = Some(sum(&all));
+                let mut containments: Vec<Containment<usize>> = super::containments(&areas)
+                    .into_iter()
+                    .map(|c| Containment { container: number(c.container), parts: c.parts.into_iter().map(number).collect() })
+                    .collect();
+                for delimitation in 0..3u8 {
+                    let parts = areas.iter().filter(|x| x.0 == delimitation).map(|x| number((x.0, x.1))).collect();
+                    containments.push(Containment { container: number((9, 0)), parts });
+                }
+                let rules = Disclosure::default();
+                let rank = |f: usize| match names[f].0 { 0 => 2, 9 => 1, _ => 0 };
+                let withheld = secondary_suppressions(kind, &rules, &counts, &containments, rank);
+                let published = |f: usize| counts[f].is_some_and(|c| !rules.suppresses(kind, c)) && withheld.binary_search(&f).is_err();
+                prop_assert!(withheld.windows(2).all(|w| w[0] < w[1]), "each figure is withheld once: {withheld:?}");
+                for f in &withheld {
+                    prop_assert!(!rules.suppresses(kind, counts[*f].unwrap()), "only figures the rules pass are withheld");
+                    prop_assert!(names[*f].0 != 0, "the protected delimitation keeps its figures");
+                }
+                for c in &containments {
+                    let parts: Vec<usize> = c.parts.iter().copied().filter(|&p| published(p)).collect();
+                    if !published(c.container) || parts.is_empty() {
+                        continue;
+                    }
+                    let whole = counts[c.container].unwrap();
+                    let rest = parts.iter().fold(whole, |acc, &p| {
+                        let x = counts[p].unwrap();
+                        Counts::new(acc.numerator - x.numerator, acc.denominator - x.denominator)
+                    });
+                    prop_assert!(rest.denominator == 0.0 || !rules.suppresses(kind, rest), "{c:?} leaves {rest:?}");
+                }
+            }
+        }
+    }
 }
