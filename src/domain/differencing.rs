@@ -292,8 +292,8 @@ mod tests {
                 let mut areas: Vec<(u8, u8, Vec<usize>)> = Vec::new();
                 for (delimitation, cut) in cuts.iter().enumerate() {
                     let mut area = 0u8;
-                    for dep in 0..departments.len() {
-                        if dep > 0 && cut[dep] {
+                    for (dep, &starts) in cut.iter().enumerate().take(departments.len()) {
+                        if dep > 0 && starts {
                             area += 1;
                         }
                         match areas.last_mut() {
