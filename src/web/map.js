@@ -12,7 +12,8 @@
       hint: "Klik på et område for at se udviklingen.", other_lang: "English", no_data: "Ingen tal",
       legend_values: "Værdi", legend_comparison: "Forskel i udvikling", area: "Området", municipality: "Kommunen",
       social_housing: "Almen sektor", country: "Hele landet", suppressed: "diskretioneret (for få personer)",
-      missing: "ingen data", figure: "Figur: alle områder", source: "Kilde", coverage: "dækning"
+      missing: "ingen data", figure: "Figur: alle områder", source: "Kilde", coverage: "dækning",
+      csv_series: "Tallene som regneark (CSV)", csv_comparison: "Tabel: alle områder (CSV)"
     },
     en: {
       title: "Areas with a social-housing comprehensive plan", indicator: "Indicator", mode: "Show", mode_values: "Value in a year",
@@ -21,7 +22,8 @@
       hint: "Click an area to see how it developed.", other_lang: "Dansk", no_data: "No figures",
       legend_values: "Value", legend_comparison: "Difference in change", area: "The area", municipality: "Municipality",
       social_housing: "Social housing", country: "Denmark", suppressed: "suppressed (too few people)",
-      missing: "no data", figure: "Figure: all areas", source: "Source", coverage: "coverage"
+      missing: "no data", figure: "Figure: all areas", source: "Source", coverage: "coverage",
+      csv_series: "The figures as a spreadsheet (CSV)", csv_comparison: "Table: all areas (CSV)"
     }
   };
   // ColorBrewer OrRd and RdYlGn (reversed: green is good), nine classes each
@@ -60,6 +62,7 @@
     document.documentElement.lang = state.lang;
     document.querySelectorAll("[data-i18n]").forEach(function (node) { node.textContent = t(node.getAttribute("data-i18n")); });
     el("lang").textContent = t("other_lang");
+    if (state.dataset) { el("attribution").textContent = t("source") + ": " + state.dataset.source + " – " + state.dataset.title; }
     var current = el("indicator").value;
     el("indicator").innerHTML = "";
     state.indicators.forEach(function (i) {
@@ -154,16 +157,21 @@
       var link = el("figure-link");
       link.innerHTML = "";
       if (layer.mode === "comparison") {
-        var a = document.createElement("a");
-        a.href = "/v1/comparisons/chart.svg?indicator=" + encodeURIComponent(layer.indicator) + "&from=" + layer.from + "&to=" + layer.to + "&reference=" + layer.reference + "&lang=" + state.lang;
-        a.textContent = t("figure");
-        a.id = "figure";
-        link.appendChild(a);
+        var query = "?indicator=" + encodeURIComponent(layer.indicator) + "&from=" + layer.from + "&to=" + layer.to + "&reference=" + layer.reference + "&lang=" + state.lang;
+        link.appendChild(anchor("figure", "/v1/comparisons/chart.svg" + query, t("figure")));
+        link.appendChild(document.createTextNode(" · "));
+        link.appendChild(anchor("comparison-csv", "/v1/comparisons" + query + "&sort=difference&format=csv", t("csv_comparison")));
       }
       if (state.selected) { showArea(state.selected); }
       document.body.setAttribute("data-loading", "false");
       document.body.setAttribute("data-features", String(layer.features.length));
     });
+  }
+
+  function anchor(id, href, text) {
+    var a = document.createElement("a");
+    a.id = id; a.href = href; a.textContent = text;
+    return a;
   }
 
   function showMarkers() {
@@ -246,6 +254,8 @@
     return json("/v1/areas/" + encodeURIComponent(areaId) + "/series?indicator=" + encodeURIComponent(el("indicator").value)).then(function (data) {
       el("area-name").textContent = data.area_name + " (" + data.indicator_name + ")";
       drawChart(data);
+      var csv = "/v1/areas/" + encodeURIComponent(areaId) + "/series?indicator=" + encodeURIComponent(data.indicator) + "&format=csv&lang=" + state.lang;
+      el("chart").appendChild(anchor("series-csv", csv, t("csv_series")));
       document.body.setAttribute("data-chart", areaId);
     });
   }
@@ -256,7 +266,7 @@
       outlines.addData(r[1]);
       var served = r[2].items.find(function (d) { return d.version === r[2].served_version; });
       if (served) {
-        el("attribution").textContent = t("source") + ": " + served.source + " – " + served.title;
+        state.dataset = served;
         map.attributionControl.addAttribution(served.source);
       }
       translate();

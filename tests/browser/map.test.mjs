@@ -43,12 +43,19 @@ try {
   if (lines < 2) throw new Error(`the chart has ${lines} lines`);
   const title = await page.locator("#area-name").textContent();
   await page.screenshot({ path: `${artifacts}/map.png` });
+  // the chart's figures as a spreadsheet: the CSV rendering of the same series
+  const seriesCsv = await page.request.get(`${base}${await page.getAttribute("#series-csv", "href")}`);
+  if (!seriesCsv.headers()["content-type"].startsWith("text/csv")) throw new Error("the series link is no CSV");
+  const seriesRows = (await seriesCsv.text()).trim().split("\r\n").length - 1;
+  if (seriesRows < lines) throw new Error(`the series CSV has ${seriesRows} rows`);
 
   // English
   await page.click("#lang");
   await page.waitForFunction(() => document.querySelector("h1").textContent.startsWith("Areas"));
   await page.waitForSelector(`body[data-features="${expected}"][data-loading="false"]`);
   await page.waitForFunction(() => document.documentElement.lang === "en");
+  const attribution = await page.locator("#attribution").textContent();
+  if (!attribution.startsWith("Source: ")) throw new Error(`the attribution is not in English: ${attribution}`);
 
   // a comparison
   await page.selectOption("#mode", "comparison");
@@ -59,6 +66,10 @@ try {
   const svg = await (await page.request.get(`${base}${figure}`)).text();
   const bars = (svg.match(/class="bar"/g) || []).length;
   if (bars < 1) throw new Error("the SVG figure has no bars");
+  // and the table behind it, one row per area
+  const table = await (await page.request.get(`${base}${await page.getAttribute("#comparison-csv", "href")}`)).text();
+  const tableRows = table.trim().split("\r\n").length - 1;
+  if (tableRows !== expected) throw new Error(`the comparison CSV has ${tableRows} rows, expected ${expected}`);
   // the figure as a report would embed it
   const report = await browser.newPage({ viewport: { width: 760, height: 1000 } });
   await report.setContent(`<img id="figure" src="${base}${figure}">`);
@@ -66,7 +77,7 @@ try {
   await report.screenshot({ path: `${artifacts}/comparison-chart.png`, fullPage: true });
 
   if (problems.length) throw new Error(problems.join("\n"));
-  console.log(JSON.stringify({ areas, classes, lines, title, bars }));
+  console.log(JSON.stringify({ areas, classes, lines, title, bars, seriesRows, tableRows }));
 } finally {
   await browser.close();
 }
