@@ -456,21 +456,28 @@ impl Snapshot {
         reference: Reference,
         threshold: f64,
     ) -> Vec<(usize, crate::domain::comparisons::Comparison)> {
+        delimitation.areas().map(|a| (a, self.compare_area(delimitation, a, indicator, (from, to), reference, threshold))).collect()
+    }
+
+    /// One area's comparison (comparisons.md) from its published figures, `(from, to)`.
+    pub fn compare_area(
+        &self,
+        delimitation: &Delimitation,
+        area: usize,
+        indicator: usize,
+        (from, to): (u16, u16),
+        reference: Reference,
+        threshold: f64,
+    ) -> crate::domain::comparisons::Comparison {
         use crate::domain::comparisons::{compare, ComparisonInputs};
-        let direction = self.indicators[indicator].direction;
-        delimitation
-            .areas()
-            .map(|a| {
-                let own = delimitation.series(a, indicator);
-                let reference_points = self.reference_series(reference, self.areas[a].municipality, indicator);
-                let inputs = ComparisonInputs {
-                    area_from: figure_in(own, from).map(|p| p.figure),
-                    area_to: figure_in(own, to).map(|p| p.figure),
-                    reference_from: figure_in(reference_points, from).map(|p| p.figure),
-                    reference_to: figure_in(reference_points, to).map(|p| p.figure),
-                };
-                (a, compare(direction, threshold, inputs))
-            })
-            .collect()
+        let own = delimitation.series(area, indicator);
+        let reference_points = self.reference_series(reference, self.areas[area].municipality, indicator);
+        let inputs = ComparisonInputs {
+            area_from: figure_in(own, from).map(|p| p.figure),
+            area_to: figure_in(own, to).map(|p| p.figure),
+            reference_from: figure_in(reference_points, from).map(|p| p.figure),
+            reference_to: figure_in(reference_points, to).map(|p| p.figure),
+        };
+        compare(self.indicators[indicator].direction, threshold, inputs)
     }
 }

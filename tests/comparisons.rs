@@ -754,6 +754,49 @@ async fn assert_series_csv_matches(app: &TestApp, path: &str, json: &Value) {
     }
 }
 
+/// An area's comparisons on every indicator at once agree, field for field, with the
+/// per-indicator comparisons over all areas (which check_everything holds to the independent
+/// computation); without years, each indicator's first and last year with data are used.
+async fn check_area_comparisons(app: &TestApp) {
+    const FIELDS: [&str; 17] = [
+        "status", "area_from", "area_to", "area_change", "area_relative_change", "reference_from", "reference_to",
+        "reference_change", "reference_relative_change", "difference", "difference_rounded", "relative_difference",
+        "gap_from", "gap_to", "stronger", "stronger_relative", "beyond_threshold",
+    ];
+    let mut compared = 0;
+    for boundary in BOUNDARIES {
+        for reference in ["municipality", "social_housing", "country"] {
+            for (years, from, to) in [("&from=2010&to=2016", 2010, 2016), ("&from=2012&to=2015", 2012, 2015), ("", 2010, 2016)] {
+                let mut tables = Vec::new();
+                for ind in &INDICATORS {
+                    let path = format!("/v1/comparisons?indicator={}&from={from}&to={to}&reference={reference}&boundary={boundary}&threshold=2.5", ind.code);
+                    tables.push(app.get_json(&path).await.1);
+                }
+                for item in tables[0]["items"].as_array().unwrap() {
+                    let area = item["area_id"].as_str().unwrap();
+                    let path = format!("/v1/areas/{area}/comparisons?reference={reference}&boundary={boundary}&threshold=2.5{years}");
+                    let (status, card) = app.get_json(&path).await;
+                    assert_eq!(status, 200, "{path}: {card}");
+                    assert_eq!(card["items"].as_array().unwrap().len(), INDICATORS.len(), "{path}");
+                    for ((ind, table), got) in INDICATORS.iter().zip(&tables).zip(card["items"].as_array().unwrap()) {
+                        assert_eq!(got["indicator"], ind.code, "{path}");
+                        assert_eq!((&got["from"], &got["to"]), (&Value::from(from), &Value::from(to)), "{path}");
+                        let want = table["items"].as_array().unwrap().iter().find(|i| i["area_id"] == area).unwrap();
+                        for f in FIELDS {
+                            assert_eq!(got[f], want[f], "{path} {} {f}", ind.code);
+                        }
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 500, "enough items were compared: {compared}");
+    let (status, body) = app.get_json("/v1/areas/A0/comparisons?from=2016&to=2010").await;
+    assert_eq!((status, body["parameter"].as_str()), (400, Some("from")));
+    assert_eq!(app.get("/v1/areas/NOPE/comparisons").await.status(), 404);
+}
+
 async fn matches_an_independent_computation(db: TestDb) {
     let w = build_world(20_240_901);
     let references = w.withheld.iter().filter(|(_, _, who)| matches!(who, Who::Reference(..))).count();
@@ -766,6 +809,7 @@ async fn matches_an_independent_computation(db: TestDb) {
     let app = spawn_app(settings(&db)).await;
     check_everything(&app, &w).await;
     check_series(&app, &w).await;
+    check_area_comparisons(&app).await;
 }
 
 

@@ -13,7 +13,7 @@ use super::AppState;
 use crate::domain::comparisons::{summarise, Comparison, Summary};
 use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Delimitation, Snapshot};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -90,7 +90,7 @@ pub struct ComparisonRequest<'s> {
     pub to: u16,
     pub reference: Reference,
     pub boundary_version: &'s str,
-    pub delimitation: &'s crate::snapshot::Delimitation,
+    pub delimitation: &'s Delimitation,
     pub threshold: f64,
 }
 
@@ -108,12 +108,9 @@ impl<'s> ComparisonRequest<'s> {
         let (indicator, _) = indicator_param(snapshot, required(indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
         let from = params::year("from", required(from, "from", "the first year, such as 2015")?)?;
         let to = params::year("to", required(to, "to", "the last year, such as 2023")?)?;
-        if from >= to {
-            return Err(ApiError::invalid("from", format!("from ({from}) must be before to ({to})")));
-        }
-        let reference = reference.as_deref().map(params::reference).transpose()?.unwrap_or(Reference::Municipality);
-        let (boundary_version, delimitation) = delimitation(snapshot, boundary.as_deref())?;
-        let threshold = params::threshold(threshold.as_deref())?;
+        before(from, to)?;
+        let (reference, boundary_version, delimitation, threshold) =
+            shared_parameters(snapshot, reference.as_deref(), boundary.as_deref(), threshold.as_deref())?;
         Ok(ComparisonRequest { indicator, from, to, reference, boundary_version, delimitation, threshold })
     }
 
@@ -133,6 +130,24 @@ impl<'s> ComparisonRequest<'s> {
             })
             .collect()
     }
+}
+
+/// `from` must come before `to`.
+fn before(from: u16, to: u16) -> Result<(), ApiError> {
+    if from < to { Ok(()) } else { Err(ApiError::invalid("from", format!("from ({from}) must be before to ({to})"))) }
+}
+
+/// What every comparison is made with: the reference (default the municipality), the
+/// delimitation (default the dataset's) and the threshold (default 5).
+fn shared_parameters<'s>(
+    snapshot: &'s Snapshot,
+    reference: Option<&str>,
+    boundary: Option<&str>,
+    threshold: Option<&str>,
+) -> Result<(Reference, &'s str, &'s Delimitation, f64), ApiError> {
+    let reference = reference.map(params::reference).transpose()?.unwrap_or(Reference::Municipality);
+    let (boundary_version, delimitation) = delimitation(snapshot, boundary)?;
+    Ok((reference, boundary_version, delimitation, params::threshold(threshold)?))
 }
 
 /// Sorts items by a `sort` parameter; items without the number sorted on go last.
@@ -236,6 +251,130 @@ pub async fn get_comparisons(
         threshold: request.threshold,
         items,
         summary,
+    };
+    Ok(data_json(&snapshot, Some(lang), &body))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AreaComparisonsQuery {
+    /// First year for every indicator; default each indicator's first year with data.
+    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2015)]
+    pub from: Option<String>,
+    /// Last year for every indicator; default each indicator's last year with data.
+    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2023)]
+    pub to: Option<String>,
+    /// `municipality` (default), `social_housing` or `country`.
+    #[param(value_type = Option<Reference>, example = "municipality")]
+    pub reference: Option<String>,
+    /// Delimitation version; default the dataset's.
+    #[param(example = "2024-09")]
+    pub boundary: Option<String>,
+    /// A number ≥ 0, applied in each indicator's own unit; default 5.
+    #[param(value_type = Option<f64>, minimum = 0, example = 5.0)]
+    pub threshold: Option<String>,
+    /// Label language; default from `Accept-Language`, else Danish.
+    #[param(value_type = Option<Lang>)]
+    pub lang: Option<String>,
+}
+
+/// One indicator's comparison for the area.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorComparison {
+    pub indicator: String,
+    /// The indicator's name in the chosen language.
+    pub indicator_name: String,
+    pub kind: Kind,
+    pub unit: String,
+    pub direction: Direction,
+    /// The years compared; null when the indicator has fewer than two years with data.
+    pub from: Option<u16>,
+    pub to: Option<u16>,
+    #[serde(flatten)]
+    pub comparison: Comparison,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaComparisonsResponse {
+    pub dataset_version: i64,
+    pub area_id: String,
+    pub area_name: String,
+    pub municipality_code: String,
+    pub municipality_name: Option<String>,
+    pub lang: Lang,
+    pub reference: Reference,
+    pub boundary_version: String,
+    pub threshold: f64,
+    /// One per indicator, in the catalogue's order.
+    pub items: Vec<IndicatorComparison>,
+}
+
+/// One area against a reference on every indicator: the area's page on a map, in one request.
+#[utoipa::path(
+    tag = "comparisons",
+    params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaComparisonsQuery),
+    responses(
+        (status = 200, description = "Every indicator's comparison for the area", body = AreaComparisonsResponse),
+        (status = 400, description = "An invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/areas/{area_id}/comparisons")]
+pub async fn get_area_comparisons(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<AreaComparisonsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.snapshot()?;
+    let (index, area) = params::area_path(&snapshot, &path)?;
+    let lang = Lang::negotiate(&req, query.lang.as_deref())?;
+    let q = &*query;
+    let from = q.from.as_deref().map(|y| params::year("from", y)).transpose()?;
+    let to = q.to.as_deref().map(|y| params::year("to", y)).transpose()?;
+    if let (Some(f), Some(t)) = (from, to) {
+        before(f, t)?;
+    }
+    let (reference, boundary_version, d, threshold) =
+        shared_parameters(&snapshot, q.reference.as_deref(), q.boundary.as_deref(), q.threshold.as_deref())?;
+    let items = snapshot
+        .indicators
+        .iter()
+        .enumerate()
+        .map(|(i, indicator)| {
+            let years = (from.or(indicator.years.first().copied()), to.or(indicator.years.last().copied()));
+            let years = match years {
+                (Some(f), Some(t)) if f < t => Some((f, t)),
+                _ => None,
+            };
+            let comparison = match years {
+                Some(years) => snapshot.compare_area(d, index, i, years, reference, threshold),
+                None => crate::domain::comparisons::compare(indicator.direction, threshold, Default::default()),
+            };
+            IndicatorComparison {
+                indicator: indicator.code.clone(),
+                indicator_name: lang.pick(&indicator.name_da, &indicator.name_en).to_string(),
+                kind: indicator.kind,
+                unit: indicator.kind.unit().to_string(),
+                direction: indicator.direction,
+                from: years.map(|y| y.0),
+                to: years.map(|y| y.1),
+                comparison,
+            }
+        })
+        .collect();
+    let body = AreaComparisonsResponse {
+        dataset_version: snapshot.dataset.version,
+        area_id: area.area_id.clone(),
+        area_name: area.name.clone(),
+        municipality_code: area.municipality.to_string(),
+        municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
+        lang,
+        reference,
+        boundary_version: boundary_version.to_string(),
+        threshold,
+        items,
     };
     Ok(data_json(&snapshot, Some(lang), &body))
 }

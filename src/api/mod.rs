@@ -57,6 +57,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(areas::get_area)
         .service(areas::get_series)
         .service(comparisons::get_comparisons)
+        .service(comparisons::get_area_comparisons)
         .service(chart::comparison_chart)
         .service(datasets::list_datasets)
         .service(map::map_areas)

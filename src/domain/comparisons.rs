@@ -8,7 +8,7 @@ use super::figures::{round_half_away, Figure, Status};
 use super::model::Direction;
 
 /// The four figures an item is computed from; `None` means no data.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ComparisonInputs {
     pub area_from: Option<Figure>,
     pub area_to: Option<Figure>,
