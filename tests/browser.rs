@@ -62,6 +62,8 @@ async fn the_map_page_works_in_chromium() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["areas"], 48);
     assert_eq!(report["tableRows"], 48, "the comparison table as CSV, from the page's link");
+    let (_, indicators) = app.get_json("/v1/indicators").await;
+    assert_eq!(report["scorecardRows"], indicators["items"].as_array().unwrap().len(), "the area on every indicator");
     assert!(report["seriesRows"].as_u64().unwrap() >= 4 * 10, "the chart's series as CSV: {report}");
     assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts/map.png").exists());
 }

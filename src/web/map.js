@@ -13,7 +13,10 @@
       legend_values: "Værdi", legend_comparison: "Forskel i udvikling", area: "Området", municipality: "Kommunen",
       social_housing: "Almen sektor", country: "Hele landet", suppressed: "diskretioneret (for få personer)",
       missing: "ingen data", figure: "Figur: alle områder", source: "Kilde", coverage: "dækning",
-      csv_series: "Tallene som regneark (CSV)", csv_comparison: "Tabel: alle områder (CSV)"
+      csv_series: "Tallene som regneark (CSV)", csv_comparison: "Tabel: alle områder (CSV)",
+      scorecard: "Udvikling på alle indikatorer mod", against_municipality: "kommunen",
+      against_social_housing: "den almene sektor i kommunen", against_country: "hele landet", th_indicator: "Indikator", th_area: "Området",
+      th_reference: "Reference", th_difference: "Forskel", stronger: "stærkere", weaker: "svagere"
     },
     en: {
       title: "Areas with a social-housing comprehensive plan", indicator: "Indicator", mode: "Show", mode_values: "Value in a year",
@@ -23,7 +26,10 @@
       legend_values: "Value", legend_comparison: "Difference in change", area: "The area", municipality: "Municipality",
       social_housing: "Social housing", country: "Denmark", suppressed: "suppressed (too few people)",
       missing: "no data", figure: "Figure: all areas", source: "Source", coverage: "coverage",
-      csv_series: "The figures as a spreadsheet (CSV)", csv_comparison: "Table: all areas (CSV)"
+      csv_series: "The figures as a spreadsheet (CSV)", csv_comparison: "Table: all areas (CSV)",
+      scorecard: "Change on every indicator against", against_municipality: "the municipality",
+      against_social_housing: "social housing in the municipality", against_country: "Denmark", th_indicator: "Indicator", th_area: "The area",
+      th_reference: "Reference", th_difference: "Difference", stronger: "stronger", weaker: "weaker"
     }
   };
   // ColorBrewer OrRd and RdYlGn (reversed: green is good), nine classes each
@@ -249,15 +255,44 @@
     }
   }
 
+  // The area on every indicator: change in the area and in the reference, and the difference,
+  // over the years chosen for a comparison (else each indicator's whole span).
+  function drawScorecard(card) {
+    var box = el("scorecard");
+    box.innerHTML = "";
+    var caption = document.createElement("h3");
+    caption.textContent = t("scorecard") + " " + t("against_" + card.reference);
+    box.appendChild(caption);
+    var table = document.createElement("table");
+    var head = table.insertRow();
+    ["th_indicator", "th_area", "th_reference", "th_difference"].forEach(function (k) {
+      var th = document.createElement("th"); th.textContent = t(k); head.appendChild(th);
+    });
+    card.items.forEach(function (item) {
+      var row = table.insertRow();
+      row.className = "scorecard-row";
+      var name = item.indicator_name + (item.from ? " " + item.from + "–" + item.to : "");
+      var verdict = item.stronger === true ? " ▲ " + t("stronger") : item.stronger === false ? " ▼ " + t("weaker") : "";
+      var cells = item.status === "ok"
+        ? [name, number(item.area_change, 1), number(item.reference_change, 1), number(item.difference_rounded, 1) + verdict]
+        : [name, t(item.status), "", ""];
+      cells.forEach(function (c) { row.insertCell().textContent = c; });
+    });
+    box.appendChild(table);
+  }
+
   function showArea(areaId) {
     el("hint").hidden = true;
-    return json("/v1/areas/" + encodeURIComponent(areaId) + "/series?indicator=" + encodeURIComponent(el("indicator").value)).then(function (data) {
+    var id = encodeURIComponent(areaId);
+    var years = el("mode").value === "comparison" ? "&from=" + el("from").value + "&to=" + el("to").value : "";
+    var card = json("/v1/areas/" + id + "/comparisons?reference=" + el("reference").value + years).then(drawScorecard);
+    var chart = json("/v1/areas/" + id + "/series?indicator=" + encodeURIComponent(el("indicator").value)).then(function (data) {
       el("area-name").textContent = data.area_name + " (" + data.indicator_name + ")";
       drawChart(data);
-      var csv = "/v1/areas/" + encodeURIComponent(areaId) + "/series?indicator=" + encodeURIComponent(data.indicator) + "&format=csv&lang=" + state.lang;
+      var csv = "/v1/areas/" + id + "/series?indicator=" + encodeURIComponent(data.indicator) + "&format=csv&lang=" + state.lang;
       el("chart").appendChild(anchor("series-csv", csv, t("csv_series")));
-      document.body.setAttribute("data-chart", areaId);
     });
+    return Promise.all([card, chart]).then(function () { document.body.setAttribute("data-chart", areaId); });
   }
 
   function start() {

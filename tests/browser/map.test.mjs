@@ -42,6 +42,10 @@ try {
   const lines = await page.locator("#chart polyline.series").count();
   if (lines < 2) throw new Error(`the chart has ${lines} lines`);
   const title = await page.locator("#area-name").textContent();
+  // and the area on every indicator against its municipality
+  const indicators = (await (await page.request.get(`${base}/v1/indicators`)).json()).items.length;
+  const scorecardRows = await page.locator("#scorecard tr.scorecard-row").count();
+  if (scorecardRows !== indicators) throw new Error(`the scorecard has ${scorecardRows} rows for ${indicators} indicators`);
   await page.screenshot({ path: `${artifacts}/map.png` });
   // the chart's figures as a spreadsheet: the CSV rendering of the same series
   const seriesCsv = await page.request.get(`${base}${await page.getAttribute("#series-csv", "href")}`);
@@ -77,7 +81,7 @@ try {
   await report.screenshot({ path: `${artifacts}/comparison-chart.png`, fullPage: true });
 
   if (problems.length) throw new Error(problems.join("\n"));
-  console.log(JSON.stringify({ areas, classes, lines, title, bars, seriesRows, tableRows }));
+  console.log(JSON.stringify({ areas, classes, lines, title, bars, seriesRows, tableRows, scorecardRows }));
 } finally {
   await browser.close();
 }
