@@ -132,7 +132,7 @@ fn containments(
     let area = |(delimitation, area): (usize, usize)| numbering.number(Owner::Area { delimitation, area }).expect("areas are numbered");
     let mut out: Vec<Containment<usize>> = differencing::containments(&members)
         .into_iter()
-        .map(|c| Containment { container: area(c.container), parts: c.parts.into_iter().map(area).collect() })
+        .map(|c| Containment { containers: c.containers.into_iter().map(area).collect(), parts: c.parts.into_iter().map(area).collect() })
         .collect();
     for (i, d) in delimitations.values().enumerate() {
         let mut by_municipality: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
@@ -142,13 +142,13 @@ fn containments(
         for (unit, parts) in &by_municipality {
             for level in [Level::Municipality, Level::SocialHousing] {
                 if let Some(container) = numbering.number(Owner::Reference { level, unit: *unit }) {
-                    out.push(Containment { container, parts: parts.clone() });
+                    out.push(Containment { containers: vec![container], parts: parts.clone() });
                 }
             }
         }
         let all: Vec<usize> = by_municipality.into_values().flatten().collect();
         if let Some(container) = numbering.number(Owner::Reference { level: Level::Country, unit: 0 }).filter(|_| !all.is_empty()) {
-            out.push(Containment { container, parts: all });
+            out.push(Containment { containers: vec![container], parts: all });
         }
     }
     out
