@@ -111,7 +111,7 @@ where
 }
 
 /// Within one connected group: each combination of `outer`'s areas with `inner`'s areas
-/// wholly inside it, where the combination has departments beyond them.
+/// wholly inside it (unless that is one area with the combination's very departments).
 fn held<D, A, Dep>(outer: &[&Members<D, A, Dep>], inner: &[&Members<D, A, Dep>]) -> Vec<Containment<(D, A)>>
 where
     D: Copy + Ord,
