@@ -58,6 +58,8 @@ pub struct Department {
     pub department_id: String,
     pub name: String,
     pub organisation: Option<String>,
+    /// Where the department lies.
+    pub municipality: MunicipalityCode,
 }
 
 /// Whose figure it is, while a snapshot is built.
@@ -115,15 +117,11 @@ struct RawFigure {
     departments_with_data: u32,
 }
 
-/// The figures that hold others wholly, for secondary suppression, by the owners' numbers: an
-/// area of one delimitation and the areas of another inside it; a municipality, its
-/// social-housing sector and the country, and the areas of each delimitation inside them
-/// (where the dataset has that reference figure at all).
-fn containments(
-    delimitations: &BTreeMap<String, Delimitation>,
-    areas: &[Area],
-    numbering: &Numbering,
-) -> Vec<Containment<usize>> {
+/// The figures that hold others wholly, for secondary suppression, by the owners' numbers:
+/// areas of one delimitation and the areas of another inside them; a municipality, its
+/// social-housing sector and the country, and the areas of each delimitation whose departments
+/// all lie inside them (where the dataset has that reference figure at all).
+fn containments(delimitations: &BTreeMap<String, Delimitation>, numbering: &Numbering) -> Vec<Containment<usize>> {
     let members: Vec<(usize, usize, Vec<&str>)> = delimitations
         .values()
         .enumerate()
@@ -135,9 +133,14 @@ fn containments(
         .map(|c| Containment { containers: c.containers.into_iter().map(area).collect(), parts: c.parts.into_iter().map(area).collect() })
         .collect();
     for (i, d) in delimitations.values().enumerate() {
+        // an area lies inside a municipality's figures when all its departments are there
+        // (areas.csv names the municipality too, but an area may reach over a border)
         let mut by_municipality: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
         for a in d.areas() {
-            by_municipality.entry(areas[a].municipality.get()).or_default().push(area((i, a)));
+            let municipality = d.departments[a][0].municipality;
+            if d.departments[a].iter().all(|dep| dep.municipality == municipality) {
+                by_municipality.entry(municipality.get()).or_default().push(area((i, a)));
+            }
         }
         for (unit, parts) in &by_municipality {
             for level in [Level::Municipality, Level::SocialHousing] {
@@ -146,7 +149,7 @@ fn containments(
                 }
             }
         }
-        let all: Vec<usize> = by_municipality.into_values().flatten().collect();
+        let all: Vec<usize> = d.areas().map(|a| area((i, a))).collect();
         if let Some(container) = numbering.number(Owner::Reference { level: Level::Country, unit: 0 }).filter(|_| !all.is_empty()) {
             out.push(Containment { containers: vec![container], parts: all });
         }
@@ -305,6 +308,7 @@ impl Snapshot {
                 department_id: m.department_id,
                 name: m.department_name,
                 organisation: m.organisation,
+                municipality: municipality_code(m.department_municipality_code)?,
             });
         }
         let mut years_seen = vec![Vec::<u16>::new(); indicators.len()];
@@ -317,7 +321,7 @@ impl Snapshot {
             raw_references.push(((level, r.municipality_code.map_or(0, |c| c as u16)), r));
         }
         let numbering = Numbering::new(&delimitations, areas.len(), raw_references.iter().map(|(key, _)| *key));
-        let containments = containments(&delimitations, &areas, &numbering);
+        let containments = containments(&delimitations, &numbering);
         // per indicator and year (1900 to 2100), every figure
         let group = |indicator: usize, year: i64| -> Result<usize, StoreError> {
             (1900..=2100).contains(&year).then(|| indicator * 201 + (year - 1900) as usize).ok_or_else(|| corrupt(format!("year {year}")))
@@ -479,5 +483,98 @@ impl Snapshot {
             reference_to: figure_in(reference_points, to).map(|p| p.figure),
         };
         compare(self.indicators[indicator].direction, threshold, inputs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::read::{AreaRecord, AreaSumRecord, IndicatorRecord, MembershipRecord, MunicipalityRecord, ReferenceRecord};
+
+    fn dataset(memberships: &[(&str, &str, i32)], sums: &[(&str, f64, f64)], references: &[(i32, f64, i64)]) -> StoredDataset {
+        StoredDataset {
+            dataset: DatasetRecord {
+                version: 1,
+                title: "t".into(),
+                source: "s".into(),
+                boundary_version: "B".into(),
+                content_hash: "h".into(),
+                imported_at: "2026-01-01T00:00:00Z".into(),
+                active: true,
+            },
+            indicators: vec![IndicatorRecord {
+                code: "convicted".into(),
+                name_da: "Dømte".into(),
+                name_en: "Convicted".into(),
+                kind: "rate".into(),
+                direction: "lower_is_better".into(),
+                population_da: "p".into(),
+                population_en: "p".into(),
+                description_da: None,
+                description_en: None,
+            }],
+            municipalities: [101, 751].map(|code| MunicipalityRecord { code, name: code.to_string(), region_code: None }).to_vec(),
+            areas: memberships
+                .iter()
+                .map(|(area, _, _)| *area)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .map(|area| AreaRecord { area_id: area.into(), name: area.into(), municipality_code: 101 })
+                .collect(),
+            memberships: memberships
+                .iter()
+                .map(|(area, department, municipality)| MembershipRecord {
+                    boundary_version: "B".into(),
+                    area_id: (*area).into(),
+                    department_id: (*department).into(),
+                    department_name: (*department).into(),
+                    organisation: None,
+                    department_municipality_code: *municipality,
+                })
+                .collect(),
+            area_sums: sums
+                .iter()
+                .map(|(area, n, d)| AreaSumRecord {
+                    boundary_version: "B".into(),
+                    area_id: (*area).into(),
+                    indicator: "convicted".into(),
+                    year: 2020,
+                    numerator: *n,
+                    denominator: *d,
+                    departments: 1,
+                })
+                .collect(),
+            references: references
+                .iter()
+                .map(|(municipality, n, d)| ReferenceRecord {
+                    level: "municipality".into(),
+                    municipality_code: Some(*municipality),
+                    indicator: "convicted".into(),
+                    year: 2020,
+                    numerator: *n,
+                    denominator: *d,
+                })
+                .collect(),
+            geometries: Vec::new(),
+            municipality_geometries: Vec::new(),
+        }
+    }
+
+    /// Areas sit inside a municipality's figures by where their departments are: area A,
+    /// which areas.csv places in 101 (as every area here), has its department in 751, so 751's
+    /// figure minus A and C is the figure of 10 persons with 2 convictions, and 751's figure is
+    /// withheld; 101's holds no area wholly (X reaches over the border) and stays.
+    #[test]
+    fn areas_are_inside_the_municipality_of_their_departments() {
+        let stored = dataset(
+            &[("A", "d1", 751), ("C", "d2", 751), ("X", "d3", 101), ("X", "d4", 751)],
+            &[("A", 50.0, 1000.0), ("C", 60.0, 1000.0), ("X", 30.0, 600.0)],
+            &[(751, 112.0, 2010), (101, 31.0, 305)],
+        );
+        let s = Snapshot::build(stored, &Disclosure::default()).unwrap();
+        let figure = |m: u16| figure_in(s.reference_series(Reference::Municipality, MunicipalityCode::new(m).unwrap(), 0), 2020).unwrap().figure;
+        assert_eq!(figure(751), Figure::Suppressed);
+        assert!(matches!(figure(101), Figure::Ok { .. }), "101 minus X would be no group's figure");
+        assert_eq!(s.withheld_figures, 1);
     }
 }

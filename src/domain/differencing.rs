@@ -14,7 +14,7 @@
 //! covered: equations mixing three or more delimitations, or a reference figure with areas of
 //! two delimitations at once; areas that overlap only where departments lack data in a year;
 //! and differences between the delivered reference levels themselves (taken as delivered). An
-//! area counts as inside its own municipality's figures, as areas.csv places it.
+//! area counts as inside a municipality's figures when all its departments lie there.
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -56,6 +56,7 @@ pub struct MembershipRecord {
     pub department_id: String,
     pub department_name: String,
     pub organisation: Option<String>,
+    pub department_municipality_code: i32,
 }
 
 /// Σn, Σd and the number of departments with data, per area, indicator and year.
@@ -178,6 +179,7 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
                 area_departments::department_id,
                 departments::name,
                 departments::organisation,
+                departments::municipality_code,
             ))
             .load::<MembershipRecord>(conn)?;
         let started = std::time::Instant::now();
@@ -271,6 +273,7 @@ impl StoredDataset {
                     department_id: d.department_id.clone(),
                     department_name: d.name.clone(),
                     organisation: d.organisation.clone(),
+                    department_municipality_code: i32::from(d.municipality.get()),
                 }
             })
             .collect();
