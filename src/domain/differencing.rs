@@ -158,23 +158,28 @@ pub fn secondary_suppressions(
 ) -> Vec<usize> {
     let mut published: Vec<bool> = counts.iter().map(|c| c.is_some_and(|c| !disclosure.suppresses(kind, c))).collect();
     let mut secondary = Vec::new();
+    let mut containers: Vec<(usize, Counts)> = Vec::new();
     let mut parts: Vec<(usize, Counts)> = Vec::new();
     loop {
         let mut changed = false;
         for c in containments {
+            // a published figure's counts (published implies it has data)
+            let shown = |f: usize| counts[f].filter(|_| published[f]).map(|x| (f, x));
             // the containers' sum is known only while all of them are published
-            if !c.containers.iter().all(|&f| published[f] && counts[f].is_some()) {
+            containers.clear();
+            containers.extend(c.containers.iter().map_while(|&f| shown(f)));
+            if containers.len() < c.containers.len() {
+                continue;
+            }
+            parts.clear();
+            parts.extend(c.parts.iter().filter_map(|&p| shown(p)));
+            if parts.is_empty() {
                 continue;
             }
             let mut rest = Counts::new(0.0, 0.0);
-            for x in c.containers.iter().filter_map(|&f| counts[f]) {
+            for (_, x) in &containers {
                 rest.numerator += x.numerator;
                 rest.denominator += x.denominator;
-            }
-            parts.clear();
-            parts.extend(c.parts.iter().filter(|&&p| published[p]).filter_map(|&p| counts[p].map(|x| (p, x))));
-            if parts.is_empty() {
-                continue;
             }
             for (_, part) in &parts {
                 rest.numerator -= part.numerator;
@@ -187,8 +192,9 @@ pub fn secondary_suppressions(
             if rest.denominator == 0.0 || inconsistent || !disclosure.suppresses(kind, rest) {
                 continue;
             }
-            let containers = c.containers.iter().filter_map(|&f| counts[f].map(|x| (rank(f), 0, -x.denominator, f)));
             let victim = containers
+                .iter()
+                .map(|(f, x)| (rank(*f), 0, -x.denominator, *f))
                 .chain(parts.iter().map(|(p, part)| (rank(*p), 1, -part.denominator, *p)))
                 .reduce(|best, x| {
                     if (x.0, x.1).cmp(&(best.0, best.1)).then(x.2.total_cmp(&best.2)).then(x.3.cmp(&best.3)).is_lt() { x } else { best }
