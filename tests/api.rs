@@ -160,6 +160,22 @@ async fn the_probe_command_checks_a_url() {
     assert_eq!(ok.1.status.code(), Some(2), "no dataset yet: not ready");
 }
 
+/// The raw answer to `GET /healthz` (with extra header lines) from a binary started on `port`,
+/// once it answers; waits up to 5 s for the port.
+fn healthz_when_up(port: u16, extra_headers: &str) -> String {
+    use std::io::{Read, Write};
+    for _ in 0..100 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            write!(stream, "GET /healthz HTTP/1.1\r\nHost: x\r\n{extra_headers}Connection: close\r\n\r\n").unwrap();
+            let mut response = String::new();
+            stream.read_to_string(&mut response).unwrap();
+            return response;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("nothing listens on port {port}")
+}
+
 /// SIGTERM (as Kubernetes sends) and SIGINT stop the service cleanly: exit status 0.
 #[test]
 fn the_binary_stops_gracefully_on_sigterm_and_sigint() {
@@ -175,15 +191,10 @@ fn the_binary_stops_gracefully_on_sigterm_and_sigint() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let mut up = false;
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                up = true;
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        assert!(up, "the service listens");
+        // answering HTTP, not just a bound port: a signal before the server runs is no
+        // graceful stop to test
+        let answer = healthz_when_up(port, "");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         let sent = std::process::Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
         assert!(sent.success());
         let mut status = None;
@@ -206,7 +217,7 @@ fn the_binary_stops_gracefully_on_sigterm_and_sigint() {
 /// latency and its request id.
 #[test]
 fn requests_are_logged_as_json_lines_with_their_span() {
-    use std::io::{Read, Write};
+    use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_boligsocial"))
@@ -218,19 +229,8 @@ fn requests_are_logged_as_json_lines_with_their_span() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stream = None;
-    for _ in 0..100 {
-        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            stream = Some(s);
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let mut stream = stream.expect("the service listens");
-    write!(stream, "GET /healthz HTTP/1.1\r\nHost: x\r\nx-request-id: log-test-7\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 200"));
+    let response = healthz_when_up(port, "x-request-id: log-test-7\r\n");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     child.wait().unwrap();
     let mut log = String::new();

@@ -4,6 +4,8 @@
 //! message there; CI has it and runs them (set BOLIGSOCIAL_TEST_REQUIRE_REFERENCE=1 to make
 //! its absence a failure).
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -12,10 +14,10 @@ fn reference(file: &str) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
-    if std::env::var("BOLIGSOCIAL_TEST_REQUIRE_REFERENCE").is_ok_and(|v| v == "1") {
-        panic!("{} is required but absent", path.display());
-    }
-    eprintln!("SKIPPED: {} is absent (it sits beside the checkout in the project's workspace)", path.display());
+    common::absent(
+        "BOLIGSOCIAL_TEST_REQUIRE_REFERENCE",
+        &format!("{} is absent (it sits beside the checkout in the project's workspace)", path.display()),
+    );
     None
 }
 

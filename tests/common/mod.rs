@@ -71,15 +71,22 @@ fn postgres_admin() -> Option<PgConnection> {
     match PgConnection::establish(&admin_url) {
         Ok(c) => Some(c),
         Err(e) => {
-            if std::env::var(REQUIRE_POSTGRES_VAR).is_ok_and(|v| v == "1") {
-                panic!("PostgreSQL is required ({REQUIRE_POSTGRES_VAR}=1) but {admin_url} does not answer: {e}");
-            }
-            eprintln!(
-                "SKIPPED: PostgreSQL test, {admin_url} does not answer ({e}); set {POSTGRES_URL_VAR} to a server, or {REQUIRE_POSTGRES_VAR}=1 to make this a failure"
-            );
+            absent(REQUIRE_POSTGRES_VAR, &format!("PostgreSQL at {admin_url} does not answer ({e}); {POSTGRES_URL_VAR} names another server"));
             None
         }
     }
+}
+
+/// What a test needs is not here: a failure when `require_var` is 1 (as in CI), else a skip
+/// that says so on the terminal. libtest captures `eprintln!` (shown only for failures), not
+/// writes to the process's stderr, so the message is written there.
+pub fn absent(require_var: &str, what: &str) {
+    if std::env::var(require_var).is_ok_and(|v| v == "1") {
+        panic!("{what}, and {require_var}=1 requires it");
+    }
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {what} (set {require_var}=1 to make this a failure)");
 }
 
 /// A new database with a unique name, made by `CREATE DATABASE name <how>`.
