@@ -1,5 +1,6 @@
-//! The reference map page (/map) and its assets, built into the binary: Leaflet is vendored
-//! from npm (src/web/vendor), so the page works on a closed network.
+//! The reference map page (/map) and its assets, built into the binary: Leaflet and the land
+//! under the map (Natural Earth) are vendored from npm (src/web/vendor, by
+//! scripts/vendor-web.sh), so the page works on a closed network.
 
 use std::sync::OnceLock;
 
@@ -19,7 +20,7 @@ struct Asset {
     cache_control: &'static str,
 }
 
-const ASSETS: [Asset; 5] = [
+const ASSETS: [Asset; 6] = [
     Asset { path: "/map", content_type: "text/html; charset=utf-8", body: include_bytes!("../web/index.html"), cache_control: "no-cache" },
     Asset { path: "/map/map.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../web/map.js"), cache_control: "public, max-age=3600" },
     Asset { path: "/map/map.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../web/map.css"), cache_control: "public, max-age=3600" },
@@ -33,6 +34,12 @@ const ASSETS: [Asset; 5] = [
         path: "/map/vendor/leaflet/leaflet.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../web/vendor/leaflet/leaflet.css"),
+        cache_control: "public, max-age=86400",
+    },
+    Asset {
+        path: "/map/vendor/natural-earth/land.geojson",
+        content_type: "application/geo+json",
+        body: include_bytes!("../web/vendor/natural-earth/land.geojson"),
         cache_control: "public, max-age=86400",
     },
 ];

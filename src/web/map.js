@@ -43,7 +43,18 @@
   var t = function (key) { return TEXT[state.lang][key] || key; };
 
   var map = L.map("map", { zoomSnap: 0.25, attributionControl: true });
-  var outlines = L.geoJSON(null, { style: { color: "#8a8a8a", weight: 1, fillColor: "#f2f2ee", fillOpacity: 1 }, interactive: false }).addTo(map);
+  // the land (Natural Earth, built in): where the areas lie, as no basemap tiles may be reachable
+  map.createPane("land").style.zIndex = 350; // under the overlay pane (400) whatever loads first
+  var land = L.geoJSON(null, {
+    pane: "land",
+    style: function (f) {
+      var home = f.properties.name === "Denmark";
+      return { className: "land", color: "#a9a79f", weight: 1, fillColor: home ? "#e9e7e0" : "#dcdad2", fillOpacity: 1 };
+    },
+    interactive: false,
+  }).addTo(map);
+  map.attributionControl.addAttribution("Natural Earth");
+  var outlines = L.geoJSON(null, { style: { className: "outline", color: "#8a8a8a", weight: 1, fillColor: "#f2f2ee", fillOpacity: 1 }, interactive: false }).addTo(map);
   var areas = L.geoJSON(null, { onEachFeature: bindArea }).addTo(map);
   // areas are a few hundred metres across: at country zoom a marker shows and takes the click
   var markers = L.layerGroup().addTo(map);
@@ -296,8 +307,11 @@
   }
 
   function start() {
-    Promise.all([json("/v1/indicators"), json("/v1/map/municipalities?precision=5"), json("/v1/datasets")]).then(function (r) {
+    Promise.all([json("/v1/indicators"), json("/v1/map/municipalities?precision=5"), json("/v1/datasets"),
+      json("/map/vendor/natural-earth/land.geojson")]).then(function (r) {
       state.indicators = r[0].items;
+      land.addData(r[3]);
+      document.body.setAttribute("data-land", String(r[3].features.length));
       outlines.addData(r[1]);
       var served = r[2].items.find(function (d) { return d.version === r[2].served_version; });
       if (served) {

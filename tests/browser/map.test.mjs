@@ -31,8 +31,15 @@ try {
   if (areas !== expected) throw new Error(`${areas} area shapes drawn, expected ${expected}`);
   const classes = await page.locator(".legend .legend-class").count();
   if (classes < 2) throw new Error(`the legend has ${classes} classes`);
-  const outlines = await page.locator("path.leaflet-interactive, path").count();
-  if (outlines <= areas) throw new Error("no municipality outlines under the areas");
+  // the land under it all: Denmark and its neighbours, drawn from the built-in outlines
+  const land = await page.locator("path.land").count();
+  if (land < 3) throw new Error(`${land} land shapes drawn, expected Denmark, Sweden and Germany`);
+  const municipalities = (await (await page.request.get(`${base}/v1/map/municipalities`)).json()).features
+    .filter((f) => f.geometry).length;
+  const outlines = await page.locator("path.outline").count();
+  if (municipalities < 1 || outlines !== municipalities) {
+    throw new Error(`${outlines} municipality outlines drawn, expected ${municipalities}`);
+  }
 
   // at country zoom each area has a marker; click one: its chart appears, with the area's line
   const markers = await page.locator("path.area-marker").count();
