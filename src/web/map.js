@@ -311,7 +311,6 @@
       json("/map/vendor/natural-earth/land.geojson")]).then(function (r) {
       state.indicators = r[0].items;
       land.addData(r[3]);
-      document.body.setAttribute("data-land", String(r[3].features.length));
       outlines.addData(r[1]);
       var served = r[2].items.find(function (d) { return d.version === r[2].served_version; });
       if (served) {

@@ -33,7 +33,7 @@ try {
   if (classes < 2) throw new Error(`the legend has ${classes} classes`);
   // the land under it all: Denmark and its neighbours, drawn from the built-in outlines
   const land = await page.locator("path.land").count();
-  if (land < 3) throw new Error(`${land} land shapes drawn, expected Denmark, Sweden and Germany`);
+  if (land !== 3) throw new Error(`${land} land shapes drawn, expected Denmark, Sweden and Germany`);
   const municipalities = (await (await page.request.get(`${base}/v1/map/municipalities`)).json()).features
     .filter((f) => f.geometry).length;
   const outlines = await page.locator("path.outline").count();

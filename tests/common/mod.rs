@@ -85,7 +85,8 @@ pub fn absent(require_var: &str, what: &str) {
         panic!("{what}, and {require_var}=1 requires it");
     }
     use std::io::Write;
-    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let thread = std::thread::current(); // libtest names it after the test
+    let test = thread.name().unwrap_or("a test");
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {what} (set {require_var}=1 to make this a failure)");
 }
 
