@@ -205,6 +205,15 @@ async fn ogc_api_features(db: TestDb) {
     assert_eq!(app.get("/ogc/collections/areas/items/nope").await.status(), 404);
     assert_eq!(app.get("/ogc/collections/roads/items").await.status(), 404);
     assert_eq!(app.get("/ogc/collections/areas/items?limit=0").await.status(), 400);
+    assert_eq!(app.get("/ogc/collections/areas/items?limit=ten").await.status(), 400);
+    // offset is an int32 in the document, and so in the service
+    assert_eq!(app.get("/ogc/collections/areas/items?offset=2147483647").await.status(), 200);
+    assert_eq!(app.get("/ogc/collections/areas/items?offset=2147483648").await.status(), 400);
+    // above the maximum is no error (OGC API – Features 1.0.1): the maximum is used
+    for limit in ["10001", "99999999999999999999999999"] {
+        let (status, page) = app.get_json(&format!("/ogc/collections/areas/items?limit={limit}")).await;
+        assert_eq!((status, page["numberReturned"].as_u64()), (200, Some(48)), "limit={limit}");
+    }
     assert_eq!(app.get("/ogc/collections/areas/items?datetime=yesterday").await.status(), 400);
     let (_, q) = app.get_json("/ogc/collections/areas/queryables").await;
     assert!(q["properties"]["outside_work_education"].is_object());

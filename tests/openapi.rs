@@ -27,3 +27,36 @@ fn the_document_describes_the_contract() {
     assert!(params.contains(&"municipality") && params.contains(&"boundary"));
     assert!(doc["components"]["schemas"]["ProblemDetails"].is_object());
 }
+
+/// An integer's `format` bounds it too: a declared maximum beyond int32's or int64's range
+/// contradicts the document, and clients (and schemathesis) take the format's.
+#[test]
+fn integer_bounds_fit_their_format() {
+    fn walk(v: &serde_json::Value, at: &str, bad: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                let most = match m.get("format").and_then(|f| f.as_str()) {
+                    Some("int32") => Some(i32::MAX as f64),
+                    Some("int64") => Some(i64::MAX as f64),
+                    _ => None,
+                };
+                if let (Some(most), Some(max)) = (most, m.get("maximum").and_then(|x| x.as_f64()))
+                    && max > most
+                {
+                    bad.push(format!("{at}: maximum {max} beyond {}", m["format"]));
+                }
+                m.iter().for_each(|(k, x)| walk(x, &format!("{at}/{k}"), bad));
+            }
+            serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| walk(x, &format!("{at}[{i}]"), bad)),
+            _ => {}
+        }
+    }
+    let doc: serde_json::Value = serde_json::from_str(boligsocial::api::openapi::openapi_json_text()).unwrap();
+    let mut bad = Vec::new();
+    walk(&doc, "", &mut bad);
+    assert!(bad.is_empty(), "{bad:#?}");
+    // and OGC API – Features 1.0.1: a limit above the maximum is no error, so none is declared
+    let items = &doc["paths"]["/ogc/collections/{collection_id}/items"]["get"]["parameters"];
+    let limit = items.as_array().unwrap().iter().find(|p| p["name"] == "limit").unwrap();
+    assert!(limit["schema"].get("maximum").is_none() && limit["schema"].get("format").is_none(), "{limit}");
+}

@@ -273,11 +273,11 @@ pub async fn queryables(state: web::Data<AppState>, req: HttpRequest, path: web:
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ItemsQuery {
-    /// Features per page; default 100.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000, example = 100)]
+    /// Features per page (described in `limit_schema`, as `schema_with` takes no doc comment).
+    #[param(schema_with = limit_schema)]
     pub limit: Option<String>,
     /// Features to skip (the `next` links use it).
-    #[param(value_type = Option<u32>, minimum = 0, maximum = 4294967295u32)]
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2147483647)]
     pub offset: Option<String>,
     /// `minLon,minLat,maxLon,maxLat` (CRS84; six numbers with heights are accepted).
     pub bbox: Option<String>,
@@ -291,6 +291,33 @@ pub struct ItemsQuery {
     pub precision: Option<String>,
     /// Output format; only GeoJSON (`json`, `geojson`) is offered.
     pub f: Option<String>,
+}
+
+/// `limit`'s schema: an integer ≥ 1 with no maximum and no format (int32 and int64 would imply
+/// one), as every larger value is valid too.
+fn limit_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .minimum(Some(1))
+        .description(Some(format!(
+            "Features per page; default {DEFAULT_LIMIT}, at most {MAX_LIMIT}: a larger limit is served as {MAX_LIMIT} \
+             (OGC API – Features 1.0.1 forbids an error for it), with `next` links for the rest."
+        )))
+        .examples([100])
+        .build()
+}
+
+/// The page size asked for by `limit`: a whole number ≥ 1, where one above MAX_LIMIT, however
+/// large, means MAX_LIMIT (OGC API – Features 1.0.1, /req/core/fc-limit-response-1: "this
+/// SHALL NOT result in an error").
+fn page_limit(text: Option<&str>) -> Result<usize, ApiError> {
+    let Some(text) = text else { return Ok(DEFAULT_LIMIT) };
+    let digits = text.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.bytes().all(|b| b == b'0') {
+        return Err(ApiError::invalid("limit", format!("limit {text:?} must be a whole number ≥ 1 (pages hold at most {MAX_LIMIT})")));
+    }
+    // all digits and not zero: only too many digits for usize fails to parse
+    Ok(digits.parse::<usize>().map_or(MAX_LIMIT, |n| n.min(MAX_LIMIT)))
 }
 
 /// The year asked for by `datetime`.
@@ -358,8 +385,8 @@ pub async fn items(
     let snapshot = state.snapshot()?;
     let collection = Collection::parse(&path)?;
     let q = &*query;
-    let limit = super::params::whole("limit", q.limit.as_deref(), DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
-    let offset = super::params::whole("offset", q.offset.as_deref(), 0, 0..=u32::MAX as usize)?;
+    let limit = page_limit(q.limit.as_deref())?;
+    let offset = super::params::whole("offset", q.offset.as_deref(), 0, 0..=i32::MAX as usize)?; // int32, as documented
     let bbox = parse_bbox(q.bbox.as_deref())?;
     let year = parse_datetime(q.datetime.as_deref(), &snapshot)?;
     let shape = parse_shape(q.precision.as_deref(), None, None)?;
@@ -485,11 +512,24 @@ fn encode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::encode;
+    use super::{encode, page_limit, DEFAULT_LIMIT, MAX_LIMIT};
 
     #[test]
     fn encodes_query_components() {
         assert_eq!(encode("9.9,56"), "9.9%2C56");
         assert_eq!(encode("a b/æ"), "a%20b%2F%C3%A6");
+    }
+
+    #[test]
+    fn a_limit_above_the_maximum_is_served_as_the_maximum() {
+        assert_eq!(page_limit(None).unwrap(), DEFAULT_LIMIT);
+        assert_eq!(page_limit(Some("1")).unwrap(), 1);
+        assert_eq!(page_limit(Some(" 250 ")).unwrap(), 250);
+        assert_eq!(page_limit(Some("10000")).unwrap(), MAX_LIMIT);
+        assert_eq!(page_limit(Some("10001")).unwrap(), MAX_LIMIT);
+        assert_eq!(page_limit(Some("99999999999999999999999999")).unwrap(), MAX_LIMIT, "more digits than usize holds");
+        for bad in ["0", "000", "-1", "", "ten", "1.5", "1e3", "+5"] {
+            assert!(page_limit(Some(bad)).is_err(), "{bad:?}");
+        }
     }
 }
