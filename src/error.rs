@@ -219,12 +219,18 @@ pub async fn no_route(req: actix_web::HttpRequest) -> HttpResponse<BoxBody> {
 /// Extractor failures (malformed query strings and paths) become 400s that name the input.
 pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
     let detail = err.to_string();
+    let detail = detail.strip_prefix("Query deserialize error: ").unwrap_or(&detail);
     let parameter = detail
         .split('`')
         .nth(1)
         .map(str::to_string)
         .unwrap_or_else(|| "query".to_string());
-    ApiError::InvalidParameter { parameter, detail: format!("invalid query string: {detail}") }.into()
+    // serde's words for a query struct that takes no other parameters (the OGC API's)
+    let detail = match detail.strip_prefix("unknown field ") {
+        Some(rest) => format!("unknown parameter {}", rest.replacen(", expected one of ", "; this operation takes ", 1).replacen(", expected ", "; this operation takes ", 1)),
+        None => format!("invalid query string: {detail}"),
+    };
+    ApiError::InvalidParameter { parameter, detail }.into()
 }
 
 pub fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {

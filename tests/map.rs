@@ -206,6 +206,26 @@ async fn ogc_api_features(db: TestDb) {
     assert_eq!(app.get("/ogc/collections/roads/items").await.status(), 404);
     assert_eq!(app.get("/ogc/collections/areas/items?limit=0").await.status(), 400);
     assert_eq!(app.get("/ogc/collections/areas/items?limit=ten").await.status(), 400);
+    // every operation refuses a parameter it does not define, and a format it cannot serve
+    // (OGC API – Features 1.0, /req/core/query-param-unknown and -invalid), and takes f=json
+    for path in [
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/areas",
+        "/ogc/collections/areas/queryables",
+        "/ogc/collections/areas/items",
+        "/ogc/collections/areas/items/751-1",
+    ] {
+        let (status, problem) = app.get_json(&format!("{path}?ooga=booga")).await;
+        assert_eq!((status, problem["parameter"].as_str()), (400, Some("ooga")), "{path}: {problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("unknown parameter `ooga`; this operation takes"), "{problem}");
+        let (status, problem) = app.get_json(&format!("{path}?f=html")).await;
+        assert_eq!((status, problem["parameter"].as_str()), (400, Some("f")), "{path}: {problem}");
+        assert_eq!(app.get(&format!("{path}?f=json")).await.status(), 200, "{path}");
+        let geojson = app.get(&format!("{path}?f=geojson")).await.status();
+        assert_eq!(geojson, if path.contains("/items") { 200 } else { 400 }, "{path}: only features are GeoJSON");
+    }
     // offset is an int32 in the document, and so in the service
     assert_eq!(app.get("/ogc/collections/areas/items?offset=2147483647").await.status(), 200);
     assert_eq!(app.get("/ogc/collections/areas/items?offset=2147483648").await.status(), 400);

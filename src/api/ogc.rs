@@ -6,7 +6,7 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::map::{geometry_text, municipality_outline, parse_bbox, parse_shape, write_feature, Outline, Shape, GEO_JSON};
 use super::params::data_response;
@@ -118,13 +118,60 @@ fn members<'a>(snapshot: &'a Snapshot, collection: Collection) -> (&'a Delimitat
     (d, members)
 }
 
+/// `f`, the output format, which every operation here takes. The OGC API's operations refuse
+/// parameters they do not define (OGC API – Features 1.0, /req/core/query-param-unknown), and an
+/// `f` they cannot serve (/req/core/query-param-invalid), with 400.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FormatQuery {
+    /// Output format: JSON, the only one offered.
+    #[param(value_type = Option<JsonFormat>, inline)]
+    pub f: Option<String>,
+}
+
+// The values of `f`, for the API definition (`check_format` checks the text against the lists
+// below).
+/// The formats of documents: JSON.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum JsonFormat {
+    Json,
+}
+
+/// The formats of features: GeoJSON, by either name.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum FeatureFormat {
+    Json,
+    Geojson,
+}
+
+/// `f` is one of `offered` (`json`, and `geojson` for features), or absent.
+fn check_format(f: Option<&str>, offered: &[&str]) -> Result<(), ApiError> {
+    match f {
+        Some(f) if !offered.contains(&f) => {
+            Err(ApiError::invalid("f", format!("f {f:?} is not offered; the only format is JSON (f={})", offered.join(" or f="))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The formats of documents, and of features.
+const DOCUMENT_FORMATS: &[&str] = &["json"];
+const FEATURE_FORMATS: &[&str] = &["json", "geojson"];
+
 /// The landing page.
-#[utoipa::path(tag = "ogc", responses(
+#[utoipa::path(tag = "ogc", params(FormatQuery), responses(
     (status = 200, description = "Links to the API definition, the conformance declaration and the collections", body = Object),
+    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc")]
-pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn landing(state: web::Data<AppState>, req: HttpRequest, query: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
+    check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     let b = base(&req);
     let body = json!({
@@ -143,9 +190,13 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
 }
 
 /// The conformance declaration.
-#[utoipa::path(tag = "ogc", responses((status = 200, description = "The conformance classes implemented", body = Object)))]
+#[utoipa::path(tag = "ogc", params(FormatQuery), responses(
+    (status = 200, description = "The conformance classes implemented", body = Object),
+    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
+))]
 #[get("/ogc/conformance")]
-pub async fn conformance(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn conformance(state: web::Data<AppState>, query: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
+    check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     let body = json!({"conformsTo": [
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -198,12 +249,14 @@ fn collection_document(snapshot: &Snapshot, b: &str, collection: Collection) -> 
 }
 
 /// The collections: `areas` and `municipalities`.
-#[utoipa::path(tag = "ogc", responses(
+#[utoipa::path(tag = "ogc", params(FormatQuery), responses(
     (status = 200, description = "The collections", body = Object),
+    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/collections")]
-pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn collections(state: web::Data<AppState>, req: HttpRequest, query: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
+    check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     let b = base(&req);
     let all: Vec<Value> = Collection::ALL.into_iter().map(|c| collection_document(&snapshot, &b, c)).collect();
@@ -215,24 +268,38 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result
 }
 
 /// One collection.
-#[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas")), responses(
+#[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), FormatQuery), responses(
     (status = 200, description = "The collection", body = Object),
+    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 404, description = "No such collection", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/collections/{collection_id}")]
-pub async fn get_collection(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_collection(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<FormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     let collection = Collection::parse(&path)?;
     Ok(json_response(&snapshot, "application/json", &collection_document(&snapshot, &base(&req), collection)))
 }
 
 /// The properties a client may query on (OGC API – Features Part 3's queryables).
-#[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas")), responses(
+#[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), FormatQuery), responses(
     (status = 200, description = "A JSON Schema of the features' properties", body = Object, content_type = "application/schema+json"),
+    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 404, description = "No such collection", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/collections/{collection_id}/queryables")]
-pub async fn queryables(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn queryables(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<FormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     let collection = Collection::parse(&path)?;
     let mut properties = Map::new();
@@ -272,6 +339,7 @@ pub async fn queryables(state: web::Data<AppState>, req: HttpRequest, path: web:
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ItemsQuery {
     /// Features per page (described in `limit_schema`, as `schema_with` takes no doc comment).
     #[param(schema_with = limit_schema)]
@@ -289,7 +357,8 @@ pub struct ItemsQuery {
     /// Decimals of coordinates; default 7.
     #[param(value_type = Option<u8>, minimum = 0, maximum = 15)]
     pub precision: Option<String>,
-    /// Output format; only GeoJSON (`json`, `geojson`) is offered.
+    /// Output format: GeoJSON (`json` or `geojson`), the only one offered.
+    #[param(value_type = Option<FeatureFormat>, inline)]
     pub f: Option<String>,
 }
 
@@ -372,7 +441,7 @@ fn municipality_properties(snapshot: &Snapshot, code: MunicipalityCode, outline:
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), ItemsQuery), responses(
     (status = 200, description = "A GeoJSON FeatureCollection with links (next while more remain), numberMatched and numberReturned",
         content_type = "application/geo+json", body = Object),
-    (status = 400, description = "An invalid parameter", body = ProblemDetails, content_type = "application/problem+json"),
+    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 404, description = "No such collection", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/collections/{collection_id}/items")]
@@ -385,6 +454,7 @@ pub async fn items(
     let snapshot = state.snapshot()?;
     let collection = Collection::parse(&path)?;
     let q = &*query;
+    check_format(q.f.as_deref(), FEATURE_FORMATS)?;
     let limit = page_limit(q.limit.as_deref())?;
     let offset = super::params::whole("offset", q.offset.as_deref(), 0, 0..=i32::MAX as usize)?; // int32, as documented
     let bbox = parse_bbox(q.bbox.as_deref())?;
@@ -439,20 +509,22 @@ pub async fn items(
 /// One feature.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ItemQuery {
     /// The year of the indicator values, as for the items.
     pub datetime: Option<String>,
     /// Decimals of coordinates; default 7.
     #[param(value_type = Option<u8>, minimum = 0, maximum = 15)]
     pub precision: Option<String>,
-    /// Output format; only GeoJSON (`json`, `geojson`) is offered.
+    /// Output format: GeoJSON (`json` or `geojson`), the only one offered.
+    #[param(value_type = Option<FeatureFormat>, inline)]
     pub f: Option<String>,
 }
 
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), ("feature_id" = String, Path, description = "An area_id, or a municipality code (`101` or `0101`)", example = "751-1"),
     ItemQuery), responses(
     (status = 200, description = "A GeoJSON Feature with links", content_type = "application/geo+json", body = Object),
-    (status = 400, description = "An invalid parameter", body = ProblemDetails, content_type = "application/problem+json"),
+    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 404, description = "No such collection or feature", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/collections/{collection_id}/items/{feature_id}")]
@@ -462,6 +534,7 @@ pub async fn item(
     path: web::Path<(String, String)>,
     query: web::Query<ItemQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    check_format(query.f.as_deref(), FEATURE_FORMATS)?;
     let snapshot = state.snapshot()?;
     let (collection_id, feature_id) = path.into_inner();
     let collection = Collection::parse(&collection_id)?;
