@@ -1,5 +1,5 @@
 //! The map feed: GeoJSON layers (RFC 7946), class breaks, shaping options, and OGC API –
-//! Features read by real GIS clients (GDAL's ogrinfo, OWSLib).
+//! Features read by real GIS clients (GDAL's ogrinfo, OWSLib, QGIS).
 
 mod common;
 
@@ -389,6 +389,80 @@ async fn gdal_and_owslib_read_every_feature() {
             assert_eq!(&ids, expected, "OWSLib read every feature of {collection}");
             assert_eq!(read.len(), expected.len(), "each once");
         }
+    }
+}
+
+/// [min x, min y, max x, max y] of every position in a GeoJSON geometry.
+fn bbox_of(geometry: &Value) -> [f64; 4] {
+    fn walk(v: &Value, b: &mut [f64; 4]) {
+        let a = v.as_array().unwrap();
+        if a.first().is_some_and(Value::is_number) {
+            let (x, y) = (a[0].as_f64().unwrap(), a[1].as_f64().unwrap());
+            *b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+        } else {
+            a.iter().for_each(|c| walk(c, b));
+        }
+    }
+    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    walk(&geometry["coordinates"], &mut b);
+    b
+}
+
+/// QGIS, through its own OAPIF provider (not GDAL's), as a municipality's GIS desk would add
+/// the service: every feature with its name and geometry where the service has it, a map
+/// extent asked of the server, a filter on an attribute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qgis_reads_every_feature() {
+    // PyQGIS belongs to the system's Python (Debian python3-qgis), not to one on PATH first
+    let Some(python) = ["/usr/bin/python3", "python3"].into_iter().find(|p| {
+        std::process::Command::new(p).args(["-c", "import qgis.core"]).output().is_ok_and(|o| o.status.success())
+    }) else {
+        return absent("BOLIGSOCIAL_TEST_REQUIRE_GIS", "PyQGIS is not usable (Debian python3-qgis)");
+    };
+    let (_db, app) = spawn_demo_app().await;
+    let rect = [12.3, 55.5, 12.7, 55.9]; // Copenhagen and its western suburbs
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gis/qgis_read.py");
+    let mut args = vec![script.to_string(), format!("{}/ogc", app.address)];
+    args.extend(rect.iter().map(f64::to_string));
+    let out = tokio::task::spawn_blocking(move || std::process::Command::new(python).args(args).output().unwrap()).await.unwrap();
+    assert!(out.status.success(), "{}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    for (collection, key) in [("areas", "area_id"), ("municipalities", "municipality_code")] {
+        let (_, items) = app.get_json(&format!("/ogc/collections/{collection}/items?limit=10000")).await;
+        let served = items["features"].as_array().unwrap();
+        assert_eq!(served.len(), if collection == "areas" { 48 } else { 36 });
+        let read = &report[collection];
+        assert_eq!(read["crs"], "EPSG:4326", "{collection}: QGIS takes OGC CRS84 as WGS 84");
+        assert_eq!(read["feature_count"], served.len(), "{collection}: numberMatched");
+        let fields: Vec<&str> = read["fields"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+        for property in served[0]["properties"].as_object().unwrap().keys() {
+            assert!(fields.contains(&property.as_str()), "{collection}: QGIS has no field {property}: {fields:?}");
+        }
+        let features = read["features"].as_object().unwrap();
+        assert_eq!(features.len(), served.len(), "{collection}: every feature, each once, over pages of 7");
+        let (mut in_rect, mut subset) = (BTreeSet::new(), BTreeSet::new());
+        for feature in served {
+            let id = feature["properties"][key].as_str().unwrap();
+            let seen = &features[id];
+            assert_eq!(seen["name"], feature["properties"]["name"], "{collection} {id}: the name, UTF-8 intact");
+            assert_eq!(seen["geometry"], feature["geometry"]["type"], "{collection} {id}");
+            let b = bbox_of(&feature["geometry"]);
+            for (q, s) in seen["bbox"].as_array().unwrap().iter().zip(b) {
+                assert!((q.as_f64().unwrap() - s).abs() < 1e-9, "{collection} {id}: QGIS's extent {} against {b:?}", seen["bbox"]);
+            }
+            if b[0] <= rect[2] && rect[0] <= b[2] && b[1] <= rect[3] && rect[1] <= b[3] {
+                in_rect.insert(id.to_string());
+            }
+            if feature["properties"]["municipality_code"] == "101" {
+                subset.insert(id.to_string());
+            }
+        }
+        let ids = |name: &str| -> BTreeSet<String> { read[name].as_array().unwrap().iter().map(|i| i.as_str().unwrap().to_string()).collect() };
+        assert!(!in_rect.is_empty() && in_rect.len() < served.len(), "the rectangle picks some: {in_rect:?}");
+        assert_eq!(ids("in_rect"), in_rect, "{collection}: the features in a map extent");
+        assert!(!subset.is_empty());
+        assert_eq!(ids("subset"), subset, "{collection}: a filter on municipality_code");
     }
 }
 
