@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::io::Read;
 
 use common::*;
@@ -15,6 +16,17 @@ const PATHS: [&str; 6] = [
     "/v1/map/areas?indicator=udenfor&year=2023",
     "/ogc/collections/areas/items",
 ];
+
+/// The request headers an answer says it depends on (`Vary`), lower-cased.
+fn vary(r: &reqwest::Response) -> BTreeSet<String> {
+    r.headers()
+        .get_all("vary")
+        .iter()
+        .flat_map(|v| v.to_str().unwrap().split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
 
 async fn etags_compression_head_and_cors(db: TestDb) {
     assert!(import(&db, &fixture("spec-extract")).status.success());
@@ -29,12 +41,20 @@ async fn etags_compression_head_and_cors(db: TestDb) {
         assert!(etag.starts_with("\"1-") && !etag.starts_with("W/"), "a strong ETag naming version 1: {etag}");
         assert_eq!(plain.headers()["cache-control"], "public, max-age=123");
         assert!(plain.headers().get("content-encoding").is_none());
+        // what a shared cache (a CDN in front of the service) must key the answer on: the
+        // coding, the labels' language, CSV or JSON, and the CORS headers (sent only when
+        // the request has an Origin)
+        let varies = vary(&plain);
+        for header in ["accept", "accept-language", "accept-encoding", "origin"] {
+            assert!(varies.contains(header), "{path}: Vary lacks {header}: {varies:?}");
+        }
         let body = plain.bytes().await.unwrap();
 
         // revalidation
         let r = app.client.get(&url).header("if-none-match", &etag).send().await.unwrap();
         assert_eq!(r.status(), 304, "{path}");
         assert_eq!(r.headers()["etag"], etag.as_str());
+        assert_eq!(vary(&r), varies, "{path}: a 304 says what the 200 would (RFC 9110, 15.4.5)");
         assert!(r.bytes().await.unwrap().is_empty());
         let r = app.client.get(&url).header("if-none-match", "\"0-stale\"").send().await.unwrap();
         assert_eq!(r.status(), 200);
@@ -44,6 +64,7 @@ async fn etags_compression_head_and_cors(db: TestDb) {
         assert_eq!(r.headers()["content-encoding"], "gzip", "{path}");
         let gz_etag = r.headers()["etag"].to_str().unwrap().to_string();
         assert_ne!(gz_etag, etag);
+        assert_eq!(vary(&r), varies, "{path}");
         let compressed = r.bytes().await.unwrap();
         assert!(compressed.len() < body.len(), "{path}: {} ≥ {}", compressed.len(), body.len());
         let mut unzipped = Vec::new();
@@ -132,8 +153,13 @@ async fn cors_can_be_limited_to_given_origins() {
     let url = format!("{}/v1/areas", app.address);
     let r = app.client.get(&url).header("origin", "https://gis.kommune.dk").send().await.unwrap();
     assert_eq!(r.headers()["access-control-allow-origin"], "https://gis.kommune.dk");
+    assert!(vary(&r).contains("origin"), "the allowed origin is echoed, so caches must key on it");
     let r = app.client.get(&url).header("origin", "https://evil.example").send().await.unwrap();
     assert!(r.headers().get("access-control-allow-origin").is_none());
+    assert!(vary(&r).contains("origin"));
+    let r = app.client.get(&url).send().await.unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    assert!(vary(&r).contains("origin") && vary(&r).contains("accept-encoding"));
 }
 
 /// Answers larger than half the response cache are served as any other (compressed on
