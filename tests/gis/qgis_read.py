@@ -26,8 +26,9 @@ for collection, key in [("areas", "area_id"), ("municipalities", "municipality_c
     if not layer.isValid():
         sys.exit(f"QGIS cannot open {collection}")
     count = layer.featureCount()  # numberMatched, before any feature is read
-    features = {}
+    features, read = {}, 0
     for f in layer.getFeatures():
+        read += 1
         box = f.geometry().boundingBox()
         features[f[key]] = {
             "name": f["name"],
@@ -42,6 +43,7 @@ for collection, key in [("areas", "area_id"), ("municipalities", "municipality_c
         "feature_count": count,
         "fields": layer.fields().names(),
         "features": features,
+        "read": read,
         "in_rect": in_rect,
         "subset": subset,
     }
