@@ -374,6 +374,17 @@ async fn gdal_and_owslib_read_every_feature() {
             assert_eq!(&ids, expected, "ogrinfo read every feature of {layer}");
             assert_eq!(text.matches("POLYGON").count(), expected.len(), "with their geometry");
         }
+        // the GeoJSON map layer by its URL (GDAL's GeoJSON driver), as `ogr2ogr` would take it
+        let layer = format!("{}/v1/map/areas?indicator=outside_work_education&year=2023", app.address);
+        let out = tokio::task::spawn_blocking(move || std::process::Command::new("ogrinfo").args(["-ro", "-al", "-q", &layer]).output().unwrap())
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let ids: BTreeSet<String> = text.lines().filter_map(|l| l.trim().strip_prefix("area_id (String) = ")).map(str::to_string).collect();
+        assert_eq!(ids, expected, "ogrinfo read every area of the map layer");
+        assert_eq!(text.matches("  class (Integer) = ").count(), 48, "each with its class");
+        assert_eq!(text.matches("POLYGON").count(), 48);
     }
     if tool("python3", &["-c", "import owslib"]) {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gis/owslib_read.py");
@@ -410,7 +421,8 @@ fn bbox_of(geometry: &Value) -> [f64; 4] {
 
 /// QGIS, through its own OAPIF provider (not GDAL's), as a municipality's GIS desk would add
 /// the service: every feature with its name and geometry where the service has it, a map
-/// extent asked of the server, a filter on an attribute.
+/// extent asked of the server, a filter on an attribute; and the GeoJSON map layer added by
+/// its URL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn qgis_reads_every_feature() {
     // PyQGIS belongs to the system's Python (Debian python3-qgis), not to one on PATH first
@@ -422,8 +434,10 @@ async fn qgis_reads_every_feature() {
     let (_db, app) = spawn_demo_app().await;
     let rect = [12.3, 55.5, 12.7, 55.9]; // Copenhagen and its western suburbs
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gis/qgis_read.py");
+    let layer = "/v1/map/areas?indicator=outside_work_education&year=2023";
     let mut args = vec![script.to_string(), format!("{}/ogc", app.address)];
     args.extend(rect.iter().map(f64::to_string));
+    args.push(format!("{}{layer}", app.address));
     let out = tokio::task::spawn_blocking(move || std::process::Command::new(python).args(args).output().unwrap()).await.unwrap();
     assert!(out.status.success(), "{}: {}", out.status, String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -465,6 +479,19 @@ async fn qgis_reads_every_feature() {
         assert!(!subset.is_empty());
         assert_eq!(ids("subset"), subset, "{collection}: a filter on municipality_code");
     }
+
+    // the GeoJSON map layer, by its URL: every area with its value and choropleth class
+    let (_, served) = app.get_json(layer).await;
+    let read = &report["map_layer"];
+    assert_eq!(read["crs"], "EPSG:4326");
+    assert_eq!(read["feature_count"], 48);
+    for feature in served["features"].as_array().unwrap() {
+        let p = &feature["properties"];
+        let seen = &read["features"][p["area_id"].as_str().unwrap()];
+        assert_eq!(seen["class"], p["class"], "{}", p["area_id"]);
+        assert_eq!(seen["value"], p["value"], "{}", p["area_id"]);
+    }
+    assert_eq!(read["features"].as_object().unwrap().len(), 48);
 }
 
 /// The note's figure as SVG: one bar per area with figures, sorted, labelled like the note.

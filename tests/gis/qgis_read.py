@@ -2,7 +2,10 @@
 desktop GIS most municipalities use; PyQGIS from Debian's python3-qgis, headless) and prints
 one JSON line: per collection, what QGIS made of it.
 
-usage: /usr/bin/python3 qgis_read.py http://127.0.0.1:PORT/ogc MINX MINY MAXX MAXY
+usage: /usr/bin/python3 qgis_read.py http://127.0.0.1:PORT/ogc MINX MINY MAXX MAXY MAP_LAYER_URL
+
+MAP_LAYER_URL, a GeoJSON layer of the service, is opened as a vector layer from a URL (the
+OGR provider), the other way a GIS desk adds it.
 """
 import json
 import os
@@ -16,6 +19,7 @@ from qgis.core import QgsApplication, QgsFeatureRequest, QgsRectangle, QgsVector
 
 url = sys.argv[1]
 rect = QgsRectangle(*map(float, sys.argv[2:6]))
+map_layer_url = sys.argv[6]
 # (a GUI application, offscreen: the OAPIF provider crashes without one in QGIS 3.22)
 app = QgsApplication([], True)
 app.initQgis()
@@ -47,6 +51,19 @@ for collection, key in [("areas", "area_id"), ("municipalities", "municipality_c
         "in_rect": in_rect,
         "subset": subset,
     }
+layer = QgsVectorLayer(map_layer_url, "map", "ogr")
+if not layer.isValid():
+    sys.exit("QGIS cannot open the map layer")
+def plain(value):
+    """A field's value for JSON: QGIS gives a missing one as a NULL QVariant."""
+    return None if value is None or (hasattr(value, "isNull") and value.isNull()) else value
+
+
+report["map_layer"] = {
+    "crs": layer.crs().authid(),
+    "feature_count": layer.featureCount(),
+    "features": {f["area_id"]: {"class": plain(f["class"]), "value": plain(f["value"])} for f in layer.getFeatures()},
+}
 print(json.dumps(report), flush=True)
 # PyQGIS 3.22 now and then crashes tearing itself down (the layers' providers outlive the
 # application in Python's garbage collection); everything is said, so leave without it
