@@ -115,6 +115,27 @@
     return "/v1/map/areas?indicator=" + code + "&year=" + el("year").value;
   }
 
+  // The areas' outlines are fetched once per dataset version and delimitation; a change of
+  // indicator, year, mode or language asks for the properties alone (geometry=false): at
+  // national scale the outlines are megabytes, the properties a small part of that.
+  var shapes = null;
+  function shapeKey(layer) { return layer.dataset_version + "/" + layer.boundary_version; }
+  function keepShapes(layer) {
+    shapes = { key: shapeKey(layer), byId: {} };
+    layer.features.forEach(function (f) { shapes.byId[f.id] = f.geometry; });
+    return layer;
+  }
+  function fetchLayer() {
+    var url = layerUrl();
+    if (!shapes) { return json(url).then(keepShapes); }
+    return json(url + "&geometry=false").then(function (layer) {
+      // a new dataset version may have moved an outline: fetch them again
+      if (shapeKey(layer) !== shapes.key) { return json(url).then(keepShapes); }
+      layer.features.forEach(function (f) { f.geometry = shapes.byId[f.id] || null; });
+      return layer;
+    });
+  }
+
   function colourOf(properties, classification, palette) {
     if (properties["class"] === null || properties["class"] === undefined) { return "#cccccc"; }
     var n = classification.classes;
@@ -147,7 +168,7 @@
   function reload() {
     document.body.className = "mode-" + el("mode").value;
     document.body.setAttribute("data-loading", "true");
-    return json(layerUrl()).then(function (layer) {
+    return fetchLayer().then(function (layer) {
       var indicator = state.indicators.find(function (i) { return i.code === layer.indicator; });
       var palette = layer.mode === "comparison" || (indicator && indicator.direction === "higher_is_better") ? DIVERGING.slice() : COLOURS.slice();
       if (layer.mode === "comparison" && indicator && indicator.direction === "higher_is_better") { palette.reverse(); }

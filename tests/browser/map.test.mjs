@@ -24,6 +24,8 @@ try {
   page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
   page.on("response", (r) => { if (r.status() >= 400) problems.push(`${r.status()} for ${r.url()}`); });
   page.on("request", (r) => { if (!r.url().startsWith(base)) problems.push(`request off the service: ${r.url()}`); });
+  const layerRequests = [];
+  page.on("request", (r) => { if (r.url().includes("/v1/map/areas")) layerRequests.push(r.url()); });
 
   await page.goto(`${base}/map`);
   await page.waitForSelector(`body[data-features="${expected}"][data-loading="false"]`, { timeout: 15000 });
@@ -73,6 +75,14 @@ try {
   await page.waitForSelector("#figure", { timeout: 10000 });
   await page.waitForSelector(`body[data-features="${expected}"][data-loading="false"]`);
   await page.screenshot({ path: `${artifacts}/map-comparison-en.png` });
+  // the outlines came once; the language and the comparison asked for properties alone, and
+  // every area is still drawn from the outlines kept
+  const withOutlines = layerRequests.filter((u) => !u.includes("geometry=false"));
+  if (withOutlines.length !== 1 || layerRequests.length < 3) {
+    throw new Error(`layer requests: ${JSON.stringify(layerRequests)}`);
+  }
+  const shapesNow = await page.locator("path.area").count();
+  if (shapesNow !== expected) throw new Error(`${shapesNow} area shapes drawn after the comparison, expected ${expected}`);
   const figure = await page.getAttribute("#figure", "href");
   const svg = await (await page.request.get(`${base}${figure}`)).text();
   const bars = (svg.match(/class="bar"/g) || []).length;
