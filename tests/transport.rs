@@ -192,3 +192,28 @@ async fn answers_too_large_to_keep_and_uncached_ones_are_still_compressed() {
         assert_eq!(r.headers()["content-encoding"], "br", "{path}");
     }
 }
+
+/// The reference map page and its assets: the page, its script and its style are revalidated
+/// on every load, so that after an upgrade no browser runs an old script against the new page
+/// for an hour; the vendored files may be kept; all carry the page's security headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_page_is_revalidated_and_its_vendored_files_kept() {
+    let (_db, app) = spawn_demo_app().await;
+    for (path, revalidated) in [
+        ("/map", true),
+        ("/map/map.js", true),
+        ("/map/map.css", true),
+        ("/map/vendor/leaflet/leaflet.js", false),
+        ("/map/vendor/natural-earth/land.geojson", false),
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        let cache = r.headers()["cache-control"].to_str().unwrap().to_string();
+        assert_eq!(cache == "no-cache", revalidated, "{path}: {cache}");
+        assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"), "{path}");
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        let etag = r.headers()["etag"].to_str().unwrap().to_string();
+        let again = app.client.get(format!("{}{path}", app.address)).header("if-none-match", &etag).send().await.unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+    }
+}

@@ -16,14 +16,15 @@ struct Asset {
     path: &'static str,
     content_type: &'static str,
     body: &'static [u8],
-    /// HTML is revalidated on every load; the rest may be kept for a day.
+    /// The page and its own script and style are revalidated on every load (an upgrade
+    /// changes them together, and a 304 costs little); the vendored files may be kept.
     cache_control: &'static str,
 }
 
 const ASSETS: [Asset; 6] = [
     Asset { path: "/map", content_type: "text/html; charset=utf-8", body: include_bytes!("../web/index.html"), cache_control: "no-cache" },
-    Asset { path: "/map/map.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../web/map.js"), cache_control: "public, max-age=3600" },
-    Asset { path: "/map/map.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../web/map.css"), cache_control: "public, max-age=3600" },
+    Asset { path: "/map/map.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../web/map.js"), cache_control: "no-cache" },
+    Asset { path: "/map/map.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../web/map.css"), cache_control: "no-cache" },
     Asset {
         path: "/map/vendor/leaflet/leaflet.js",
         content_type: "text/javascript; charset=utf-8",
