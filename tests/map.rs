@@ -341,6 +341,19 @@ fn tool(command: &str, args: &[&str]) -> bool {
     ok
 }
 
+/// Runs a client tool off the test's executor and returns what it printed; the test fails,
+/// with the tool's errors, when it does.
+async fn run_tool(program: &'static str, args: Vec<String>) -> String {
+    let out = tokio::task::spawn_blocking(move || std::process::Command::new(program).args(&args).output().unwrap()).await.unwrap();
+    assert!(out.status.success(), "{program}: {}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The values of one field in what `ogrinfo -al` printed, e.g. `area_id (String) = `.
+fn ogrinfo_values(text: &str, prefix: &str) -> BTreeSet<String> {
+    text.lines().filter_map(|l| l.trim().strip_prefix(prefix)).map(str::to_string).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gdal_and_owslib_read_every_feature() {
     let (_db, app) = spawn_demo_app().await;
@@ -360,39 +373,24 @@ async fn gdal_and_owslib_read_every_feature() {
     let url = format!("{}/ogc", app.address);
 
     if tool("ogrinfo", &["--version"]) {
+        let ogrinfo = |source: String, layer: Option<&str>| {
+            let args = ["-ro", "-al", "-q"].into_iter().map(str::to_string).chain([source]).chain(layer.map(str::to_string)).collect();
+            run_tool("ogrinfo", args)
+        };
         for (layer, field, expected) in [("areas", "area_id", &expected), ("municipalities", "municipality_code", &with_areas)] {
-            let out = tokio::task::spawn_blocking({
-                let url = url.clone();
-                move || std::process::Command::new("ogrinfo").args(["-ro", "-al", "-q", &format!("OAPIF:{url}"), layer]).output().unwrap()
-            })
-            .await
-            .unwrap();
-            let text = String::from_utf8_lossy(&out.stdout);
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            let prefix = format!("{field} (String) = ");
-            let ids: BTreeSet<String> = text.lines().filter_map(|l| l.trim().strip_prefix(prefix.as_str())).map(str::to_string).collect();
-            assert_eq!(&ids, expected, "ogrinfo read every feature of {layer}");
+            let text = ogrinfo(format!("OAPIF:{url}"), Some(layer)).await;
+            assert_eq!(&ogrinfo_values(&text, &format!("{field} (String) = ")), expected, "ogrinfo read every feature of {layer}");
             assert_eq!(text.matches("POLYGON").count(), expected.len(), "with their geometry");
         }
         // the GeoJSON map layer by its URL (GDAL's GeoJSON driver), as `ogr2ogr` would take it
-        let layer = format!("{}/v1/map/areas?indicator=outside_work_education&year=2023", app.address);
-        let out = tokio::task::spawn_blocking(move || std::process::Command::new("ogrinfo").args(["-ro", "-al", "-q", &layer]).output().unwrap())
-            .await
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let text = String::from_utf8_lossy(&out.stdout);
-        let ids: BTreeSet<String> = text.lines().filter_map(|l| l.trim().strip_prefix("area_id (String) = ")).map(str::to_string).collect();
-        assert_eq!(ids, expected, "ogrinfo read every area of the map layer");
+        let text = ogrinfo(format!("{}/v1/map/areas?indicator=outside_work_education&year=2023", app.address), None).await;
+        assert_eq!(ogrinfo_values(&text, "area_id (String) = "), expected, "ogrinfo read every area of the map layer");
         assert_eq!(text.matches("  class (Integer) = ").count(), 48, "each with its class");
         assert_eq!(text.matches("POLYGON").count(), 48);
     }
     if tool("python3", &["-c", "import owslib"]) {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gis/owslib_read.py");
-        let out = tokio::task::spawn_blocking(move || std::process::Command::new("python3").args([script, &url]).output().unwrap())
-            .await
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let report: Value = serde_json::from_str(&run_tool("python3", vec![script.to_string(), url]).await).unwrap();
         assert_eq!(report["collections"], serde_json::json!(["areas", "municipalities"]));
         for (collection, expected) in [("areas", &expected), ("municipalities", &with_areas)] {
             let read = report["ids"][collection].as_array().unwrap();
@@ -438,9 +436,7 @@ async fn qgis_reads_every_feature() {
     let mut args = vec![script.to_string(), format!("{}/ogc", app.address)];
     args.extend(rect.iter().map(f64::to_string));
     args.push(format!("{}{layer}", app.address));
-    let out = tokio::task::spawn_blocking(move || std::process::Command::new(python).args(args).output().unwrap()).await.unwrap();
-    assert!(out.status.success(), "{}: {}", out.status, String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: Value = serde_json::from_str(&run_tool(python, args).await).unwrap();
 
     for (collection, key) in [("areas", "area_id"), ("municipalities", "municipality_code")] {
         let (_, items) = app.get_json(&format!("/ogc/collections/{collection}/items?limit=10000")).await;
