@@ -14,6 +14,7 @@ use crate::store::DatabaseUrl;
 pub const DEFAULT_SETTINGS_FILE: &str = "boligsocial.toml";
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
@@ -26,6 +27,7 @@ pub struct Settings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HttpSettings {
     /// `Cache-Control: max-age` of read responses, in seconds; revalidation by ETag is cheap.
     pub cache_max_age_seconds: u64,
@@ -44,6 +46,7 @@ impl HttpSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// Address to listen on, `127.0.0.1:8080` by default.
     pub listen: String,
@@ -59,6 +62,7 @@ pub struct ServerSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `postgres://…`, `sqlite://PATH`, or a bare file path.
     pub url: String,
@@ -68,6 +72,7 @@ pub struct DatabaseSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatasetSettings {
     /// How often each instance checks which dataset version is active.
     pub refresh_seconds: u64,
@@ -85,6 +90,7 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub format: LogFormat,
     /// A tracing filter such as `info` or `boligsocial=debug,info`; `RUST_LOG` wins when set.
@@ -92,7 +98,7 @@ pub struct LogSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AdminSettings {
     /// Bearer token for the administration endpoints; unset disables them.
     pub token: Option<String>,
@@ -313,6 +319,23 @@ mod tests {
             let e = Settings::load_from(&Overrides::default(), env(&[(key, value)])).unwrap_err();
             assert!(e.to_string().contains(named), "{key}={value}: {e}");
         }
+        // a misspelt setting stops the program instead of being ignored (the default would
+        // silently apply): in the environment, at the top and inside a section, and in a file
+        for (key, named) in [
+            ("BOLIGSOCIAL__DATASET__REFRESH_SECOND", "refresh_second"),
+            ("BOLIGSOCIAL__SERVR__LISTEN", "servr"),
+            ("BOLIGSOCIAL__DISCLOSURE__MIN_POP", "min_pop"),
+            ("BOLIGSOCIAL__ADMIN__TOKN", "tokn"),
+        ] {
+            let e = Settings::load_from(&Overrides::default(), env(&[(key, "3")])).unwrap_err();
+            assert!(e.to_string().contains(named), "{key}: {e}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("typo.toml");
+        std::fs::write(&file, "[http]\ncache_max_age = 5\n").unwrap();
+        let typo = Overrides { config_file: Some(file), ..Default::default() };
+        let e = Settings::load_from(&typo, env(&[])).unwrap_err();
+        assert!(e.to_string().contains("cache_max_age"), "{e}");
         let missing = Overrides { config_file: Some("/nonexistent/b.toml".into()), ..Default::default() };
         assert!(Settings::load_from(&missing, env(&[])).unwrap_err().to_string().contains("/nonexistent/b.toml"));
     }

@@ -8,6 +8,7 @@ use super::model::Kind;
 
 /// Disclosure thresholds (extract-format.md, "Disclosure control").
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Disclosure {
     /// A figure whose denominator is below this is suppressed.
     pub min_population: u64,
