@@ -70,7 +70,7 @@ impl ApiError {
             ApiError::InvalidParameter { parameter, detail } => {
                 ("/problems/invalid-parameter", "Invalid parameter", detail.clone(), Some(parameter.clone()))
             }
-            ApiError::NotFound(detail) => ("/problems/not-found", "Not found", detail.clone(), None),
+            ApiError::NotFound(detail) => ("/problems/not-found", "Not Found", detail.clone(), None),
             ApiError::Unavailable(detail) => ("/problems/unavailable", "Service unavailable", detail.clone(), None),
             ApiError::Unauthorized => (
                 "/problems/unauthorized",
@@ -78,13 +78,13 @@ impl ApiError {
                 "send Authorization: Bearer <admin.token>".to_string(),
                 None,
             ),
-            ApiError::PayloadTooLarge(detail) => ("/problems/payload-too-large", "Payload too large", detail.clone(), None),
+            ApiError::PayloadTooLarge(detail) => ("/problems/payload-too-large", "Payload Too Large", detail.clone(), None),
             ApiError::UnsupportedMediaType(detail) => {
-                ("/problems/unsupported-media-type", "Unsupported media type", detail.clone(), None)
+                ("/problems/unsupported-media-type", "Unsupported Media Type", detail.clone(), None)
             }
             ApiError::TooManyRequests { retry_after_seconds } => (
                 "/problems/too-many-requests",
-                "Too many requests",
+                "Too Many Requests",
                 format!("too many administration requests from this client; retry after {retry_after_seconds} s"),
                 None,
             ),
@@ -257,5 +257,24 @@ mod tests {
         let p = generic_problem(StatusCode::METHOD_NOT_ALLOWED, None);
         assert_eq!(p.title, "Method Not Allowed");
         assert_eq!(p.problem_type, "/problems/method-not-allowed");
+    }
+
+    #[test]
+    fn one_type_has_one_title() {
+        // RFC 9457 3.1.3: the title belongs to the type. Our own 404s, 413s… share their type
+        // with the ones made from actix's errors, so they must share the title too.
+        let errors = [
+            ApiError::NotFound("no area".into()),
+            ApiError::Unauthorized,
+            ApiError::PayloadTooLarge("too big".into()),
+            ApiError::UnsupportedMediaType("not a zip".into()),
+            ApiError::TooManyRequests { retry_after_seconds: 3 },
+        ];
+        for e in errors {
+            let ours = e.problem();
+            let generic = generic_problem(e.status_code(), None);
+            assert_eq!(ours.problem_type, generic.problem_type, "{e:?}");
+            assert_eq!(ours.title, generic.title, "{e:?}");
+        }
     }
 }
