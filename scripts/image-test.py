@@ -42,7 +42,7 @@ def parse_dockerfile(path):
     lines, logical = [], ""
     for raw in open(path, encoding="utf-8"):
         line = raw.rstrip("\n")
-        if not logical and line.lstrip().startswith("#"):
+        if line.lstrip().startswith("#"):  # comments go, within continued lines too
             continue
         if line.endswith("\\"):
             logical += line[:-1] + " "
@@ -145,12 +145,11 @@ def slim(base):
         f.write(DOCKER_CLEAN)
     with open(os.path.join(base, "etc/apt/apt.conf.d/docker-no-languages"), "w") as f:
         f.write('Acquire::Languages "none";\n')
-    for pattern in [l.split(" ", 1) for l in SLIM_DPKG.splitlines()]:
-        if pattern[0] != "path-exclude":
-            continue
-        directory = os.path.join(base, os.path.dirname(pattern[1]).lstrip("/"))
-        keep = [p[1] for p in (l.split(" ", 1) for l in SLIM_DPKG.splitlines()) if p[0] == "path-include"]
-        for dirpath, _, files in os.walk(directory, topdown=False):
+    rules = [line.split(" ", 1) for line in SLIM_DPKG.splitlines()]
+    keep = [pattern for rule, pattern in rules if rule == "path-include"]
+    # what dpkg would not have unpacked with these rules (each pattern is a folder's contents)
+    for folder in (os.path.dirname(pattern) for rule, pattern in rules if rule == "path-exclude"):
+        for dirpath, _, files in os.walk(os.path.join(base, folder.lstrip("/"))):
             for name in files:
                 path = os.path.join(dirpath, name)
                 if not any(fnmatch.fnmatch("/" + os.path.relpath(path, base), k) for k in keep):
