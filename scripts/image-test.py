@@ -161,6 +161,15 @@ def slim(base):
                     os.remove(os.path.join(dirpath, name))
 
 
+def chrooted(rootfs, env, userspec=None, workdir=None):
+    """The shell words that run what follows them in rootfs with exactly `env` (as a
+    container's process gets its image's ENV and nothing else), as userspec, in workdir."""
+    words = ["chroot"] + ([f"--userspec={userspec}"] if userspec else []) + [rootfs, "/usr/bin/env", "-i"]
+    words += ["-C", workdir] if workdir else []
+    words += [f"{k}={v}" for k, v in env.items()]
+    return " ".join(shlex.quote(w) for w in words)
+
+
 def in_chroot(rootfs, script, network=True):
     """argv running `script` (bash) with rootfs's /proc and /dev mounted, in namespaces of
     its own: mounts and processes always, and the network too unless `network`."""
@@ -200,8 +209,7 @@ def main():
     entrypoint, cmd = [], []
     for instruction, arguments in steps:
         if instruction == "RUN":
-            pairs = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-            run(in_chroot(rootfs, f"chroot {shlex.quote(rootfs)} /usr/bin/env -i {pairs} /bin/sh -c {shlex.quote(arguments)}"))
+            run(in_chroot(rootfs, f"{chrooted(rootfs, env)} /bin/sh -c {shlex.quote(arguments)}"))
         elif instruction == "COPY":
             words = arguments.split()
             if words[0] != f"--from={build_name}" or len(words) != 3:
@@ -252,10 +260,7 @@ def main():
     start_period = seconds(options.get("start-period", "0s"))
     interval = seconds(options.get("interval", "30s"))
     retries = int(options.get("retries", "3"))
-    as_user = " ".join(
-        ["chroot", f"--userspec={uid}:{gid}", shlex.quote(rootfs), "/usr/bin/env", "-i", "-C", shlex.quote(workdir)]
-        + [f"{k}={shlex.quote(v)}" for k, v in env.items()]
-    )
+    as_user = chrooted(rootfs, env, userspec=f"{uid}:{gid}", workdir=workdir)
     q = shlex.quote
     db = os.path.join(rootfs, workdir.lstrip("/"), "boligsocial.db")
     # in the namespaces: start the service, wait for the health check, look at what it serves
