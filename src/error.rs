@@ -45,6 +45,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Unavailable(String),
+    /// Too much work is queued; try again after a while.
+    #[error("the service is busy")]
+    Busy { retry_after_seconds: u64 },
     #[error("a valid bearer token is required")]
     Unauthorized,
     #[error("{0}")]
@@ -72,6 +75,12 @@ impl ApiError {
             }
             ApiError::NotFound(detail) => ("/problems/not-found", "Not Found", detail.clone(), None),
             ApiError::Unavailable(detail) => ("/problems/unavailable", "Service unavailable", detail.clone(), None),
+            ApiError::Busy { retry_after_seconds } => (
+                "/problems/unavailable",
+                "Service unavailable",
+                format!("too many answers are being prepared; retry after {retry_after_seconds} s"),
+                None,
+            ),
             ApiError::Unauthorized => (
                 "/problems/unauthorized",
                 "Unauthorized",
@@ -117,7 +126,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -136,7 +145,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => {
                 r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"boligsocial-admin\""));
             }
-            ApiError::TooManyRequests { retry_after_seconds } => {
+            ApiError::TooManyRequests { retry_after_seconds } | ApiError::Busy { retry_after_seconds } => {
                 r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
             }
             _ => {}

@@ -6,11 +6,10 @@
 
 pub mod api;
 pub mod cli;
-pub mod client_address;
 pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod http_cache;
+pub mod http;
 pub mod metrics;
 pub mod ingest;
 pub mod memory;

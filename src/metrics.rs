@@ -17,6 +17,10 @@ pub struct Metrics {
     snapshot_age: IntGauge,
     snapshot_loaded: IntGauge,
     figures_withheld: IntGauge,
+    cache_lookups: IntCounterVec,
+    shed: prometheus::IntCounter,
+    cache_bytes: IntGauge,
+    cache_entries: IntGauge,
 }
 
 impl Default for Metrics {
@@ -57,6 +61,21 @@ impl Metrics {
             "Figures of the served snapshot that the disclosure rules pass but secondary suppression withholds",
         )
         .expect("valid");
+        let cache_lookups = IntCounterVec::new(
+            Opts::new(
+                "http_cache_lookups_total",
+                "Cacheable requests by how they were answered: hit, miss (rendered), coalesced (waited for another's rendering), not_modified (304 by ETag)",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        let shed = prometheus::IntCounter::new(
+            "http_shed_total",
+            "Work refused because the render queue was full: misses answered 503, compressions skipped (sent uncompressed)",
+        )
+        .expect("valid");
+        let cache_bytes = IntGauge::new("http_cache_bytes", "Bytes the response cache counts for its entries").expect("valid");
+        let cache_entries = IntGauge::new("http_cache_entries", "Answers kept in the response cache").expect("valid");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -66,10 +85,28 @@ impl Metrics {
             Box::new(snapshot_age.clone()),
             Box::new(snapshot_loaded.clone()),
             Box::new(figures_withheld.clone()),
+            Box::new(cache_lookups.clone()),
+            Box::new(shed.clone()),
+            Box::new(cache_bytes.clone()),
+            Box::new(cache_entries.clone()),
         ] {
             registry.register(c).expect("registered once");
         }
-        Metrics { registry, requests, latency, imports, snapshot_loads, dataset_version, snapshot_age, snapshot_loaded, figures_withheld }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            imports,
+            snapshot_loads,
+            dataset_version,
+            snapshot_age,
+            snapshot_loaded,
+            figures_withheld,
+            cache_lookups,
+            shed,
+            cache_bytes,
+            cache_entries,
+        }
     }
 
     pub fn observe_request(&self, route: &str, method: &str, status: &str, seconds: f64) {
@@ -85,6 +122,21 @@ impl Metrics {
     /// `loaded` or `failed`.
     pub fn count_snapshot_load(&self, outcome: &str) {
         self.snapshot_loads.with_label_values(&[outcome]).inc();
+    }
+
+    /// `hit`, `miss`, `coalesced` or `not_modified`.
+    pub fn count_cache(&self, result: &str) {
+        self.cache_lookups.with_label_values(&[result]).inc();
+    }
+
+    pub fn count_shed(&self) {
+        self.shed.inc();
+    }
+
+    /// The response cache's size, read when the metrics are asked for.
+    pub fn set_cache_size(&self, bytes: u64, entries: u64) {
+        self.cache_bytes.set(bytes as i64);
+        self.cache_entries.set(entries as i64);
     }
 
     /// The text format, with the snapshot gauges read now.

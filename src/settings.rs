@@ -35,6 +35,11 @@ pub struct HttpSettings {
     pub cors_origins: String,
     /// Bytes of responses kept per dataset version (with their compressed variants).
     pub response_cache_bytes: usize,
+    /// Threads that render answers the cache does not have, and compress large ones, at a
+    /// lower priority than the request workers; the number of CPUs when unset.
+    pub render_threads: Option<usize>,
+    /// Renderings that may wait for a thread; beyond, a miss is answered 503 with Retry-After.
+    pub render_queue: usize,
 }
 
 impl HttpSettings {
@@ -57,8 +62,13 @@ pub struct ServerSettings {
     /// Seconds to finish open requests after SIGTERM/SIGINT.
     pub shutdown_timeout_seconds: u64,
     /// Load balancers and proxies (addresses or networks, comma-separated) whose
-    /// `X-Forwarded-For` names the client; none by default.
+    /// `X-Forwarded-For` names the client; none by default. Their `Forwarded` /
+    /// `X-Forwarded-Host` / `X-Forwarded-Proto` also give the base URL of links, unless
+    /// `public_url` is set.
     pub trusted_proxies: String,
+    /// The URL clients reach the service by (`https://kort.example.dk`, or with a path
+    /// prefix), for absolute links; unset, it is taken from the request.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -157,6 +167,7 @@ impl Settings {
             .and_then(|b| b.set_default("http.cache_max_age_seconds", 60))
             .and_then(|b| b.set_default("http.cors_origins", "*"))
             .and_then(|b| b.set_default("http.response_cache_bytes", 64 << 20))
+            .and_then(|b| b.set_default("http.render_queue", 64))
             .map_err(|e| SettingsError(e.to_string()))?;
         builder = match &overrides.config_file {
             Some(path) => {
@@ -207,8 +218,17 @@ impl Settings {
         if self.dataset.refresh_seconds == 0 {
             return bad("dataset.refresh_seconds", "must be at least 1".into());
         }
-        if let Err(e) = crate::client_address::parse_networks(&self.server.trusted_proxies) {
+        if let Err(e) = crate::http::client_address::parse_networks(&self.server.trusted_proxies) {
             return bad("server.trusted_proxies", e);
+        }
+        if let Err(e) = crate::http::public_base::PublicBase::new(self.server.public_url.as_deref(), Vec::new()) {
+            return bad("server.public_url", e);
+        }
+        if self.http.render_threads == Some(0) {
+            return bad("http.render_threads", "must be at least 1".into());
+        }
+        if self.http.render_queue == 0 {
+            return bad("http.render_queue", "must be at least 1".into());
         }
         if self.server.workers == Some(0) {
             return bad("server.workers", "must be at least 1".into());
@@ -314,6 +334,8 @@ mod tests {
             ("BOLIGSOCIAL__HTTP__CORS_ORIGINS", "kort.example.dk", "http.cors_origins"),
             ("BOLIGSOCIAL__SERVER__TRUSTED_PROXIES", "10.0.0.0/8, lb.internal", "server.trusted_proxies"),
             ("BOLIGSOCIAL__HTTP__CACHE_MAX_AGE_SECONDS", "-1", "cache_max_age_seconds"),
+            ("BOLIGSOCIAL__SERVER__PUBLIC_URL", "kort.example.dk", "server.public_url"),
+            ("BOLIGSOCIAL__HTTP__RENDER_QUEUE", "0", "http.render_queue"),
         ];
         for (key, value, named) in cases {
             let e = Settings::load_from(&Overrides::default(), env(&[(key, value)])).unwrap_err();

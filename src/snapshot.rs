@@ -199,6 +199,9 @@ pub struct Snapshot {
     pub areas: Vec<Area>,
     area_index: HashMap<String, usize>,
     pub delimitations: BTreeMap<String, Delimitation>,
+    /// Stands in for the default delimitation when it has no areas (an extract stored before
+    /// empty ones were refused), so that every request has one to read.
+    no_areas: Delimitation,
     /// (level, municipality code or 0, indicator index) → points, years ascending.
     references: HashMap<(Level, u16, usize), Vec<Point>>,
     pub built_at: SystemTime,
@@ -215,9 +218,19 @@ impl Snapshot {
         self.area_index.get(area_id).map(|&i| (i, &self.areas[i]))
     }
 
+    /// A delimitation by name, the dataset's default when none is named.
     pub fn delimitation(&self, boundary_version: Option<&str>) -> Option<(&str, &Delimitation)> {
         let key = boundary_version.unwrap_or(&self.dataset.boundary_version);
-        self.delimitations.get_key_value(key).map(|(k, d)| (k.as_str(), d))
+        match self.delimitations.get_key_value(key) {
+            Some((k, d)) => Some((k.as_str(), d)),
+            None if key == self.dataset.boundary_version => Some((self.dataset.boundary_version.as_str(), &self.no_areas)),
+            None => None,
+        }
+    }
+
+    /// The dataset's default delimitation (with no areas, when it has none).
+    pub fn default_delimitation(&self) -> &Delimitation {
+        self.delimitation(None).map_or(&self.no_areas, |(_, d)| d)
     }
 
     /// A reference level's points for an area's municipality (or the country).
@@ -392,6 +405,7 @@ impl Snapshot {
             years.dedup();
             indicator.years = years;
         }
+        let no_areas = empty();
         Ok(Snapshot {
             dataset,
             indicators,
@@ -400,6 +414,7 @@ impl Snapshot {
             areas,
             area_index,
             delimitations,
+            no_areas,
             references,
             built_at: SystemTime::now(),
             withheld_figures: withheld,

@@ -17,7 +17,9 @@ use crate::error;
 use crate::settings::Settings;
 use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::store::{self, read, DatabaseUrl, ImportOutcome, Pool, StoreError};
-use crate::http_cache::{self, ResponseCache};
+use crate::http::cache::{self, CacheSettings, ResponseCache};
+use crate::http::offload::Offload;
+use crate::http::public_base::PublicBase;
 use crate::metrics::Metrics;
 use crate::telemetry;
 
@@ -179,6 +181,25 @@ impl Application {
         });
 
         let port = listener.local_addr()?.port();
+        let trusted_proxies = crate::http::client_address::parse_networks(&settings.server.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?;
+        let public_base = PublicBase::new(settings.server.public_url.as_deref(), trusted_proxies.clone())
+            .map_err(|e| anyhow::anyhow!("server.public_url: {e}"))?;
+        let render_threads = settings.http.render_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let offload = Arc::new(Offload::new(render_threads, settings.http.render_queue, Some(metrics.clone())));
+        let cache = web::Data::new(ResponseCache::new(
+            cell.clone(),
+            CacheSettings {
+                capacity_bytes: settings.http.response_cache_bytes as u64,
+                max_age_seconds: settings.http.cache_max_age_seconds,
+                public_base: public_base.clone(),
+                canonical_value: api::params::canonical_value,
+            },
+            offload.clone(),
+            metrics.clone(),
+        ));
+        let offload = web::Data::from(offload);
+        let public_base = web::Data::new(public_base);
         let state = web::Data::new(AppState {
             snapshot: cell.clone(),
             pool,
@@ -186,28 +207,25 @@ impl Application {
             metrics,
             refresh_now,
             admin_limiter: api::admin::limiter(settings.admin.requests_per_minute),
-            trusted_proxies: crate::client_address::parse_networks(&settings.server.trusted_proxies)
-                .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?,
+            trusted_proxies,
         });
-        let cache = web::Data::new(ResponseCache::new(
-            cell.clone(),
-            settings.http.response_cache_bytes,
-            settings.http.cache_max_age_seconds,
-        ));
         let cors_origins = settings.http.cors_origin_list();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(cache.clone())
+                .app_data(offload.clone())
+                .app_data(public_base.clone())
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
-                .wrap(ErrorHandlers::new().default_handler(error::to_problem_details))
                 // the cache answers the read endpoints with compressed variants of its own,
                 // made once per answer (so its hits and 304s skip Compress); Compress serves
                 // the rest (the dataset list, the documentation, the metrics)
                 .wrap(Compress::default())
-                .wrap(from_fn(http_cache::middleware))
+                .wrap(from_fn(cache::middleware))
                 .wrap(cors(cors_origins.as_deref()))
+                // outside CORS, so that its refusals are problem details too
+                .wrap(ErrorHandlers::new().default_handler(error::to_problem_details))
                 .wrap(from_fn(telemetry::request_span))
                 .configure(api::docs)
                 .into_utoipa_app()

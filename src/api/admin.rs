@@ -40,7 +40,7 @@ fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     };
     let peer = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
     let forwarded_for = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
-    let client = crate::client_address::client_address(peer, forwarded_for, &state.trusted_proxies);
+    let client = crate::http::client_address::client_address(peer, forwarded_for, &state.trusted_proxies);
     if let Err(not_until) = state.admin_limiter.check_key(&client) {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         state.admin_limiter.retain_recent();

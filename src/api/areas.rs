@@ -5,12 +5,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::csv::{self, Format, Table};
-use super::lang::Lang;
 use super::params::{self, area_path, data_json, indicator_param, required};
 use super::AppState;
 use crate::domain::figures::{Figure, Status};
 use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::negotiate::Lang;
+use crate::http::offload::render;
 use crate::snapshot::{Point, Snapshot};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -73,27 +74,30 @@ pub fn delimitation<'s>(
     )
 )]
 #[get("/v1/areas")]
-pub async fn list_areas(state: web::Data<AppState>, query: web::Query<AreasQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_areas(state: web::Data<AppState>, req: HttpRequest, query: web::Query<AreasQuery>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
-    let (boundary_version, delimitation) = delimitation(&snapshot, query.boundary.as_deref())?;
-    let municipality = query.municipality.as_deref().map(|m| params::municipality("municipality", m)).transpose()?;
-    let needle = query.q.as_deref().map(str::to_lowercase);
-    let items: Vec<AreaSummary> = delimitation
-        .areas()
-        .map(|i| (i, &snapshot.areas[i]))
-        .filter(|(_, a)| municipality.is_none_or(|m| a.municipality == m))
-        .filter(|(_, a)| needle.as_deref().is_none_or(|n| a.name.to_lowercase().contains(n)))
-        .map(|(i, a)| AreaSummary {
-            area_id: a.area_id.clone(),
-            name: a.name.clone(),
-            municipality_code: a.municipality.to_string(),
-            municipality_name: snapshot.municipalities.get(&a.municipality).map(|m| m.name.clone()),
-            department_count: delimitation.departments[i].len(),
-            bbox: a.bbox,
-        })
-        .collect();
-    let body = AreaList { dataset_version: snapshot.dataset.version, boundary_version: boundary_version.to_string(), count: items.len(), items };
-    Ok(data_json(&snapshot, None, &body))
+    render(&req, move || {
+        let (boundary_version, delimitation) = delimitation(&snapshot, query.boundary.as_deref())?;
+        let municipality = query.municipality.as_deref().map(|m| params::municipality("municipality", m)).transpose()?;
+        let needle = query.q.as_deref().map(str::to_lowercase);
+        let items: Vec<AreaSummary> = delimitation
+            .areas()
+            .map(|i| (i, &snapshot.areas[i]))
+            .filter(|(_, a)| municipality.is_none_or(|m| a.municipality == m))
+            .filter(|(_, a)| needle.as_deref().is_none_or(|n| a.name.to_lowercase().contains(n)))
+            .map(|(i, a)| AreaSummary {
+                area_id: a.area_id.clone(),
+                name: a.name.clone(),
+                municipality_code: a.municipality.to_string(),
+                municipality_name: snapshot.municipalities.get(&a.municipality).map(|m| m.name.clone()),
+                department_count: delimitation.departments[i].len(),
+                bbox: a.bbox,
+            })
+            .collect();
+        let body = AreaList { dataset_version: snapshot.dataset.version, boundary_version: boundary_version.to_string(), count: items.len(), items };
+        data_json(&snapshot, None, &body)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -152,36 +156,40 @@ pub struct AreaDetail {
 #[get("/v1/areas/{area_id}")]
 pub async fn get_area(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<BoundaryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
-    let (index, area) = area_path(&snapshot, &path)?;
-    let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
-    let body = AreaDetail {
-        dataset_version: snapshot.dataset.version,
-        area_id: area.area_id.clone(),
-        name: area.name.clone(),
-        municipality_code: area.municipality.to_string(),
-        municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
-        boundary_version: boundary_version.to_string(),
-        departments: d.departments[index]
-            .iter()
-            .map(|x| DepartmentView { department_id: x.department_id.clone(), name: x.name.clone(), organisation: x.organisation.clone() })
-            .collect(),
-        delimitations: snapshot
-            .delimitations
-            .iter()
-            .filter(|(_, d)| d.contains(index))
-            .map(|(v, d)| DelimitationView {
-                boundary_version: v.clone(),
-                department_count: d.departments[index].len(),
-                default: *v == snapshot.dataset.boundary_version,
-            })
-            .collect(),
-        bbox: area.bbox,
-    };
-    Ok(data_json(&snapshot, None, &body))
+    render(&req, move || {
+        let (index, area) = area_path(&snapshot, &path)?;
+        let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
+        let body = AreaDetail {
+            dataset_version: snapshot.dataset.version,
+            area_id: area.area_id.clone(),
+            name: area.name.clone(),
+            municipality_code: area.municipality.to_string(),
+            municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
+            boundary_version: boundary_version.to_string(),
+            departments: d.departments[index]
+                .iter()
+                .map(|x| DepartmentView { department_id: x.department_id.clone(), name: x.name.clone(), organisation: x.organisation.clone() })
+                .collect(),
+            delimitations: snapshot
+                .delimitations
+                .iter()
+                .filter(|(_, d)| d.contains(index))
+                .map(|(v, d)| DelimitationView {
+                    boundary_version: v.clone(),
+                    department_count: d.departments[index].len(),
+                    default: *v == snapshot.dataset.boundary_version,
+                })
+                .collect(),
+            bbox: area.bbox,
+        };
+        data_json(&snapshot, None, &body)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -275,38 +283,44 @@ pub async fn get_series(
     query: web::Query<SeriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
-    let (index, area) = area_path(&snapshot, &path)?;
-    let lang = Lang::negotiate(&req, query.lang.as_deref())?;
-    let (i, indicator) = indicator_param(&snapshot, required(&query.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
-    let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
-    let csv = csv::wants_csv(&req, query.format.as_deref())?;
-    let points = |ps: &[Point]| ps.iter().map(SeriesPoint::new).collect::<Vec<_>>();
-    let reference = |r: Reference| points(snapshot.reference_series(r, area.municipality, i));
-    let body = SeriesResponse {
-        dataset_version: snapshot.dataset.version,
-        area_id: area.area_id.clone(),
-        area_name: area.name.clone(),
-        municipality_code: area.municipality.to_string(),
-        indicator: indicator.code.clone(),
-        indicator_name: lang.pick(&indicator.name_da, &indicator.name_en).to_string(),
-        kind: indicator.kind,
-        unit: indicator.kind.unit().to_string(),
-        direction: indicator.direction,
-        lang,
-        boundary_version: boundary_version.to_string(),
-        department_count: d.departments[index].len(),
-        series: Series {
-            area: points(d.series(index, i)),
-            municipality: reference(Reference::Municipality),
-            social_housing: reference(Reference::SocialHousing),
-            country: reference(Reference::Country),
-        },
-    };
-    if csv {
-        let filename = format!("series-{}-{}.csv", body.area_id, body.indicator);
-        return Ok(series_csv(&body).response(&snapshot, lang, &filename));
-    }
-    Ok(data_json(&snapshot, Some(lang), &body))
+    // (negotiated here, where the request is; its errors come in their old order below)
+    let lang = Lang::negotiate(&req, query.lang.as_deref());
+    let csv = csv::wants_csv(&req, query.format.as_deref());
+    render(&req, move || {
+        let (index, area) = area_path(&snapshot, &path)?;
+        let lang = lang?;
+        let (i, indicator) = indicator_param(&snapshot, required(&query.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
+        let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
+        let csv = csv?;
+        let points = |ps: &[Point]| ps.iter().map(SeriesPoint::new).collect::<Vec<_>>();
+        let reference = |r: Reference| points(snapshot.reference_series(r, area.municipality, i));
+        let body = SeriesResponse {
+            dataset_version: snapshot.dataset.version,
+            area_id: area.area_id.clone(),
+            area_name: area.name.clone(),
+            municipality_code: area.municipality.to_string(),
+            indicator: indicator.code.clone(),
+            indicator_name: lang.pick(&indicator.name_da, &indicator.name_en).to_string(),
+            kind: indicator.kind,
+            unit: indicator.kind.unit().to_string(),
+            direction: indicator.direction,
+            lang,
+            boundary_version: boundary_version.to_string(),
+            department_count: d.departments[index].len(),
+            series: Series {
+                area: points(d.series(index, i)),
+                municipality: reference(Reference::Municipality),
+                social_housing: reference(Reference::SocialHousing),
+                country: reference(Reference::Country),
+            },
+        };
+        if csv {
+            let filename = format!("series-{}-{}.csv", body.area_id, body.indicator);
+            return Ok(series_csv(&body).response(&snapshot, lang, &filename));
+        }
+        data_json(&snapshot, Some(lang), &body)
+    })
+    .await
 }
 
 const SERIES_CSV_COLUMNS: [&str; 12] = [

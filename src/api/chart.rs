@@ -6,12 +6,13 @@ use std::fmt::Write;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::comparisons::{ComparisonItem, ComparisonRequest, ComparisonsQuery};
-use super::lang::Lang;
-use super::params::data_response;
+use super::params::data_body;
 use super::AppState;
 use crate::domain::figures::Status;
 use crate::domain::model::{Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::negotiate::Lang;
+use crate::http::offload;
 
 /// Text safe inside SVG elements and attributes.
 fn escape(s: &str) -> String {
@@ -138,45 +139,48 @@ pub async fn comparison_chart(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
-    let q = &*query;
-    let request = ComparisonRequest::parse(&snapshot, &q.indicator, &q.from, &q.to, &q.reference, &q.boundary, &q.threshold)?;
-    let indicator = &snapshot.indicators[request.indicator];
-    let mut items = request.items(&snapshot);
-    super::comparisons::sort_items(&mut items, Some(q.sort.as_deref().unwrap_or("difference")))?;
-    let unit = match (indicator.kind, lang) {
-        (Kind::Share, Lang::Da) => "procentpoint",
-        (Kind::Share, Lang::En) => "percentage points",
-        (Kind::Rate, Lang::Da) => "pr. 1.000",
-        (Kind::Rate, Lang::En) => "per 1,000",
-        (Kind::Mean, _) => "",
-    };
-    let reference = match (request.reference, lang) {
-        (Reference::Municipality, Lang::Da) => "kommunen",
-        (Reference::Municipality, Lang::En) => "the municipality",
-        (Reference::SocialHousing, Lang::Da) => "den almene sektor i kommunen",
-        (Reference::SocialHousing, Lang::En) => "the social-housing sector in the municipality",
-        (Reference::Country, Lang::Da) => "hele landet",
-        (Reference::Country, Lang::En) => "Denmark",
-    };
-    let (from, to) = (request.from, request.to);
-    let text = ChartText {
-        title: lang.pick(&indicator.name_da, &indicator.name_en),
-        subtitle: match lang {
-            Lang::Da => format!("Udviklingen {from}-{to} i området fratrukket udviklingen i {reference} ({unit})"),
-            Lang::En => format!("Change {from}-{to} in the area minus the change in {reference} ({unit})"),
-        },
-        note: match lang {
-            Lang::Da => format!(
-                "Afrundet til nærmeste 0,1. Afgrænsning {}. Kilde: {} (datasætversion {}).",
-                request.boundary_version, snapshot.dataset.source, snapshot.dataset.version
-            ),
-            Lang::En => format!(
-                "Rounded to the nearest 0.1. Delimitation {}. Source: {} (dataset version {}).",
-                request.boundary_version, snapshot.dataset.source, snapshot.dataset.version
-            ),
-        },
-    };
-    Ok(data_response(&snapshot, Some(lang)).content_type("image/svg+xml").body(render(&items, &text, lang)))
+    offload::render(&req, move || {
+        let q = &*query;
+        let request = ComparisonRequest::parse(&snapshot, &q.indicator, &q.from, &q.to, &q.reference, &q.boundary, &q.threshold)?;
+        let indicator = &snapshot.indicators[request.indicator];
+        let mut items = request.items(&snapshot);
+        super::comparisons::sort_items(&mut items, Some(q.sort.as_deref().unwrap_or("difference")))?;
+        let unit = match (indicator.kind, lang) {
+            (Kind::Share, Lang::Da) => "procentpoint",
+            (Kind::Share, Lang::En) => "percentage points",
+            (Kind::Rate, Lang::Da) => "pr. 1.000",
+            (Kind::Rate, Lang::En) => "per 1,000",
+            (Kind::Mean, _) => "",
+        };
+        let reference = match (request.reference, lang) {
+            (Reference::Municipality, Lang::Da) => "kommunen",
+            (Reference::Municipality, Lang::En) => "the municipality",
+            (Reference::SocialHousing, Lang::Da) => "den almene sektor i kommunen",
+            (Reference::SocialHousing, Lang::En) => "the social-housing sector in the municipality",
+            (Reference::Country, Lang::Da) => "hele landet",
+            (Reference::Country, Lang::En) => "Denmark",
+        };
+        let (from, to) = (request.from, request.to);
+        let text = ChartText {
+            title: lang.pick(&indicator.name_da, &indicator.name_en),
+            subtitle: match lang {
+                Lang::Da => format!("Udviklingen {from}-{to} i området fratrukket udviklingen i {reference} ({unit})"),
+                Lang::En => format!("Change {from}-{to} in the area minus the change in {reference} ({unit})"),
+            },
+            note: match lang {
+                Lang::Da => format!(
+                    "Afrundet til nærmeste 0,1. Afgrænsning {}. Kilde: {} (datasætversion {}).",
+                    request.boundary_version, snapshot.dataset.source, snapshot.dataset.version
+                ),
+                Lang::En => format!(
+                    "Rounded to the nearest 0.1. Delimitation {}. Source: {} (dataset version {}).",
+                    request.boundary_version, snapshot.dataset.source, snapshot.dataset.version
+                ),
+            },
+        };
+        Ok(data_body(&snapshot, Some(lang), "image/svg+xml", render(&items, &text, lang)))
+    })
+    .await
 }
 
 #[cfg(test)]

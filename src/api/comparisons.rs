@@ -7,12 +7,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::areas::delimitation;
 use super::csv::{self, Format, Table};
-use super::lang::Lang;
 use super::params::{self, data_json, indicator_param, required};
 use super::AppState;
 use crate::domain::comparisons::{summarise, Comparison, Summary};
 use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::negotiate::Lang;
+use crate::http::offload::render;
 use crate::snapshot::{Delimitation, Snapshot};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -219,40 +220,44 @@ pub async fn get_comparisons(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
-    let q = &*query;
-    let request = ComparisonRequest::parse(&snapshot, &q.indicator, &q.from, &q.to, &q.reference, &q.boundary, &q.threshold)?;
-    let csv = csv::wants_csv(&req, q.format.as_deref())?;
-    let indicator = &snapshot.indicators[request.indicator];
-    let mut items = request.items(&snapshot);
-    let summary = summarise(indicator.direction, request.threshold, items.iter().map(|i| &i.comparison));
-    sort_items(&mut items, q.sort.as_deref())?;
-    if csv {
-        let filename = format!(
-            "comparisons-{}-{}-{}-{}.csv",
-            indicator.code,
-            request.from,
-            request.to,
-            request.reference.as_str()
-        );
-        return Ok(to_csv(&items).response(&snapshot, lang, &filename));
-    }
-    let body = ComparisonsResponse {
-        dataset_version: snapshot.dataset.version,
-        indicator: indicator.code.clone(),
-        indicator_name: lang.pick(&indicator.name_da, &indicator.name_en).to_string(),
-        kind: indicator.kind,
-        unit: indicator.kind.unit().to_string(),
-        direction: indicator.direction,
-        lang,
-        from: request.from,
-        to: request.to,
-        reference: request.reference,
-        boundary_version: request.boundary_version.to_string(),
-        threshold: request.threshold,
-        items,
-        summary,
-    };
-    Ok(data_json(&snapshot, Some(lang), &body))
+    let csv = csv::wants_csv(&req, query.format.as_deref());
+    render(&req, move || {
+        let q = &*query;
+        let request = ComparisonRequest::parse(&snapshot, &q.indicator, &q.from, &q.to, &q.reference, &q.boundary, &q.threshold)?;
+        let csv = csv?;
+        let indicator = &snapshot.indicators[request.indicator];
+        let mut items = request.items(&snapshot);
+        let summary = summarise(indicator.direction, request.threshold, items.iter().map(|i| &i.comparison));
+        sort_items(&mut items, q.sort.as_deref())?;
+        if csv {
+            let filename = format!(
+                "comparisons-{}-{}-{}-{}.csv",
+                indicator.code,
+                request.from,
+                request.to,
+                request.reference.as_str()
+            );
+            return Ok(to_csv(&items).response(&snapshot, lang, &filename));
+        }
+        let body = ComparisonsResponse {
+            dataset_version: snapshot.dataset.version,
+            indicator: indicator.code.clone(),
+            indicator_name: lang.pick(&indicator.name_da, &indicator.name_en).to_string(),
+            kind: indicator.kind,
+            unit: indicator.kind.unit().to_string(),
+            direction: indicator.direction,
+            lang,
+            from: request.from,
+            to: request.to,
+            reference: request.reference,
+            boundary_version: request.boundary_version.to_string(),
+            threshold: request.threshold,
+            items,
+            summary,
+        };
+        data_json(&snapshot, Some(lang), &body)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -328,55 +333,59 @@ pub async fn get_area_comparisons(
     query: web::Query<AreaComparisonsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
-    let (index, area) = params::area_path(&snapshot, &path)?;
-    let lang = Lang::negotiate(&req, query.lang.as_deref())?;
-    let q = &*query;
-    let from = q.from.as_deref().map(|y| params::year("from", y)).transpose()?;
-    let to = q.to.as_deref().map(|y| params::year("to", y)).transpose()?;
-    if let (Some(f), Some(t)) = (from, to) {
-        before(f, t)?;
-    }
-    let (reference, boundary_version, d, threshold) =
-        shared_parameters(&snapshot, q.reference.as_deref(), q.boundary.as_deref(), q.threshold.as_deref())?;
-    let items = snapshot
-        .indicators
-        .iter()
-        .enumerate()
-        .map(|(i, indicator)| {
-            let years = (from.or(indicator.years.first().copied()), to.or(indicator.years.last().copied()));
-            let years = match years {
-                (Some(f), Some(t)) if f < t => Some((f, t)),
-                _ => None,
-            };
-            let comparison = match years {
-                Some(years) => snapshot.compare_area(d, index, i, years, reference, threshold),
-                None => crate::domain::comparisons::compare(indicator.direction, threshold, Default::default()),
-            };
-            IndicatorComparison {
-                indicator: indicator.code.clone(),
-                indicator_name: lang.pick(&indicator.name_da, &indicator.name_en).to_string(),
-                kind: indicator.kind,
-                unit: indicator.kind.unit().to_string(),
-                direction: indicator.direction,
-                from: years.map(|y| y.0),
-                to: years.map(|y| y.1),
-                comparison,
-            }
-        })
-        .collect();
-    let body = AreaComparisonsResponse {
-        dataset_version: snapshot.dataset.version,
-        area_id: area.area_id.clone(),
-        area_name: area.name.clone(),
-        municipality_code: area.municipality.to_string(),
-        municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
-        lang,
-        reference,
-        boundary_version: boundary_version.to_string(),
-        threshold,
-        items,
-    };
-    Ok(data_json(&snapshot, Some(lang), &body))
+    let lang = Lang::negotiate(&req, query.lang.as_deref());
+    render(&req, move || {
+        let (index, area) = params::area_path(&snapshot, &path)?;
+        let lang = lang?;
+        let q = &*query;
+        let from = q.from.as_deref().map(|y| params::year("from", y)).transpose()?;
+        let to = q.to.as_deref().map(|y| params::year("to", y)).transpose()?;
+        if let (Some(f), Some(t)) = (from, to) {
+            before(f, t)?;
+        }
+        let (reference, boundary_version, d, threshold) =
+            shared_parameters(&snapshot, q.reference.as_deref(), q.boundary.as_deref(), q.threshold.as_deref())?;
+        let items = snapshot
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(i, indicator)| {
+                let years = (from.or(indicator.years.first().copied()), to.or(indicator.years.last().copied()));
+                let years = match years {
+                    (Some(f), Some(t)) if f < t => Some((f, t)),
+                    _ => None,
+                };
+                let comparison = match years {
+                    Some(years) => snapshot.compare_area(d, index, i, years, reference, threshold),
+                    None => crate::domain::comparisons::compare(indicator.direction, threshold, Default::default()),
+                };
+                IndicatorComparison {
+                    indicator: indicator.code.clone(),
+                    indicator_name: lang.pick(&indicator.name_da, &indicator.name_en).to_string(),
+                    kind: indicator.kind,
+                    unit: indicator.kind.unit().to_string(),
+                    direction: indicator.direction,
+                    from: years.map(|y| y.0),
+                    to: years.map(|y| y.1),
+                    comparison,
+                }
+            })
+            .collect();
+        let body = AreaComparisonsResponse {
+            dataset_version: snapshot.dataset.version,
+            area_id: area.area_id.clone(),
+            area_name: area.name.clone(),
+            municipality_code: area.municipality.to_string(),
+            municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
+            lang,
+            reference,
+            boundary_version: boundary_version.to_string(),
+            threshold,
+            items,
+        };
+        data_json(&snapshot, Some(lang), &body)
+    })
+    .await
 }
 
 const CSV_COLUMNS: [&str; 21] = [

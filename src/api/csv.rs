@@ -2,14 +2,15 @@
 //! mark and CRLF line ends, as Danish Excel opens them; chosen by `format=csv` or
 //! `Accept: text/csv`.
 
-use actix_web::http::header::{ACCEPT, CONTENT_DISPOSITION};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::http::header::ACCEPT;
+use actix_web::HttpRequest;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::lang::Lang;
-use super::params::data_response;
+use super::params::data_body;
 use crate::error::ApiError;
+use crate::http::negotiate::{accepts_csv, Lang};
+use crate::http::offload::Rendered;
 use crate::snapshot::Snapshot;
 
 /// Output formats of the endpoints that offer CSV.
@@ -26,7 +27,7 @@ pub fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiErr
         Some("csv") => Ok(true),
         Some("json") => Ok(false),
         Some(other) => Err(ApiError::invalid("format", format!("format {other:?} must be json or csv"))),
-        None => Ok(req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/csv"))),
+        None => Ok(req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(accepts_csv)),
     }
 }
 
@@ -54,12 +55,9 @@ impl Table {
         self.text
     }
 
-    /// The table as a download named `filename`.
-    pub fn response(self, snapshot: &Snapshot, lang: Lang, filename: &str) -> HttpResponse {
-        data_response(snapshot, Some(lang))
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
-            .body(self.text)
+    /// The table as a download named `filename` (made of safe characters by the caller).
+    pub fn response(self, snapshot: &Snapshot, lang: Lang, filename: &str) -> Rendered {
+        data_body(snapshot, Some(lang), "text/csv; charset=utf-8", self.text).attachment(filename)
     }
 }
 

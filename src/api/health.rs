@@ -60,7 +60,11 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 /// `boligsocial_imports_total{outcome}`, `boligsocial_snapshot_loads_total{outcome}`.
 #[utoipa::path(tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(state: web::Data<AppState>, cache: Option<web::Data<crate::http::cache::ResponseCache>>) -> HttpResponse {
+    if let Some(cache) = cache {
+        let (bytes, entries) = cache.size();
+        state.metrics.set_cache_size(bytes, entries);
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(&state.snapshot))

@@ -4,11 +4,12 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::lang::Lang;
 use super::params::{data_json, indicator_path};
 use super::AppState;
 use crate::domain::model::{Direction, Kind};
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::negotiate::Lang;
+use crate::http::offload::render;
 use crate::snapshot::Indicator;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -98,8 +99,11 @@ pub async fn list_indicators(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
-    let items = snapshot.indicators.iter().map(|i| IndicatorView::new(i, lang)).collect();
-    Ok(data_json(&snapshot, Some(lang), &IndicatorList { dataset_version: snapshot.dataset.version, lang, items }))
+    render(&req, move || {
+            let items = snapshot.indicators.iter().map(|i| IndicatorView::new(i, lang)).collect();
+            data_json(&snapshot, Some(lang), &IndicatorList { dataset_version: snapshot.dataset.version, lang, items })
+    })
+    .await
 }
 
 /// One indicator.
@@ -122,7 +126,10 @@ pub async fn get_indicator(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
-    let (_, indicator) = indicator_path(&snapshot, &path)?;
-    let body = IndicatorDetail { dataset_version: snapshot.dataset.version, lang, indicator: IndicatorView::new(indicator, lang) };
-    Ok(data_json(&snapshot, Some(lang), &body))
+    render(&req, move || {
+            let (_, indicator) = indicator_path(&snapshot, &path)?;
+            let body = IndicatorDetail { dataset_version: snapshot.dataset.version, lang, indicator: IndicatorView::new(indicator, lang) };
+            data_json(&snapshot, Some(lang), &body)
+    })
+    .await
 }

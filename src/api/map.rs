@@ -10,7 +10,6 @@ use utoipa::IntoParams;
 
 use super::areas::delimitation;
 use super::comparisons::ComparisonRequest;
-use super::lang::Lang;
 use super::params::{self, indicator_param};
 use super::AppState;
 use crate::domain::classes::{Classification, Method};
@@ -18,6 +17,8 @@ use crate::domain::figures::Figure;
 use crate::domain::geometry::{bbox_intersects, convex_hull, BBox, MultiPolygon};
 use crate::domain::model::Reference;
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::negotiate::Lang;
+use crate::http::offload::render;
 use crate::snapshot::{figure_in, Area, Delimitation, Municipality, Snapshot, DEFAULT_PRECISION};
 
 pub const GEO_JSON: &str = "application/geo+json";
@@ -124,6 +125,16 @@ pub fn geometry_text(area: &Area, shape: &Shape) -> String {
     }
 }
 
+/// The properties that name an area on every map layer: its id, name and municipality.
+pub fn area_identity(snapshot: &Snapshot, area: &Area) -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert("area_id".into(), json!(area.area_id));
+    p.insert("name".into(), json!(area.name));
+    p.insert("municipality_code".into(), json!(area.municipality.to_string()));
+    p.insert("municipality_name".into(), json!(snapshot.municipalities.get(&area.municipality).map(|m| &m.name)));
+    p
+}
+
 /// Writes a Feature; `id` and the properties as given, the geometry as GeoJSON text.
 pub fn write_feature(out: &mut String, id: &str, properties: &Map<String, Value>, geometry: &str, extra: Option<&Value>) {
     out.push_str("{\"type\":\"Feature\",\"id\":");
@@ -187,128 +198,120 @@ fn figure_properties(p: &mut Map<String, Value>, figure: Option<(Figure, Option<
 #[get("/v1/map/areas")]
 pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: web::Query<MapQuery>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
-    let q = &*query;
-    let lang = Lang::negotiate(&req, q.lang.as_deref())?;
-    let bbox = parse_bbox(q.bbox.as_deref())?;
-    let shape = parse_shape(q.precision.as_deref(), q.simplify.as_deref(), q.geometry.as_deref())?;
-    let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
-    // every parameter given is checked, also those the chosen mode does not use
-    params::threshold(q.threshold.as_deref())?;
-    q.reference.as_deref().map(params::reference).transpose()?;
-    classification(&[], q)?;
-    let areas: Vec<usize> = d
-        .areas()
-        .filter(|&a| bbox.is_none_or(|b| snapshot.areas[a].bbox.is_some_and(|ab| bbox_intersects(&ab, &b))))
-        .collect();
+    let lang = Lang::negotiate(&req, query.lang.as_deref())?;
+    render(&req, move || {
+        let q = &*query;
+        let bbox = parse_bbox(q.bbox.as_deref())?;
+        let shape = parse_shape(q.precision.as_deref(), q.simplify.as_deref(), q.geometry.as_deref())?;
+        let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
+        // every parameter given is checked, also those the chosen mode does not use
+        params::threshold(q.threshold.as_deref())?;
+        q.reference.as_deref().map(params::reference).transpose()?;
+        classification(&[], q)?;
+        let areas: Vec<usize> = d
+            .areas()
+            .filter(|&a| bbox.is_none_or(|b| snapshot.areas[a].bbox.is_some_and(|ab| bbox_intersects(&ab, &b))))
+            .collect();
 
-    let mut properties: Vec<Map<String, Value>> = areas
-        .iter()
-        .map(|&a| {
-            let area = &snapshot.areas[a];
-            let mut p = Map::new();
-            p.insert("area_id".into(), json!(area.area_id));
-            p.insert("name".into(), json!(area.name));
-            p.insert("municipality_code".into(), json!(area.municipality.to_string()));
-            p.insert("municipality_name".into(), json!(snapshot.municipalities.get(&area.municipality).map(|m| &m.name)));
-            p
-        })
-        .collect();
-    let mut collection = Map::new();
-    collection.insert("dataset_version".into(), json!(snapshot.dataset.version));
-    collection.insert("boundary_version".into(), json!(boundary_version));
-    let mut class_values: Vec<Option<f64>> = vec![None; areas.len()];
-    let field;
-    match (&q.indicator, &q.year, &q.from, &q.to) {
-        (None, None, None, None) => {
-            collection.insert("mode".into(), json!("areas"));
-            field = None;
-        }
-        (Some(code), Some(year), None, None) => {
-            let (i, indicator) = indicator_param(&snapshot, code)?;
-            let year = params::year("year", year)?;
-            collection.insert("mode".into(), json!("values"));
-            collection.insert("indicator".into(), json!(indicator.code));
-            collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
-            collection.insert("unit".into(), json!(indicator.kind.unit()));
-            collection.insert("direction".into(), json!(indicator.direction));
-            collection.insert("year".into(), json!(year));
-            for (k, &a) in areas.iter().enumerate() {
-                let point = figure_in(d.series(a, i), year);
-                properties[k].insert("year".into(), json!(year));
-                figure_properties(&mut properties[k], point.map(|p| (p.figure, p.coverage)));
-                class_values[k] = point.and_then(|p| p.figure.value());
+        let mut properties: Vec<Map<String, Value>> = areas.iter().map(|&a| area_identity(&snapshot, &snapshot.areas[a])).collect();
+        let mut collection = Map::new();
+        collection.insert("dataset_version".into(), json!(snapshot.dataset.version));
+        collection.insert("boundary_version".into(), json!(boundary_version));
+        let mut class_values: Vec<Option<f64>> = vec![None; areas.len()];
+        let field;
+        match (&q.indicator, &q.year, &q.from, &q.to) {
+            (None, None, None, None) => {
+                collection.insert("mode".into(), json!("areas"));
+                field = None;
             }
-            field = Some("value");
-        }
-        (Some(_), None, Some(_), Some(_)) => {
-            let r = ComparisonRequest::parse(&snapshot, &q.indicator, &q.from, &q.to, &q.reference, &q.boundary, &q.threshold)?;
-            let indicator = &snapshot.indicators[r.indicator];
-            collection.insert("mode".into(), json!("comparison"));
-            collection.insert("indicator".into(), json!(indicator.code));
-            collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
-            collection.insert("unit".into(), json!(indicator.kind.unit()));
-            collection.insert("direction".into(), json!(indicator.direction));
-            collection.insert("from".into(), json!(r.from));
-            collection.insert("to".into(), json!(r.to));
-            collection.insert("reference".into(), json!(r.reference));
-            collection.insert("threshold".into(), json!(r.threshold));
-            let all = snapshot.compare_areas(d, r.indicator, r.from, r.to, r.reference, r.threshold);
-            let by_area: std::collections::HashMap<usize, _> = all.into_iter().collect();
-            for (k, a) in areas.iter().enumerate() {
-                let c = &by_area[a];
-                if let Value::Object(fields) = serde_json::to_value(c).map_err(|e| ApiError::Internal(e.to_string()))? {
-                    properties[k].extend(fields);
+            (Some(code), Some(year), None, None) => {
+                let (i, indicator) = indicator_param(&snapshot, code)?;
+                let year = params::year("year", year)?;
+                collection.insert("mode".into(), json!("values"));
+                collection.insert("indicator".into(), json!(indicator.code));
+                collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
+                collection.insert("unit".into(), json!(indicator.kind.unit()));
+                collection.insert("direction".into(), json!(indicator.direction));
+                collection.insert("year".into(), json!(year));
+                for (k, &a) in areas.iter().enumerate() {
+                    let point = figure_in(d.series(a, i), year);
+                    properties[k].insert("year".into(), json!(year));
+                    figure_properties(&mut properties[k], point.map(|p| (p.figure, p.coverage)));
+                    class_values[k] = point.and_then(|p| p.figure.value());
                 }
-                class_values[k] = c.difference;
+                field = Some("value");
             }
-            field = Some("difference");
+            (Some(_), None, Some(_), Some(_)) => {
+                let r = ComparisonRequest::parse(&snapshot, &q.indicator, &q.from, &q.to, &q.reference, &q.boundary, &q.threshold)?;
+                let indicator = &snapshot.indicators[r.indicator];
+                collection.insert("mode".into(), json!("comparison"));
+                collection.insert("indicator".into(), json!(indicator.code));
+                collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
+                collection.insert("unit".into(), json!(indicator.kind.unit()));
+                collection.insert("direction".into(), json!(indicator.direction));
+                collection.insert("from".into(), json!(r.from));
+                collection.insert("to".into(), json!(r.to));
+                collection.insert("reference".into(), json!(r.reference));
+                collection.insert("threshold".into(), json!(r.threshold));
+                let all = snapshot.compare_areas(d, r.indicator, r.from, r.to, r.reference, r.threshold);
+                let by_area: std::collections::HashMap<usize, _> = all.into_iter().collect();
+                for (k, a) in areas.iter().enumerate() {
+                    let c = &by_area[a];
+                    if let Value::Object(fields) = serde_json::to_value(c).map_err(|e| ApiError::Internal(e.to_string()))? {
+                        properties[k].extend(fields);
+                    }
+                    class_values[k] = c.difference;
+                }
+                field = Some("difference");
+            }
+            _ => {
+                let parameter = if q.indicator.is_none() { "indicator" } else { "year" };
+                return Err(ApiError::invalid(
+                    parameter,
+                    "give no indicator (areas only), or indicator with year (values), or indicator with from and to (a comparison)",
+                ));
+            }
         }
-        _ => {
-            let parameter = if q.indicator.is_none() { "indicator" } else { "year" };
-            return Err(ApiError::invalid(
-                parameter,
-                "give no indicator (areas only), or indicator with year (values), or indicator with from and to (a comparison)",
-            ));
+        if let Some(field) = field {
+            let values: Vec<f64> = class_values.iter().flatten().copied().collect();
+            let (method, wanted, c) = classification(&values, q)?;
+            for (k, v) in class_values.iter().enumerate() {
+                let class = match (v, &c) {
+                    (Some(v), Some(c)) => json!(c.class_of(*v)),
+                    _ => Value::Null,
+                };
+                properties[k].insert("class".into(), class);
+            }
+            collection.insert(
+                "classification".into(),
+                json!({"field": field, "method": method, "classes_requested": wanted,
+                       "classes": c.as_ref().map(|c| c.classes), "breaks": c.as_ref().map(|c| &c.breaks)}),
+            );
         }
-    }
-    if let Some(field) = field {
-        let values: Vec<f64> = class_values.iter().flatten().copied().collect();
-        let (method, wanted, c) = classification(&values, q)?;
-        for (k, v) in class_values.iter().enumerate() {
-            let class = match (v, &c) {
-                (Some(v), Some(c)) => json!(c.class_of(*v)),
-                _ => Value::Null,
-            };
-            properties[k].insert("class".into(), class);
+        let extent = snapshot.bbox_of(areas.iter().copied());
+        let mut out = String::with_capacity(1024 + areas.len() * 2048);
+        out.push_str("{\"type\":\"FeatureCollection\"");
+        if let Some(b) = extent.filter(|_| shape.geometry) {
+            out.push_str(&format!(",\"bbox\":{}", json!(b)));
         }
-        collection.insert(
-            "classification".into(),
-            json!({"field": field, "method": method, "classes_requested": wanted,
-                   "classes": c.as_ref().map(|c| c.classes), "breaks": c.as_ref().map(|c| &c.breaks)}),
-        );
-    }
-    let extent = snapshot.bbox_of(areas.iter().copied());
-    let mut out = String::with_capacity(1024 + areas.len() * 2048);
-    out.push_str("{\"type\":\"FeatureCollection\"");
-    if let Some(b) = extent.filter(|_| shape.geometry) {
-        out.push_str(&format!(",\"bbox\":{}", json!(b)));
-    }
-    for (k, v) in &collection {
-        out.push(',');
-        out.push_str(&Value::from(k.as_str()).to_string());
-        out.push(':');
-        out.push_str(&v.to_string());
-    }
-    out.push_str(",\"features\":[");
-    for (k, &a) in areas.iter().enumerate() {
-        if k > 0 {
+        for (k, v) in &collection {
             out.push(',');
+            out.push_str(&Value::from(k.as_str()).to_string());
+            out.push(':');
+            out.push_str(&v.to_string());
         }
-        let area = &snapshot.areas[a];
-        write_feature(&mut out, &area.area_id, &properties[k], &geometry_text(area, &shape), None);
-    }
-    out.push_str("]}");
-    Ok(params::data_response(&snapshot, Some(lang)).content_type(GEO_JSON).body(out))
+        out.push_str(",\"features\":[");
+        for (k, &a) in areas.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            let area = &snapshot.areas[a];
+            write_feature(&mut out, &area.area_id, &properties[k], &geometry_text(area, &shape), None);
+        }
+        out.push_str("]}");
+        Ok(params::data_body(&snapshot, Some(lang), GEO_JSON, out))
+    })
+    .await
 }
 
 /// A municipality on a map: its areas in a delimitation and its outline.
@@ -393,48 +396,51 @@ pub async fn map_municipalities(
     query: web::Query<MunicipalityMapQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
-    let q = &*query;
-    let lang = Lang::negotiate(&req, q.lang.as_deref())?;
-    let shape = parse_shape(q.precision.as_deref(), q.simplify.as_deref(), None)?;
-    let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
-    let level = match q.level.as_deref() {
-        None | Some("municipality") => Reference::Municipality,
-        Some("social_housing") => Reference::SocialHousing,
-        Some(other) => return Err(ApiError::invalid("level", format!("level {other:?} must be municipality or social_housing"))),
-    };
-    let values = match (&q.indicator, &q.year) {
-        (None, None) => None,
-        (Some(code), Some(year)) => Some((indicator_param(&snapshot, code)?.0, params::year("year", year)?)),
-        _ => return Err(ApiError::invalid(if q.indicator.is_none() { "indicator" } else { "year" }, "give indicator and year together")),
-    };
-    let mut out = String::from("{\"type\":\"FeatureCollection\"");
-    out.push_str(&format!(
-        ",\"dataset_version\":{},\"boundary_version\":{},\"features\":[",
-        snapshot.dataset.version,
-        json!(boundary_version)
-    ));
-    let mut first = true;
-    for m in snapshot.municipalities.values() {
-        let Some(outline) = municipality_outline(&snapshot, d, m, shape.simplify) else { continue };
-        let mut p = Map::new();
-        p.insert("code".into(), json!(m.code.to_string()));
-        p.insert("name".into(), json!(m.name));
-        p.insert("region_code".into(), json!(m.region_code));
-        p.insert("area_count".into(), json!(outline.areas.len()));
-        p.insert("geometry_source".into(), json!(outline.source));
-        if let Some((i, year)) = values {
-            p.insert("level".into(), json!(level.as_str()));
-            p.insert("year".into(), json!(year));
-            figure_properties(&mut p, figure_in(snapshot.reference_series(level, m.code, i), year).map(|p| (p.figure, None)));
+    let lang = Lang::negotiate(&req, query.lang.as_deref())?;
+    render(&req, move || {
+        let q = &*query;
+        let shape = parse_shape(q.precision.as_deref(), q.simplify.as_deref(), None)?;
+        let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
+        let level = match q.level.as_deref() {
+            None | Some("municipality") => Reference::Municipality,
+            Some("social_housing") => Reference::SocialHousing,
+            Some(other) => return Err(ApiError::invalid("level", format!("level {other:?} must be municipality or social_housing"))),
+        };
+        let values = match (&q.indicator, &q.year) {
+            (None, None) => None,
+            (Some(code), Some(year)) => Some((indicator_param(&snapshot, code)?.0, params::year("year", year)?)),
+            _ => return Err(ApiError::invalid(if q.indicator.is_none() { "indicator" } else { "year" }, "give indicator and year together")),
+        };
+        let mut out = String::from("{\"type\":\"FeatureCollection\"");
+        out.push_str(&format!(
+            ",\"dataset_version\":{},\"boundary_version\":{},\"features\":[",
+            snapshot.dataset.version,
+            json!(boundary_version)
+        ));
+        let mut first = true;
+        for m in snapshot.municipalities.values() {
+            let Some(outline) = municipality_outline(&snapshot, d, m, shape.simplify) else { continue };
+            let mut p = Map::new();
+            p.insert("code".into(), json!(m.code.to_string()));
+            p.insert("name".into(), json!(m.name));
+            p.insert("region_code".into(), json!(m.region_code));
+            p.insert("area_count".into(), json!(outline.areas.len()));
+            p.insert("geometry_source".into(), json!(outline.source));
+            if let Some((i, year)) = values {
+                p.insert("level".into(), json!(level.as_str()));
+                p.insert("year".into(), json!(year));
+                figure_properties(&mut p, figure_in(snapshot.reference_series(level, m.code, i), year).map(|p| (p.figure, None)));
+            }
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            write_feature(&mut out, &m.code.to_string(), &p, &outline.geometry_text(shape.precision), None);
         }
-        if !first {
-            out.push(',');
-        }
-        first = false;
-        write_feature(&mut out, &m.code.to_string(), &p, &outline.geometry_text(shape.precision), None);
-    }
-    out.push_str("]}");
-    Ok(params::data_response(&snapshot, Some(lang)).content_type(GEO_JSON).body(out))
+        out.push_str("]}");
+        Ok(params::data_body(&snapshot, Some(lang), GEO_JSON, out))
+    })
+    .await
 }
 
 #[cfg(test)]

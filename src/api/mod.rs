@@ -10,7 +10,6 @@ pub mod csv;
 pub mod datasets;
 pub mod health;
 pub mod indicators;
-pub mod lang;
 pub mod map;
 pub mod municipalities;
 pub mod ogc;
@@ -37,7 +36,7 @@ pub struct AppState {
     pub refresh_now: Arc<tokio::sync::Notify>,
     pub admin_limiter: admin::Limiter,
     /// Proxies whose `X-Forwarded-For` names the client (`server.trusted_proxies`).
-    pub trusted_proxies: Vec<crate::client_address::IpNet>,
+    pub trusted_proxies: Vec<crate::http::client_address::IpNet>,
 }
 
 impl AppState {

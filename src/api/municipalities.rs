@@ -1,6 +1,6 @@
 //! `/v1/municipalities`: the municipalities of the dataset and their areas.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -9,6 +9,7 @@ use super::params::data_json;
 use super::AppState;
 use crate::domain::model::{region_name, MunicipalityCode};
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::offload::render;
 use crate::snapshot::{Delimitation, Municipality, Snapshot};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -93,23 +94,27 @@ fn view(snapshot: &Snapshot, d: &Delimitation, m: &Municipality) -> Municipality
 #[get("/v1/municipalities")]
 pub async fn list_municipalities(
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: web::Query<MunicipalitiesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
-    let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
-    let items: Vec<MunicipalityView> = snapshot
-        .municipalities
-        .values()
-        .map(|m| view(&snapshot, d, m))
-        .filter(|m| query.with_areas != Some(true) || !m.areas.is_empty())
-        .collect();
-    let body = MunicipalityList {
-        dataset_version: snapshot.dataset.version,
-        boundary_version: boundary_version.to_string(),
-        count: items.len(),
-        items,
-    };
-    Ok(data_json(&snapshot, None, &body))
+    render(&req, move || {
+        let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
+        let items: Vec<MunicipalityView> = snapshot
+            .municipalities
+            .values()
+            .map(|m| view(&snapshot, d, m))
+            .filter(|m| query.with_areas != Some(true) || !m.areas.is_empty())
+            .collect();
+        let body = MunicipalityList {
+            dataset_version: snapshot.dataset.version,
+            boundary_version: boundary_version.to_string(),
+            count: items.len(),
+            items,
+        };
+        data_json(&snapshot, None, &body)
+    })
+    .await
 }
 
 /// One municipality; `101` and `0101` both name København.
@@ -126,18 +131,22 @@ pub async fn list_municipalities(
 #[get("/v1/municipalities/{code}")]
 pub async fn get_municipality(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<MunicipalitiesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
-    let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
-    let not_found = || ApiError::NotFound(format!("no municipality {:?} in the dataset; see /v1/municipalities", path.as_str()));
-    let code: MunicipalityCode = path.parse().map_err(|_| not_found())?;
-    let m = snapshot.municipalities.get(&code).ok_or_else(not_found)?;
-    let body = MunicipalityDetail {
-        dataset_version: snapshot.dataset.version,
-        boundary_version: boundary_version.to_string(),
-        municipality: view(&snapshot, d, m),
-    };
-    Ok(data_json(&snapshot, None, &body))
+    render(&req, move || {
+        let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
+        let not_found = || ApiError::NotFound(format!("no municipality {:?} in the dataset; see /v1/municipalities", path.as_str()));
+        let code: MunicipalityCode = path.parse().map_err(|_| not_found())?;
+        let m = snapshot.municipalities.get(&code).ok_or_else(not_found)?;
+        let body = MunicipalityDetail {
+            dataset_version: snapshot.dataset.version,
+            boundary_version: boundary_version.to_string(),
+            municipality: view(&snapshot, d, m),
+        };
+        data_json(&snapshot, None, &body)
+    })
+    .await
 }

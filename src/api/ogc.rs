@@ -8,26 +8,28 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use super::map::{geometry_text, municipality_outline, parse_bbox, parse_shape, write_feature, Outline, Shape, GEO_JSON};
-use super::params::data_response;
+use super::map::{area_identity, geometry_text, municipality_outline, parse_bbox, parse_shape, write_feature, Outline, Shape, GEO_JSON};
+use super::params::data_body;
 use super::AppState;
 use crate::domain::geometry::{bbox_intersects, union_bbox, BBox};
 use crate::domain::model::{MunicipalityCode, Reference};
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::offload::{render, Rendered};
+use crate::http::public_base;
 use crate::snapshot::{figure_in, Delimitation, Point, Snapshot};
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 10_000;
 
-/// The scheme and authority the client used, for absolute links.
+/// The scheme and authority for absolute links (`server.public_url`, else trusted proxies'
+/// forwarded headers, else the request's Host).
 fn base(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+    public_base::of(req)
 }
 
-fn json_response(snapshot: &Snapshot, content_type: &str, body: &Value) -> HttpResponse {
-    data_response(snapshot, None).content_type(content_type).body(body.to_string())
+fn json_response(snapshot: &Snapshot, content_type: &'static str, body: &Value) -> Rendered {
+    data_body(snapshot, None, content_type, body.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,7 +108,7 @@ impl Member<'_> {
 
 /// The features of a collection under the dataset's default delimitation, in a stable order.
 fn members<'a>(snapshot: &'a Snapshot, collection: Collection) -> (&'a Delimitation, Vec<Member<'a>>) {
-    let (_, d) = snapshot.delimitation(None).expect("the default delimitation exists");
+    let d = snapshot.default_delimitation();
     let members = match collection {
         Collection::Areas => d.areas().map(Member::Area).collect(),
         Collection::Municipalities => snapshot
@@ -174,19 +176,22 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest, query: web::Q
     check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     let b = base(&req);
-    let body = json!({
-        "title": "Boligsocial API – OGC API Features",
-        "description": "Helhedsplansområder (areas with a boligsocial helhedsplan) and their municipalities, with the indicators' published values",
-        "attribution": snapshot.dataset.source,
-        "links": [
-            {"href": format!("{b}/ogc"), "rel": "self", "type": "application/json", "title": "This document"},
-            {"href": format!("{b}/openapi.json"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.1", "title": "The API definition"},
-            {"href": format!("{b}/docs/"), "rel": "service-doc", "type": "text/html", "title": "The API documentation"},
-            {"href": format!("{b}/ogc/conformance"), "rel": "conformance", "type": "application/json", "title": "Conformance classes"},
-            {"href": format!("{b}/ogc/collections"), "rel": "data", "type": "application/json", "title": "Collections"}
-        ]
-    });
-    Ok(json_response(&snapshot, "application/json", &body))
+    render(&req, move || {
+        let body = json!({
+            "title": "Boligsocial API – OGC API Features",
+            "description": "Helhedsplansområder (areas with a boligsocial helhedsplan) and their municipalities, with the indicators' published values",
+            "attribution": snapshot.dataset.source,
+            "links": [
+                {"href": format!("{b}/ogc"), "rel": "self", "type": "application/json", "title": "This document"},
+                {"href": format!("{b}/openapi.json"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.1", "title": "The API definition"},
+                {"href": format!("{b}/docs/"), "rel": "service-doc", "type": "text/html", "title": "The API documentation"},
+                {"href": format!("{b}/ogc/conformance"), "rel": "conformance", "type": "application/json", "title": "Conformance classes"},
+                {"href": format!("{b}/ogc/collections"), "rel": "data", "type": "application/json", "title": "Collections"}
+            ]
+        });
+        Ok(json_response(&snapshot, "application/json", &body))
+    })
+    .await
 }
 
 /// The conformance declaration.
@@ -195,14 +200,17 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest, query: web::Q
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/conformance")]
-pub async fn conformance(state: web::Data<AppState>, query: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn conformance(state: web::Data<AppState>, req: HttpRequest, query: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
     check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
-    let body = json!({"conformsTo": [
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
-    ]});
-    Ok(json_response(&snapshot, "application/json", &body))
+    render(&req, move || {
+            let body = json!({"conformsTo": [
+                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
+            ]});
+            Ok(json_response(&snapshot, "application/json", &body))
+    })
+    .await
 }
 
 fn years(snapshot: &Snapshot) -> Option<(u16, u16)> {
@@ -259,12 +267,15 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest, query: we
     check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     let b = base(&req);
-    let all: Vec<Value> = Collection::ALL.into_iter().map(|c| collection_document(&snapshot, &b, c)).collect();
-    let body = json!({
-        "links": [{"href": format!("{b}/ogc/collections"), "rel": "self", "type": "application/json", "title": "This document"}],
-        "collections": all
-    });
-    Ok(json_response(&snapshot, "application/json", &body))
+    render(&req, move || {
+            let all: Vec<Value> = Collection::ALL.into_iter().map(|c| collection_document(&snapshot, &b, c)).collect();
+            let body = json!({
+                "links": [{"href": format!("{b}/ogc/collections"), "rel": "self", "type": "application/json", "title": "This document"}],
+                "collections": all
+            });
+            Ok(json_response(&snapshot, "application/json", &body))
+    })
+    .await
 }
 
 /// One collection.
@@ -283,7 +294,8 @@ pub async fn get_collection(
     check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     let collection = Collection::parse(&path)?;
-    Ok(json_response(&snapshot, "application/json", &collection_document(&snapshot, &base(&req), collection)))
+    let b = base(&req);
+    render(&req, move || Ok(json_response(&snapshot, "application/json", &collection_document(&snapshot, &b, collection)))).await
 }
 
 /// The properties a client may query on (OGC API – Features Part 3's queryables).
@@ -302,39 +314,43 @@ pub async fn queryables(
     check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     let collection = Collection::parse(&path)?;
-    let mut properties = Map::new();
-    let mut add = |name: &str, schema: Value| properties.insert(name.into(), schema);
-    match collection {
-        Collection::Areas => {
-            add("area_id", json!({"type": "string", "title": "Area id"}));
-            add("name", json!({"type": "string", "title": "Name"}));
-            add("municipality_code", json!({"type": "string", "title": "Municipality code (Danmarks Statistik)"}));
-            add("municipality_name", json!({"type": "string", "title": "Municipality"}));
-            add("department_count", json!({"type": "integer", "title": "Departments in the area"}));
+    let b = base(&req);
+    render(&req, move || {
+        let mut properties = Map::new();
+        let mut add = |name: &str, schema: Value| properties.insert(name.into(), schema);
+        match collection {
+            Collection::Areas => {
+                add("area_id", json!({"type": "string", "title": "Area id"}));
+                add("name", json!({"type": "string", "title": "Name"}));
+                add("municipality_code", json!({"type": "string", "title": "Municipality code (Danmarks Statistik)"}));
+                add("municipality_name", json!({"type": "string", "title": "Municipality"}));
+                add("department_count", json!({"type": "integer", "title": "Departments in the area"}));
+            }
+            Collection::Municipalities => {
+                add("municipality_code", json!({"type": "string", "title": "Municipality code (Danmarks Statistik)"}));
+                add("name", json!({"type": "string", "title": "Name"}));
+                add("region_code", json!({"type": ["string", "null"], "title": "Region code"}));
+                add("area_count", json!({"type": "integer", "title": "Areas in the municipality"}));
+                add("geometry_source", json!({"type": "string", "enum": ["extract", "hull_of_areas"], "title": "Where the outline comes from"}));
+            }
         }
-        Collection::Municipalities => {
-            add("municipality_code", json!({"type": "string", "title": "Municipality code (Danmarks Statistik)"}));
-            add("name", json!({"type": "string", "title": "Name"}));
-            add("region_code", json!({"type": ["string", "null"], "title": "Region code"}));
-            add("area_count", json!({"type": "integer", "title": "Areas in the municipality"}));
-            add("geometry_source", json!({"type": "string", "enum": ["extract", "hull_of_areas"], "title": "Where the outline comes from"}));
+        add("year", json!({"type": "integer", "title": "Year of the indicator values"}));
+        for i in &snapshot.indicators {
+            add(
+                &i.code,
+                json!({"type": ["number", "null"], "title": i.name_da, "description": format!("{} ({}; {})", i.name_en, i.kind.unit(), i.population_en)}),
+            );
         }
-    }
-    add("year", json!({"type": "integer", "title": "Year of the indicator values"}));
-    for i in &snapshot.indicators {
-        add(
-            &i.code,
-            json!({"type": ["number", "null"], "title": i.name_da, "description": format!("{} ({}; {})", i.name_en, i.kind.unit(), i.population_en)}),
-        );
-    }
-    let body = json!({
-        "$schema": "https://json-schema.org/draft/2019-09/schema",
-        "$id": format!("{}/ogc/collections/{}/queryables", base(&req), collection.id()),
-        "type": "object",
-        "title": collection.title(),
-        "properties": properties
-    });
-    Ok(json_response(&snapshot, "application/schema+json", &body))
+        let body = json!({
+            "$schema": "https://json-schema.org/draft/2019-09/schema",
+            "$id": format!("{b}/ogc/collections/{}/queryables", collection.id()),
+            "type": "object",
+            "title": collection.title(),
+            "properties": properties
+        });
+        Ok(json_response(&snapshot, "application/schema+json", &body))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -414,12 +430,7 @@ fn indicator_values<'a>(p: &mut Map<String, Value>, snapshot: &'a Snapshot, year
 }
 
 fn area_properties(snapshot: &Snapshot, d: &Delimitation, a: usize, year: u16) -> Map<String, Value> {
-    let area = &snapshot.areas[a];
-    let mut p = Map::new();
-    p.insert("area_id".into(), json!(area.area_id));
-    p.insert("name".into(), json!(area.name));
-    p.insert("municipality_code".into(), json!(area.municipality.to_string()));
-    p.insert("municipality_name".into(), json!(snapshot.municipalities.get(&area.municipality).map(|m| &m.name)));
+    let mut p = area_identity(snapshot, &snapshot.areas[a]);
     p.insert("department_count".into(), json!(d.departments[a].len()));
     indicator_values(&mut p, snapshot, year, |i| d.series(a, i));
     p
@@ -453,57 +464,61 @@ pub async fn items(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let collection = Collection::parse(&path)?;
-    let q = &*query;
-    check_format(q.f.as_deref(), FEATURE_FORMATS)?;
-    let limit = page_limit(q.limit.as_deref())?;
-    let offset = super::params::whole("offset", q.offset.as_deref(), 0, 0..=i32::MAX as usize)?; // int32, as documented
-    let bbox = parse_bbox(q.bbox.as_deref())?;
-    let year = parse_datetime(q.datetime.as_deref(), &snapshot)?;
-    let shape = parse_shape(q.precision.as_deref(), None, None)?;
-    let municipality = q.municipality_code.as_deref().map(|m| super::params::municipality("municipality_code", m)).transpose()?;
-    let (d, mut matched) = members(&snapshot, collection);
-    matched.retain(|m| {
-        municipality.is_none_or(|code| m.municipality(&snapshot) == code)
-            && bbox.is_none_or(|b| m.bbox(&snapshot).is_some_and(|mb| bbox_intersects(&mb, &b)))
-    });
-    let page = matched.iter().skip(offset).take(limit);
-    let returned = page.len();
-
     let b = base(&req);
-    let here = format!("{b}/ogc/collections/{}/items", collection.id());
-    let with_offset = |o: usize| {
-        let mut pairs: Vec<(String, String)> = url_pairs(req.query_string()).into_iter().filter(|(k, _)| k != "offset").collect();
-        pairs.push(("offset".into(), o.to_string()));
-        let qs: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
-        format!("{here}?{}", qs.join("&"))
-    };
-    let self_href = if req.query_string().is_empty() { here.clone() } else { format!("{here}?{}", req.query_string()) };
-    let mut links = vec![
-        json!({"href": self_href, "rel": "self", "type": GEO_JSON, "title": "This page"}),
-        json!({"href": format!("{b}/ogc/collections/{}", collection.id()), "rel": "collection", "type": "application/json", "title": "The collection"}),
-    ];
-    if offset + returned < matched.len() {
-        links.push(json!({"href": with_offset(offset + returned), "rel": "next", "type": GEO_JSON, "title": "Next page"}));
-    }
-    if offset > 0 {
-        links.push(json!({"href": with_offset(offset.saturating_sub(limit)), "rel": "prev", "type": GEO_JSON, "title": "Previous page"}));
-    }
-    let mut out = String::with_capacity(1024 + returned * 2048);
-    out.push_str("{\"type\":\"FeatureCollection\",\"features\":[");
-    for (k, member) in page.enumerate() {
-        if k > 0 {
-            out.push(',');
+    let query_string = req.query_string().to_string();
+    render(&req, move || {
+        let q = &*query;
+        check_format(q.f.as_deref(), FEATURE_FORMATS)?;
+        let limit = page_limit(q.limit.as_deref())?;
+        let offset = super::params::whole("offset", q.offset.as_deref(), 0, 0..=i32::MAX as usize)?; // int32, as documented
+        let bbox = parse_bbox(q.bbox.as_deref())?;
+        let year = parse_datetime(q.datetime.as_deref(), &snapshot)?;
+        let shape = parse_shape(q.precision.as_deref(), None, None)?;
+        let municipality = q.municipality_code.as_deref().map(|m| super::params::municipality("municipality_code", m)).transpose()?;
+        let (d, mut matched) = members(&snapshot, collection);
+        matched.retain(|m| {
+            municipality.is_none_or(|code| m.municipality(&snapshot) == code)
+                && bbox.is_none_or(|b| m.bbox(&snapshot).is_some_and(|mb| bbox_intersects(&mb, &b)))
+        });
+        let page = matched.iter().skip(offset).take(limit);
+        let returned = page.len();
+
+        let here = format!("{b}/ogc/collections/{}/items", collection.id());
+        let with_offset = |o: usize| {
+            let mut pairs: Vec<(String, String)> = url_pairs(&query_string).into_iter().filter(|(k, _)| k != "offset").collect();
+            pairs.push(("offset".into(), o.to_string()));
+            let qs: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+            format!("{here}?{}", qs.join("&"))
+        };
+        let self_href = if query_string.is_empty() { here.clone() } else { format!("{here}?{query_string}") };
+        let mut links = vec![
+            json!({"href": self_href, "rel": "self", "type": GEO_JSON, "title": "This page"}),
+            json!({"href": format!("{b}/ogc/collections/{}", collection.id()), "rel": "collection", "type": "application/json", "title": "The collection"}),
+        ];
+        if offset + returned < matched.len() {
+            links.push(json!({"href": with_offset(offset + returned), "rel": "next", "type": GEO_JSON, "title": "Next page"}));
         }
-        member.write(&mut out, &snapshot, d, year, &shape, None);
-    }
-    out.push_str(&format!(
-        "],\"numberMatched\":{},\"numberReturned\":{},\"timeStamp\":{},\"links\":{}}}",
-        matched.len(),
-        returned,
-        json!(snapshot.dataset.imported_at),
-        Value::Array(links)
-    ));
-    Ok(data_response(&snapshot, None).content_type(GEO_JSON).body(out))
+        if offset > 0 {
+            links.push(json!({"href": with_offset(offset.saturating_sub(limit)), "rel": "prev", "type": GEO_JSON, "title": "Previous page"}));
+        }
+        let mut out = String::with_capacity(1024 + returned * 2048);
+        out.push_str("{\"type\":\"FeatureCollection\",\"features\":[");
+        for (k, member) in page.enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            member.write(&mut out, &snapshot, d, year, &shape, None);
+        }
+        out.push_str(&format!(
+            "],\"numberMatched\":{},\"numberReturned\":{},\"timeStamp\":{},\"links\":{}}}",
+            matched.len(),
+            returned,
+            json!(snapshot.dataset.imported_at),
+            Value::Array(links)
+        ));
+        Ok(data_body(&snapshot, None, GEO_JSON, out))
+    })
+    .await
 }
 
 /// One feature.
@@ -536,33 +551,36 @@ pub async fn item(
 ) -> Result<HttpResponse, ApiError> {
     check_format(query.f.as_deref(), FEATURE_FORMATS)?;
     let snapshot = state.snapshot()?;
-    let (collection_id, feature_id) = path.into_inner();
-    let collection = Collection::parse(&collection_id)?;
-    let not_found = || ApiError::NotFound(format!("no feature {feature_id:?} in the collection {collection_id:?}"));
-    let (d, member) = match collection {
-        Collection::Areas => {
-            let (_, d) = snapshot.delimitation(None).expect("the default delimitation exists");
-            let (a, _) = snapshot.area(&feature_id).filter(|(a, _)| d.contains(*a)).ok_or_else(not_found)?;
-            (d, Member::Area(a))
-        }
-        Collection::Municipalities => {
-            // either form of the code finds the municipality; its id is the canonical form
-            let (_, d) = snapshot.delimitation(None).expect("the default delimitation exists");
-            let code = feature_id.parse::<MunicipalityCode>().map_err(|_| not_found())?;
-            let outline = snapshot.municipalities.get(&code).and_then(|m| municipality_outline(&snapshot, d, m, 0.0)).ok_or_else(not_found)?;
-            (d, Member::Municipality(code, outline))
-        }
-    };
-    let year = parse_datetime(query.datetime.as_deref(), &snapshot)?;
-    let shape = parse_shape(query.precision.as_deref(), None, None)?;
     let b = base(&req);
-    let links = json!({"links": [
-        {"href": format!("{b}/ogc/collections/{}/items/{}", collection.id(), encode(&member.id(&snapshot))), "rel": "self", "type": GEO_JSON, "title": "This feature"},
-        {"href": format!("{b}/ogc/collections/{}", collection.id()), "rel": "collection", "type": "application/json", "title": "The collection"}
-    ]});
-    let mut out = String::new();
-    member.write(&mut out, &snapshot, d, year, &shape, Some(&links));
-    Ok(data_response(&snapshot, None).content_type(GEO_JSON).body(out))
+    render(&req, move || {
+        let (collection_id, feature_id) = path.into_inner();
+        let collection = Collection::parse(&collection_id)?;
+        let not_found = || ApiError::NotFound(format!("no feature {feature_id:?} in the collection {collection_id:?}"));
+        let (d, member) = match collection {
+            Collection::Areas => {
+                let d = snapshot.default_delimitation();
+                let (a, _) = snapshot.area(&feature_id).filter(|(a, _)| d.contains(*a)).ok_or_else(not_found)?;
+                (d, Member::Area(a))
+            }
+            Collection::Municipalities => {
+                // either form of the code finds the municipality; its id is the canonical form
+                let d = snapshot.default_delimitation();
+                let code = feature_id.parse::<MunicipalityCode>().map_err(|_| not_found())?;
+                let outline = snapshot.municipalities.get(&code).and_then(|m| municipality_outline(&snapshot, d, m, 0.0)).ok_or_else(not_found)?;
+                (d, Member::Municipality(code, outline))
+            }
+        };
+        let year = parse_datetime(query.datetime.as_deref(), &snapshot)?;
+        let shape = parse_shape(query.precision.as_deref(), None, None)?;
+        let links = json!({"links": [
+            {"href": format!("{b}/ogc/collections/{}/items/{}", collection.id(), encode(&member.id(&snapshot))), "rel": "self", "type": GEO_JSON, "title": "This feature"},
+            {"href": format!("{b}/ogc/collections/{}", collection.id()), "rel": "collection", "type": "application/json", "title": "The collection"}
+        ]});
+        let mut out = String::new();
+        member.write(&mut out, &snapshot, d, year, &shape, Some(&links));
+        Ok(data_body(&snapshot, None, GEO_JSON, out))
+    })
+    .await
 }
 
 /// Decoded key-value pairs of a query string.

@@ -33,7 +33,7 @@ problem details.",
         crate::api::csv::Format,
         crate::domain::classes::Method,
         crate::domain::model::Reference,
-        crate::api::lang::Lang
+        crate::http::negotiate::Lang
     )),
     modifiers(&BearerAuth)
 )]

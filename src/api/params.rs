@@ -1,16 +1,13 @@
 //! Parsing query and path parameters into domain values, with 400s that name the parameter
 //! and say what is allowed.
 
-use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_LANGUAGE};
-use actix_web::{HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 
-use super::lang::Lang;
 use crate::domain::model::{MunicipalityCode, Reference};
 use crate::error::ApiError;
+use crate::http::negotiate::Lang;
+use crate::http::offload::Rendered;
 use crate::snapshot::{Area, Indicator, Snapshot};
-
-pub const DATASET_VERSION_HEADER: HeaderName = HeaderName::from_static("x-dataset-version");
 
 pub const MIN_YEAR: u16 = 1900;
 pub const MAX_YEAR: u16 = 2100;
@@ -72,21 +69,48 @@ pub fn area_path<'s>(snapshot: &'s Snapshot, area_id: &str) -> Result<(usize, &'
     snapshot.area(area_id).ok_or_else(|| ApiError::NotFound(format!("no area {area_id:?}; see /v1/areas")))
 }
 
-/// A JSON response from a snapshot: says which dataset version it comes from, and in which
+/// A JSON answer from a snapshot: says which dataset version it comes from, and in which
 /// language its labels are.
-pub fn data_json<T: Serialize>(snapshot: &Snapshot, lang: Option<Lang>, body: &T) -> HttpResponse {
-    data_response(snapshot, lang).json(body)
+pub fn data_json<T: Serialize>(snapshot: &Snapshot, lang: Option<Lang>, body: &T) -> Result<Rendered, ApiError> {
+    let r = Rendered::json(snapshot.dataset.version, body)?;
+    Ok(match lang {
+        Some(lang) => r.language(lang.code()),
+        None => r,
+    })
 }
 
-/// A 200 from a snapshot, in any format: the dataset version, and the label language when
+/// An answer from a snapshot in any format: the dataset version, and the label language when
 /// the body has labels.
-pub fn data_response(snapshot: &Snapshot, lang: Option<Lang>) -> HttpResponseBuilder {
-    let mut r = HttpResponse::Ok();
-    r.insert_header((DATASET_VERSION_HEADER, HeaderValue::from(snapshot.dataset.version)));
-    if let Some(lang) = lang {
-        r.insert_header((CONTENT_LANGUAGE, lang.code()));
+pub fn data_body(snapshot: &Snapshot, lang: Option<Lang>, content_type: &'static str, body: impl Into<actix_web::web::Bytes>) -> Rendered {
+    let r = Rendered::new(snapshot.dataset.version, content_type, body);
+    match lang {
+        Some(lang) => r.language(lang.code()),
+        None => r,
     }
-    r
+}
+
+/// The canonical spelling of a query parameter's value (for the cache key; the handler is
+/// given it too), or `None` to keep the value as sent. Only spellings that the parsing here
+/// treats alike are made one: years and counts as whole numbers, thresholds and tolerances
+/// as numbers, municipality codes in Danmarks Statistik's form, `lang` in lower case. What
+/// does not parse is left alone, for the handler to refuse.
+pub fn canonical_value(name: &str, value: &str) -> Option<String> {
+    let t = value.trim();
+    match name {
+        "from" | "to" | "year" | "classes" | "precision" | "limit" | "offset" | "twins" => {
+            t.parse::<u64>().ok().map(|n| n.to_string())
+        }
+        "threshold" | "simplify" => t.parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| v.to_string()),
+        "bbox" => {
+            let numbers: Option<Vec<String>> =
+                t.split(',').map(|x| x.trim().parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| v.to_string())).collect();
+            numbers.map(|n| n.join(","))
+        }
+        "municipality" | "municipality_code" => t.parse::<MunicipalityCode>().ok().map(|m| m.to_string()),
+        "lang" => Some(t.to_ascii_lowercase()),
+        _ => None,
+    }
+    .filter(|canonical| canonical != value)
 }
 
 #[cfg(test)]
@@ -107,5 +131,24 @@ mod tests {
         }
         assert_eq!(reference("social_housing").unwrap(), Reference::SocialHousing);
         assert!(reference("region").is_err());
+    }
+
+    #[test]
+    fn canonical_values_parse_as_the_originals_do() {
+        let c = |n: &str, v: &str| canonical_value(n, v).unwrap_or_else(|| v.to_string());
+        assert_eq!(c("from", "02015"), "2015");
+        assert_eq!(year("from", "02015").unwrap(), year("from", &c("from", "02015")).unwrap());
+        assert_eq!(c("threshold", "5.00"), "5");
+        assert_eq!(c("threshold", " 2.5"), "2.5");
+        assert_eq!(threshold(Some("5.00")).unwrap(), threshold(Some(&c("threshold", "5.00"))).unwrap());
+        assert_eq!(c("bbox", "9.90, 56.0,10.4,56.3"), "9.9,56,10.4,56.3");
+        assert_eq!(c("municipality", "0101"), "101");
+        assert_eq!(c("lang", "EN"), "en");
+        // what the handler would refuse stays as it was, to be refused
+        for (n, v) in [("from", "15.0"), ("threshold", "NaN"), ("threshold", "inf"), ("bbox", "1,2,x,4"), ("municipality", "abc")] {
+            assert_eq!(canonical_value(n, v), None, "{n}={v}");
+        }
+        assert_eq!(canonical_value("indicator", " x"), None, "codes are compared as sent");
+        assert_eq!(canonical_value("from", "2015"), None, "already canonical");
     }
 }

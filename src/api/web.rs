@@ -65,7 +65,8 @@ async fn asset(req: HttpRequest) -> HttpResponse {
         return crate::error::not_found().await;
     };
     let (a, etag) = (&ASSETS[i], &etags()[i]);
-    let unchanged = crate::http_cache::none_match(req.headers(), etag);
+    // the page and its files always exist, so `*` matches too
+    let unchanged = crate::http::cache::none_match(req.headers(), etag) != crate::http::cache::NoneMatch::Absent;
     let mut r = if unchanged { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     r.insert_header((header::ETAG, HeaderValue::from_str(etag).expect("hex")));
     r.insert_header((header::CACHE_CONTROL, a.cache_control));

@@ -1,4 +1,6 @@
-//! Label language: `?lang=da|en`, else `Accept-Language`, else Danish.
+//! Negotiation, decided once for the cache key and the handlers alike: the label language
+//! (`?lang=da|en`, else `Accept-Language`, else Danish), the content coding (`Accept-Encoding`)
+//! and whether a table is asked for as CSV (`Accept: text/csv`).
 
 use actix_web::http::header::ACCEPT_LANGUAGE;
 use actix_web::HttpRequest;
@@ -78,6 +80,68 @@ pub fn from_accept_language(header: &str) -> Lang {
     best.map_or(Lang::Da, |(_, _, l)| l)
 }
 
+/// Whether an `Accept` header asks for CSV (a `format` parameter, where an operation has one,
+/// decides before it).
+pub fn accepts_csv(accept: &str) -> bool {
+    accept.contains("text/csv")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Coding {
+    /// What the coding adds to an ETag (a strong validator differs between codings).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Coding::Identity => "",
+            Coding::Gzip => "-gz",
+            Coding::Brotli => "-br",
+        }
+    }
+
+    /// The `Content-Encoding` value.
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Coding::Identity => None,
+            Coding::Gzip => Some("gzip"),
+            Coding::Brotli => Some("br"),
+        }
+    }
+
+    /// The best coding the client accepts: brotli, then gzip, else none.
+    pub fn negotiate(accept_encoding: Option<&str>) -> Coding {
+        let mut br = false;
+        let mut gzip = false;
+        for part in accept_encoding.unwrap_or("").split(',') {
+            let mut pieces = part.split(';');
+            let name = pieces.next().unwrap_or("").trim();
+            let q = pieces.filter_map(|p| p.trim().strip_prefix("q=")).find_map(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
+            if q <= 0.0 {
+                continue;
+            }
+            if name.eq_ignore_ascii_case("br") {
+                br = true;
+            } else if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+                gzip = true;
+            } else if name == "*" {
+                br = true;
+                gzip = true;
+            }
+        }
+        if br {
+            Coding::Brotli
+        } else if gzip {
+            Coding::Gzip
+        } else {
+            Coding::Identity
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +156,16 @@ mod tests {
         assert_eq!(from_accept_language("en;q=0, da;q=0.1"), Lang::Da);
         assert_eq!(from_accept_language("sv, en-US;q=0.7"), Lang::En);
         assert_eq!(from_accept_language("da-DK, en"), Lang::Da);
+    }
+
+    #[test]
+    fn negotiates_codings() {
+        assert_eq!(Coding::negotiate(None), Coding::Identity);
+        assert_eq!(Coding::negotiate(Some("gzip, deflate")), Coding::Gzip);
+        assert_eq!(Coding::negotiate(Some("gzip, deflate, br")), Coding::Brotli);
+        assert_eq!(Coding::negotiate(Some("br;q=0, gzip")), Coding::Gzip);
+        assert_eq!(Coding::negotiate(Some("identity")), Coding::Identity);
+        assert_eq!(Coding::negotiate(Some("*")), Coding::Brotli);
+        assert_eq!(Coding::negotiate(Some("GZip, X-GZIP;q=0.5")), Coding::Gzip, "coding names ignore case");
     }
 }

@@ -1,0 +1,571 @@
+//! Web caching for the read endpoints: strong ETags from the dataset version and the
+//! request, `If-None-Match` → 304 without running the handler, `Cache-Control`, HEAD, and the
+//! answers kept per dataset version with their gzip and brotli variants.
+//!
+//! An answer depends only on the served dataset version and the canonical request: the path
+//! with its percent-escapes normalised, the query's parameters decoded, normalised by the
+//! operation's rules (`canonical_value`) and sorted, the label language and CSV as negotiated,
+//! and the base URL of links as `public_base` decides it. The handler is given that
+//! canonical query, so every spelling of a request gets the same bytes, and no header a
+//! client writes freely reaches the key or the body.
+//!
+//! The kept answers are bounded in bytes and chosen by TinyLFU (moka): a scan of one-off
+//! requests does not push out the answers that are asked for again and again. Concurrent
+//! misses of one answer wait for the first instead of rendering it again; compression runs
+//! off the request workers (`offload`), and an answer that is kept is never refused for want
+//! of a render thread: it goes out uncompressed instead.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode, Uri};
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use actix_web::{HttpMessage, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use super::negotiate::{accepts_csv, from_accept_language, Coding};
+use super::offload::{Offload, RENDERED_HEADERS};
+use super::public_base::{BaseUrl, PublicBase};
+use super::DATASET_VERSION_HEADER;
+use crate::metrics::Metrics;
+use crate::snapshot::SnapshotCell;
+
+/// Bodies smaller than this are not worth compressing.
+const MIN_COMPRESS_BYTES: usize = 512;
+
+/// Bodies larger than this are compressed at a lower level: brotli at level 6 takes 0.8 s for
+/// a national map layer (9.6 MB), level 4 a fifth of that for a 10 % larger result.
+const LARGE_BODY_BYTES: usize = 1 << 20;
+
+/// How long a request waits for another one rendering the same answer.
+const COALESCE_WAIT: Duration = Duration::from_secs(30);
+
+/// A response kept for a dataset version, with its compressed variants made on first use.
+pub struct Entry {
+    headers: Vec<(HeaderName, HeaderValue)>,
+    identity: Bytes,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+}
+
+impl Entry {
+    fn variant(&self, coding: Coding) -> Option<Bytes> {
+        match coding {
+            Coding::Identity => Some(self.identity.clone()),
+            Coding::Gzip => self.gzip.get().cloned(),
+            Coding::Brotli => self.brotli.get().cloned(),
+        }
+    }
+
+    /// Makes the variant if nobody has yet (CPU work: call it on the pool).
+    fn compress(&self, coding: Coding) -> Bytes {
+        match coding {
+            Coding::Identity => self.identity.clone(),
+            Coding::Gzip => self.gzip.get_or_init(|| gzip(&self.identity)).clone(),
+            Coding::Brotli => self.brotli.get_or_init(|| brotli(&self.identity)).clone(),
+        }
+    }
+
+    /// What the entry counts against the cache's bytes: the body, and room for its variants.
+    fn weight(&self) -> u32 {
+        let n = self.identity.len();
+        u32::try_from(n + n / 2 + 512).unwrap_or(u32::MAX)
+    }
+}
+
+pub fn gzip(data: &[u8]) -> Bytes {
+    let level = if data.len() > LARGE_BODY_BYTES { 4 } else { 6 };
+    let mut e = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4), flate2::Compression::new(level));
+    e.write_all(data).expect("writing to memory");
+    Bytes::from(e.finish().expect("writing to memory"))
+}
+
+pub fn brotli(data: &[u8]) -> Bytes {
+    let quality = if data.len() > LARGE_BODY_BYTES { 4 } else { 6 };
+    let mut out = Vec::with_capacity(data.len() / 5);
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 64 * 1024, quality, 22);
+        w.write_all(data).expect("writing to memory");
+    }
+    Bytes::from(out)
+}
+
+pub type Key = [u8; 16];
+
+/// What a request waiting for another's rendering receives: the entry, or `None` when the
+/// other's answer was not one to share (an error, or from another version).
+type Shared = Option<Option<Arc<Entry>>>;
+
+/// The kept responses of the served dataset version.
+pub struct ResponseCache {
+    entries: moka::sync::Cache<(i64, Key), Arc<Entry>>,
+    /// The version the entries are for; the entries are dropped when it changes.
+    version: AtomicI64,
+    capacity: u64,
+    /// Answers being rendered, for requests that ask for the same meanwhile.
+    inflight: Mutex<HashMap<(i64, Key), tokio::sync::watch::Receiver<Shared>>>,
+    /// `Cache-Control` and `Vary` of every cached answer, made once.
+    cache_control: HeaderValue,
+    vary: HeaderValue,
+    public_base: PublicBase,
+    /// The canonical spelling of a query parameter's value, or `None` to keep it as it is.
+    canonical_value: fn(&str, &str) -> Option<String>,
+    offload: Arc<Offload>,
+    metrics: Arc<Metrics>,
+    pub snapshot: Arc<SnapshotCell>,
+}
+
+pub struct CacheSettings {
+    pub capacity_bytes: u64,
+    pub max_age_seconds: u64,
+    pub public_base: PublicBase,
+    pub canonical_value: fn(&str, &str) -> Option<String>,
+}
+
+impl ResponseCache {
+    pub fn new(snapshot: Arc<SnapshotCell>, settings: CacheSettings, offload: Arc<Offload>, metrics: Arc<Metrics>) -> Self {
+        let cache_control = HeaderValue::from_str(&format!("public, max-age={}", settings.max_age_seconds))
+            .expect("digits are a valid header value");
+        let mut vary = "Accept, Accept-Language, Accept-Encoding".to_string();
+        if settings.public_base.uses_forwarded_headers() {
+            vary.push_str(", Forwarded, X-Forwarded-Host, X-Forwarded-Proto");
+        }
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(settings.capacity_bytes)
+            .weigher(|_, e: &Arc<Entry>| e.weight())
+            .build();
+        ResponseCache {
+            entries,
+            version: AtomicI64::new(i64::MIN),
+            capacity: settings.capacity_bytes,
+            inflight: Mutex::new(HashMap::new()),
+            cache_control,
+            vary: HeaderValue::from_str(&vary).expect("header names are a valid header value"),
+            public_base: settings.public_base,
+            canonical_value: settings.canonical_value,
+            offload,
+            metrics,
+            snapshot,
+        }
+    }
+
+    /// Bytes and entries kept now, for the metrics.
+    pub fn size(&self) -> (u64, u64) {
+        self.entries.run_pending_tasks();
+        (self.entries.weighted_size(), self.entries.entry_count())
+    }
+
+    fn on_version(&self, version: i64) {
+        if self.version.swap(version, Ordering::Relaxed) != version {
+            // the old version's entries can never be hit again (the version is in the key)
+            self.entries.invalidate_all();
+        }
+    }
+
+    fn get(&self, version: i64, key: &Key) -> Option<Arc<Entry>> {
+        self.entries.get(&(version, *key))
+    }
+
+    /// Keeps an answer, unless it would take more than half the cache: larger ones are
+    /// served but not kept. TinyLFU decides whether it displaces others.
+    fn put(&self, version: i64, key: Key, entry: Arc<Entry>) {
+        if u64::from(entry.weight()) > self.capacity / 2 {
+            return;
+        }
+        self.on_version(version);
+        self.entries.insert((version, key), entry);
+    }
+
+    /// Either another request is rendering this answer (wait on the receiver), or this one
+    /// is to, and publishes through the guard.
+    fn join_or_lead(self: &Arc<Self>, version: i64, key: Key) -> Result<tokio::sync::watch::Receiver<Shared>, Leader> {
+        let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(rx) = inflight.get(&(version, key)) {
+            return Ok(rx.clone());
+        }
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        inflight.insert((version, key), rx);
+        Err(Leader { cache: self.clone(), key: (version, key), tx: Some(tx) })
+    }
+}
+
+/// The request that renders an answer others wait for; dropping it without publishing tells
+/// them to render it themselves.
+struct Leader {
+    cache: Arc<ResponseCache>,
+    key: (i64, Key),
+    tx: Option<tokio::sync::watch::Sender<Shared>>,
+}
+
+impl Leader {
+    fn publish(mut self, entry: Option<Arc<Entry>>) {
+        if let Some(tx) = self.tx.take() {
+            self.cache.inflight.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.key);
+            let _ = tx.send(Some(entry));
+        }
+    }
+}
+
+impl Drop for Leader {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            self.cache.inflight.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.key);
+            let _ = tx.send(Some(None));
+        }
+    }
+}
+
+/// Which paths are answered from a dataset version alone.
+fn cacheable(path: &str) -> bool {
+    (path.starts_with("/v1/") && !path.starts_with("/v1/datasets") && !path.starts_with("/v1/admin"))
+        || path == "/ogc"
+        || path.starts_with("/ogc/")
+}
+
+/// RFC 3986 6.2.2: percent-escapes of unreserved characters decoded, the others' hex digits
+/// upper case; `/v1/areas/AAR%2d01` and `/v1/areas/AAR-01` are one resource.
+fn normalize_path(path: &str) -> Cow<'_, str> {
+    if !path.contains('%') {
+        return Cow::Borrowed(path);
+    }
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match decoded {
+            Some(b) if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => out.push(b as char),
+            Some(b) => out.push_str(&format!("%{b:02X}")),
+            None => out.push(bytes[i] as char),
+        }
+        i += if decoded.is_some() { 3 } else { 1 };
+    }
+    Cow::Owned(out)
+}
+
+/// The query's parameters decoded, each value in its canonical spelling, sorted by name (a
+/// repeated name keeps the order of its values), and encoded again.
+pub fn canonical_query(raw: &str, canonical_value: fn(&str, &str) -> Option<String>) -> String {
+    let mut pairs: Vec<(Cow<str>, Cow<str>)> = form_urlencoded::parse(raw.as_bytes()).collect();
+    for (name, value) in pairs.iter_mut() {
+        if let Some(v) = canonical_value(name, value) {
+            *value = Cow::Owned(v);
+        }
+    }
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+/// Whether the query names a parameter.
+fn has_parameter(query: &str, name: &str) -> bool {
+    form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == name)
+}
+
+/// The key of a canonical request.
+fn request_key(path: &str, query: &str, headers: &HeaderMap, base: &str) -> Key {
+    let text = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut h = Sha256::new();
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(query.as_bytes());
+    h.update([0]);
+    // what the answer depends on, not the headers' spelling: whether CSV is asked for, and
+    // which language the labels are in (`*/*`, no Accept at all, `en-GB` and `en` share);
+    // a parameter that decides either leaves the header out
+    let csv = !has_parameter(query, "format") && accepts_csv(text(header::ACCEPT));
+    h.update([u8::from(csv)]);
+    if !has_parameter(query, "lang") {
+        h.update(from_accept_language(text(header::ACCEPT_LANGUAGE)).code().as_bytes());
+    }
+    h.update([0]);
+    h.update(base.as_bytes());
+    let digest = h.finalize();
+    digest[..16].try_into().expect("16 of 32 bytes")
+}
+
+/// `"VERSION-HEX16SUFFIX"`, written without `format!`: this runs for every cacheable
+/// request, and formatting cost more than the rest of the ETag's work.
+fn etag(version: i64, key: &Key, coding: Coding) -> String {
+    let mut hex = [0u8; 16];
+    hex::encode_to_slice(&key[..8], &mut hex).expect("8 bytes are 16 hex digits");
+    let mut tag = String::with_capacity(40);
+    tag.push('"');
+    tag.push_str(itoa::Buffer::new().format(version));
+    tag.push('-');
+    tag.push_str(std::str::from_utf8(&hex).expect("hex digits are ASCII"));
+    tag.push_str(coding.suffix());
+    tag.push('"');
+    tag
+}
+
+/// What `If-None-Match` says of a representation with this ETag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoneMatch {
+    /// No condition, or one this tag fails: answer in full.
+    Absent,
+    /// The client holds this very representation.
+    Tag,
+    /// `*`: the client holds some representation, whichever (RFC 9110 13.1.2): a 304 only
+    /// when one exists.
+    Any,
+}
+
+/// Weak comparison, as If-None-Match uses.
+pub fn none_match(headers: &HeaderMap, etag: &str) -> NoneMatch {
+    let mut any = false;
+    for t in headers.get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')) {
+        let t = t.trim();
+        if t == "*" {
+            any = true;
+        } else if t.strip_prefix("W/").unwrap_or(t) == etag {
+            return NoneMatch::Tag;
+        }
+    }
+    if any { NoneMatch::Any } else { NoneMatch::Absent }
+}
+
+fn caching_headers(r: &mut actix_web::HttpResponseBuilder, etag: &str, cache: &ResponseCache) {
+    r.insert_header((header::ETAG, HeaderValue::from_str(etag).expect("an ETag is quoted hex digits")));
+    r.insert_header((header::CACHE_CONTROL, cache.cache_control.clone()));
+    r.insert_header((header::VARY, cache.vary.clone()));
+}
+
+fn not_modified(etag: &str, cache: &ResponseCache) -> HttpResponse {
+    let mut r = HttpResponse::NotModified();
+    caching_headers(&mut r, etag, cache);
+    r.finish()
+}
+
+fn respond(entry: &Entry, body: Bytes, etag: &str, coding: Coding, cache: &ResponseCache) -> HttpResponse {
+    let mut r = HttpResponse::Ok();
+    for (name, value) in &entry.headers {
+        r.insert_header((name.clone(), value.clone()));
+    }
+    caching_headers(&mut r, etag, cache);
+    if let Some(c) = coding.header() {
+        r.insert_header((header::CONTENT_ENCODING, c));
+    }
+    if body.len() <= STREAM_CHUNK {
+        return r.body(body);
+    }
+    // Large bodies go out in slices of the shared bytes: actix-http copies a body chunk into
+    // the connection's write buffer, and a whole map layer per slow reader would cost
+    // megabytes each; slices bound that to STREAM_CHUNK per connection.
+    let len = body.len() as u64;
+    let chunks = (0..body.len()).step_by(STREAM_CHUNK).map(move |at| {
+        Ok::<_, std::convert::Infallible>(body.slice(at..(at + STREAM_CHUNK).min(body.len())))
+    });
+    r.body(actix_web::body::SizedStream::new(len, futures_util::stream::iter(chunks)))
+}
+
+/// The slice size for sending large cached bodies.
+const STREAM_CHUNK: usize = 1024 * 1024;
+
+/// Serves a kept entry in the negotiated coding, compressing on the pool the first time; when
+/// the pool is full, or the body too small to gain, it goes out uncompressed with its own ETag.
+async fn serve(cache: &ResponseCache, entry: Arc<Entry>, version: i64, key: &Key, coding: Coding, tag: String) -> HttpResponse {
+    let coding = if entry.identity.len() < MIN_COMPRESS_BYTES { Coding::Identity } else { coding };
+    if let Some(body) = entry.variant(coding) {
+        let tag = if coding == Coding::Identity { etag(version, key, coding) } else { tag };
+        return respond(&entry, body, &tag, coding, cache);
+    }
+    let job = entry.clone();
+    if let Ok(rx) = cache.offload.spawn(move || job.compress(coding))
+        && let Ok(body) = rx.await
+    {
+        return respond(&entry, body, &tag, coding, cache);
+    }
+    respond(&entry, entry.identity.clone(), &etag(version, key, Coding::Identity), Coding::Identity, cache)
+}
+
+/// The middleware. HEAD is answered as GET (actix-http leaves out the body).
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    let cache = req.app_data::<actix_web::web::Data<ResponseCache>>().map(|d| d.clone().into_inner());
+    let version = cache.as_ref().and_then(|c| c.snapshot.version());
+    let (Some(cache), Some(version), true) = (cache, version, req.method() == Method::GET && cacheable(req.path())) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    // the handler sees the canonical query, so that its answer belongs to the key
+    let query = canonical_query(req.query_string(), cache.canonical_value);
+    if query != req.query_string() {
+        let uri = if query.is_empty() { req.path().to_string() } else { format!("{}?{query}", req.path()) };
+        if let Ok(uri) = uri.parse::<Uri>() {
+            req.head_mut().uri = uri;
+        }
+    }
+    let peer: Option<IpAddr> = req.peer_addr().map(|a| a.ip());
+    let base = cache.public_base.resolve(req.head(), peer);
+    let key = request_key(&normalize_path(req.path()), &query, req.headers(), &base);
+    req.extensions_mut().insert(BaseUrl(base));
+    let coding = Coding::negotiate(req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
+    let tag = etag(version, &key, coding);
+    let condition = none_match(req.headers(), &tag);
+    if condition == NoneMatch::Tag {
+        cache.metrics.count_cache("not_modified");
+        return Ok(req.into_response(not_modified(&tag, &cache)));
+    }
+    if let Some(entry) = cache.get(version, &key) {
+        cache.metrics.count_cache("hit");
+        if condition == NoneMatch::Any {
+            return Ok(req.into_response(not_modified(&tag, &cache)));
+        }
+        let res = serve(&cache, entry, version, &key, coding, tag).await;
+        return Ok(req.into_response(res));
+    }
+    let leader = match cache.join_or_lead(version, key) {
+        Ok(mut rx) => {
+            let shared = tokio::time::timeout(COALESCE_WAIT, rx.wait_for(Option::is_some)).await;
+            if let Ok(Ok(shared)) = shared
+                && let Some(Some(entry)) = shared.clone()
+            {
+                cache.metrics.count_cache("coalesced");
+                if condition == NoneMatch::Any {
+                    return Ok(req.into_response(not_modified(&tag, &cache)));
+                }
+                let res = serve(&cache, entry, version, &key, coding, tag).await;
+                return Ok(req.into_response(res));
+            }
+            // the other request's answer was not one to share: render it here
+            None
+        }
+        Err(leader) => Some(leader),
+    };
+    cache.metrics.count_cache("miss");
+    // the handler's answer is kept as it is, uncompressed: no coding is negotiated inside
+    req.headers_mut().remove(header::ACCEPT_ENCODING);
+    let res = next.call(req).await?;
+    // only successful answers from the version named in the ETag are kept
+    let answered_version = res.headers().get(DATASET_VERSION_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
+    if res.status() != StatusCode::OK || answered_version != Some(version) {
+        return Ok(res.map_into_boxed_body());
+    }
+    let (req, res) = res.into_parts();
+    let headers: Vec<(HeaderName, HeaderValue)> =
+        RENDERED_HEADERS.iter().filter_map(|n| res.headers().get(n).map(|v| (n.clone(), v.clone()))).collect();
+    // (the handlers' bodies are in memory already: reading one whole costs no more)
+    let Ok(body) = body::to_bytes(res.into_body()).await else {
+        let problem = crate::error::ApiError::Internal("response body could not be read".into());
+        return Ok(ServiceResponse::new(req, actix_web::ResponseError::error_response(&problem)));
+    };
+    let entry = Arc::new(Entry { headers, identity: body, gzip: OnceLock::new(), brotli: OnceLock::new() });
+    cache.put(version, key, entry.clone());
+    if let Some(leader) = leader {
+        leader.publish(Some(entry.clone()));
+    }
+    if condition == NoneMatch::Any {
+        return Ok(ServiceResponse::new(req, not_modified(&tag, &cache)));
+    }
+    let out = serve(&cache, entry, version, &key, coding, tag).await;
+    Ok(ServiceResponse::new(req, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compresses_reversibly() {
+        use std::io::Read;
+        let data = "{\"a\": 1}".repeat(1000);
+        let gz = gzip(data.as_bytes());
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut out).unwrap();
+        assert_eq!(out, data);
+        let br = brotli(data.as_bytes());
+        let mut out = String::new();
+        brotli::Decompressor::new(&br[..], 4096).read_to_string(&mut out).unwrap();
+        assert_eq!(out, data);
+        assert!(br.len() < data.len() / 10);
+    }
+
+    #[test]
+    fn etags_are_written_as_format_would() {
+        // (as they were before being written by hand: clients' kept ETags stay valid)
+        let key: Key = [0x00, 0x1f, 0xa0, 0xff, 0x12, 0x34, 0xab, 0xcd, 9, 9, 9, 9, 9, 9, 9, 9];
+        for version in [0, 1, 9, 10, 4711, i64::MAX, -1, i64::MIN] {
+            for coding in [Coding::Identity, Coding::Gzip, Coding::Brotli] {
+                let expected = format!("\"{version}-{:016x}{}\"", u64::from_be_bytes(key[..8].try_into().unwrap()), coding.suffix());
+                assert_eq!(etag(version, &key, coding), expected);
+            }
+        }
+    }
+
+    #[test]
+    fn if_none_match() {
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"1-ab\", W/\"2-cd\""));
+        assert_eq!(none_match(&h, "\"1-ab\""), NoneMatch::Tag);
+        assert_eq!(none_match(&h, "\"2-cd\""), NoneMatch::Tag);
+        assert_eq!(none_match(&h, "\"3-ef\""), NoneMatch::Absent);
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert_eq!(none_match(&h, "\"anything\""), NoneMatch::Any);
+        assert_eq!(none_match(&HeaderMap::new(), "\"1-ab\""), NoneMatch::Absent);
+    }
+
+    fn keep(_: &str, _: &str) -> Option<String> {
+        None
+    }
+
+    fn numbers(name: &str, value: &str) -> Option<String> {
+        (name == "threshold").then(|| value.trim().parse::<f64>().ok().map(|v| v.to_string())).flatten()
+    }
+
+    #[test]
+    fn queries_are_canonical() {
+        assert_eq!(canonical_query("to=2023&from=2015&indicator=x", keep), "from=2015&indicator=x&to=2023");
+        assert_eq!(canonical_query("q=a+b&bbox=9.9%2C56", keep), canonical_query("bbox=9.9,56&q=a%20b", keep));
+        assert_eq!(canonical_query("threshold=5.00&a=1", numbers), "a=1&threshold=5");
+        assert_eq!(canonical_query("threshold=x", numbers), "threshold=x", "what does not parse is left to the handler");
+        assert_eq!(canonical_query("b=2&a=1&b=1", keep), "a=1&b=2&b=1", "repeated names keep their order");
+        assert_eq!(canonical_query("", keep), "");
+        assert_eq!(canonical_query("&&", keep), "");
+    }
+
+    #[test]
+    fn paths_are_normalised() {
+        assert_eq!(normalize_path("/v1/areas/AAR%2d01"), "/v1/areas/AAR-01");
+        assert_eq!(normalize_path("/v1/areas/a%2fb"), "/v1/areas/a%2Fb");
+        assert_eq!(normalize_path("/v1/areas/x%zz%4"), "/v1/areas/x%zz%4");
+        assert!(matches!(normalize_path("/v1/areas"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn keys_ignore_what_the_answer_does_not_depend_on() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
+            }
+            h
+        };
+        let plain = request_key("/v1/x", "a=1", &headers(&[]), "http://h");
+        assert_eq!(plain, request_key("/v1/x", "a=1", &headers(&[("accept", "*/*"), ("accept-language", "da-DK")]), "http://h"));
+        assert_ne!(plain, request_key("/v1/x", "a=1", &headers(&[("accept-language", "en")]), "http://h"));
+        assert_ne!(plain, request_key("/v1/x", "a=1", &headers(&[("accept", "text/csv")]), "http://h"));
+        assert_ne!(plain, request_key("/v1/x", "a=1", &headers(&[]), "https://h"));
+        // a parameter that decides the language or the format leaves the header out
+        let en = request_key("/v1/x", "lang=en", &headers(&[("accept-language", "da")]), "http://h");
+        assert_eq!(en, request_key("/v1/x", "lang=en", &headers(&[("accept-language", "en")]), "http://h"));
+        let json = request_key("/v1/x", "format=json", &headers(&[("accept", "text/csv")]), "http://h");
+        assert_eq!(json, request_key("/v1/x", "format=json", &headers(&[]), "http://h"));
+    }
+}

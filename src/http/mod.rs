@@ -1,0 +1,16 @@
+//! The HTTP layer the handlers stand on, and the middleware around them: caching of read
+//! answers keyed by the canonical request (`cache`), negotiation of language, coding and CSV
+//! (`negotiate`), the base URL of links (`public_base`), rendering and compression off the
+//! request workers (`offload`), and who the client is behind proxies (`client_address`).
+//! Nothing here knows a handler; `startup` puts the pieces together.
+
+pub mod cache;
+pub mod client_address;
+pub mod negotiate;
+pub mod offload;
+pub mod public_base;
+
+use actix_web::http::header::HeaderName;
+
+/// Every data answer names the dataset version it comes from.
+pub const DATASET_VERSION_HEADER: HeaderName = HeaderName::from_static("x-dataset-version");

@@ -1,0 +1,206 @@
+//! The service under hostile and varied traffic (issue 16's probes): headers a client writes
+//! freely must neither reach the cache key nor the links in a cached answer; a scan of
+//! one-off requests must not push out the answers asked for again and again; misses beyond
+//! the render queue are shed with 503 while cached and health answers go on; `If-None-Match:
+//! *` is a 304 only for something that exists.
+
+mod common;
+
+use common::*;
+
+/// A sample's value from the Prometheus text at /metrics (0 when the sample is absent).
+async fn metric(app: &TestApp, sample: &str) -> f64 {
+    let text = app.get_text("/metrics").await;
+    text.lines()
+        .find_map(|l| l.strip_prefix(sample).and_then(|rest| rest.strip_prefix(' ')))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+const HITS: &str = "boligsocial_http_cache_lookups_total{result=\"hit\"}";
+const MISSES: &str = "boligsocial_http_cache_lookups_total{result=\"miss\"}";
+
+async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut r = app.client.get(format!("{}{path}", app.address));
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    r.send().await.unwrap()
+}
+
+/// Probe 4: `X-Forwarded-Host`, `X-Forwarded-Proto` and `Forwarded` from any client were
+/// written into the OGC API's links and served `public`, with a `Vary` that did not name
+/// them: a CDN would have handed `https://evil.example/…` links to everyone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_headers_from_a_client_reach_no_link() {
+    let (_db, app) = spawn_demo_app().await;
+    let forged = [("x-forwarded-host", "evil.example"), ("x-forwarded-proto", "https"), ("forwarded", "host=evil.example;proto=https")];
+    for path in ["/ogc", "/ogc/collections", "/ogc/collections/areas", "/ogc/collections/areas/items?limit=2"] {
+        let text = get_with(&app, path, &forged).await.text().await.unwrap();
+        assert!(!text.contains("evil.example"), "{path}: {text}");
+        assert!(text.contains("http://127.0.0.1:"), "{path}: links name the host the client used: {text}");
+        // and what a later, honest client gets from the cache is the same
+        assert!(!app.get_text(path).await.contains("evil.example"), "{path}");
+    }
+}
+
+/// With `server.public_url`, links name it whatever the request says; with a trusted proxy
+/// (here the test's own address), its forwarded headers are believed and `Vary` names them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_follow_the_public_url_or_a_trusted_proxy() {
+    let db = TestDb::sqlite();
+    let mut s = settings(&db);
+    s.dataset.load_demo = true;
+    s.server.public_url = Some("https://kort.example.dk/boligsocial".into());
+    s.server.trusted_proxies = "127.0.0.1".into();
+    let app = spawn_app(s).await;
+    let r = get_with(&app, "/ogc", &[("x-forwarded-host", "lb.example")]).await;
+    let vary = r.headers()["vary"].to_str().unwrap().to_ascii_lowercase();
+    assert!(!vary.contains("forwarded"), "a fixed public URL depends on no forwarded header: {vary}");
+    let landing: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(landing["links"][0]["href"], "https://kort.example.dk/boligsocial/ogc");
+
+    let db = TestDb::sqlite();
+    let mut s = settings(&db);
+    s.dataset.load_demo = true;
+    s.server.trusted_proxies = "127.0.0.1".into();
+    let app = spawn_app(s).await;
+    let r = get_with(&app, "/ogc", &[("x-forwarded-host", "kort.example.dk"), ("x-forwarded-proto", "https")]).await;
+    let vary = r.headers()["vary"].to_str().unwrap().to_ascii_lowercase();
+    for h in ["x-forwarded-host", "x-forwarded-proto", "forwarded"] {
+        assert!(vary.contains(h), "the answer depends on {h}: {vary}");
+    }
+    let landing: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(landing["links"][0]["href"], "https://kort.example.dk/ogc");
+    // another proxy-reported host is another answer, not the cached one
+    let other: serde_json::Value = get_with(&app, "/ogc", &[("x-forwarded-host", "b.example")]).await.json().await.unwrap();
+    assert_eq!(other["links"][0]["href"], "http://b.example/ogc");
+}
+
+/// Probe 1's forced misses: the key held `Host`, `X-Forwarded-Host` and the query as spelt, so
+/// any client could make an identical request miss. Now a header the answer does not depend
+/// on, the order of the parameters, their escapes and their spelling all find the one entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spelling_of_a_request_does_not_bypass_the_cache() {
+    let (_db, app) = spawn_demo_app().await;
+    let first = "/v1/comparisons?indicator=outside_work_education&from=2015&to=2023&threshold=5";
+    let body = app.get_text(first).await;
+    let (hits, misses) = (metric(&app, HITS).await, metric(&app, MISSES).await);
+    let variants: [(&str, &[(&str, &str)]); 6] = [
+        (first, &[("x-forwarded-host", "evil.example")]),
+        (first, &[("x-forwarded-proto", "https"), ("forwarded", "host=x")]),
+        ("/v1/comparisons?to=2023&from=2015&threshold=5&indicator=outside_work_education", &[]),
+        ("/v1/comparisons?indicator=outside%5Fwork%5Feducation&from=2015&to=2023&threshold=5", &[]),
+        ("/v1/comparisons?indicator=outside_work_education&from=02015&to=2023&threshold=5.000", &[]),
+        (first, &[("accept-language", "da-DK,da;q=0.9"), ("accept", "*/*")]),
+    ];
+    for (path, headers) in variants {
+        let r = get_with(&app, path, headers).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.text().await.unwrap(), body, "{path} {headers:?}: the same answer");
+    }
+    assert_eq!(metric(&app, MISSES).await, misses, "no variant missed");
+    assert_eq!(metric(&app, HITS).await, hits + variants.len() as f64);
+}
+
+/// Probe 1's flush: a full cache started over, so a scan of one-off requests dropped every
+/// hot answer. TinyLFU keeps the answer that is asked for again and again, while one-off
+/// answers pass through, though between two requests for it the scan alone would fill the
+/// cache several times (plain LRU would lose it too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_does_not_push_out_the_hot_answers() {
+    let db = TestDb::sqlite();
+    let mut s = settings(&db);
+    s.dataset.load_demo = true;
+    let probe = spawn_app(s.clone()).await;
+    let hot = "/v1/comparisons?indicator=outside_work_education&from=2015&to=2023";
+    let size = probe.get_text(hot).await.len();
+    // room for about eight answers of this size
+    s.http.response_cache_bytes = (size * 3 / 2 + 512) * 8;
+    let app = spawn_app(s).await;
+    let (mut rounds, mut late_misses) = (0, 0);
+    for round in 0..40 {
+        let misses = metric(&app, MISSES).await;
+        assert_eq!(app.get(hot).await.status(), 200);
+        let missed = metric(&app, MISSES).await > misses;
+        if round >= 3 && missed {
+            late_misses += 1;
+        }
+        // 30 one-off answers: the cache's worth several times over
+        for i in 0..30 {
+            let r = app.get(&format!("{hot}&threshold={round}.{i:04}1")).await;
+            assert_eq!(r.status(), 200);
+        }
+        rounds += 1;
+    }
+    assert_eq!(late_misses, 0, "the hot answer missed in {late_misses} of {rounds} rounds of a scan");
+    let (bytes, entries) = (metric(&app, "boligsocial_http_cache_bytes").await, metric(&app, "boligsocial_http_cache_entries").await);
+    assert!(bytes <= ((size * 3 / 2 + 512) * 8) as f64 && entries <= 10.0, "bounded: {bytes} bytes in {entries} entries");
+}
+
+/// Probe 7: `If-None-Match: *` was a 304 for unknown areas, invalid queries and unknown
+/// routes; RFC 9110 13.1.2 makes it one only when a current representation exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn if_none_match_star_needs_a_representation() {
+    let (_db, app) = spawn_demo_app().await;
+    let star = [("if-none-match", "*")];
+    for (path, status) in [
+        ("/v1/areas/NO-SUCH-AREA", 404),
+        ("/v1/areas/NO-SUCH-AREA/series?indicator=outside_work_education", 404),
+        ("/v1/comparisons?indicator=outside_work_education&from=2023&to=2015", 400),
+        ("/v1/no-such-route", 404),
+        ("/ogc/collections/nothing", 404),
+    ] {
+        let r = get_with(&app, path, &star).await;
+        assert_eq!(r.status(), status, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json", "{path}");
+    }
+    // an existing answer, fresh or kept
+    for _ in 0..2 {
+        let r = get_with(&app, "/v1/areas", &star).await;
+        assert_eq!(r.status(), 304);
+        assert!(r.headers().get("etag").is_some());
+    }
+}
+
+/// Misses beyond the render queue are answered 503 with `Retry-After`, as problem details,
+/// while a kept answer and the health checks are served: they never wait behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn misses_beyond_the_render_queue_are_shed_and_hits_are_not() {
+    let db = TestDb::sqlite();
+    let mut s = settings(&db);
+    s.dataset.load_demo = true;
+    s.http.render_threads = Some(1);
+    s.http.render_queue = 1;
+    s.server.workers = Some(2);
+    let app = spawn_app(s).await;
+    let hot = "/v1/map/areas?indicator=outside_work_education&year=2023";
+    let hot_body = app.get_text(hot).await;
+    // many distinct full map layers at once: one renders, one waits, the rest are shed
+    let scan: Vec<_> = (0..64)
+        .map(|i| {
+            let client = app.client.clone();
+            let url = format!("{}/v1/map/areas?indicator=outside_work_education&from=2015&to=2023&threshold={i}", app.address);
+            tokio::spawn(async move { client.get(url).send().await.unwrap() })
+        })
+        .collect();
+    let (mut ok, mut shed) = (0, 0);
+    let hot_during = app.get(hot).await;
+    let health = app.get("/healthz").await.status();
+    for task in scan {
+        let r = task.await.unwrap();
+        match r.status().as_u16() {
+            200 => ok += 1,
+            503 => {
+                shed += 1;
+                assert_eq!(r.headers()["retry-after"], "1");
+                assert_eq!(r.headers()["content-type"], "application/problem+json");
+            }
+            other => panic!("a scan request got {other}"),
+        }
+    }
+    assert!(ok >= 1 && shed >= 1, "{ok} rendered, {shed} shed");
+    assert_eq!(hot_during.status(), 200, "a kept answer is served while misses are shed");
+    assert_eq!(hot_during.text().await.unwrap(), hot_body);
+    assert_eq!(health, 200);
+    assert!(metric(&app, "boligsocial_http_shed_total").await >= shed as f64);
+}
