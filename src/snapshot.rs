@@ -3,14 +3,14 @@
 //! only after disclosure control, so nothing the request path reads can leak a suppressed one.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 
 use crate::domain::differencing::{self, Containment};
 use crate::domain::figures::{AreaSum, Counts, Disclosure, Figure};
-use crate::domain::geometry::{union_bbox, BBox, MultiPolygon};
+use crate::domain::geometry::{union_bbox, BBox, MultiPolygon, Simplification};
 use crate::domain::model::{Direction, Kind, Level, MunicipalityCode, Reference};
 use crate::store::read::DatasetRecord;
 use crate::store::{StoreError, StoredDataset};
@@ -37,6 +37,8 @@ pub struct Municipality {
     pub region_code: Option<String>,
     /// Its outline, when the extract carried one.
     pub geometry: Option<MultiPolygon>,
+    /// For simplifying the outline, made on first use.
+    pub simplification: OnceLock<Simplification>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +50,24 @@ pub struct Area {
     pub bbox: Option<BBox>,
     /// The geometry as GeoJSON at the default precision, written once per version.
     pub geometry_json: Option<String>,
+    /// For simplifying the geometry at any tolerance, made on first use.
+    pub simplification: OnceLock<Simplification>,
+}
+
+impl Area {
+    /// The geometry simplified with a tolerance in metres; `None` without geometry.
+    pub fn simplified(&self, tolerance_m: f64) -> Option<MultiPolygon> {
+        let g = self.geometry.as_ref()?;
+        Some(g.simplified_by(self.simplification.get_or_init(|| g.simplification()), tolerance_m))
+    }
+}
+
+impl Municipality {
+    /// The outline simplified with a tolerance in metres; `None` without one.
+    pub fn simplified(&self, tolerance_m: f64) -> Option<MultiPolygon> {
+        let g = self.geometry.as_ref()?;
+        Some(g.simplified_by(self.simplification.get_or_init(|| g.simplification()), tolerance_m))
+    }
 }
 
 /// Seven decimals of a degree: about a centimetre.
@@ -281,7 +301,7 @@ impl Snapshot {
         for m in stored.municipalities {
             let code = municipality_code(m.code)?;
             let geometry = outlines.remove(&m.code);
-            municipalities.insert(code, Municipality { code, name: m.name, region_code: m.region_code, geometry });
+            municipalities.insert(code, Municipality { code, name: m.name, region_code: m.region_code, geometry, simplification: OnceLock::new() });
         }
 
         let geometries: HashMap<String, MultiPolygon> = stored
@@ -308,6 +328,7 @@ impl Snapshot {
                 geometry,
                 bbox,
                 geometry_json,
+                simplification: OnceLock::new(),
             });
         }
         let area_index: HashMap<String, usize> = areas.iter().enumerate().map(|(i, a)| (a.area_id.clone(), i)).collect();

@@ -204,3 +204,47 @@ async fn misses_beyond_the_render_queue_are_shed_and_hits_are_not() {
     assert_eq!(health, 200);
     assert!(metric(&app, "boligsocial_http_shed_total").await >= shed as f64);
 }
+
+/// The fixture extract with area KBH-1 drawn as a sawtooth of `teeth` positions (EPSG:25832,
+/// each tooth a little taller than the last: the worst case of the textbook recursion).
+fn sawtooth_extract(teeth: usize) -> tempfile::TempDir {
+    let dir = copy_fixture("spec-extract");
+    let path = dir.path().join("areas.geojson");
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let (x0, y0) = (719_925.0, 6_178_243.0);
+    let mut ring: Vec<[f64; 2]> = (0..teeth).map(|i| [x0 + i as f64 * 0.1, y0 + if i % 2 == 0 { 0.0 } else { 0.4 + i as f64 * 3e-6 }]).collect();
+    ring.push([x0 + teeth as f64 * 0.1, y0 + 300.0]);
+    ring.push([x0, y0 + 300.0]);
+    ring.push([x0, y0]);
+    let feature = v["features"].as_array_mut().unwrap().iter_mut().find(|f| f["properties"]["area_id"] == "KBH-1").unwrap();
+    feature["geometry"] = serde_json::json!({"type": "Polygon", "coordinates": [ring]});
+    std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
+    dir
+}
+
+/// Probe 2: an extract with a 60,000-position sawtooth ring imported, and then one GET with
+/// `simplify=1` overflowed a worker's stack and aborted the whole process; at 100,000
+/// positions each request took 5.7 s. Now the simplification keeps no stack per position and
+/// takes O(n log² n) once per version, and every request after is linear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sawtooth_ring_is_simplified_without_taking_the_process_down() {
+    let db = TestDb::sqlite();
+    let extract = sawtooth_extract(100_000);
+    let out = import(&db, extract.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let app = spawn_app(settings(&db)).await;
+    for path in ["/v1/map/areas?simplify=1", "/v1/map/areas?simplify=1&precision=6", "/v1/map/municipalities?simplify=1"] {
+        let (status, layer) = app.get_json(path).await;
+        assert_eq!(status, 200, "{path}");
+        if path.starts_with("/v1/map/areas") {
+            let kbh = layer["features"].as_array().unwrap().iter().find(|f| f["id"] == "KBH-1").unwrap();
+            let positions = kbh["geometry"]["coordinates"][0].as_array().unwrap().len();
+            assert!(positions < 20, "the teeth (under 0.7 m) fall below the tolerance (1 m): {positions} positions left");
+        }
+    }
+    let (status, layer) = app.get_json("/v1/map/areas").await;
+    assert_eq!(status, 200);
+    let kbh = layer["features"].as_array().unwrap().iter().find(|f| f["id"] == "KBH-1").unwrap();
+    assert_eq!(kbh["geometry"]["coordinates"][0].as_array().unwrap().len(), 100_003, "unsimplified, every position");
+    assert_eq!(app.get("/healthz").await.status(), 200, "the process lives");
+}

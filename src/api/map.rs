@@ -114,15 +114,18 @@ pub fn parse_shape(precision: Option<&str>, simplify: Option<&str>, geometry: Op
 
 /// An area's geometry as GeoJSON text, shaped as asked; `null` without one.
 pub fn geometry_text(area: &Area, shape: &Shape) -> String {
-    match (&area.geometry, &area.geometry_json, shape.geometry) {
-        (_, _, false) | (None, _, _) => "null".to_string(),
-        (Some(_), Some(text), true) if shape.simplify == 0.0 && shape.precision == DEFAULT_PRECISION => text.clone(),
-        (Some(g), _, true) => {
-            let mut s = String::new();
-            g.simplified(shape.simplify).write_geojson(&mut s, shape.precision);
-            s
-        }
+    if !shape.geometry {
+        return "null".to_string();
     }
+    if let Some(text) = area.geometry_json.as_ref().filter(|_| shape.simplify == 0.0 && shape.precision == DEFAULT_PRECISION) {
+        return text.clone();
+    }
+    let mut s = String::new();
+    match area.simplified(shape.simplify) {
+        Some(g) => g.write_geojson(&mut s, shape.precision),
+        None => s.push_str("null"),
+    }
+    s
 }
 
 /// The properties that name an area on every map layer: its id, name and municipality.
@@ -341,7 +344,7 @@ impl Outline<'_> {
 pub fn municipality_outline<'a>(snapshot: &Snapshot, d: &Delimitation, m: &'a Municipality, simplify: f64) -> Option<Outline<'a>> {
     let areas: Vec<usize> = d.areas().filter(|&a| snapshot.areas[a].municipality == m.code).collect();
     let (geometry, source) = match &m.geometry {
-        Some(own) if simplify > 0.0 => (Some(Cow::Owned(own.simplified(simplify))), "extract"),
+        Some(_) if simplify > 0.0 => (m.simplified(simplify).map(Cow::Owned), "extract"),
         Some(own) => (Some(Cow::Borrowed(own)), "extract"),
         None if areas.is_empty() => return None,
         None => {

@@ -63,22 +63,59 @@ impl MultiPolygon {
     }
 }
 
+/// What simplifying a MultiPolygon at any tolerance needs, computed once: each position's
+/// Douglas–Peucker significance in metres (see `simplify`), per polygon and ring.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Simplification {
+    rings: Vec<Vec<Vec<f64>>>,
+}
+
 impl MultiPolygon {
-    /// Douglas-Peucker simplification of every ring with a tolerance in metres (measured in a
-    /// local equirectangular plane, fine at the scale of an area). A hole that would collapse
-    /// is dropped; an exterior that would collapse is kept as it was.
+    /// The significances of every ring's positions, measured in a local equirectangular plane
+    /// around the ring's first position (fine at the scale of an area). O(n log² n).
+    pub fn simplification(&self) -> Simplification {
+        let rings = self
+            .0
+            .iter()
+            .map(|polygon| {
+                polygon
+                    .iter()
+                    .map(|ring| {
+                        let lat0 = ring.first().map_or(0.0, |p| p[1].to_radians());
+                        let k = 111_320.0;
+                        let plane: Vec<[f64; 2]> = ring.iter().map(|p| [p[0] * k * lat0.cos(), p[1] * k]).collect();
+                        crate::domain::simplify::ring_significance(&plane)
+                    })
+                    .collect()
+            })
+            .collect();
+        Simplification { rings }
+    }
+
+    /// Douglas-Peucker simplification of every ring with a tolerance in metres. A hole that
+    /// would collapse is dropped; an exterior that would collapse is kept as it was.
     pub fn simplified(&self, tolerance_m: f64) -> MultiPolygon {
+        if tolerance_m <= 0.0 {
+            return self.clone();
+        }
+        self.simplified_by(&self.simplification(), tolerance_m)
+    }
+
+    /// [`MultiPolygon::simplified`] from significances made before, in linear time.
+    pub fn simplified_by(&self, s: &Simplification, tolerance_m: f64) -> MultiPolygon {
         if tolerance_m <= 0.0 {
             return self.clone();
         }
         let polygons = self
             .0
             .iter()
-            .map(|polygon| {
+            .zip(&s.rings)
+            .map(|(polygon, significance)| {
                 polygon
                     .iter()
+                    .zip(significance)
                     .enumerate()
-                    .filter_map(|(i, ring)| match simplify_ring(ring, tolerance_m) {
+                    .filter_map(|(i, (ring, significance))| match simplify_ring(ring, significance, tolerance_m) {
                         Some(r) => Some(r),
                         None if i == 0 => Some(ring.clone()),
                         None => None,
@@ -147,49 +184,12 @@ impl std::fmt::Display for Rounded {
     }
 }
 
-fn simplify_ring(ring: &[[f64; 2]], tolerance_m: f64) -> Option<Ring> {
+fn simplify_ring(ring: &[[f64; 2]], significance: &[f64], tolerance_m: f64) -> Option<Ring> {
     if ring.len() <= 4 {
         return Some(ring.to_vec());
     }
-    let lat0 = ring[0][1].to_radians();
-    let k = 111_320.0;
-    let plane: Vec<[f64; 2]> = ring.iter().map(|p| [p[0] * k * lat0.cos(), p[1] * k]).collect();
-    // split the closed ring at its first point and the point farthest from it
-    let n = ring.len() - 1;
-    let far = (1..n).max_by(|&a, &b| dist2(plane[0], plane[a]).total_cmp(&dist2(plane[0], plane[b])))?;
-    let mut keep = vec![false; ring.len()];
-    keep[0] = true;
-    keep[far] = true;
-    keep[n] = true;
-    douglas_peucker(&plane, 0, far, tolerance_m, &mut keep);
-    douglas_peucker(&plane, far, n, tolerance_m, &mut keep);
-    let out: Ring = ring.iter().zip(&keep).filter(|(_, k)| **k).map(|(p, _)| *p).collect();
+    let out: Ring = ring.iter().zip(significance).filter(|(_, s)| **s > tolerance_m).map(|(p, _)| *p).collect();
     (out.len() >= 4 && signed_area2(&out).abs() > 0.0).then_some(out)
-}
-
-fn dist2(a: [f64; 2], b: [f64; 2]) -> f64 {
-    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)
-}
-
-fn douglas_peucker(p: &[[f64; 2]], first: usize, last: usize, tolerance: f64, keep: &mut [bool]) {
-    if last <= first + 1 {
-        return;
-    }
-    let (a, b) = (p[first], p[last]);
-    let len = dist2(a, b).sqrt();
-    let distance = |q: [f64; 2]| {
-        if len == 0.0 {
-            dist2(a, q).sqrt()
-        } else {
-            ((b[0] - a[0]) * (a[1] - q[1]) - (a[0] - q[0]) * (b[1] - a[1])).abs() / len
-        }
-    };
-    let (index, max) = (first + 1..last).map(|i| (i, distance(p[i]))).fold((first, -1.0), |m, x| if x.1 > m.1 { x } else { m });
-    if max > tolerance {
-        keep[index] = true;
-        douglas_peucker(p, first, index, tolerance, keep);
-        douglas_peucker(p, index, last, tolerance, keep);
-    }
 }
 
 /// The convex hull of points, counterclockwise and closed; `None` for fewer than three

@@ -7,3 +7,4 @@ pub mod differencing;
 pub mod figures;
 pub mod geometry;
 pub mod model;
+pub mod simplify;
