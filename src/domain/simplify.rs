@@ -135,7 +135,7 @@ impl HullTree {
     fn cover(&self, mut from: usize, to: usize, out: &mut Vec<(usize, usize)>) {
         while from < to {
             let mut k = 0;
-            while k + 1 < self.levels.len() && from % (1 << (k + 1)) == 0 && from + (1 << (k + 1)) <= to {
+            while k + 1 < self.levels.len() && from.is_multiple_of(1 << (k + 1)) && from + (1 << (k + 1)) <= to {
                 k += 1;
             }
             out.push((k, from >> k));
