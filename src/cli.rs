@@ -160,7 +160,7 @@ fn connect(settings: &Settings) -> anyhow::Result<store::DbConnection> {
 
 fn import(settings: &Settings, path: &std::path::Path) -> ExitCode {
     let started = std::time::Instant::now();
-    let extract = match ingest::read_path(path) {
+    let extract = match ingest::read_path_with(path, &settings.import.limits()) {
         Ok(x) => x,
         Err(rejection) => {
             eprint!("{rejection}");

@@ -24,6 +24,32 @@ pub struct Settings {
     pub http: HttpSettings,
     #[serde(default)]
     pub admin: AdminSettings,
+    #[serde(default)]
+    pub import: ImportSettings,
+}
+
+/// Bounds on one import, on the command line and over HTTP alike.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportSettings {
+    /// Positions one area's (or municipality's) geometry may have.
+    pub max_vertices_per_area: usize,
+    /// Bytes the extract's rows and geometry may take in memory while it is read; a larger
+    /// extract is refused with a problem, never the process.
+    pub max_memory_bytes: usize,
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        let l = crate::ingest::Limits::default();
+        ImportSettings { max_vertices_per_area: l.max_vertices_per_area, max_memory_bytes: l.max_memory_bytes }
+    }
+}
+
+impl ImportSettings {
+    pub fn limits(&self) -> crate::ingest::Limits {
+        crate::ingest::Limits { max_vertices_per_area: self.max_vertices_per_area, max_memory_bytes: self.max_memory_bytes }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -246,6 +272,9 @@ impl Settings {
             && let Some(o) = origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/'))
         {
             return bad("http.cors_origins", format!("{o:?} is not an origin such as https://kort.example.dk"));
+        }
+        if self.import.max_vertices_per_area < 4 {
+            return bad("import.max_vertices_per_area", "must be at least 4 (a ring's least)".into());
         }
         if self.admin.requests_per_minute == 0 {
             return bad("admin.requests_per_minute", "must be at least 1".into());

@@ -211,6 +211,47 @@ const CASES: &[Case] = &[
         expect: &["areas.geojson:", "a ring needs at least four positions"],
     },
     Case {
+        rule: "a ring that crosses itself",
+        breaks: |d| {
+            edit_geojson(d, |g| {
+                let ring = &mut g["features"][0]["geometry"]["coordinates"][0];
+                let (a, b) = (ring[1].clone(), ring[2].clone());
+                ring[1] = b;
+                ring[2] = a;
+            })
+        },
+        expect: &["areas.geojson:", "invalid geometry for area \"KBH-1\": the exterior ring crosses itself"],
+    },
+    Case {
+        rule: "a hole outside its exterior",
+        breaks: |d| {
+            edit_geojson(d, |g| {
+                let hole = serde_json::json!([[722000.0, 6178300.0], [722000.0, 6178400.0], [722100.0, 6178400.0], [722100.0, 6178300.0], [722000.0, 6178300.0]]);
+                g["features"][0]["geometry"]["coordinates"].as_array_mut().unwrap().push(hole);
+            })
+        },
+        expect: &["areas.geojson:", "invalid geometry for area \"KBH-1\": hole 1 lies outside the exterior ring"],
+    },
+    Case {
+        rule: "a ring without area",
+        breaks: |d| {
+            edit_geojson(d, |g| {
+                g["features"][0]["geometry"]["coordinates"][0] =
+                    serde_json::json!([[719925.0, 6178243.0], [720000.0, 6178243.0], [720100.0, 6178243.0], [719925.0, 6178243.0]])
+            })
+        },
+        expect: &["areas.geojson:", "invalid geometry for area \"KBH-1\": the exterior ring encloses no area"],
+    },
+    Case {
+        rule: "no area at all (the default delimitation would be empty)",
+        breaks: |d| {
+            std::fs::write(d.join("areas.csv"), "\u{feff}municipality_code;area_id;name\r\n").unwrap();
+            std::fs::write(d.join("area_departments.csv"), "boundary_version;area_id;department_id\n").unwrap();
+            std::fs::remove_file(d.join("areas.geojson")).unwrap();
+        },
+        expect: &["areas.csv:1:1: areas.csv lists no area", "1 problem(s)"],
+    },
+    Case {
         rule: "a member of the features that is not a Feature",
         breaks: |d| edit_geojson(d, |g| g["features"][1]["type"] = serde_json::json!("Geometry")),
         expect: &["areas.geojson:", "each member of \"features\" must be a Feature"],

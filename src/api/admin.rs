@@ -122,8 +122,10 @@ pub async fn import(state: web::Data<AppState>, req: HttpRequest, payload: web::
     };
     let pool = state.pool.clone();
     let url = state.settings.database_url();
+    let limits = state.settings.import.limits();
     let outcome = web::block(move || -> Result<ImportOutcome, ApiError> {
-        let extract = ingest::read_zip_bytes(bytes.to_vec(), "upload.zip").map_err(ApiError::Rejected)?;
+        let extract = ingest::read_zip_bytes(&bytes, "upload.zip", &limits).map_err(ApiError::Rejected)?;
+        drop(bytes);
         let mut conn = pool.get().map_err(|e| store_error(e.into()))?;
         store::migrate(&mut conn).map_err(store_error)?;
         let outcome = store::write::import_extract(&mut conn, &|| store::connect(&url), &extract, &store::now_rfc3339());

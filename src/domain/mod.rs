@@ -8,3 +8,4 @@ pub mod figures;
 pub mod geometry;
 pub mod model;
 pub mod simplify;
+pub mod validity;

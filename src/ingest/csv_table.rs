@@ -1,9 +1,64 @@
 //! CSV files of an extract: header row, RFC 4180 quoting, `,` or `;` detected from the
 //! header line, columns found by name, a byte-order mark tolerated.
 
-use std::io::{BufRead, BufReader, Read};
+use std::cell::Cell as Shared;
+use std::collections::HashSet;
+use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use super::problems::Problems;
+
+/// No row (a record, quoted newlines included) may be longer than this: a hostile file
+/// could otherwise make one row as large as memory. No extract's row comes near.
+pub const MAX_ROW_BYTES: usize = 1 << 20;
+
+/// Passes a CSV file's bytes through, following RFC 4180 quoting as the csv crate does, and
+/// fails the read when a row grows beyond [`MAX_ROW_BYTES`]; the line it is on is kept for
+/// the problem.
+struct RowLimit<R> {
+    inner: R,
+    delimiter: u8,
+    state: Quoting,
+    row_bytes: usize,
+    line: u64,
+    over: Rc<Shared<Option<u64>>>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Quoting {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+impl<R: Read> Read for RowLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            self.row_bytes += 1;
+            self.state = match (self.state, b) {
+                (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
+                (Quoting::Quoted, _) => Quoting::Quoted,
+                (Quoting::QuoteInQuoted, b'"') | (Quoting::FieldStart, b'"') => Quoting::Quoted,
+                (_, b'\n') => {
+                    self.row_bytes = 0;
+                    Quoting::FieldStart
+                }
+                (_, d) if d == self.delimiter => Quoting::FieldStart,
+                _ => Quoting::Unquoted,
+            };
+            if b == b'\n' {
+                self.line += 1;
+            }
+            if self.row_bytes > MAX_ROW_BYTES {
+                self.over.set(Some(self.line));
+                return Err(io::Error::new(io::ErrorKind::InvalidData, format!("a row longer than {MAX_ROW_BYTES} bytes")));
+            }
+        }
+        Ok(n)
+    }
+}
 
 /// A column the format names, and whether it must be present.
 #[derive(Debug, Clone, Copy)]
@@ -22,7 +77,9 @@ pub const fn optional(name: &'static str) -> Column {
 
 pub struct CsvTable<R: Read> {
     pub file: &'static str,
-    reader: csv::Reader<BufReader<R>>,
+    reader: csv::Reader<RowLimit<BufReader<R>>>,
+    /// The line a row grew too long on.
+    over: Rc<Shared<Option<u64>>>,
     /// For each requested column, its 0-based field index when present.
     index: Vec<Option<usize>>,
     columns: &'static [Column],
@@ -63,6 +120,8 @@ impl<R: Read> CsvTable<R> {
         if bom {
             buffered.consume(3);
         }
+        let over = Rc::new(Shared::new(None));
+        let limited = RowLimit { inner: buffered, delimiter, state: Quoting::FieldStart, row_bytes: 0, line: 1, over: over.clone() };
         // Lines end at '\n'; a CRLF's '\r' stays on the last field and is trimmed with the
         // rest. (With the csv crate's default CRLF handling, record line numbers come out
         // one short in CRLF files.)
@@ -71,11 +130,15 @@ impl<R: Read> CsvTable<R> {
             .terminator(csv::Terminator::Any(b'\n'))
             .has_headers(true)
             .flexible(true)
-            .from_reader(buffered);
+            .from_reader(limited);
         let header = match reader.byte_headers() {
             Ok(h) => h.clone(),
             Err(e) => {
-                problems.add(file, Some(1), None, format!("cannot read the header row: {e}"));
+                let message = match over.get() {
+                    Some(_) => format!("the header row is longer than {MAX_ROW_BYTES} bytes"),
+                    None => format!("cannot read the header row: {e}"),
+                };
+                problems.add(file, Some(1), None, message);
                 return None;
             }
         };
@@ -94,8 +157,9 @@ impl<R: Read> CsvTable<R> {
             }
             index.push(found);
         }
+        let mut seen: HashSet<&str> = HashSet::with_capacity(names.len());
         for (i, n) in names.iter().enumerate() {
-            if names[..i].contains(n) && columns.iter().any(|c| c.name == n) {
+            if !seen.insert(n) && columns.iter().any(|c| c.name == n) {
                 problems.at(file, 1, i as u64 + 1, format!("column {n:?} appears twice"));
                 complete = false;
             }
@@ -103,6 +167,7 @@ impl<R: Read> CsvTable<R> {
         complete.then_some(CsvTable {
             file,
             reader,
+            over,
             index,
             columns,
             header_len: header.len(),
@@ -118,6 +183,10 @@ impl<R: Read> CsvTable<R> {
                 Ok(false) => return false,
                 Ok(true) => {}
                 Err(e) => {
+                    if let Some(line) = self.over.get() {
+                        problems.add(self.file, Some(line), None, format!("the row is longer than {MAX_ROW_BYTES} bytes; reading stopped here"));
+                        return false;
+                    }
                     let line = e.position().map(|p| p.line());
                     problems.add(self.file, line, None, format!("cannot read the row: {e}"));
                     if matches!(e.kind(), csv::ErrorKind::Io(_)) {
@@ -297,6 +366,36 @@ mod tests {
         assert_eq!(lines, vec![2, 5, 7]);
         assert_eq!(r[0][1].as_deref(), Some("a\r\nb"));
         assert_eq!(r[2][1].as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn rows_are_bounded_and_quotes_followed() {
+        // a long quoted field with newlines is one row; a long row stops the reading
+        let ok = format!("code,name\n1,\"{}\"\n2,b\n", "x\n".repeat(MAX_ROW_BYTES / 4));
+        let (r, lines, p) = rows(&ok);
+        assert!(p.is_empty());
+        assert_eq!((r.len(), lines[1]), (2, 3 + (MAX_ROW_BYTES / 4) as u64));
+        let long = format!("code,name\n1,a\n2,\"{}\"\n3,c\n", "x\n".repeat(MAX_ROW_BYTES));
+        let (r, _, p) = rows(&long);
+        assert_eq!(r.len(), 1);
+        let p = p.into_rejection();
+        assert!(p.problems[0].message.contains("longer than"), "{:?}", p.problems);
+        // quotes inside an unquoted field are text, as the csv crate reads them
+        let (r, _, p) = rows("code,name\n1,a\"b\n2,c\n");
+        assert!(p.is_empty());
+        assert_eq!(r[0][1].as_deref(), Some("a\"b"));
+        assert_eq!(r.len(), 2);
+    }
+
+    #[test]
+    fn a_header_of_many_columns_is_checked_in_linear_time() {
+        let names: Vec<String> = (0..100_000).map(|i| format!("c{i}")).collect();
+        let text = format!("code,name,{}\n1,a{}\n", names.join(","), ",".repeat(names.len()));
+        let (r, _, p) = rows(&text);
+        assert!(p.is_empty());
+        assert_eq!(r.len(), 1);
+        let (_, _, p) = rows("code,name,code\n1,a,b\n");
+        assert!(p.into_rejection().problems[0].message.contains("twice"));
     }
 
     #[test]

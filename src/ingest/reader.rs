@@ -8,9 +8,11 @@ use sha2::{Digest, Sha256};
 
 use super::csv_table::{optional, parse_count, parse_decimal, required, Column, CsvTable, NumberError, Row};
 use super::extract::*;
-use super::geometry::{parse_crs, parse_geometry, Crs};
-use crate::domain::geometry::MultiPolygon;
+use super::geojson::{self, GeometryLimits};
 use super::json::{self, Json, LineIndex};
+use super::json_stream::Pos;
+use super::Limits;
+use crate::domain::geometry::MultiPolygon;
 use super::problems::{Problems, Rejection};
 use super::source::ExtractSource;
 use crate::domain::model::{is_area_id, is_indicator_code, Kind, Level, MunicipalityCode};
@@ -41,8 +43,11 @@ pub const FILES: [&str; 9] = [
     MUNICIPALITY_GEOMETRY,
 ];
 
-/// JSON files are read whole; this bounds them.
-const MAX_JSON_BYTES: u64 = 512 << 20;
+/// The manifest is read whole; this bounds it.
+const MAX_JSON_BYTES: u64 = 1 << 20;
+
+/// How often (in rows) the observations' memory is checked against the budget.
+const BUDGET_CHECK_ROWS: usize = 1 << 16;
 
 const INDICATOR_COLUMNS: &[Column] = &[
     required("code"),
@@ -118,13 +123,55 @@ struct State {
     observations: Vec<Observation>,
     geometries: Vec<AreaGeometry>,
     municipality_geometries: Vec<MunicipalityGeometry>,
+    /// Positions of the geometries kept.
+    geometry_positions: usize,
+    limits: Limits,
+    /// Set when the budget is spent: nothing more is read.
+    stopped: bool,
 }
 
-/// Reads, validates and hashes an extract. Nothing is written anywhere.
+impl State {
+    /// The bytes the extract's rows hold so far, roughly: what the budget is counted in.
+    fn memory(&self) -> usize {
+        use std::mem::size_of;
+        self.observations.capacity() * size_of::<Observation>()
+            + self.memberships.capacity() * (size_of::<Membership>() + 16)
+            + self.departments.capacity() * (size_of::<DepartmentRow>() + 48)
+            + self.areas.capacity() * (size_of::<AreaRow>() + 32)
+            + self.geometry_positions * 16
+    }
+
+    /// Stops the reading, with a problem at `file:line`, once the budget is spent.
+    fn over_budget(&mut self, file: &str, line: u64) -> bool {
+        if !self.stopped && self.memory() > self.limits.max_memory_bytes {
+            self.problems.at(
+                file,
+                line,
+                1,
+                format!(
+                    "the extract needs more than {} bytes of memory to import (import.max_memory_bytes); reading stopped here",
+                    self.limits.max_memory_bytes
+                ),
+            );
+            self.stopped = true;
+        }
+        self.stopped
+    }
+}
+
+/// Reads, validates and hashes an extract with the default limits. Nothing is written anywhere.
 pub fn read_extract(source: &mut dyn ExtractSource) -> Result<Extract, Rejection> {
+    read_extract_with(source, &Limits::default())
+}
+
+/// Reads, validates and hashes an extract within `limits`. Nothing is written anywhere.
+pub fn read_extract_with(source: &mut dyn ExtractSource, limits: &Limits) -> Result<Extract, Rejection> {
     let mut hasher = Sha256::new();
-    let mut st = State::default();
+    let mut st = State { limits: *limits, ..State::default() };
     for name in FILES {
+        if st.stopped {
+            break;
+        }
         let opened = match source.open(name) {
             Ok(r) => r,
             Err(e) => {
@@ -585,81 +632,65 @@ fn read_observations(reader: &mut dyn Read, st: &mut State) {
             year,
             level,
         });
-    }
-}
-
-/// A GeoJSON FeatureCollection file: its text (for positions), its tree and its CRS; `None`
-/// when it is not one (the problem reported).
-fn read_feature_collection(reader: &mut dyn Read, file: &'static str, problems: &mut Problems) -> Option<(String, Json, Crs)> {
-    let (text, json) = read_json(reader, file, problems)?;
-    let at = |pos: usize, msg: String, p: &mut Problems| {
-        let (l, c) = LineIndex::new(&text).line_col(pos);
-        p.at(file, l, c, msg);
-    };
-    if json.get("type").and_then(Json::as_str) != Some("FeatureCollection") {
-        at(json.pos, format!("{file} must be a GeoJSON FeatureCollection"), problems);
-        return None;
-    }
-    let crs = match parse_crs(json.get("crs")) {
-        Ok(c) => c,
-        Err((pos, msg)) => {
-            at(pos, msg, problems);
-            return None;
+        if st.observations.len().is_multiple_of(BUDGET_CHECK_ROWS) && st.over_budget(OBSERVATIONS, line) {
+            return;
         }
-    };
-    let Some(members) = json.get("features").and_then(Json::as_array) else {
-        at(json.pos, "the FeatureCollection has no \"features\" array".into(), problems);
-        return None;
-    };
-    for member in members.iter().filter(|m| !is_feature(m)) {
-        at(member.pos, "each member of \"features\" must be a Feature".into(), problems);
     }
-    Some((text, json, crs))
+    st.over_budget(OBSERVATIONS, row.line);
 }
 
-fn is_feature(member: &Json) -> bool {
-    member.get("type").and_then(Json::as_str) == Some("Feature")
+/// The geometry limits of a file, from the extract's limits: a position is kept once as
+/// delivered and once in WGS 84 (16 bytes each) until the file is read.
+fn geometry_limits(st: &State) -> GeometryLimits {
+    let left = st.limits.max_memory_bytes.saturating_sub(st.memory());
+    GeometryLimits { max_positions_per_feature: st.limits.max_vertices_per_area, max_positions: left / 32 }
 }
 
-/// The Features of a collection that [`read_feature_collection`] accepted.
-fn features(collection: &Json) -> impl Iterator<Item = &Json> {
-    collection.get("features").and_then(Json::as_array).unwrap_or_default().iter().filter(|m| is_feature(m))
-}
-
-/// A Feature's geometry, `None` for `null`; the error is located in the file.
-fn feature_geometry(feature: &Json, crs: Crs, what: &str) -> Result<Option<MultiPolygon>, (usize, String)> {
-    match feature.get("geometry") {
-        None => Err((feature.pos, "the Feature has no geometry member".into())),
-        Some(g) if g.is_null() => Ok(None),
-        Some(g) => parse_geometry(g, crs).map(Some).map_err(|(pos, msg)| (pos, format!("invalid geometry for {what}: {msg}"))),
+/// A GeoJSON FeatureCollection file's Features; `None` when it is no such collection (the
+/// problem reported). Members that are no Feature are reported and left out.
+fn read_feature_collection(reader: &mut dyn Read, file: &'static str, id_keys: &[&str], st: &mut State) -> Option<Vec<geojson::Feature>> {
+    match geojson::read_collection(reader, id_keys, geometry_limits(st)) {
+        Err((pos, message)) => {
+            let message = if message.contains("must be a GeoJSON FeatureCollection") {
+                format!("{file} must be a GeoJSON FeatureCollection")
+            } else {
+                message
+            };
+            st.problems.at(file, pos.line, pos.column, message);
+            None
+        }
+        Ok((features, problems)) => {
+            for (pos, message) in problems {
+                st.problems.at(file, pos.line, pos.column, message);
+            }
+            Some(features)
+        }
     }
 }
 
 fn read_geometry(reader: &mut dyn Read, st: &mut State) {
-    let Some((text, json, crs)) = read_feature_collection(reader, GEOMETRY, &mut st.problems) else { return };
-    let lines = LineIndex::new(&text);
-    let p = &mut st.problems;
-    let at = |pos: usize, msg: String, p: &mut Problems| {
-        let (l, c) = lines.line_col(pos);
-        p.at(GEOMETRY, l, c, msg);
-    };
-    let mut seen: HashMap<u32, usize> = HashMap::new();
-    for feature in features(&json) {
-        let id = feature.get("properties").and_then(|pr| pr.get("area_id"));
-        let Some(id_json) = id else {
-            at(feature.pos, "the Feature has no properties.area_id".into(), p);
-            continue;
-        };
-        let Some(id) = id_json.as_str() else {
-            at(id_json.pos, "properties.area_id must be a string".into(), p);
-            continue;
+    let Some(features) = read_feature_collection(reader, GEOMETRY, &["area_id"], st) else { return };
+    let at = |pos: Pos, msg: String, p: &mut Problems| p.at(GEOMETRY, pos.line, pos.column, msg);
+    let mut seen: HashMap<u32, Pos> = HashMap::new();
+    for feature in features {
+        let p = &mut st.problems;
+        let (id, id_pos) = match feature.id {
+            None => {
+                at(feature.pos, "the Feature has no properties.area_id".into(), p);
+                continue;
+            }
+            Some(Err(pos)) => {
+                at(pos, "properties.area_id must be a string".into(), p);
+                continue;
+            }
+            Some(Ok(id)) => id,
         };
         let area = match &st.area_index {
-            Some(keys) => match keys.index.get(id) {
+            Some(keys) => match keys.index.get(&id) {
                 Some(&a) => Some(a),
                 None => {
-                    if !keys.seen.contains(id) {
-                        at(id_json.pos, format!("unknown area {id:?}: not in {AREAS}"), p);
+                    if !keys.seen.contains(&id) {
+                        at(id_pos, format!("unknown area {id:?}: not in {AREAS}"), p);
                     }
                     None
                 }
@@ -667,22 +698,22 @@ fn read_geometry(reader: &mut dyn Read, st: &mut State) {
             None => None,
         };
         if let Some(a) = area
-            && let Some(&first) = seen.get(&a)
+            && let Some(first) = seen.get(&a)
         {
-            let (l, _) = lines.line_col(first);
-            at(id_json.pos, format!("area {id:?} already has a Feature (line {l})"), p);
+            at(id_pos, format!("area {id:?} already has a Feature (line {})", first.line), p);
             continue;
         }
-        let geometry = match feature_geometry(feature, crs, &format!("area {id:?}")) {
+        let geometry = match feature.geometry {
             Ok(Some(g)) => g,
             Ok(None) => continue, // an area without geometry
             Err((pos, msg)) => {
-                at(pos, msg, p);
+                at(pos, format!("invalid geometry for area {id:?}: {msg}"), p);
                 continue;
             }
         };
         if let Some(a) = area {
-            seen.insert(a, id_json.pos);
+            seen.insert(a, id_pos);
+            st.geometry_positions += geometry.positions().count();
             st.geometries.push(AreaGeometry { area: a, geometry });
         }
     }
@@ -692,33 +723,37 @@ fn read_geometry(reader: &mut dyn Read, st: &mut State) {
 /// municipality in `properties.municipality_code`, or `KOMKODE` as DAGI delivers them. A
 /// municipality may have several Features (DAGI has one per island); they are joined.
 fn read_municipality_geometry(reader: &mut dyn Read, st: &mut State) {
-    let Some((text, json, crs)) = read_feature_collection(reader, MUNICIPALITY_GEOMETRY, &mut st.problems) else { return };
-    let lines = LineIndex::new(&text);
-    let p = &mut st.problems;
-    let at = |pos: usize, msg: String, p: &mut Problems| {
-        let (l, c) = lines.line_col(pos);
-        p.at(MUNICIPALITY_GEOMETRY, l, c, msg);
-    };
+    let Some(features) = read_feature_collection(reader, MUNICIPALITY_GEOMETRY, &["municipality_code", "KOMKODE"], st) else { return };
+    let at = |pos: Pos, msg: String, p: &mut Problems| p.at(MUNICIPALITY_GEOMETRY, pos.line, pos.column, msg);
     let mut outlines: BTreeMap<MunicipalityCode, MultiPolygon> = BTreeMap::new();
-    for feature in features(&json) {
-        let properties = feature.get("properties");
-        let code_json = ["municipality_code", "KOMKODE"].iter().find_map(|k| properties.and_then(|pr| pr.get(k)));
-        let Some(code_json) = code_json else {
-            at(feature.pos, "the Feature has no properties.municipality_code".into(), p);
-            continue;
+    for feature in features {
+        let p = &mut st.problems;
+        let (code, code_pos) = match feature.id {
+            None => {
+                at(feature.pos, "the Feature has no properties.municipality_code".into(), p);
+                continue;
+            }
+            Some(Err(pos)) => {
+                at(pos, "properties.municipality_code must be a municipality code such as \"101\" or \"0101\"".into(), p);
+                continue;
+            }
+            Some(Ok(id)) => id,
         };
-        let Some(code) = code_json.as_str().and_then(|c| c.parse::<MunicipalityCode>().ok()) else {
-            at(code_json.pos, "properties.municipality_code must be a municipality code such as \"101\" or \"0101\"".into(), p);
+        let Ok(code) = code.parse::<MunicipalityCode>() else {
+            at(code_pos, "properties.municipality_code must be a municipality code such as \"101\" or \"0101\"".into(), p);
             continue;
         };
         let known = st.municipality_set.as_ref().is_none_or(|set| set.contains(&code));
         if !known {
-            at(code_json.pos, format!("unknown municipality {code}: not in {MUNICIPALITIES}"), p);
+            at(code_pos, format!("unknown municipality {code}: not in {MUNICIPALITIES}"), p);
         }
-        match feature_geometry(feature, crs, &format!("municipality {code}")) {
-            Ok(Some(g)) if known => outlines.entry(code).or_insert_with(|| MultiPolygon(Vec::new())).0.extend(g.0),
+        match feature.geometry {
+            Ok(Some(g)) if known => {
+                st.geometry_positions += g.positions().count();
+                outlines.entry(code).or_insert_with(|| MultiPolygon(Vec::new())).0.extend(g.0)
+            }
             Ok(_) => {}
-            Err((pos, msg)) => at(pos, msg, p),
+            Err((pos, msg)) => at(pos, format!("invalid geometry for municipality {code}: {msg}"), p),
         }
     }
     st.municipality_geometries = outlines.into_iter().map(|(municipality, geometry)| MunicipalityGeometry { municipality, geometry }).collect();
@@ -727,6 +762,15 @@ fn read_municipality_geometry(reader: &mut dyn Read, st: &mut State) {
 /// Every area needs at least one department in the default delimitation.
 fn check_default_delimitation(st: &mut State) {
     let (Some(manifest), Some(_), Some(_)) = (&st.manifest, &st.area_index, &st.department_index) else { return };
+    if st.areas.is_empty() {
+        st.problems.at(
+            AREAS,
+            1,
+            1,
+            format!("{AREAS} lists no area: an extract needs at least one, with departments in the default boundary version {:?}", manifest.boundary_version),
+        );
+        return;
+    }
     let mut has = vec![false; st.areas.len()];
     for m in st.memberships.iter().filter(|m| m.boundary_version == manifest.boundary_version) {
         has[m.area as usize] = true;
