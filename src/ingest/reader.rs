@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::csv_table::{optional, parse_count, parse_decimal, required, Column, CsvTable, NumberError, Row};
 use super::extract::*;
 use super::geojson::{self, GeometryLimits};
-use super::json::{self, Json, LineIndex};
+use super::json::{self, Json};
 use super::json_stream::Pos;
 use super::Limits;
 use crate::domain::geometry::MultiPolygon;
@@ -229,7 +229,7 @@ pub fn read_extract_with(source: &mut dyn ExtractSource, limits: &Limits) -> Res
     })
 }
 
-fn read_json(reader: &mut dyn Read, file: &str, problems: &mut Problems) -> Option<(String, Json)> {
+fn read_json(reader: &mut dyn Read, file: &str, problems: &mut Problems) -> Option<Json> {
     let mut bytes = Vec::new();
     if let Err(e) = reader.take(MAX_JSON_BYTES + 1).read_to_end(&mut bytes) {
         problems.add(file, None, None, format!("cannot read the file: {e}"));
@@ -239,32 +239,18 @@ fn read_json(reader: &mut dyn Read, file: &str, problems: &mut Problems) -> Opti
         problems.add(file, None, None, format!("the file is larger than {MAX_JSON_BYTES} bytes"));
         return None;
     }
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let text = match std::str::from_utf8(body) {
-        Ok(t) => t.to_string(),
+    match json::parse_reader(&bytes[..]) {
+        Ok(v) => Some(v),
         Err(e) => {
-            let (line, col) = LineIndex::new(&String::from_utf8_lossy(&body[..e.valid_up_to()])).line_col(e.valid_up_to());
-            problems.at(file, line, col, "the text is not valid UTF-8");
-            return None;
-        }
-    };
-    match json::parse(&text) {
-        Ok(v) => Some((text, v)),
-        Err(e) => {
-            let (line, col) = LineIndex::new(&text).line_col(e.pos);
-            problems.at(file, line, col, format!("invalid JSON: {}", e.message));
+            problems.at(file, e.pos.line, e.pos.column, format!("invalid JSON: {}", e.message));
             None
         }
     }
 }
 
 fn read_manifest(reader: &mut dyn Read, st: &mut State) {
-    let Some((text, json)) = read_json(reader, MANIFEST, &mut st.problems) else { return };
-    let lines = LineIndex::new(&text);
-    let report = |pos: usize, msg: String, problems: &mut Problems| {
-        let (l, c) = lines.line_col(pos);
-        problems.at(MANIFEST, l, c, msg);
-    };
+    let Some(json) = read_json(reader, MANIFEST, &mut st.problems) else { return };
+    let report = |pos: Pos, msg: String, problems: &mut Problems| problems.at(MANIFEST, pos.line, pos.column, msg);
     if !matches!(json.value, json::Value::Object(_)) {
         report(json.pos, "the manifest must be a JSON object".into(), &mut st.problems);
         return;
