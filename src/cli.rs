@@ -153,7 +153,7 @@ fn serve(settings: Settings) -> ExitCode {
 
 fn connect(settings: &Settings) -> anyhow::Result<store::DbConnection> {
     let url = settings.database_url();
-    let mut conn = store::connect(&url)?;
+    let mut conn = store::connect_with(&url, &settings.database_timeouts())?;
     store::migrate(&mut conn)?;
     Ok(conn)
 }
@@ -171,8 +171,8 @@ fn import(settings: &Settings, path: &std::path::Path) -> ExitCode {
     tracing::debug!(ms = read_time.as_millis() as u64, "extract read and validated");
     let outcome = connect(settings).and_then(|mut conn| {
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "connected and migrated");
-        let url = settings.database_url();
-        Ok(store::write::import_extract(&mut conn, &|| store::connect(&url), &extract, &store::now_rfc3339())?)
+        let (url, timeouts) = (settings.database_url(), settings.database_timeouts());
+        Ok(store::write::import_extract(&mut conn, &|| store::connect_with(&url, &timeouts), &extract, &store::now_rfc3339())?)
     });
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
     match outcome {
@@ -198,7 +198,7 @@ fn import(settings: &Settings, path: &std::path::Path) -> ExitCode {
 }
 
 fn migrate(settings: &Settings) -> anyhow::Result<String> {
-    let mut conn = store::connect(&settings.database_url())?;
+    let mut conn = store::connect_with(&settings.database_url(), &settings.database_timeouts())?;
     let applied = store::migrate(&mut conn)?;
     Ok(if applied.is_empty() { "the schema is up to date".into() } else { format!("applied {}", applied.join(", ")) })
 }

@@ -45,9 +45,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Unavailable(String),
-    /// Too much work is queued; try again after a while.
-    #[error("the service is busy")]
-    Busy { retry_after_seconds: u64 },
+    /// Busy (too much work queued, or the database behind a lock); try again after a while.
+    #[error("{detail}")]
+    Busy { detail: String, retry_after_seconds: u64 },
     #[error("a valid bearer token is required")]
     Unauthorized,
     #[error("{0}")]
@@ -75,10 +75,10 @@ impl ApiError {
             }
             ApiError::NotFound(detail) => ("/problems/not-found", "Not Found", detail.clone(), None),
             ApiError::Unavailable(detail) => ("/problems/unavailable", "Service unavailable", detail.clone(), None),
-            ApiError::Busy { retry_after_seconds } => (
+            ApiError::Busy { detail, retry_after_seconds } => (
                 "/problems/unavailable",
                 "Service unavailable",
-                format!("too many answers are being prepared; retry after {retry_after_seconds} s"),
+                format!("{detail}; retry after {retry_after_seconds} s"),
                 None,
             ),
             ApiError::Unauthorized => (
@@ -145,7 +145,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => {
                 r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"boligsocial-admin\""));
             }
-            ApiError::TooManyRequests { retry_after_seconds } | ApiError::Busy { retry_after_seconds } => {
+            ApiError::TooManyRequests { retry_after_seconds } | ApiError::Busy { retry_after_seconds, .. } => {
                 r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
             }
             _ => {}

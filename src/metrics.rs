@@ -21,6 +21,7 @@ pub struct Metrics {
     shed: prometheus::IntCounter,
     cache_bytes: IntGauge,
     cache_entries: IntGauge,
+    last_check: IntGauge,
 }
 
 impl Default for Metrics {
@@ -76,6 +77,11 @@ impl Metrics {
         .expect("valid");
         let cache_bytes = IntGauge::new("http_cache_bytes", "Bytes the response cache counts for its entries").expect("valid");
         let cache_entries = IntGauge::new("http_cache_entries", "Answers kept in the response cache").expect("valid");
+        let last_check = IntGauge::new(
+            "snapshot_last_check_timestamp_seconds",
+            "When the database last told this instance which version is active (Unix time; 0: never)",
+        )
+        .expect("valid");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -89,6 +95,7 @@ impl Metrics {
             Box::new(shed.clone()),
             Box::new(cache_bytes.clone()),
             Box::new(cache_entries.clone()),
+            Box::new(last_check.clone()),
         ] {
             registry.register(c).expect("registered once");
         }
@@ -106,6 +113,7 @@ impl Metrics {
             shed,
             cache_bytes,
             cache_entries,
+            last_check,
         }
     }
 
@@ -141,6 +149,8 @@ impl Metrics {
 
     /// The text format, with the snapshot gauges read now.
     pub fn render(&self, cell: &SnapshotCell) -> String {
+        let checked = cell.last_checked().and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok());
+        self.last_check.set(checked.map_or(0, |d| d.as_secs() as i64));
         match cell.get() {
             Some(s) => {
                 self.dataset_version.set(s.dataset.version);

@@ -103,8 +103,12 @@ pub struct DatabaseSettings {
     /// `postgres://…`, `sqlite://PATH`, or a bare file path.
     pub url: String,
     pub pool_size: u32,
-    /// Seconds to wait for a connection from the pool.
+    /// Seconds to open a connection, or to wait for one from the pool.
     pub connect_timeout_seconds: u64,
+    /// Seconds one statement may run (imports lift it for their own).
+    pub statement_timeout_seconds: u64,
+    /// Seconds to wait for a lock: an activation or import behind one fails with 503.
+    pub lock_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -184,6 +188,8 @@ impl Settings {
             .and_then(|b| b.set_default("database.url", "sqlite://boligsocial.db"))
             .and_then(|b| b.set_default("database.pool_size", 8))
             .and_then(|b| b.set_default("database.connect_timeout_seconds", 5))
+            .and_then(|b| b.set_default("database.statement_timeout_seconds", 30))
+            .and_then(|b| b.set_default("database.lock_timeout_seconds", 5))
             .and_then(|b| b.set_default("dataset.refresh_seconds", 10))
             .and_then(|b| b.set_default("dataset.load_demo", true))
             .and_then(|b| b.set_default("disclosure.min_population", 20))
@@ -241,6 +247,15 @@ impl Settings {
         if self.database.pool_size == 0 {
             return bad("database.pool_size", "must be at least 1".into());
         }
+        for (key, v) in [
+            ("database.connect_timeout_seconds", self.database.connect_timeout_seconds),
+            ("database.statement_timeout_seconds", self.database.statement_timeout_seconds),
+            ("database.lock_timeout_seconds", self.database.lock_timeout_seconds),
+        ] {
+            if v == 0 {
+                return bad(key, "must be at least 1".into());
+            }
+        }
         if self.dataset.refresh_seconds == 0 {
             return bad("dataset.refresh_seconds", "must be at least 1".into());
         }
@@ -287,6 +302,22 @@ impl Settings {
 
     pub fn listen_addr(&self) -> Result<SocketAddr, String> {
         self.server.listen.parse().map_err(|_| format!("{:?} is not an address such as 127.0.0.1:8080", self.server.listen))
+    }
+
+    pub fn database_timeouts(&self) -> crate::store::Timeouts {
+        use std::time::Duration;
+        crate::store::Timeouts {
+            connect: Duration::from_secs(self.database.connect_timeout_seconds),
+            statement: Duration::from_secs(self.database.statement_timeout_seconds),
+            lock: Duration::from_secs(self.database.lock_timeout_seconds),
+        }
+    }
+
+    /// How long since the last successful check of the database an instance still calls
+    /// itself ready: three refresh intervals, and never less than one slow check.
+    pub fn readiness_staleness(&self) -> std::time::Duration {
+        let refresh = std::time::Duration::from_secs(self.dataset.refresh_seconds);
+        (refresh * 3).max(self.database_timeouts().deadline() + refresh)
     }
 
     pub fn database_url(&self) -> DatabaseUrl {

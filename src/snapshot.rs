@@ -454,6 +454,9 @@ impl Snapshot {
 pub struct SnapshotCell {
     current: ArcSwapOption<Snapshot>,
     datasets: ArcSwapOption<Vec<crate::store::read::DatasetRecord>>,
+    /// When the database last answered which version is active (seconds since the epoch;
+    /// 0 before it ever did).
+    last_check: std::sync::atomic::AtomicU64,
 }
 
 impl SnapshotCell {
@@ -475,6 +478,18 @@ impl SnapshotCell {
 
     pub fn set_datasets(&self, datasets: Vec<crate::store::read::DatasetRecord>) {
         self.datasets.store(Some(Arc::new(datasets)));
+    }
+
+    /// The database answered a check: the snapshot is known to be the active version.
+    pub fn mark_checked(&self) {
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        self.last_check.store(now, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// When the database last answered a check, if ever.
+    pub fn last_checked(&self) -> Option<SystemTime> {
+        let secs = self.last_check.load(std::sync::atomic::Ordering::Relaxed);
+        (secs > 0).then(|| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs))
     }
 
 }

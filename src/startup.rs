@@ -99,6 +99,7 @@ impl Refresher {
             self.metrics.count_snapshot_load("loaded");
             tracing::info!(version, areas, elapsed_ms = started.elapsed().as_millis() as u64, "serving dataset version");
         }
+        self.cell.mark_checked();
         Ok(())
     }
 }
@@ -123,11 +124,8 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let url = settings.database_url();
         let listener = TcpListener::bind(settings.listen_addr().map_err(anyhow::Error::msg)?)?;
-        let pool = store::pool(
-            &url,
-            settings.database.pool_size,
-            Duration::from_secs(settings.database.connect_timeout_seconds),
-        )?;
+        let timeouts = settings.database_timeouts();
+        let pool = store::pool(&url, settings.database.pool_size, timeouts)?;
         tracing::info!(database = %url, "starting");
         if let DatabaseUrl::Sqlite(_) = url
             && settings.dataset.load_demo
@@ -158,6 +156,7 @@ impl Application {
         // proxy or pooler in between); an import or activation over HTTP also wakes this
         // instance at once, and the others follow within the interval.
         let interval = Duration::from_secs(settings.dataset.refresh_seconds);
+        let deadline = timeouts.deadline();
         let wake = refresh_now.clone();
         let refresher_task = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(interval);
@@ -169,13 +168,20 @@ impl Application {
                     _ = wake.notified() => {}
                 }
                 let r = refresher.clone();
-                match tokio::task::spawn_blocking(move || r.refresh()).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
+                // A check that hangs (a connection whose peer went silent) is given up at its
+                // deadline: the next tick tries again on another connection, and readiness
+                // reports the staleness meanwhile. The hung thread ends when its socket does.
+                match tokio::time::timeout(deadline, tokio::task::spawn_blocking(move || r.refresh())).await {
+                    Ok(Ok(Ok(()))) => {}
+                    Ok(Ok(Err(e))) => {
                         refresher.metrics.count_snapshot_load("failed");
                         tracing::warn!(error = %e, "cannot check the active dataset version; serving the last snapshot");
                     }
-                    Err(e) => tracing::error!(error = %e, "the refresh task failed"),
+                    Ok(Err(e)) => tracing::error!(error = %e, "the refresh task failed"),
+                    Err(_) => {
+                        refresher.metrics.count_snapshot_load("failed");
+                        tracing::warn!(seconds = deadline.as_secs(), "the check of the active dataset version did not finish in time; serving the last snapshot");
+                    }
                 }
             }
         });

@@ -227,11 +227,14 @@ async fn two_instances_follow_one_database() {
     assert_eq!(body["items"][0]["name"], "Nordområdet Syd");
 }
 
-/// A TCP proxy in front of PostgreSQL that can be cut and restored.
+/// A TCP proxy in front of PostgreSQL that can be cut and restored, or freeze the
+/// connections it has: they stay open, and nothing goes through them any more (a peer gone
+/// silent), while new connections pass.
 struct Proxy {
     port: u16,
     up: Arc<AtomicBool>,
     generation: Arc<AtomicUsize>,
+    frozen: Arc<AtomicUsize>,
 }
 
 impl Proxy {
@@ -239,8 +242,9 @@ impl Proxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (up, generation) = (Arc::new(AtomicBool::new(true)), Arc::new(AtomicUsize::new(0)));
+        let frozen = Arc::new(AtomicUsize::new(0));
         let target = target.to_string();
-        let (up2, gen2) = (up.clone(), generation.clone());
+        let (up2, gen2, frozen2) = (up.clone(), generation.clone(), frozen.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((mut client, _)) = listener.accept().await else { continue };
@@ -248,8 +252,8 @@ impl Proxy {
                     drop(client); // refused: closed at once
                     continue;
                 }
-                let (target, up, generation) = (target.clone(), up2.clone(), gen2.clone());
-                let born = generation.load(Ordering::SeqCst);
+                let (target, up, generation, frozen) = (target.clone(), up2.clone(), gen2.clone(), frozen2.clone());
+                let (born, born_frozen) = (generation.load(Ordering::SeqCst), frozen.load(Ordering::SeqCst));
                 tokio::spawn(async move {
                     let Ok(mut server) = tokio::net::TcpStream::connect(&target).await else { return };
                     let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
@@ -258,11 +262,25 @@ impl Proxy {
                             tokio::time::sleep(Duration::from_millis(20)).await;
                         }
                     };
-                    tokio::select! { _ = copy => {}, _ = cut => {} }
+                    let freeze = async {
+                        while frozen.load(Ordering::SeqCst) == born_frozen {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    };
+                    let silent = tokio::select! { _ = copy => false, _ = cut => false, _ = freeze => true };
+                    if silent {
+                        // keep both ends open and read nothing, for as long as the test runs
+                        let _kept = (client, server);
+                        std::future::pending::<()>().await;
+                    }
                 });
             }
         });
-        Proxy { port, up, generation }
+        Proxy { port, up, generation, frozen }
+    }
+
+    fn freeze(&self) {
+        self.frozen.fetch_add(1, Ordering::SeqCst);
     }
 
     fn cut(&self) {
@@ -417,4 +435,98 @@ fn an_import_goes_through_what_a_dead_one_left() {
     assert_eq!(psql("SELECT count(*) FROM department_observations_v1"), delivered.to_string());
     assert!(psql("SELECT count(*) FROM department_observations_v1_0").parse::<i64>().unwrap() > 0);
     assert!(psql("SELECT count(*) FROM department_observations_v1_1").parse::<i64>().unwrap() > 0);
+}
+
+
+/// Probe 7: with its existing connections gone silent, an instance served the old version for
+/// 70 s after a new one was active, its refresher hung and /readyz unaware. The refresher now
+/// gives a check up at its deadline and tries again on another connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_whose_connections_go_silent_follows_the_new_version() {
+    let Some(db) = TestDb::postgres() else { return };
+    assert!(import(&db, &fixture("spec-extract")).status.success());
+    let url = db.url().to_string();
+    let authority = url.split('@').nth(1).unwrap().split('/').next().unwrap().to_string();
+    let proxy = Proxy::start(&authority).await;
+    let mut s = settings(&db);
+    s.database.url = url.replacen(&authority, &format!("127.0.0.1:{}", proxy.port), 1);
+    s.database.connect_timeout_seconds = 1;
+    s.database.statement_timeout_seconds = 2;
+    let app = spawn_app(s).await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    // the pool holds connections now; they go silent
+    proxy.freeze();
+    let changed = copy_fixture("spec-extract");
+    let text = std::fs::read_to_string(changed.path().join("areas.csv")).unwrap();
+    std::fs::write(changed.path().join("areas.csv"), text.replace("Rønneparken", "Rønneparken Vest")).unwrap();
+    assert!(import(&db, changed.path()).status.success());
+    let started = Instant::now();
+    let mut followed = false;
+    while started.elapsed() < Duration::from_secs(30) {
+        if app.get_text("/v1/areas").await.contains("Rønneparken Vest") {
+            followed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(followed, "the new version is served within 30 s");
+    assert!(started.elapsed() < Duration::from_secs(15), "within a few deadlines: {:?}", started.elapsed());
+}
+
+/// Probe 7: an exclusive lock on `datasets` hung an activation for as long as it was held,
+/// with /readyz still 200. Now the activation fails fast with 503 and Retry-After, and (on
+/// PostgreSQL, where the lock holds readers too) readiness turns 503 once the refresher has
+/// not been able to check for a while.
+async fn a_lock_on_the_datasets_fails_fast_and_is_seen_by_readiness(db: TestDb) {
+    use diesel::connection::SimpleConnection;
+    assert!(import(&db, &fixture("spec-extract")).status.success());
+    let mut s = settings(&db);
+    s.admin.token = Some(TOKEN.into());
+    s.database.lock_timeout_seconds = 1;
+    s.database.statement_timeout_seconds = 2;
+    s.database.connect_timeout_seconds = 1;
+    let staleness = s.readiness_staleness();
+    let app = spawn_app(s).await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    // another session takes the table and holds it
+    let mut locker = db.connect();
+    let lock = if db.is_sqlite() { "BEGIN EXCLUSIVE" } else { "BEGIN; LOCK TABLE datasets IN ACCESS EXCLUSIVE MODE" };
+    locker.batch_execute(lock).unwrap();
+    let started = Instant::now();
+    let r = app.client.post(format!("{}/v1/admin/datasets/1/activate", app.address)).bearer_auth(TOKEN).send().await.unwrap();
+    let waited = started.elapsed();
+    assert_eq!(r.status(), 503, "{}", r.text().await.unwrap());
+    assert!(r.headers().get("retry-after").is_some());
+    assert!(waited < Duration::from_secs(5), "failed fast: {waited:?}");
+    if db.is_sqlite() {
+        // (SQLite's readers are not held by a writer's lock in WAL mode: the refresher goes on)
+        locker.batch_execute("ROLLBACK").unwrap();
+        return;
+    }
+    let mut not_ready = false;
+    let started = Instant::now();
+    while started.elapsed() < staleness + Duration::from_secs(10) {
+        if app.get("/readyz").await.status() == 503 {
+            not_ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(not_ready, "/readyz turns 503 while the refresher cannot check (within {staleness:?})");
+    assert_eq!(app.get("/v1/areas").await.status(), 200, "the snapshot is served meanwhile");
+    locker.batch_execute("ROLLBACK").unwrap();
+    let mut ready = false;
+    for _ in 0..100 {
+        if app.get("/readyz").await.status() == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "ready again once the lock is gone");
+}
+
+mod locks {
+    use super::*;
+    crate::on_both_backends!(a_lock_on_the_datasets_fails_fast_and_is_seen_by_readiness);
 }

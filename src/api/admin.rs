@@ -74,6 +74,10 @@ pub struct ImportResult {
 fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::Connect(_) | StoreError::Pool(_) => ApiError::Unavailable("the database does not answer; nothing was changed".into()),
+        e if e.is_transient() => {
+            tracing::warn!(error = %e, "an administration request gave up on the database");
+            ApiError::Busy { detail: "the database is busy (a lock or a long statement); nothing was changed".into(), retry_after_seconds: 5 }
+        }
         other => ApiError::Internal(other.to_string()),
     }
 }

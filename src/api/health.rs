@@ -31,7 +31,7 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok".into() })
 }
 
-/// The database answers and a dataset is loaded.
+/// The database answers, a dataset is loaded, and the refresher has checked it lately.
 #[utoipa::path(
     tag = "health",
     responses(
@@ -51,6 +51,17 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .snapshot
         .version()
         .ok_or_else(|| ApiError::Unavailable("no dataset is loaded yet".into()))?;
+    // the database answers this probe, but does it answer the refresher? A served snapshot
+    // that nobody could check for a while may be an old version
+    let staleness = state.settings.readiness_staleness();
+    let checked = state.snapshot.last_checked().and_then(|t| t.elapsed().ok());
+    if checked.is_none_or(|age| age > staleness) {
+        return Err(ApiError::Unavailable(format!(
+            "the active dataset version has not been checked for {} s (at most {} s are allowed): the database does not answer the refresher",
+            checked.map_or(0, |a| a.as_secs()),
+            staleness.as_secs()
+        )));
+    }
     Ok(HttpResponse::Ok().json(Readiness { status: "ready".into(), dataset_version: version }))
 }
 

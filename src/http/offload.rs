@@ -158,7 +158,9 @@ where
     let Some(pool) = req.app_data::<actix_web::web::Data<Offload>>() else {
         return job().map(Rendered::into_response);
     };
-    let rx = pool.spawn(job).map_err(|Busy| ApiError::Busy { retry_after_seconds: 1 })?;
+    let rx = pool
+        .spawn(job)
+        .map_err(|Busy| ApiError::Busy { detail: "too many answers are being prepared".into(), retry_after_seconds: 1 })?;
     match rx.await {
         Ok(result) => result.map(Rendered::into_response),
         Err(_) => Err(ApiError::Internal("the rendering of an answer panicked".into())),

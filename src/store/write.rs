@@ -172,7 +172,12 @@ pub fn import_extract(
         // One importer at a time: PostgreSQL by a table lock, SQLite by taking its write lock
         // with a first write (a deferred transaction that reads first could not upgrade).
         match conn {
-            DbConnection::Pg(_) => diesel::sql_query("LOCK TABLE datasets IN SHARE ROW EXCLUSIVE MODE").execute(conn)?,
+            // (an import's statements may run long: the statement timeout is lifted for this
+            // transaction; the lock timeout stays, so a held lock fails the import fast)
+            DbConnection::Pg(_) => {
+                diesel::sql_query("SET LOCAL statement_timeout = 0").execute(conn)?;
+                diesel::sql_query("LOCK TABLE datasets IN SHARE ROW EXCLUSIVE MODE").execute(conn)?
+            }
             DbConnection::Sqlite(_) => diesel::sql_query("UPDATE datasets SET active = active WHERE version < 0").execute(conn)?,
         };
         let existing: Option<i64> = datasets::table
@@ -479,6 +484,7 @@ impl<'scope> ObservationLoad<'scope> {
                 let DbConnection::Pg(mut loader) = connect()? else {
                     return Err(StoreError::Corrupt("a loader's connection is not to PostgreSQL".into()));
                 };
+                loader.batch_execute("SET statement_timeout = 0")?;
                 load_part(&mut loader, x, v, rows, &order[range], k, bounds)
             }));
             attach.push_str(&format!(
