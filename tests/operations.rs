@@ -279,6 +279,18 @@ impl Proxy {
         Proxy { port, up, generation, frozen }
     }
 
+    /// A proxy in front of the test's PostgreSQL, and settings that reach it through it (and
+    /// give up on a connection within a second).
+    async fn in_front_of(db: &TestDb) -> (Proxy, boligsocial::settings::Settings) {
+        let url = db.url().to_string();
+        let authority = url.split('@').nth(1).unwrap().split('/').next().unwrap().to_string();
+        let proxy = Proxy::start(&authority).await;
+        let mut s = settings(db);
+        s.database.url = url.replacen(&authority, &format!("127.0.0.1:{}", proxy.port), 1);
+        s.database.connect_timeout_seconds = 1;
+        (proxy, s)
+    }
+
     fn freeze(&self) {
         self.frozen.fetch_add(1, Ordering::SeqCst);
     }
@@ -299,12 +311,7 @@ impl Proxy {
 async fn the_service_rides_out_a_database_outage() {
     let Some(db) = TestDb::postgres() else { return };
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let url = db.url().to_string();
-    let authority = url.split('@').nth(1).unwrap().split('/').next().unwrap().to_string();
-    let proxy = Proxy::start(&authority).await;
-    let mut s = settings(&db);
-    s.database.url = url.replacen(&authority, &format!("127.0.0.1:{}", proxy.port), 1);
-    s.database.connect_timeout_seconds = 1;
+    let (proxy, s) = Proxy::in_front_of(&db).await;
     let app = spawn_app(s).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
     let served = app.get_text("/v1/areas").await;
@@ -445,12 +452,7 @@ fn an_import_goes_through_what_a_dead_one_left() {
 async fn an_instance_whose_connections_go_silent_follows_the_new_version() {
     let Some(db) = TestDb::postgres() else { return };
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let url = db.url().to_string();
-    let authority = url.split('@').nth(1).unwrap().split('/').next().unwrap().to_string();
-    let proxy = Proxy::start(&authority).await;
-    let mut s = settings(&db);
-    s.database.url = url.replacen(&authority, &format!("127.0.0.1:{}", proxy.port), 1);
-    s.database.connect_timeout_seconds = 1;
+    let (proxy, mut s) = Proxy::in_front_of(&db).await;
     s.database.statement_timeout_seconds = 2;
     let app = spawn_app(s).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
