@@ -52,6 +52,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The client took too long to send its request.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("too many requests")]
@@ -88,6 +91,7 @@ impl ApiError {
                 None,
             ),
             ApiError::PayloadTooLarge(detail) => ("/problems/payload-too-large", "Payload Too Large", detail.clone(), None),
+            ApiError::RequestTimeout(detail) => ("/problems/request-timeout", "Request Timeout", detail.clone(), None),
             ApiError::UnsupportedMediaType(detail) => {
                 ("/problems/unsupported-media-type", "Unsupported Media Type", detail.clone(), None)
             }
@@ -129,6 +133,7 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -276,6 +281,7 @@ mod tests {
             ApiError::NotFound("no area".into()),
             ApiError::Unauthorized,
             ApiError::PayloadTooLarge("too big".into()),
+            ApiError::RequestTimeout("too slow".into()),
             ApiError::UnsupportedMediaType("not a zip".into()),
             ApiError::TooManyRequests { retry_after_seconds: 3 },
         ];

@@ -146,13 +146,26 @@ pub struct AdminSettings {
     pub max_upload_bytes: usize,
     /// Seconds a client may take to upload an extract.
     pub upload_timeout_seconds: u64,
-    /// Administration requests per minute and client address.
+    /// The slowest an upload may be on average, after its first seconds: a client that
+    /// trickles is cut off (408) instead of holding a connection for the whole timeout.
+    pub upload_min_bytes_per_second: u64,
+    /// Administration requests per minute and client address, with the valid token.
     pub requests_per_minute: u32,
+    /// The same without it (wrong or no token): a separate allowance, so that anonymous
+    /// requests cannot spend the operator's.
+    pub anonymous_requests_per_minute: u32,
 }
 
 impl Default for AdminSettings {
     fn default() -> Self {
-        AdminSettings { token: None, max_upload_bytes: 256 << 20, upload_timeout_seconds: 600, requests_per_minute: 30 }
+        AdminSettings {
+            token: None,
+            max_upload_bytes: 256 << 20,
+            upload_timeout_seconds: 600,
+            upload_min_bytes_per_second: 16 << 10,
+            requests_per_minute: 30,
+            anonymous_requests_per_minute: 10,
+        }
     }
 }
 
@@ -293,6 +306,9 @@ impl Settings {
         }
         if self.admin.requests_per_minute == 0 {
             return bad("admin.requests_per_minute", "must be at least 1".into());
+        }
+        if self.admin.anonymous_requests_per_minute == 0 {
+            return bad("admin.anonymous_requests_per_minute", "must be at least 1".into());
         }
         if self.admin.token.as_deref().is_some_and(|t| t.len() < 16) {
             return bad("admin.token", "must be at least 16 characters".into());

@@ -54,6 +54,8 @@ pub struct Application {
     port: u16,
     server: Server,
     refresher: tokio::task::JoinHandle<()>,
+    /// Forgets idle clients of the administration's rate limits, every minute.
+    forgetter: tokio::task::JoinHandle<()>,
     pub snapshot: Arc<SnapshotCell>,
 }
 
@@ -205,6 +207,17 @@ impl Application {
             metrics.clone(),
         ));
         let offload = web::Data::from(offload);
+        let admin_limiter = api::admin::limiter(settings.admin.requests_per_minute, settings.admin.anonymous_requests_per_minute);
+        let forgetter = {
+            let limiter = admin_limiter.clone();
+            tokio::spawn(async move {
+                let mut minutes = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    minutes.tick().await;
+                    limiter.forget_idle();
+                }
+            })
+        };
         let public_base = web::Data::new(public_base);
         let state = web::Data::new(AppState {
             snapshot: cell.clone(),
@@ -212,7 +225,7 @@ impl Application {
             settings: Arc::new(settings.clone()),
             metrics,
             refresh_now,
-            admin_limiter: api::admin::limiter(settings.admin.requests_per_minute),
+            admin_limiter: admin_limiter.clone(),
             trusted_proxies,
         });
         let cors_origins = settings.http.cors_origin_list();
@@ -245,7 +258,7 @@ impl Application {
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
-        Ok(Application { port, server: server.run(), refresher: refresher_task, snapshot: cell })
+        Ok(Application { port, server: server.run(), refresher: refresher_task, forgetter, snapshot: cell })
     }
 
     pub fn port(&self) -> u16 {
@@ -257,6 +270,7 @@ impl Application {
         tracing::info!(port = self.port, "listening");
         let result = self.server.await;
         self.refresher.abort();
+        self.forgetter.abort();
         tracing::info!("stopped");
         result
     }

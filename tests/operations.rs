@@ -121,7 +121,8 @@ async fn admin_requests_are_rate_limited_per_client() {
     let db = TestDb::sqlite();
     let mut s = settings(&db);
     s.admin.token = Some(TOKEN.into());
-    s.admin.requests_per_minute = 3;
+    s.admin.anonymous_requests_per_minute = 3;
+    s.admin.requests_per_minute = 4;
     let app = spawn_app(s).await;
     let mut statuses = Vec::new();
     for _ in 0..5 {
@@ -132,6 +133,16 @@ async fn admin_requests_are_rate_limited_per_client() {
         }
     }
     assert_eq!(statuses, [401, 401, 401, 429, 429]);
+    // probe 7: anonymous requests spent the operator's allowance (6 of 10 requests with the
+    // token got 429 beside an anonymous client); the token has an allowance of its own
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let r = app.client.post(format!("{}/v1/admin/datasets/1/activate", app.address)).bearer_auth(TOKEN).send().await.unwrap();
+        statuses.push(r.status().as_u16());
+        let anonymous = app.client.post(format!("{}/v1/admin/datasets/1/activate", app.address)).send().await.unwrap();
+        assert_eq!(anonymous.status(), 429);
+    }
+    assert_eq!(statuses, [404, 404, 404, 404, 429], "(no version 1 is stored: 404 is an authorised answer)");
     // reading is not limited
     for _ in 0..20 {
         assert_eq!(app.get("/healthz").await.status(), 200);
@@ -159,7 +170,7 @@ async fn the_rate_limit_knows_clients_behind_a_trusted_proxy() {
 
     let mut s = settings(&db);
     s.admin.token = Some(TOKEN.into());
-    s.admin.requests_per_minute = 2;
+    s.admin.anonymous_requests_per_minute = 2;
     s.server.trusted_proxies = "127.0.0.0/8, ::1".into();
     let app = spawn_app(s.clone()).await;
     assert_eq!(statuses(&app, "198.51.100.1", 3).await, [401, 401, 429]);
@@ -531,4 +542,52 @@ async fn a_lock_on_the_datasets_fails_fast_and_is_seen_by_readiness(db: TestDb) 
 mod locks {
     use super::*;
     crate::on_both_backends!(a_lock_on_the_datasets_fails_fast_and_is_seen_by_readiness);
+}
+
+/// Probe 7: an upload could trickle for the whole 10-minute timeout. After a few seconds an
+/// upload slower than admin.upload_min_bytes_per_second is cut off with 408 problem details.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickling_upload_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = TestDb::sqlite();
+    let mut s = settings(&db);
+    s.admin.token = Some(TOKEN.into());
+    s.admin.upload_min_bytes_per_second = 10_000;
+    let app = spawn_app(s).await;
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /v1/admin/imports HTTP/1.1\r\nhost: {address}\r\nauthorization: Bearer {TOKEN}\r\ncontent-type: application/zip\r\ncontent-length: 1000000\r\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let writer = tokio::spawn(async move {
+        let (mut read, mut write) = socket.into_split();
+        let trickle = tokio::spawn(async move {
+            // 100 bytes a second
+            for _ in 0..60 {
+                if write.write_all(&[b'P'; 100]).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(30), read.read(&mut buf)).await {
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+            if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
+                break;
+            }
+        }
+        trickle.abort();
+        String::from_utf8_lossy(&answer).into_owned()
+    });
+    let answer = writer.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json") && answer.contains("upload_min_bytes_per_second"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(15), "cut off after {:?}", started.elapsed());
 }

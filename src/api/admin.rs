@@ -10,7 +10,9 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::HashMapStateStore;
+use governor::{Quota, RateLimiter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -20,11 +22,54 @@ use crate::error::{ApiError, ProblemDetails};
 use crate::ingest;
 use crate::store::{self, ImportOutcome, StoreError};
 
-pub type Limiter = Arc<DefaultKeyedRateLimiter<IpAddr>>;
+type KeyedLimiter<C> = RateLimiter<IpAddr, HashMapStateStore<IpAddr>, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
-pub fn limiter(per_minute: u32) -> Limiter {
-    let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-    Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)))
+/// The administration's allowances per client address: one for requests with the valid
+/// token, one for the rest, so that anonymous traffic (a token guesser) cannot spend the
+/// operator's.
+pub struct AdminLimits<C: Clock = DefaultClock> {
+    authenticated: KeyedLimiter<C>,
+    anonymous: KeyedLimiter<C>,
+}
+
+pub type Limiter = Arc<AdminLimits>;
+
+pub fn limiter(authenticated_per_minute: u32, anonymous_per_minute: u32) -> Limiter {
+    Arc::new(AdminLimits::with_clock(authenticated_per_minute, anonymous_per_minute, DefaultClock::default()))
+}
+
+impl<C: Clock + Clone> AdminLimits<C> {
+    pub fn with_clock(authenticated_per_minute: u32, anonymous_per_minute: u32, clock: C) -> Self {
+        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        AdminLimits {
+            authenticated: RateLimiter::hashmap_with_clock(quota(authenticated_per_minute), clock.clone()),
+            anonymous: RateLimiter::hashmap_with_clock(quota(anonymous_per_minute), clock),
+        }
+    }
+
+    /// Spends one request of the client's allowance; how long to wait when there is none.
+    pub fn check(&self, client: IpAddr, authenticated: bool) -> Result<(), Duration> {
+        let limiter = if authenticated { &self.authenticated } else { &self.anonymous };
+        limiter.check_key(&client).map_err(|not_until| not_until.wait_time_from(limiter_clock_now(limiter)))
+    }
+
+    /// Forgets the clients whose allowance is whole again (called every minute): a limiter
+    /// that remembered every address it ever saw would grow without bound.
+    pub fn forget_idle(&self) {
+        for l in [&self.authenticated, &self.anonymous] {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+
+    /// Clients remembered.
+    pub fn clients(&self) -> usize {
+        self.authenticated.len() + self.anonymous.len()
+    }
+}
+
+fn limiter_clock_now<C: Clock>(l: &KeyedLimiter<C>) -> C::Instant {
+    l.clock().now()
 }
 
 /// Equal in time whatever the inputs: both sides are hashed to 32 bytes first.
@@ -33,7 +78,7 @@ fn same_secret(a: &str, b: &str) -> bool {
     x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
 }
 
-/// Rate limit first (so that guessing tokens is slow too), then the token.
+/// The token, then the allowance it draws on.
 fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let Some(token) = state.settings.admin.token.as_deref() else {
         return Err(ApiError::NotFound("administration is disabled: the setting admin.token is not set".into()));
@@ -41,21 +86,18 @@ fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let peer = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
     let forwarded_for = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
     let client = crate::http::client_address::client_address(peer, forwarded_for, &state.trusted_proxies);
-    if let Err(not_until) = state.admin_limiter.check_key(&client) {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        state.admin_limiter.retain_recent();
-        return Err(ApiError::TooManyRequests { retry_after_seconds: wait.as_secs().max(1) });
-    }
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim);
-    match presented {
-        Some(p) if same_secret(p, token) => Ok(()),
-        _ => Err(ApiError::Unauthorized),
+    let valid = presented.is_some_and(|p| same_secret(p, token));
+    // the allowance first, so that guessing tokens is slow too
+    if let Err(wait) = state.admin_limiter.check(client, valid) {
+        return Err(ApiError::TooManyRequests { retry_after_seconds: wait.as_secs().max(1) });
     }
+    if valid { Ok(()) } else { Err(ApiError::Unauthorized) }
 }
 
 /// The bytes of a zip file.
@@ -95,6 +137,7 @@ fn store_error(e: StoreError) -> ApiError {
         (status = 200, description = "The same content is already stored; nothing changed", body = ImportResult),
         (status = 401, description = "No or a wrong bearer token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "Administration is disabled (no admin.token)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 408, description = "The upload took longer than admin.upload_timeout_seconds, or came slower than admin.upload_min_bytes_per_second", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "Larger than admin.max_upload_bytes", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 415, description = "Not application/zip", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "Rejected: `problems` lists file, line, column and message of each; nothing changed",
@@ -117,17 +160,14 @@ pub async fn import(state: web::Data<AppState>, req: HttpRequest, payload: web::
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let timeout = Duration::from_secs(state.settings.admin.upload_timeout_seconds);
-    let bytes = match tokio::time::timeout(timeout, payload.to_bytes_limited(limit)).await {
-        Err(_) => return Err(ApiError::invalid("body", "the upload took longer than admin.upload_timeout_seconds")),
-        Ok(Err(_)) => return Err(too_large()),
-        Ok(Ok(Err(e))) => return Err(ApiError::invalid("body", format!("the upload broke off: {e}"))),
-        Ok(Ok(Ok(b))) => b,
-    };
+    let a = &state.settings.admin;
+    let bytes = read_upload(payload, limit, Duration::from_secs(a.upload_timeout_seconds), a.upload_min_bytes_per_second).await?;
     let pool = state.pool.clone();
     let url = state.settings.database_url();
     let limits = state.settings.import.limits();
-    let outcome = web::block(move || -> Result<ImportOutcome, ApiError> {
+    // (on a thread of its own at a lower priority: reading and writing a national extract
+    // takes seconds of CPU that the request workers should not lose)
+    let outcome = crate::http::offload::run_in_background(move || -> Result<ImportOutcome, ApiError> {
         let extract = ingest::read_zip_bytes(&bytes, "upload.zip", &limits).map_err(ApiError::Rejected)?;
         drop(bytes);
         let mut conn = pool.get().map_err(|e| store_error(e.into()))?;
@@ -137,8 +177,7 @@ pub async fn import(state: web::Data<AppState>, req: HttpRequest, payload: web::
         crate::memory::release_free();
         outcome.map_err(store_error)
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    .await?;
     let (label, response) = match outcome {
         Ok(ImportOutcome::Imported { version }) => {
             state.refresh_now.notify_one();
@@ -164,6 +203,41 @@ pub async fn import(state: web::Data<AppState>, req: HttpRequest, payload: web::
     };
     state.metrics.count_import(label);
     Ok(response)
+}
+
+/// Seconds an upload may take to get going before its rate counts.
+const UPLOAD_GRACE: Duration = Duration::from_secs(5);
+
+/// Reads an upload of at most `limit` bytes within `timeout`, and never slower on average
+/// than `min_rate` bytes a second after the first [`UPLOAD_GRACE`].
+async fn read_upload(mut payload: web::Payload, limit: usize, timeout: Duration, min_rate: u64) -> Result<actix_web::web::Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let started = tokio::time::Instant::now();
+    let mut body = actix_web::web::BytesMut::new();
+    loop {
+        let by_rate = started + UPLOAD_GRACE + Duration::from_secs_f64(body.len() as f64 / min_rate.max(1) as f64);
+        let deadline = by_rate.min(started + timeout);
+        match tokio::time::timeout_at(deadline, payload.next()).await {
+            Err(_) if deadline >= started + timeout => {
+                return Err(ApiError::RequestTimeout("the upload took longer than admin.upload_timeout_seconds".into()));
+            }
+            Err(_) => {
+                return Err(ApiError::RequestTimeout(format!(
+                    "the upload came slower than {min_rate} bytes a second (admin.upload_min_bytes_per_second): {} bytes in {} s",
+                    body.len(),
+                    started.elapsed().as_secs()
+                )));
+            }
+            Ok(None) => return Ok(body.freeze()),
+            Ok(Some(Err(e))) => return Err(ApiError::invalid("body", format!("the upload broke off: {e}"))),
+            Ok(Some(Ok(chunk))) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge(format!("an extract may be at most {limit} bytes (admin.max_upload_bytes)")));
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -218,12 +292,30 @@ mod tests {
     }
 
     #[test]
-    fn limits_per_client() {
-        let l = limiter(2);
+    fn limits_per_client_and_kind() {
+        let l = limiter(2, 1);
         let a = IpAddr::from([10, 0, 0, 1]);
-        assert!(l.check_key(&a).is_ok());
-        assert!(l.check_key(&a).is_ok());
-        assert!(l.check_key(&a).is_err());
-        assert!(l.check_key(&IpAddr::from([10, 0, 0, 2])).is_ok());
+        assert!(l.check(a, false).is_ok());
+        assert!(l.check(a, false).is_err(), "the anonymous allowance is spent");
+        assert!(l.check(a, true).is_ok(), "the same address's authenticated one is not");
+        assert!(l.check(a, true).is_ok());
+        assert!(l.check(a, true).is_err());
+        assert!(l.check(IpAddr::from([10, 0, 0, 2]), true).is_ok());
+    }
+
+    #[test]
+    fn idle_clients_are_forgotten() {
+        use governor::clock::FakeRelativeClock;
+        let clock = FakeRelativeClock::default();
+        let l = AdminLimits::with_clock(30, 10, clock.clone());
+        for i in 0..150_000u32 {
+            let _ = l.check(IpAddr::from(i.to_be_bytes()), i % 2 == 0);
+        }
+        assert_eq!(l.clients(), 150_000);
+        l.forget_idle();
+        assert_eq!(l.clients(), 150_000, "their allowances are not whole yet");
+        clock.advance(Duration::from_secs(61));
+        l.forget_idle();
+        assert_eq!(l.clients(), 0);
     }
 }

@@ -82,6 +82,20 @@ fn work(receiver: &Mutex<Receiver<Job>>) {
     }
 }
 
+/// Runs a long job (an import over HTTP) on a thread of its own at the render threads'
+/// priority, so that answers go on being served at full speed meanwhile.
+pub async fn run_in_background<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("background".into())
+        .spawn(move || {
+            lower_priority();
+            let _ = tx.send(f());
+        })
+        .map_err(|e| ApiError::Internal(format!("cannot start a thread: {e}")))?;
+    rx.await.map_err(|_| ApiError::Internal("a background job panicked".into()))
+}
+
 #[cfg(target_os = "linux")]
 fn lower_priority() {
     // Linux applies nice to a single thread when given its thread id
