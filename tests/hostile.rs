@@ -428,3 +428,35 @@ async fn a_dataset_without_areas_in_its_default_delimitation_is_served() {
     assert_eq!((status, areas["count"].as_u64()), (200, Some(2)), "the other delimitation is there as before");
     assert_eq!(app.get("/ogc/collections/areas/items/KBH-1").await.status(), 404);
 }
+
+/// A misspelt or made-up parameter is refused with 400 naming it, not ignored: ignored, it
+/// was a free way to make any request miss the cache (`&x=1`, `&x=2`, …), and a misspelt
+/// filter silently answered something else (`refrence=country` gave the municipality).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_parameters_are_refused_by_every_data_operation() {
+    let (_db, app) = spawn_demo_app().await;
+    let (_, areas) = app.get_json("/v1/areas").await;
+    let area = areas["items"][0]["area_id"].as_str().unwrap().to_string();
+    let paths = [
+        "/v1/indicators?".to_string(),
+        "/v1/indicators/outside_work_education?".to_string(),
+        "/v1/municipalities?".to_string(),
+        "/v1/municipalities/101?".to_string(),
+        "/v1/areas?".to_string(),
+        format!("/v1/areas/{area}?"),
+        format!("/v1/areas/{area}/series?indicator=outside_work_education&"),
+        format!("/v1/areas/{area}/comparisons?"),
+        "/v1/comparisons?indicator=outside_work_education&from=2015&to=2023&".to_string(),
+        "/v1/comparisons/chart.svg?indicator=outside_work_education&from=2015&to=2023&".to_string(),
+        "/v1/map/areas?".to_string(),
+        "/v1/map/municipalities?".to_string(),
+    ];
+    for path in paths {
+        let (status, problem) = app.get_json(&format!("{path}refrence=country")).await;
+        assert_eq!(status, 400, "{path}");
+        assert_eq!(problem["parameter"], "refrence", "{path}: {problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("this operation takes"), "{path}: {problem}");
+        let base = path.trim_end_matches(['?', '&']);
+        assert_eq!(app.get(base).await.status(), 200, "{base}");
+    }
+}

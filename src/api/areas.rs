@@ -16,6 +16,7 @@ use crate::snapshot::{Point, Snapshot};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AreasQuery {
     /// Only areas in this municipality; `101` and `0101` both mean København.
     #[param(pattern = "^([0-9]{1,3}|0[0-9]{3})$", example = "751")]
@@ -102,6 +103,7 @@ pub async fn list_areas(state: web::Data<AppState>, req: HttpRequest, query: web
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct BoundaryQuery {
     /// Delimitation version; default the dataset's.
     #[param(example = "2024-09")]
@@ -194,6 +196,7 @@ pub async fn get_area(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct SeriesQuery {
     /// Indicator code; see /v1/indicators.
     #[param(required = true, example = "outside_work_education")]

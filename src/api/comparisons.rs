@@ -18,6 +18,7 @@ use crate::snapshot::{Delimitation, Snapshot};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ComparisonsQuery {
     /// Indicator code; see /v1/indicators.
     #[param(required = true, example = "outside_work_education")]
@@ -262,6 +263,7 @@ pub async fn get_comparisons(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AreaComparisonsQuery {
     /// First year for every indicator; default each indicator's first year with data.
     #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2015)]

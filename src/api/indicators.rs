@@ -14,6 +14,7 @@ use crate::snapshot::Indicator;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct LangQuery {
     /// Label language; default from `Accept-Language`, else Danish.
     #[param(value_type = Option<Lang>, example = "en")]

@@ -25,6 +25,7 @@ pub const GEO_JSON: &str = "application/geo+json";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct MapQuery {
     /// Delimitation version; default the dataset's.
     pub boundary: Option<String>,
@@ -357,6 +358,7 @@ pub fn municipality_outline<'a>(snapshot: &Snapshot, d: &Delimitation, m: &'a Mu
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct MunicipalityMapQuery {
     /// Delimitation whose areas make the outlines; default the dataset's.
     pub boundary: Option<String>,

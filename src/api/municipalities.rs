@@ -14,6 +14,7 @@ use crate::snapshot::{Delimitation, Municipality, Snapshot};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct MunicipalitiesQuery {
     /// Delimitation whose areas are listed; default the dataset's.
     #[param(example = "2024-09")]
