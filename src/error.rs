@@ -215,6 +215,20 @@ pub fn to_problem_details<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))
 }
 
+/// The answer to a request the connection guard refused (`http::guard`): problem details
+/// with the status it chose (400, 414 or 431); the connection closes after it.
+pub async fn refused(query: actix_web::web::Query<std::collections::HashMap<String, String>>) -> HttpResponse<BoxBody> {
+    let status = match query.get("status").map(String::as_str) {
+        Some("414") => StatusCode::URI_TOO_LONG,
+        Some("431") => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let detail = query.get("reason").cloned().unwrap_or_else(|| "the request could not be read".into());
+    let mut r = problem_response(&generic_problem(status, Some(detail)));
+    r.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+    r
+}
+
 /// Unknown paths: 404; a known path with another method: 405 with `Allow`.
 pub async fn not_found() -> HttpResponse<BoxBody> {
     problem_response(&generic_problem(StatusCode::NOT_FOUND, None))

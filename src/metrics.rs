@@ -7,6 +7,8 @@ use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, 
 
 use crate::snapshot::SnapshotCell;
 
+const CACHE_RESULTS: [&str; 4] = ["hit", "miss", "coalesced", "not_modified"];
+
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
@@ -17,7 +19,8 @@ pub struct Metrics {
     snapshot_age: IntGauge,
     snapshot_loaded: IntGauge,
     figures_withheld: IntGauge,
-    cache_lookups: IntCounterVec,
+    /// hit, miss, coalesced, not_modified: resolved once, as they count every request
+    cache_lookups: [prometheus::IntCounter; 4],
     shed: prometheus::IntCounter,
     cache_bytes: IntGauge,
     cache_entries: IntGauge,
@@ -99,6 +102,7 @@ impl Metrics {
         ] {
             registry.register(c).expect("registered once");
         }
+        let cache_lookups = CACHE_RESULTS.map(|r| cache_lookups.with_label_values(&[r]));
         Metrics {
             registry,
             requests,
@@ -134,7 +138,9 @@ impl Metrics {
 
     /// `hit`, `miss`, `coalesced` or `not_modified`.
     pub fn count_cache(&self, result: &str) {
-        self.cache_lookups.with_label_values(&[result]).inc();
+        if let Some(i) = CACHE_RESULTS.iter().position(|r| *r == result) {
+            self.cache_lookups[i].inc();
+        }
     }
 
     pub fn count_shed(&self) {

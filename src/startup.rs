@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Compress, ErrorHandlers};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use utoipa_actix_web::AppExt;
 
 use crate::api::{self, AppState};
@@ -18,6 +18,7 @@ use crate::settings::Settings;
 use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::store::{self, read, DatabaseUrl, ImportOutcome, Pool, StoreError};
 use crate::http::cache::{self, CacheSettings, ResponseCache};
+use crate::http::guard;
 use crate::http::offload::Offload;
 use crate::http::public_base::PublicBase;
 use crate::metrics::Metrics;
@@ -48,6 +49,46 @@ fn cors(origins: Option<&[String]>) -> actix_cors::Cors {
         }
     }
     cors
+}
+
+/// The HTTP/1.1 server: actix-web's, as `HttpServer` builds it, with each connection read
+/// through [`guard::Guarded`] (which `HttpServer` has no place for), so that requests the
+/// protocol layer would refuse with an empty answer get problem details.
+fn serve<F, A, B>(listener: TcpListener, app: F, settings: &crate::settings::ServerSettings) -> std::io::Result<Server>
+where
+    F: Fn() -> App<A> + Send + Clone + 'static,
+    A: actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    B: actix_web::body::MessageBody + 'static,
+{
+    use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+    let addr = listener.local_addr()?;
+    let request_timeout = Duration::from_secs(settings.client_request_timeout_seconds);
+    let mut builder = actix_server::Server::build().shutdown_timeout(settings.shutdown_timeout_seconds);
+    if let Some(workers) = settings.workers {
+        builder = builder.workers(workers);
+    }
+    builder
+        .listen("boligsocial", listener, move || {
+            // what HttpServer gives the application: its own address as the host
+            let config = actix_web::dev::AppConfig::__priv_test_new(false, addr.to_string(), addr);
+            let http = actix_http::HttpService::build()
+                .client_request_timeout(request_timeout)
+                .local_addr(addr)
+                .finish(map_config(app().into_factory(), move |()| config.clone()));
+            fn_service(|io: tokio::net::TcpStream| async move {
+                let _ = io.set_nodelay(true);
+                let peer = io.peer_addr().ok();
+                Ok::<_, actix_http::error::DispatchError>((guard::Guarded::new(io), actix_http::Protocol::Http1, peer))
+            })
+            .and_then(http)
+        })
+        .map(|b| b.run())
 }
 
 pub struct Application {
@@ -229,7 +270,7 @@ impl Application {
             trusted_proxies,
         });
         let cors_origins = settings.http.cors_origin_list();
-        let mut server = HttpServer::new(move || {
+        let app = move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(cache.clone())
@@ -249,16 +290,12 @@ impl Application {
                 .configure(api::docs)
                 .into_utoipa_app()
                 .configure(api::configure)
+                .route(guard::REFUSED_PATH, web::get().to(error::refused))
                 .default_service(web::to(error::no_route))
                 .into_app()
-        })
-        .listen(listener)?
-        .shutdown_timeout(settings.server.shutdown_timeout_seconds)
-        .client_request_timeout(Duration::from_secs(settings.server.client_request_timeout_seconds));
-        if let Some(workers) = settings.server.workers {
-            server = server.workers(workers);
-        }
-        Ok(Application { port, server: server.run(), refresher: refresher_task, forgetter, snapshot: cell })
+        };
+        let server = serve(listener, app, &settings.server)?;
+        Ok(Application { port, server, refresher: refresher_task, forgetter, snapshot: cell })
     }
 
     pub fn port(&self) -> u16 {

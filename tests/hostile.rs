@@ -460,3 +460,60 @@ async fn unknown_parameters_are_refused_by_every_data_operation() {
         assert_eq!(app.get(base).await.status(), 200, "{base}");
     }
 }
+
+/// What a raw request on a new connection is answered, whole (the connection closes after
+/// a refusal; otherwise after the timeout).
+async fn raw_exchange(app: &TestApp, request: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://")).await.unwrap();
+    socket.write_all(&request).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Probe 7: a 100 KB URL got a 400 with an empty body (actix-http refuses it before any
+/// handler), and a refused CORS preflight `text/plain`. Every error is problem details now,
+/// whichever layer finds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_below_the_handlers_are_problem_details_too() {
+    let db = TestDb::sqlite();
+    let mut s = settings(&db);
+    s.dataset.load_demo = true;
+    s.http.cors_origins = "https://kort.example.dk".into();
+    let app = spawn_app(s).await;
+    let cases: [(Vec<u8>, &str, &str); 4] = [
+        (format!("GET /v1/areas?q={} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(100_000)).into_bytes(), "414", "request line"),
+        (format!("GET /v1/areas HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "b".repeat(140_000)).into_bytes(), "431", "header fields"),
+        (b"GET /v1/areas HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n".to_vec(), "400", "malformed"),
+        (b"POST /v1/admin/imports HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n".to_vec(), "400", "Content-Length"),
+    ];
+    for (request, status, detail) in cases {
+        let answer = raw_exchange(&app, request).await;
+        assert!(answer.starts_with(&format!("HTTP/1.1 {status} ")), "{answer}");
+        assert!(answer.contains("content-type: application/problem+json"), "{answer}");
+        let body = &answer[answer.find("\r\n\r\n").unwrap() + 4..];
+        let problem: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"));
+        assert_eq!(problem["status"].as_u64().unwrap().to_string(), status);
+        assert!(problem["detail"].as_str().unwrap().contains(detail), "{problem}");
+    }
+    // requests before a refused one on the same connection are answered as usual
+    let mut pipelined = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+    pipelined.extend_from_slice(b"GET /v1/areas HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n");
+    let answer = raw_exchange(&app, pipelined).await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK") && answer.contains("HTTP/1.1 400 Bad Request"), "{answer}");
+
+    let r = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/v1/areas", app.address))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], "application/problem+json", "a refused preflight");
+    let problem: serde_json::Value = r.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("Origin"), "{problem}");
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}

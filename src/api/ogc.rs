@@ -465,7 +465,8 @@ pub async fn items(
     let snapshot = state.snapshot()?;
     let collection = Collection::parse(&path)?;
     let b = base(&req);
-    let query_string = req.query_string().to_string();
+    // the links repeat the query: in its canonical spelling, as the cache keys the answer
+    let query_string = crate::http::cache::canonical_query(req.query_string(), super::params::canonical_value);
     render(&req, move || {
         let q = &*query;
         check_format(q.f.as_deref(), FEATURE_FORMATS)?;

@@ -89,12 +89,31 @@ pub fn data_body(snapshot: &Snapshot, lang: Option<Lang>, content_type: &'static
     }
 }
 
+/// Digits with at most one inner `.`, no leading zero and no trailing zero after the point,
+/// at most 15 of them: written back unchanged by both canonical forms below.
+fn is_plain_number(v: &str) -> bool {
+    let b = v.as_bytes();
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    let dots = b.iter().filter(|&&c| c == b'.').count();
+    digits == b.len() - dots
+        && digits > 0
+        && digits <= 15
+        && dots <= 1
+        && b[0] != b'.'
+        && b[b.len() - 1] != b'.'
+        && !(b[0] == b'0' && b.len() > 1 && b[1] != b'.')
+        && !(dots == 1 && b[b.len() - 1] == b'0')
+}
+
 /// The canonical spelling of a query parameter's value (for the cache key; the handler is
 /// given it too), or `None` to keep the value as sent. Only spellings that the parsing here
 /// treats alike are made one: years and counts as whole numbers, thresholds and tolerances
 /// as numbers, municipality codes in Danmarks Statistik's form, `lang` in lower case. What
 /// does not parse is left alone, for the handler to refuse.
 pub fn canonical_value(name: &str, value: &str) -> Option<String> {
+    if is_plain_number(value) && !matches!(name, "lang" | "municipality" | "municipality_code") {
+        return None; // already as it would be written (and no allocation for the common case)
+    }
     let t = value.trim();
     match name {
         "from" | "to" | "year" | "classes" | "precision" | "limit" | "offset" | "twins" => {
@@ -107,7 +126,7 @@ pub fn canonical_value(name: &str, value: &str) -> Option<String> {
             numbers.map(|n| n.join(","))
         }
         "municipality" | "municipality_code" => t.parse::<MunicipalityCode>().ok().map(|m| m.to_string()),
-        "lang" => Some(t.to_ascii_lowercase()),
+        "lang" => Some(value.to_ascii_lowercase()),
         _ => None,
     }
     .filter(|canonical| canonical != value)
@@ -150,5 +169,13 @@ mod tests {
         }
         assert_eq!(canonical_value("indicator", " x"), None, "codes are compared as sent");
         assert_eq!(canonical_value("from", "2015"), None, "already canonical");
+        // what needs no rewriting is recognised without parsing, and exactly that
+        for v in ["5", "2015", "0", "0.5", "2.25", "10.4", "56.3"] {
+            assert!(is_plain_number(v), "{v}");
+            assert_eq!(v.parse::<f64>().unwrap().to_string(), v);
+        }
+        for v in ["05", "5.0", "5.", ".5", "1e3", "-1", " 5", "1.2.3", "", "1234567890123456"] {
+            assert!(!is_plain_number(v), "{v}");
+        }
     }
 }

@@ -5,9 +5,9 @@
 //! An answer depends only on the served dataset version and the canonical request: the path
 //! with its percent-escapes normalised, the query's parameters decoded, normalised by the
 //! operation's rules (`canonical_value`) and sorted, the label language and CSV as negotiated,
-//! and the base URL of links as `public_base` decides it. The handler is given that
-//! canonical query, so every spelling of a request gets the same bytes, and no header a
-//! client writes freely reaches the key or the body.
+//! and the base URL of links as `public_base` decides it; handlers parse every spelling into
+//! the same values, so every spelling gets the same bytes, and no header a client writes
+//! freely reaches the key or the body.
 //!
 //! The kept answers are bounded in bytes and chosen by TinyLFU (moka): a scan of one-off
 //! requests does not push out the answers that are asked for again and again. Concurrent
@@ -26,15 +26,15 @@ use std::time::Duration;
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use actix_web::http::{Method, StatusCode, Uri};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use actix_web::{HttpMessage, HttpResponse};
+use actix_web::HttpResponse;
 use sha2::{Digest, Sha256};
 
 use super::negotiate::{accepts_csv, from_accept_language, Coding};
 use super::offload::{Offload, RENDERED_HEADERS};
-use super::public_base::{BaseUrl, PublicBase};
+use super::public_base::PublicBase;
 use super::DATASET_VERSION_HEADER;
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotCell;
@@ -257,8 +257,8 @@ fn normalize_path(path: &str) -> Cow<'_, str> {
 }
 
 /// The query's parameters decoded, each value in its canonical spelling, sorted by name (a
-/// repeated name keeps the order of its values), and encoded again.
-pub fn canonical_query(raw: &str, canonical_value: fn(&str, &str) -> Option<String>) -> String {
+/// repeated name keeps the order of its values).
+fn canonical_pairs(raw: &str, canonical_value: fn(&str, &str) -> Option<String>) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
     let mut pairs: Vec<(Cow<str>, Cow<str>)> = form_urlencoded::parse(raw.as_bytes()).collect();
     for (name, value) in pairs.iter_mut() {
         if let Some(v) = canonical_value(name, value) {
@@ -266,32 +266,39 @@ pub fn canonical_query(raw: &str, canonical_value: fn(&str, &str) -> Option<Stri
         }
     }
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
-    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+    pairs
 }
 
-/// Whether the query names a parameter.
-fn has_parameter(query: &str, name: &str) -> bool {
-    form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == name)
+/// The canonical query (see [`canonical_pairs`]) encoded again, for links that repeat it: an
+/// answer that writes the query must write this, so that it is one for every spelling.
+pub fn canonical_query(raw: &str, canonical_value: fn(&str, &str) -> Option<String>) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(canonical_pairs(raw, canonical_value)).finish()
 }
 
-/// The key of a canonical request.
-fn request_key(path: &str, query: &str, headers: &HeaderMap, base: &str) -> Key {
+/// The key of a request: the normalised path, the canonical query, what was negotiated from
+/// the headers, and the base URL of links.
+fn request_key(path: &str, pairs: &[(Cow<str>, Cow<str>)], headers: &HeaderMap, base: (&str, &str)) -> Key {
     let text = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mut h = Sha256::new();
-    h.update(path.as_bytes());
-    h.update([0]);
-    h.update(query.as_bytes());
-    h.update([0]);
+    // each piece with its length first, so that no two requests make the same input
+    let mut piece = |b: &[u8]| {
+        h.update((b.len() as u64).to_le_bytes());
+        h.update(b);
+    };
+    piece(path.as_bytes());
+    for (name, value) in pairs {
+        piece(name.as_bytes());
+        piece(value.as_bytes());
+    }
     // what the answer depends on, not the headers' spelling: whether CSV is asked for, and
     // which language the labels are in (`*/*`, no Accept at all, `en-GB` and `en` share);
     // a parameter that decides either leaves the header out
-    let csv = !has_parameter(query, "format") && accepts_csv(text(header::ACCEPT));
-    h.update([u8::from(csv)]);
-    if !has_parameter(query, "lang") {
-        h.update(from_accept_language(text(header::ACCEPT_LANGUAGE)).code().as_bytes());
-    }
-    h.update([0]);
-    h.update(base.as_bytes());
+    let has = |n: &str| pairs.iter().any(|(k, _)| k == n);
+    let csv = !has("format") && accepts_csv(text(header::ACCEPT));
+    piece(&[u8::from(csv)]);
+    piece(if has("lang") { b"" } else { from_accept_language(text(header::ACCEPT_LANGUAGE)).code().as_bytes() });
+    piece(base.0.as_bytes());
+    piece(base.1.as_bytes());
     let digest = h.finalize();
     digest[..16].try_into().expect("16 of 32 bytes")
 }
@@ -404,18 +411,14 @@ pub async fn middleware(
     let (Some(cache), Some(version), true) = (cache, version, req.method() == Method::GET && cacheable(req.path())) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    // the handler sees the canonical query, so that its answer belongs to the key
-    let query = canonical_query(req.query_string(), cache.canonical_value);
-    if query != req.query_string() {
-        let uri = if query.is_empty() { req.path().to_string() } else { format!("{}?{query}", req.path()) };
-        if let Ok(uri) = uri.parse::<Uri>() {
-            req.head_mut().uri = uri;
-        }
-    }
+    // The key is the canonical request's. The handlers read the query as sent: they parse it
+    // into the same values whatever the spelling (canonical_value's contract), and what
+    // repeats the query (the OGC API's links) writes the canonical one.
+    let pairs = canonical_pairs(req.query_string(), cache.canonical_value);
     let peer: Option<IpAddr> = req.peer_addr().map(|a| a.ip());
-    let base = cache.public_base.resolve(req.head(), peer);
-    let key = request_key(&normalize_path(req.path()), &query, req.headers(), &base);
-    req.extensions_mut().insert(BaseUrl(base));
+    let base = cache.public_base.resolve_parts(req.head(), peer);
+    let key = request_key(&normalize_path(req.path()), &pairs, req.headers(), (&base.0, &base.1));
+    drop(pairs);
     let coding = Coding::negotiate(req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
     let tag = etag(version, &key, coding);
     let condition = none_match(req.headers(), &tag);
@@ -557,15 +560,19 @@ mod tests {
             }
             h
         };
-        let plain = request_key("/v1/x", "a=1", &headers(&[]), "http://h");
-        assert_eq!(plain, request_key("/v1/x", "a=1", &headers(&[("accept", "*/*"), ("accept-language", "da-DK")]), "http://h"));
-        assert_ne!(plain, request_key("/v1/x", "a=1", &headers(&[("accept-language", "en")]), "http://h"));
-        assert_ne!(plain, request_key("/v1/x", "a=1", &headers(&[("accept", "text/csv")]), "http://h"));
-        assert_ne!(plain, request_key("/v1/x", "a=1", &headers(&[]), "https://h"));
+        let key = |path: &str, query: &str, h: &HeaderMap, base: &str| request_key(path, &canonical_pairs(query, keep), h, (base, ""));
+        let plain = key("/v1/x", "a=1", &headers(&[]), "http://h");
+        assert_eq!(plain, key("/v1/x", "a=1", &headers(&[("accept", "*/*"), ("accept-language", "da-DK")]), "http://h"));
+        assert_ne!(plain, key("/v1/x", "a=1", &headers(&[("accept-language", "en")]), "http://h"));
+        assert_ne!(plain, key("/v1/x", "a=1", &headers(&[("accept", "text/csv")]), "http://h"));
+        assert_ne!(plain, key("/v1/x", "a=1", &headers(&[]), "https://h"));
         // a parameter that decides the language or the format leaves the header out
-        let en = request_key("/v1/x", "lang=en", &headers(&[("accept-language", "da")]), "http://h");
-        assert_eq!(en, request_key("/v1/x", "lang=en", &headers(&[("accept-language", "en")]), "http://h"));
-        let json = request_key("/v1/x", "format=json", &headers(&[("accept", "text/csv")]), "http://h");
-        assert_eq!(json, request_key("/v1/x", "format=json", &headers(&[]), "http://h"));
+        let en = key("/v1/x", "lang=en", &headers(&[("accept-language", "da")]), "http://h");
+        assert_eq!(en, key("/v1/x", "lang=en", &headers(&[("accept-language", "en")]), "http://h"));
+        let json = key("/v1/x", "format=json", &headers(&[("accept", "text/csv")]), "http://h");
+        assert_eq!(json, key("/v1/x", "format=json", &headers(&[]), "http://h"));
+        // no two different requests feed the hash the same bytes
+        assert_ne!(key("/v1/x", "a=bc", &headers(&[]), "http://h"), key("/v1/x", "ab=c", &headers(&[]), "http://h"));
+        assert_ne!(key("/v1/x", "a=1&b=2", &headers(&[]), "http://h"), key("/v1/x", "a=1%26b%3D2", &headers(&[]), "http://h"));
     }
 }

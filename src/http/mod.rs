@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod client_address;
+pub mod guard;
 pub mod negotiate;
 pub mod offload;
 pub mod public_base;

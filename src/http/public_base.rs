@@ -9,7 +9,9 @@ use std::net::IpAddr;
 
 use actix_web::dev::RequestHead;
 use actix_web::http::header::{self, HeaderMap, HeaderName};
-use actix_web::{HttpMessage, HttpRequest};
+use std::borrow::Cow;
+
+use actix_web::HttpRequest;
 
 use super::client_address::IpNet;
 
@@ -41,34 +43,35 @@ impl PublicBase {
 
     /// `scheme://authority[/prefix]` for a request from `peer`.
     pub fn resolve(&self, head: &RequestHead, peer: Option<IpAddr>) -> String {
+        let (a, b) = self.resolve_parts(head, peer);
+        format!("{a}{b}")
+    }
+
+    /// The base URL in two parts to be joined (`http://` and the host, say), borrowed where
+    /// it can be: the cache keys every request by it.
+    pub fn resolve_parts<'a>(&'a self, head: &'a RequestHead, peer: Option<IpAddr>) -> (Cow<'a, str>, Cow<'a, str>) {
         if let Some(url) = &self.configured {
-            return url.clone();
+            return (Cow::Borrowed(url), Cow::Borrowed(""));
         }
         let trusted = peer.is_some_and(|p| self.trusted.iter().any(|n| n.contains(&p.to_canonical())));
         if trusted && let Some((scheme, host)) = forwarded(&head.headers) {
-            return format!("{scheme}://{host}");
+            return (Cow::Owned(format!("{scheme}://")), Cow::Owned(host));
         }
         // the service itself speaks plain HTTP; TLS ends at a proxy, which says so above
         let host = head
             .uri
             .authority()
-            .map(|a| a.as_str().to_string())
-            .or_else(|| head.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string))
+            .map(|a| a.as_str())
+            .or_else(|| head.headers.get(header::HOST).and_then(|h| h.to_str().ok()))
             .filter(|h| is_authority(h))
-            .unwrap_or_else(|| "localhost".to_string());
-        format!("http://{}", host.to_ascii_lowercase())
+            .unwrap_or("localhost");
+        let host = if host.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(host.to_ascii_lowercase()) } else { Cow::Borrowed(host) };
+        (Cow::Borrowed("http://"), host)
     }
 }
 
-/// The base URL the cache keyed this request by, so that the links agree with the key.
-#[derive(Debug, Clone)]
-pub struct BaseUrl(pub String);
-
-/// The base URL of links in the answer to `req`.
+/// The base URL of links in the answer to `req` (as the cache keys it).
 pub fn of(req: &HttpRequest) -> String {
-    if let Some(BaseUrl(b)) = req.extensions().get::<BaseUrl>() {
-        return b.clone();
-    }
     let peer = req.peer_addr().map(|a| a.ip());
     match req.app_data::<actix_web::web::Data<PublicBase>>() {
         Some(base) => base.resolve(req.head(), peer),
