@@ -79,6 +79,8 @@ where
             let config = actix_web::dev::AppConfig::__priv_test_new(false, addr.to_string(), addr);
             let http = actix_http::HttpService::build()
                 .client_request_timeout(request_timeout)
+                // (HttpServer's default; actix-http's own is none)
+                .client_disconnect_timeout(Duration::from_secs(1))
                 .local_addr(addr)
                 .finish(map_config(app().into_factory(), move |()| config.clone()));
             fn_service(|io: tokio::net::TcpStream| async move {
