@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::settings::{Overrides, Settings};
-use crate::store::{self, read, ImportOutcome};
+use crate::store::{self, ImportOutcome, read};
 use crate::{demo, ingest, startup, telemetry};
 
 #[derive(Debug, Parser)]
@@ -87,11 +87,11 @@ pub fn run() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some(Command::Probe { url }) => return report(probe(url)),
-        Some(Command::DemoExtract { dir }) => return report(demo::write_demo(dir).map(|()| format!("wrote the demo extract to {}", dir.display()))),
+        Some(Command::DemoExtract { dir }) => {
+            return report(demo::write_demo(dir).map(|()| format!("wrote the demo extract to {}", dir.display())));
+        }
         Some(Command::NationalExtract { dir, seed, scale }) => {
-            return report(
-                demo::national::write(dir, *seed, *scale).map(|stats| format!("wrote {stats} to {}", dir.display())),
-            );
+            return report(demo::national::write(dir, *seed, *scale).map(|stats| format!("wrote {stats} to {}", dir.display())));
         }
         _ => {}
     }

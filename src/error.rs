@@ -2,8 +2,8 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -78,23 +78,15 @@ impl ApiError {
             }
             ApiError::NotFound(detail) => ("/problems/not-found", "Not Found", detail.clone(), None),
             ApiError::Unavailable(detail) => ("/problems/unavailable", "Service unavailable", detail.clone(), None),
-            ApiError::Busy { detail, retry_after_seconds } => (
-                "/problems/unavailable",
-                "Service unavailable",
-                format!("{detail}; retry after {retry_after_seconds} s"),
-                None,
-            ),
-            ApiError::Unauthorized => (
-                "/problems/unauthorized",
-                "Unauthorized",
-                "send Authorization: Bearer <admin.token>".to_string(),
-                None,
-            ),
+            ApiError::Busy { detail, retry_after_seconds } => {
+                ("/problems/unavailable", "Service unavailable", format!("{detail}; retry after {retry_after_seconds} s"), None)
+            }
+            ApiError::Unauthorized => {
+                ("/problems/unauthorized", "Unauthorized", "send Authorization: Bearer <admin.token>".to_string(), None)
+            }
             ApiError::PayloadTooLarge(detail) => ("/problems/payload-too-large", "Payload Too Large", detail.clone(), None),
             ApiError::RequestTimeout(detail) => ("/problems/request-timeout", "Request Timeout", detail.clone(), None),
-            ApiError::UnsupportedMediaType(detail) => {
-                ("/problems/unsupported-media-type", "Unsupported Media Type", detail.clone(), None)
-            }
+            ApiError::UnsupportedMediaType(detail) => ("/problems/unsupported-media-type", "Unsupported Media Type", detail.clone(), None),
             ApiError::TooManyRequests { retry_after_seconds } => (
                 "/problems/too-many-requests",
                 "Too Many Requests",
@@ -175,25 +167,13 @@ fn generic_problem(status: StatusCode, detail: Option<String>) -> ProblemDetails
         _ => title.clone(),
     };
     let slug = title.to_ascii_lowercase().replace(' ', "-");
-    ProblemDetails {
-        problem_type: format!("/problems/{slug}"),
-        title,
-        status: status.as_u16(),
-        detail,
-        parameter: None,
-        problems: None,
-    }
+    ProblemDetails { problem_type: format!("/problems/{slug}"), title, status: status.as_u16(), detail, parameter: None, problems: None }
 }
 
 /// Turns every error response that is not already problem details (actix's own 404s, 405s,
 /// 413s, extractor errors) into problem details, and hides the text of server errors.
-pub fn to_problem_details<B: MessageBody + 'static>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+pub fn to_problem_details<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
@@ -239,7 +219,10 @@ pub async fn no_route(req: actix_web::HttpRequest) -> HttpResponse<BoxBody> {
         return not_found().await;
     }
     let allow = if req.path().starts_with("/v1/admin/") { "POST" } else { "GET, HEAD" };
-    let mut r = problem_response(&generic_problem(StatusCode::METHOD_NOT_ALLOWED, Some(format!("{} is not allowed here; use {allow}", req.method()))));
+    let mut r = problem_response(&generic_problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Some(format!("{} is not allowed here; use {allow}", req.method())),
+    ));
     r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
     r
 }
@@ -248,14 +231,13 @@ pub async fn no_route(req: actix_web::HttpRequest) -> HttpResponse<BoxBody> {
 pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
     let detail = err.to_string();
     let detail = detail.strip_prefix("Query deserialize error: ").unwrap_or(&detail);
-    let parameter = detail
-        .split('`')
-        .nth(1)
-        .map(str::to_string)
-        .unwrap_or_else(|| "query".to_string());
+    let parameter = detail.split('`').nth(1).map(str::to_string).unwrap_or_else(|| "query".to_string());
     // serde's words for a query struct that takes no other parameters (the OGC API's)
     let detail = match detail.strip_prefix("unknown field ") {
-        Some(rest) => format!("unknown parameter {}", rest.replacen(", expected one of ", "; this operation takes ", 1).replacen(", expected ", "; this operation takes ", 1)),
+        Some(rest) => format!(
+            "unknown parameter {}",
+            rest.replacen(", expected one of ", "; this operation takes ", 1).replacen(", expected ", "; this operation takes ", 1)
+        ),
         None => format!("invalid query string: {detail}"),
     };
     ApiError::InvalidParameter { parameter, detail }.into()

@@ -47,11 +47,9 @@ impl Metrics {
             &["route"],
         )
         .expect("valid metric");
-        let imports = IntCounterVec::new(
-            Opts::new("imports_total", "Extracts imported over HTTP by this instance, by outcome"),
-            &["outcome"],
-        )
-        .expect("valid metric");
+        let imports =
+            IntCounterVec::new(Opts::new("imports_total", "Extracts imported over HTTP by this instance, by outcome"), &["outcome"])
+                .expect("valid metric");
         let snapshot_loads = IntCounterVec::new(
             Opts::new("snapshot_loads_total", "Dataset versions loaded into memory, and failed checks of the database"),
             &["outcome"],
@@ -177,4 +175,3 @@ impl Metrics {
         String::from_utf8(out).expect("the text format is UTF-8")
     }
 }
-

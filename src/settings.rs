@@ -188,10 +188,7 @@ impl Settings {
     }
 
     /// Loads settings with the given environment (for tests).
-    pub fn load_from(
-        overrides: &Overrides,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Settings, SettingsError> {
+    pub fn load_from(overrides: &Overrides, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, SettingsError> {
         let env: Vec<(String, String)> = env.into_iter().collect();
         let mut builder = Config::builder()
             .set_default("server.listen", "127.0.0.1:8080")
@@ -223,14 +220,9 @@ impl Settings {
             }
             None => builder.add_source(File::from(Path::new(DEFAULT_SETTINGS_FILE)).format(FileFormat::Toml).required(false)),
         };
-        let prefixed: config::Map<String, String> =
-            env.iter().filter(|(k, _)| k.starts_with("BOLIGSOCIAL__")).cloned().collect();
+        let prefixed: config::Map<String, String> = env.iter().filter(|(k, _)| k.starts_with("BOLIGSOCIAL__")).cloned().collect();
         builder = builder.add_source(
-            Environment::with_prefix("BOLIGSOCIAL")
-                .prefix_separator("__")
-                .separator("__")
-                .try_parsing(true)
-                .source(Some(prefixed)),
+            Environment::with_prefix("BOLIGSOCIAL").prefix_separator("__").separator("__").try_parsing(true).source(Some(prefixed)),
         );
         if let Some((_, url)) = env.iter().find(|(k, _)| k == "DATABASE_URL") {
             builder = builder.set_override("database.url", url.as_str()).map_err(|e| SettingsError(e.to_string()))?;
@@ -241,10 +233,7 @@ impl Settings {
         if let Some(listen) = &overrides.listen {
             builder = builder.set_override("server.listen", listen.as_str()).map_err(|e| SettingsError(e.to_string()))?;
         }
-        let settings: Settings = builder
-            .build()
-            .and_then(Config::try_deserialize)
-            .map_err(|e| SettingsError(e.to_string()))?;
+        let settings: Settings = builder.build().and_then(Config::try_deserialize).map_err(|e| SettingsError(e.to_string()))?;
         settings.validate()?;
         Ok(settings)
     }
@@ -373,16 +362,17 @@ mod tests {
         assert_eq!(s.dataset.refresh_seconds, 3);
         assert_eq!(s.disclosure.min_count, 3);
 
-        let s = Settings::load_from(&o, env(&[("BOLIGSOCIAL__DATABASE__URL", "sqlite://from-env.db"), ("BOLIGSOCIAL__DATASET__REFRESH_SECONDS", "7")]))
-            .unwrap();
+        let s = Settings::load_from(
+            &o,
+            env(&[("BOLIGSOCIAL__DATABASE__URL", "sqlite://from-env.db"), ("BOLIGSOCIAL__DATASET__REFRESH_SECONDS", "7")]),
+        )
+        .unwrap();
         assert_eq!(s.database.url, "sqlite://from-env.db");
         assert_eq!(s.dataset.refresh_seconds, 7);
 
-        let s = Settings::load_from(
-            &o,
-            env(&[("BOLIGSOCIAL__DATABASE__URL", "sqlite://from-env.db"), ("DATABASE_URL", "postgres://x@h/db")]),
-        )
-        .unwrap();
+        let s =
+            Settings::load_from(&o, env(&[("BOLIGSOCIAL__DATABASE__URL", "sqlite://from-env.db"), ("DATABASE_URL", "postgres://x@h/db")]))
+                .unwrap();
         assert_eq!(s.database.url, "postgres://x@h/db");
 
         let o = Overrides { database_url: Some("sqlite://flag.db".into()), listen: Some("0.0.0.0:9000".into()), ..o };

@@ -10,7 +10,7 @@ use arc_swap::ArcSwapOption;
 
 use crate::domain::differencing::{self, Containment};
 use crate::domain::figures::{AreaSum, Counts, Disclosure, Figure};
-use crate::domain::geometry::{union_bbox, BBox, MultiPolygon, Simplification};
+use crate::domain::geometry::{BBox, MultiPolygon, Simplification, union_bbox};
 use crate::domain::model::{Direction, Kind, Level, MunicipalityCode, Reference};
 use crate::store::read::DatasetRecord;
 use crate::store::{StoreError, StoredDataset};
@@ -85,9 +85,15 @@ pub struct Department {
 /// Whose figure it is, while a snapshot is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Owner {
-    Area { delimitation: usize, area: usize },
+    Area {
+        delimitation: usize,
+        area: usize,
+    },
     /// `unit` is the municipality code, 0 for the country.
-    Reference { level: Level, unit: u16 },
+    Reference {
+        level: Level,
+        unit: u16,
+    },
 }
 
 /// The owners of figures numbered in their order (areas by delimitation and area, then the
@@ -268,10 +274,7 @@ impl Snapshot {
         for r in stored.indicators {
             indicators.push(Indicator {
                 kind: r.kind.parse().map_err(|_| corrupt(format!("indicator {} has kind {:?}", r.code, r.kind)))?,
-                direction: r
-                    .direction
-                    .parse()
-                    .map_err(|_| corrupt(format!("indicator {} has direction {:?}", r.code, r.direction)))?,
+                direction: r.direction.parse().map_err(|_| corrupt(format!("indicator {} has direction {:?}", r.code, r.direction)))?,
                 code: r.code,
                 name_da: r.name_da,
                 name_en: r.name_en,
@@ -282,13 +285,10 @@ impl Snapshot {
                 years: Vec::new(),
             });
         }
-        let indicator_index: HashMap<String, usize> =
-            indicators.iter().enumerate().map(|(i, x)| (x.code.clone(), i)).collect();
-        let find_indicator =
-            |code: &str| indicator_index.get(code).copied().ok_or_else(|| corrupt(format!("unknown indicator {code}")));
+        let indicator_index: HashMap<String, usize> = indicators.iter().enumerate().map(|(i, x)| (x.code.clone(), i)).collect();
+        let find_indicator = |code: &str| indicator_index.get(code).copied().ok_or_else(|| corrupt(format!("unknown indicator {code}")));
 
-        let municipality_code =
-            |code: i32| MunicipalityCode::new(code as u16).ok_or_else(|| corrupt(format!("municipality code {code}")));
+        let municipality_code = |code: i32| MunicipalityCode::new(code as u16).ok_or_else(|| corrupt(format!("municipality code {code}")));
         let parse_geometry = |of: &dyn std::fmt::Display, text: &str| {
             let value: serde_json::Value = serde_json::from_str(text).map_err(|e| corrupt(format!("geometry of {of}: {e}")))?;
             MultiPolygon::from_geojson(&value).ok_or_else(|| corrupt(format!("geometry of {of}")))
@@ -301,7 +301,8 @@ impl Snapshot {
         for m in stored.municipalities {
             let code = municipality_code(m.code)?;
             let geometry = outlines.remove(&m.code);
-            municipalities.insert(code, Municipality { code, name: m.name, region_code: m.region_code, geometry, simplification: OnceLock::new() });
+            municipalities
+                .insert(code, Municipality { code, name: m.name, region_code: m.region_code, geometry, simplification: OnceLock::new() });
         }
 
         let geometries: HashMap<String, MultiPolygon> = stored
@@ -491,7 +492,6 @@ impl SnapshotCell {
         let secs = self.last_check.load(std::sync::atomic::Ordering::Relaxed);
         (secs > 0).then(|| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs))
     }
-
 }
 
 /// The published figure of a year in a series; `None` when the year has no data.
@@ -524,7 +524,7 @@ impl Snapshot {
         reference: Reference,
         threshold: f64,
     ) -> crate::domain::comparisons::Comparison {
-        use crate::domain::comparisons::{compare, ComparisonInputs};
+        use crate::domain::comparisons::{ComparisonInputs, compare};
         let own = delimitation.series(area, indicator);
         let reference_points = self.reference_series(reference, self.areas[area].municipality, indicator);
         let inputs = ComparisonInputs {
@@ -623,7 +623,8 @@ mod tests {
             &[(751, 112.0, 2010), (101, 31.0, 305)],
         );
         let s = Snapshot::build(stored, &Disclosure::default()).unwrap();
-        let figure = |m: u16| figure_in(s.reference_series(Reference::Municipality, MunicipalityCode::new(m).unwrap(), 0), 2020).unwrap().figure;
+        let figure =
+            |m: u16| figure_in(s.reference_series(Reference::Municipality, MunicipalityCode::new(m).unwrap(), 0), 2020).unwrap().figure;
         assert_eq!(figure(751), Figure::Suppressed);
         assert!(matches!(figure(101), Figure::Ok { .. }), "101 minus X would be no group's figure");
         assert_eq!(s.withheld_figures, 1);

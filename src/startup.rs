@@ -2,26 +2,26 @@
 //! the HTTP server.
 
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, Compress, ErrorHandlers};
-use actix_web::{web, App};
+use actix_web::middleware::{Compress, ErrorHandlers, from_fn};
+use actix_web::{App, web};
 use utoipa_actix_web::AppExt;
 
 use crate::api::{self, AppState};
 use crate::domain::figures::Disclosure;
 use crate::error;
-use crate::settings::Settings;
-use crate::snapshot::{Snapshot, SnapshotCell};
-use crate::store::{self, read, DatabaseUrl, ImportOutcome, Pool, StoreError};
 use crate::http::cache::{self, CacheSettings, ResponseCache};
 use crate::http::guard;
 use crate::http::offload::Offload;
 use crate::http::public_base::PublicBase;
 use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::snapshot::{Snapshot, SnapshotCell};
+use crate::store::{self, DatabaseUrl, ImportOutcome, Pool, StoreError, read};
 use crate::telemetry;
 
 /// CORS for browser clients: reading (GET, HEAD) from the given origins, or any.
@@ -66,7 +66,7 @@ where
         > + 'static,
     B: actix_web::body::MessageBody + 'static,
 {
-    use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+    use actix_service::{IntoServiceFactory, ServiceFactoryExt, fn_service, map_config};
     let addr = listener.local_addr()?;
     let request_timeout = Duration::from_secs(settings.client_request_timeout_seconds);
     let mut builder = actix_server::Server::build().shutdown_timeout(settings.shutdown_timeout_seconds);
@@ -225,7 +225,10 @@ impl Application {
                     Ok(Err(e)) => tracing::error!(error = %e, "the refresh task failed"),
                     Err(_) => {
                         refresher.metrics.count_snapshot_load("failed");
-                        tracing::warn!(seconds = deadline.as_secs(), "the check of the active dataset version did not finish in time; serving the last snapshot");
+                        tracing::warn!(
+                            seconds = deadline.as_secs(),
+                            "the check of the active dataset version did not finish in time; serving the last snapshot"
+                        );
                     }
                 }
             }

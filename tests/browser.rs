@@ -45,11 +45,10 @@ async fn the_map_page_works_in_chromium() {
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/map.test.mjs");
     let address = app.address.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node").arg(script).arg(&address).arg(&artifacts).arg("48").output().unwrap()
-    })
-    .await
-    .unwrap();
+    let out =
+        tokio::task::spawn_blocking(move || Command::new("node").arg(script).arg(&address).arg(&artifacts).arg("48").output().unwrap())
+            .await
+            .unwrap();
     assert!(
         out.status.success(),
         "the browser test failed:\n{}\n{}",

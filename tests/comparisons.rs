@@ -229,7 +229,11 @@ fn build_world(seed: u64) -> World {
 }
 
 fn tenths(n10: i128) -> String {
-    if n10 % 10 == 0 { format!("{}", n10 / 10) } else { format!("{}{}.{}", if n10 < 0 { "-" } else { "" }, (n10.abs()) / 10, n10.abs() % 10) }
+    if n10 % 10 == 0 {
+        format!("{}", n10 / 10)
+    } else {
+        format!("{}{}.{}", if n10 < 0 { "-" } else { "" }, (n10.abs()) / 10, n10.abs() % 10)
+    }
 }
 
 fn write_extract(w: &World, dir: &Path) {
@@ -406,14 +410,19 @@ impl World {
             let mut codes: Vec<u16> = MUNICIPALITIES.to_vec();
             codes.sort_unstable();
             for m in codes {
-                let parts: Vec<Who> =
-                    self.area_order.iter().filter(|a| self.members[v].contains_key(*a) && self.area_municipality[*a] == m).map(|a| Who::Area(v, a.clone())).collect();
+                let parts: Vec<Who> = self
+                    .area_order
+                    .iter()
+                    .filter(|a| self.members[v].contains_key(*a) && self.area_municipality[*a] == m)
+                    .map(|a| Who::Area(v, a.clone()))
+                    .collect();
                 if !parts.is_empty() {
                     out.push((Who::Reference("municipality", m), parts.clone()));
                     out.push((Who::Reference("social_housing", m), parts));
                 }
             }
-            let all: Vec<Who> = self.area_order.iter().filter(|a| self.members[v].contains_key(*a)).map(|a| Who::Area(v, a.clone())).collect();
+            let all: Vec<Who> =
+                self.area_order.iter().filter(|a| self.members[v].contains_key(*a)).map(|a| Who::Area(v, a.clone())).collect();
             out.push((Who::Reference("country", 0), all));
         }
         out
@@ -453,8 +462,10 @@ impl World {
                 let rest = match container {
                     Who::Area(b, a) => {
                         // the container's departments outside the parts
-                        let covered: BTreeSet<&String> =
-                            parts.iter().flat_map(|p| if let Who::Area(v, pa) = p { &self.members[v][pa] } else { unreachable!() }).collect();
+                        let covered: BTreeSet<&String> = parts
+                            .iter()
+                            .flat_map(|p| if let Who::Area(v, pa) = p { &self.members[v][pa] } else { unreachable!() })
+                            .collect();
                         let mut rest = Counts { n10: 0, d: 0 };
                         for d in self.members[b][a].iter().filter(|d| !covered.contains(d)) {
                             if let Some(c) = self.departments.get(&(d.clone(), i, y)) {
@@ -478,11 +489,7 @@ impl World {
                 if no_group || publish(kind, Some(rest)) != Fig::Suppressed {
                     continue;
                 }
-                let best_part = parts
-                    .iter()
-                    .min_by_key(|p| (rank(p), -self.counts_of(p, i, y).unwrap().d, order(p)))
-                    .copied()
-                    .unwrap();
+                let best_part = parts.iter().min_by_key(|p| (rank(p), -self.counts_of(p, i, y).unwrap().d, order(p))).copied().unwrap();
                 let victim = if rank(best_part) < rank(container) { best_part.clone() } else { container.clone() };
                 out.insert(victim);
                 changed = true;
@@ -561,9 +568,19 @@ async fn check_everything(app: &TestApp, w: &World) {
                             seen_status.insert(status);
                             *counts.entry(status).or_default() += 1;
                             let numeric = [
-                                "area_from", "area_to", "area_change", "area_relative_change", "reference_from", "reference_to",
-                                "reference_change", "reference_relative_change", "difference", "difference_rounded",
-                                "relative_difference", "gap_from", "gap_to",
+                                "area_from",
+                                "area_to",
+                                "area_change",
+                                "area_relative_change",
+                                "reference_from",
+                                "reference_to",
+                                "reference_change",
+                                "reference_relative_change",
+                                "difference",
+                                "difference_rounded",
+                                "relative_difference",
+                                "gap_from",
+                                "gap_to",
                             ];
                             let [Fig::Ok(af, _), Fig::Ok(at, _), Fig::Ok(rf, _), Fig::Ok(rt, _)] = figs else {
                                 for f in numeric.iter().chain(&["stronger", "stronger_relative", "beyond_threshold"]) {
@@ -609,17 +626,15 @@ async fn check_everything(app: &TestApp, w: &World) {
                                 }
                                 match rdiff {
                                     None => assert!(item["stronger_relative"].is_null(), "{what}"),
-                                    Some(rd) => {
-                                        match verdict(rd, 0.0, ind.sign) {
-                                            Some(v) => {
-                                                assert_eq!(item["stronger_relative"].as_bool(), Some(v), "{what} stronger_relative");
-                                                if v {
-                                                    *counts.entry("stronger_relative").or_default() += 1;
-                                                }
+                                    Some(rd) => match verdict(rd, 0.0, ind.sign) {
+                                        Some(v) => {
+                                            assert_eq!(item["stronger_relative"].as_bool(), Some(v), "{what} stronger_relative");
+                                            if v {
+                                                *counts.entry("stronger_relative").or_default() += 1;
                                             }
-                                            None => ties = true,
                                         }
-                                    }
+                                        None => ties = true,
+                                    },
                                 }
                                 match verdict(diff, threshold, ind.sign) {
                                     Some(v) => {
@@ -759,9 +774,23 @@ async fn assert_series_csv_matches(app: &TestApp, path: &str, json: &Value) {
 /// computation); without years, each indicator's first and last year with data are used.
 async fn check_area_comparisons(app: &TestApp) {
     const FIELDS: [&str; 17] = [
-        "status", "area_from", "area_to", "area_change", "area_relative_change", "reference_from", "reference_to",
-        "reference_change", "reference_relative_change", "difference", "difference_rounded", "relative_difference",
-        "gap_from", "gap_to", "stronger", "stronger_relative", "beyond_threshold",
+        "status",
+        "area_from",
+        "area_to",
+        "area_change",
+        "area_relative_change",
+        "reference_from",
+        "reference_to",
+        "reference_change",
+        "reference_relative_change",
+        "difference",
+        "difference_rounded",
+        "relative_difference",
+        "gap_from",
+        "gap_to",
+        "stronger",
+        "stronger_relative",
+        "beyond_threshold",
     ];
     let mut compared = 0;
     for boundary in BOUNDARIES {
@@ -769,7 +798,10 @@ async fn check_area_comparisons(app: &TestApp) {
             for (years, from, to) in [("&from=2010&to=2016", 2010, 2016), ("&from=2012&to=2015", 2012, 2015), ("", 2010, 2016)] {
                 let mut tables = Vec::new();
                 for ind in &INDICATORS {
-                    let path = format!("/v1/comparisons?indicator={}&from={from}&to={to}&reference={reference}&boundary={boundary}&threshold=2.5", ind.code);
+                    let path = format!(
+                        "/v1/comparisons?indicator={}&from={from}&to={to}&reference={reference}&boundary={boundary}&threshold=2.5",
+                        ind.code
+                    );
                     tables.push(app.get_json(&path).await.1);
                 }
                 for item in tables[0]["items"].as_array().unwrap() {
@@ -811,7 +843,6 @@ async fn matches_an_independent_computation(db: TestDb) {
     check_series(&app, &w).await;
     check_area_comparisons(&app).await;
 }
-
 
 /// The demo's earlier delimitation leaves one department out of every third area, so the
 /// two delimitations' figures of such an area differ by that department's figure. No such
@@ -918,7 +949,8 @@ async fn catalogue_municipalities_areas_and_datasets(db: TestDb) {
     assert_eq!(body["items"][0]["description"], "Andel; i procent");
     assert_eq!(body["items"][0]["years"], serde_json::json!([2015, 2019, 2023]));
     assert_eq!(body["items"][1]["unit"], "per_1000");
-    let r = app.client.get(format!("{}/v1/indicators/karakter", app.address)).header("accept-language", "en-GB,da;q=0.5").send().await.unwrap();
+    let r =
+        app.client.get(format!("{}/v1/indicators/karakter", app.address)).header("accept-language", "en-GB,da;q=0.5").send().await.unwrap();
     assert_eq!(r.headers()["content-language"], "en");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["name"], "Grade point average");
@@ -1017,7 +1049,13 @@ async fn bad_requests_name_the_parameter(db: TestDb) {
         assert_eq!(r.status(), 400, "series?{query}");
     }
     // the series as CSV by the Accept header too, as a download
-    let r = app.client.get(format!("{}/v1/areas/KBH-1/series?indicator=udenfor", app.address)).header("accept", "text/csv").send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/v1/areas/KBH-1/series?indicator=udenfor", app.address))
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
     assert_eq!(r.headers()["content-disposition"], "attachment; filename=\"series-KBH-1-udenfor.csv\"");
     assert_eq!(r.text().await.unwrap(), app.get_text("/v1/areas/KBH-1/series?indicator=udenfor&format=csv").await);

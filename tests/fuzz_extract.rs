@@ -4,9 +4,9 @@
 //! accepted before when nothing was changed. The number of cases is PROPTEST_CASES (CI runs
 //! more than the default).
 
-use boligsocial::ingest::reader::{read_extract, FILES, MUNICIPALITY_GEOMETRY};
+use boligsocial::ingest::reader::{FILES, MUNICIPALITY_GEOMETRY, read_extract};
 use boligsocial::ingest::source::MemorySource;
-use boligsocial::ingest::{json, Rejection};
+use boligsocial::ingest::{Rejection, json};
 use proptest::prelude::*;
 
 /// The hand-written extract, with municipality outlines (Bornholm, two islands in EPSG:25833)
@@ -61,7 +61,25 @@ enum Mangle {
 fn mangle() -> impl Strategy<Value = Mangle> {
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mangle::Flip { at, byte }),
-        (any::<usize>(), prop::collection::vec(prop_oneof![Just(b';'), Just(b','), Just(b'"'), Just(b'\n'), Just(b'\r'), Just(b'-'), Just(b'9'), Just(b'['), Just(b'{'), Just(0xFF), any::<u8>()], 1..12))
+        (
+            any::<usize>(),
+            prop::collection::vec(
+                prop_oneof![
+                    Just(b';'),
+                    Just(b','),
+                    Just(b'"'),
+                    Just(b'\n'),
+                    Just(b'\r'),
+                    Just(b'-'),
+                    Just(b'9'),
+                    Just(b'['),
+                    Just(b'{'),
+                    Just(0xFF),
+                    any::<u8>()
+                ],
+                1..12
+            )
+        )
             .prop_map(|(at, bytes)| Mangle::Insert { at, bytes }),
         (any::<usize>(), 1usize..40).prop_map(|(at, len)| Mangle::Delete { at, len }),
         any::<usize>().prop_map(|at| Mangle::Truncate { at }),

@@ -11,9 +11,7 @@ use common::*;
 /// A sample's value from the Prometheus text at /metrics (0 when the sample is absent).
 async fn metric(app: &TestApp, sample: &str) -> f64 {
     let text = app.get_text("/metrics").await;
-    text.lines()
-        .find_map(|l| l.strip_prefix(sample).and_then(|rest| rest.strip_prefix(' ')))
-        .map_or(0.0, |v| v.trim().parse().unwrap())
+    text.lines().find_map(|l| l.strip_prefix(sample).and_then(|rest| rest.strip_prefix(' '))).map_or(0.0, |v| v.trim().parse().unwrap())
 }
 
 const HITS: &str = "boligsocial_http_cache_lookups_total{result=\"hit\"}";
@@ -212,7 +210,8 @@ fn sawtooth_extract(teeth: usize) -> tempfile::TempDir {
     let path = dir.path().join("areas.geojson");
     let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let (x0, y0) = (719_925.0, 6_178_243.0);
-    let mut ring: Vec<[f64; 2]> = (0..teeth).map(|i| [x0 + i as f64 * 0.1, y0 + if i % 2 == 0 { 0.0 } else { 0.4 + i as f64 * 3e-6 }]).collect();
+    let mut ring: Vec<[f64; 2]> =
+        (0..teeth).map(|i| [x0 + i as f64 * 0.1, y0 + if i % 2 == 0 { 0.0 } else { 0.4 + i as f64 * 3e-6 }]).collect();
     ring.push([x0 + teeth as f64 * 0.1, y0 + 300.0]);
     ring.push([x0, y0 + 300.0]);
     ring.push([x0, y0]);
@@ -278,7 +277,8 @@ fn cli_with_peak_memory(args: &[&str], env: &[(&str, &str)]) -> (std::process::O
     let mut peak = 0u64;
     let status = loop {
         if let Ok(text) = std::fs::read_to_string(&status_file)
-            && let Some(kb) = text.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            && let Some(kb) =
+                text.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         {
             peak = peak.max(kb * 1024);
         }
@@ -394,13 +394,17 @@ fn a_csv_of_endless_lines_and_columns_is_read_in_bounded_memory() {
 fn geometry_and_memory_beyond_the_settings_are_refused() {
     let db = TestDb::sqlite();
     let fixture = fixture("spec-extract");
-    let (out, _) =
-        cli_with_peak_memory(&["import", "--database-url", db.url(), fixture.to_str().unwrap()], &[("BOLIGSOCIAL__IMPORT__MAX_VERTICES_PER_AREA", "4")]);
+    let (out, _) = cli_with_peak_memory(
+        &["import", "--database-url", db.url(), fixture.to_str().unwrap()],
+        &[("BOLIGSOCIAL__IMPORT__MAX_VERTICES_PER_AREA", "4")],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("more than 4 positions (import.max_vertices_per_area)"), "{stderr}");
-    let (out, _) =
-        cli_with_peak_memory(&["import", "--database-url", db.url(), fixture.to_str().unwrap()], &[("BOLIGSOCIAL__IMPORT__MAX_MEMORY_BYTES", "1000")]);
+    let (out, _) = cli_with_peak_memory(
+        &["import", "--database-url", db.url(), fixture.to_str().unwrap()],
+        &[("BOLIGSOCIAL__IMPORT__MAX_MEMORY_BYTES", "1000")],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("observations.csv:") && stderr.contains("(import.max_memory_bytes)"), "{stderr}");
@@ -417,7 +421,13 @@ async fn a_dataset_without_areas_in_its_default_delimitation_is_served() {
     assert!(import(&db, &fixture("spec-extract")).status.success());
     db.connect().batch_execute("UPDATE datasets SET boundary_version = 'nowhere'").unwrap();
     let app = spawn_app(settings(&db)).await;
-    for path in ["/ogc/collections", "/ogc/collections/areas", "/ogc/collections/areas/items", "/ogc/collections/municipalities/items", "/v1/map/areas"] {
+    for path in [
+        "/ogc/collections",
+        "/ogc/collections/areas",
+        "/ogc/collections/areas/items",
+        "/ogc/collections/municipalities/items",
+        "/v1/map/areas",
+    ] {
         let (status, _) = app.get_json(path).await;
         assert_eq!(status, 200, "{path}");
     }

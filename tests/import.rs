@@ -142,7 +142,9 @@ const CASES: &[Case] = &[
     },
     Case {
         rule: "fractional denominator for a mean",
-        breaks: |d| edit(d, "observations.csv", "department;0751-0002;karakter;2015;80,4;15", "department;0751-0002;karakter;2015;80,4;15,5"),
+        breaks: |d| {
+            edit(d, "observations.csv", "department;0751-0002;karakter;2015;80,4;15", "department;0751-0002;karakter;2015;80,4;15,5")
+        },
         expect: &["observations.csv:65:6: denominator 15,5 must be a whole number"],
     },
     Case {
@@ -197,7 +199,9 @@ const CASES: &[Case] = &[
     },
     Case {
         rule: "a geometry that is not a polygon",
-        breaks: |d| edit_geojson(d, |g| g["features"][1]["geometry"] = serde_json::json!({"type": "Point", "coordinates": [570821.9, 6223359.5]})),
+        breaks: |d| {
+            edit_geojson(d, |g| g["features"][1]["geometry"] = serde_json::json!({"type": "Point", "coordinates": [570821.9, 6223359.5]}))
+        },
         expect: &["areas.geojson:", "geometry type Point is not Polygon or MultiPolygon"],
     },
     Case {
@@ -226,7 +230,13 @@ const CASES: &[Case] = &[
         rule: "a hole outside its exterior",
         breaks: |d| {
             edit_geojson(d, |g| {
-                let hole = serde_json::json!([[722000.0, 6178300.0], [722000.0, 6178400.0], [722100.0, 6178400.0], [722100.0, 6178300.0], [722000.0, 6178300.0]]);
+                let hole = serde_json::json!([
+                    [722000.0, 6178300.0],
+                    [722000.0, 6178400.0],
+                    [722100.0, 6178400.0],
+                    [722100.0, 6178300.0],
+                    [722000.0, 6178300.0]
+                ]);
                 g["features"][0]["geometry"]["coordinates"].as_array_mut().unwrap().push(hole);
             })
         },
@@ -384,7 +394,7 @@ async fn zips_reimports_and_new_versions(db: TestDb) {
 async fn the_demo_extract_imports_and_serves_the_same_as_without_a_database(db: TestDb) {
     use boligsocial::domain::figures::Disclosure;
     use boligsocial::snapshot::Snapshot;
-    use boligsocial::store::{read, StoredDataset};
+    use boligsocial::store::{StoredDataset, read};
     let dir = tempfile::tempdir().unwrap();
     assert!(cli(&["demo-extract", dir.path().to_str().unwrap()]).status.success());
     let out = import(&db, dir.path());

@@ -286,8 +286,10 @@ async fn municipality_outlines_from_the_extract(db: TestDb) {
     ];
     let features: Vec<Value> = bornholm
         .iter()
-        .map(|ring| serde_json::json!({"type": "Feature", "properties": {"KOMKODE": "0400", "KOMNAVN": "Bornholm"},
-                                        "geometry": {"type": "Polygon", "coordinates": [ring]}}))
+        .map(|ring| {
+            serde_json::json!({"type": "Feature", "properties": {"KOMKODE": "0400", "KOMNAVN": "Bornholm"},
+                                        "geometry": {"type": "Polygon", "coordinates": [ring]}})
+        })
         .collect();
     let collection = serde_json::json!({"type": "FeatureCollection", "features": features});
     std::fs::write(dir.path().join("municipalities.geojson"), collection.to_string()).unwrap();
@@ -305,7 +307,8 @@ async fn municipality_outlines_from_the_extract(db: TestDb) {
     let polygons = bor["geometry"]["coordinates"].as_array().unwrap();
     assert_eq!(polygons.len(), 2);
     for (polygon, delivered) in polygons.iter().zip(&bornholm) {
-        let served: BTreeSet<String> = polygon[0].as_array().unwrap().iter().map(|p| format!("{:.7},{:.7}", p[0].as_f64().unwrap(), p[1].as_f64().unwrap())).collect();
+        let served: BTreeSet<String> =
+            polygon[0].as_array().unwrap().iter().map(|p| format!("{:.7},{:.7}", p[0].as_f64().unwrap(), p[1].as_f64().unwrap())).collect();
         let delivered: BTreeSet<String> = delivered.iter().map(|p| format!("{:.7},{:.7}", p[0], p[1])).collect();
         assert_eq!(served, delivered, "the outline's positions come back as delivered");
     }
@@ -424,9 +427,10 @@ fn bbox_of(geometry: &Value) -> [f64; 4] {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn qgis_reads_every_feature() {
     // PyQGIS belongs to the system's Python (Debian python3-qgis), not to one on PATH first
-    let Some(python) = ["/usr/bin/python3", "python3"].into_iter().find(|p| {
-        std::process::Command::new(p).args(["-c", "import qgis.core"]).output().is_ok_and(|o| o.status.success())
-    }) else {
+    let Some(python) = ["/usr/bin/python3", "python3"]
+        .into_iter()
+        .find(|p| std::process::Command::new(p).args(["-c", "import qgis.core"]).output().is_ok_and(|o| o.status.success()))
+    else {
         return absent("BOLIGSOCIAL_TEST_REQUIRE_GIS", "PyQGIS is not usable (Debian python3-qgis)");
     };
     let (_db, app) = spawn_demo_app().await;
@@ -469,7 +473,8 @@ async fn qgis_reads_every_feature() {
                 subset.insert(id.to_string());
             }
         }
-        let ids = |name: &str| -> BTreeSet<String> { read[name].as_array().unwrap().iter().map(|i| i.as_str().unwrap().to_string()).collect() };
+        let ids =
+            |name: &str| -> BTreeSet<String> { read[name].as_array().unwrap().iter().map(|i| i.as_str().unwrap().to_string()).collect() };
         assert!(!in_rect.is_empty() && in_rect.len() < served.len(), "the rectangle picks some: {in_rect:?}");
         assert_eq!(ids("in_rect"), in_rect, "{collection}: the features in a map extent");
         assert!(!subset.is_empty());

@@ -34,11 +34,9 @@ fn reference_rows(conn: &mut PgConnection) -> Vec<Row> {
 }
 
 fn partitions(conn: &mut PgConnection, parent: &str) -> Vec<Name> {
-    diesel::sql_query(format!(
-        "SELECT inhrelid::regclass::text AS name FROM pg_inherits WHERE inhparent = '{parent}'::regclass ORDER BY 1"
-    ))
-    .load(conn)
-    .unwrap()
+    diesel::sql_query(format!("SELECT inhrelid::regclass::text AS name FROM pg_inherits WHERE inhparent = '{parent}'::regclass ORDER BY 1"))
+        .load(conn)
+        .unwrap()
 }
 
 /// Reference observations stored before they were partitioned by version move into one
@@ -72,12 +70,9 @@ fn reference_observations_move_into_partitions() {
     assert_eq!(reference_rows(&mut conn), before, "the stored rows are kept as they were");
     assert_eq!(partitions(&mut conn, "reference_observations"), [Name { name: Some("reference_observations_v1".into()) }]);
     // the constraints still hold on the partitioned table
-    let duplicate = conn.batch_execute(
-        "INSERT INTO reference_observations VALUES (1, 'country', NULL, 'employment', 2020, 1, 1)",
-    );
+    let duplicate = conn.batch_execute("INSERT INTO reference_observations VALUES (1, 'country', NULL, 'employment', 2020, 1, 1)");
     assert!(duplicate.is_err(), "a second country row for the same year is refused");
-    let orphan =
-        conn.batch_execute("INSERT INTO reference_observations VALUES (1, 'municipality', 999, 'employment', 2020, 1, 1)");
+    let orphan = conn.batch_execute("INSERT INTO reference_observations VALUES (1, 'municipality', 999, 'employment', 2020, 1, 1)");
     assert!(orphan.is_err(), "a municipality the version does not have is refused");
     let storage: Count = diesel::sql_query(
         "SELECT count(*) AS n FROM pg_attribute WHERE attstorage = 'e' AND \
@@ -95,12 +90,8 @@ fn reference_observations_move_into_partitions() {
         partitions(&mut conn, "reference_observations"),
         [Name { name: Some("reference_observations_v1".into()) }, Name { name: Some("reference_observations_v2".into()) }]
     );
-    assert_eq!(
-        partitions(&mut conn, "department_observations"),
-        [Name { name: Some("department_observations_v2".into()) }]
-    );
-    let moved: Count = diesel::sql_query("SELECT count(*) AS n FROM reference_observations WHERE dataset_version = 2")
-        .get_result(&mut conn)
-        .unwrap();
+    assert_eq!(partitions(&mut conn, "department_observations"), [Name { name: Some("department_observations_v2".into()) }]);
+    let moved: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM reference_observations WHERE dataset_version = 2").get_result(&mut conn).unwrap();
     assert!(moved.n > 0);
 }

@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -115,7 +115,6 @@ async fn imports_and_rollbacks_over_http(db: TestDb) {
     assert!(metrics.contains("boligsocial_snapshot_age_seconds"));
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_requests_are_rate_limited_per_client() {
     let db = TestDb::sqlite();
@@ -126,7 +125,13 @@ async fn admin_requests_are_rate_limited_per_client() {
     let app = spawn_app(s).await;
     let mut statuses = Vec::new();
     for _ in 0..5 {
-        let r = app.client.post(format!("{}/v1/admin/datasets/1/activate", app.address)).bearer_auth("wrong-token-0123456789").send().await.unwrap();
+        let r = app
+            .client
+            .post(format!("{}/v1/admin/datasets/1/activate", app.address))
+            .bearer_auth("wrong-token-0123456789")
+            .send()
+            .await
+            .unwrap();
         statuses.push(r.status().as_u16());
         if r.status() == 429 {
             assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
@@ -161,7 +166,13 @@ async fn the_rate_limit_knows_clients_behind_a_trusted_proxy() {
         async move {
             let mut out = Vec::new();
             for _ in 0..n {
-                let r = app_client.post(&url).header("x-forwarded-for", forwarded_for).bearer_auth("wrong-token-0123456789").send().await.unwrap();
+                let r = app_client
+                    .post(&url)
+                    .header("x-forwarded-for", forwarded_for)
+                    .bearer_auth("wrong-token-0123456789")
+                    .send()
+                    .await
+                    .unwrap();
                 out.push(r.status().as_u16());
             }
             out
@@ -211,7 +222,11 @@ async fn two_instances_follow_one_database() {
                     Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
                     Err(_) => false,
                 };
-                if good { ok.fetch_add(1, Ordering::Relaxed) } else { failed.fetch_add(1, Ordering::Relaxed) };
+                if good {
+                    ok.fetch_add(1, Ordering::Relaxed)
+                } else {
+                    failed.fetch_add(1, Ordering::Relaxed)
+                };
                 k += 1;
             }
         }));
@@ -454,7 +469,6 @@ fn an_import_goes_through_what_a_dead_one_left() {
     assert!(psql("SELECT count(*) FROM department_observations_v1_0").parse::<i64>().unwrap() > 0);
     assert!(psql("SELECT count(*) FROM department_observations_v1_1").parse::<i64>().unwrap() > 0);
 }
-
 
 /// Probe 7: with its existing connections gone silent, an instance served the old version for
 /// 70 s after a new one was active, its refresher hung and /readyz unaware. The refresher now

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::HashMapStateStore;
@@ -118,7 +118,10 @@ fn store_error(e: StoreError) -> ApiError {
         StoreError::Connect(_) | StoreError::Pool(_) => ApiError::Unavailable("the database does not answer; nothing was changed".into()),
         e if e.is_transient() => {
             tracing::warn!(error = %e, "an administration request gave up on the database");
-            ApiError::Busy { detail: "the database is busy (a lock or a long statement); nothing was changed".into(), retry_after_seconds: 5 }
+            ApiError::Busy {
+                detail: "the database is busy (a lock or a long statement); nothing was changed".into(),
+                retry_after_seconds: 5,
+            }
         }
         other => ApiError::Internal(other.to_string()),
     }
@@ -263,8 +266,7 @@ pub struct Activated {
 #[post("/v1/admin/datasets/{version}/activate")]
 pub async fn activate(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
-    let version: i64 =
-        path.parse().map_err(|_| ApiError::NotFound(format!("no dataset version {:?}; see /v1/datasets", path.as_str())))?;
+    let version: i64 = path.parse().map_err(|_| ApiError::NotFound(format!("no dataset version {:?}; see /v1/datasets", path.as_str())))?;
     let pool = state.pool.clone();
     let found = web::block(move || -> Result<bool, ApiError> {
         let mut conn = pool.get().map_err(|e| store_error(e.into()))?;

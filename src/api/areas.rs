@@ -1,12 +1,12 @@
 //! `/v1/areas`: the helhedsplansområder of a delimitation.
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::AppState;
 use super::csv::{self, Format, Table};
 use super::params::{self, area_path, data_json, indicator_param, required};
-use super::AppState;
 use crate::domain::figures::{Figure, Status};
 use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
@@ -54,10 +54,7 @@ pub struct AreaList {
 }
 
 /// Resolves `?boundary=` to a delimitation of the snapshot, or a 400 naming the known ones.
-pub fn delimitation<'s>(
-    snapshot: &'s Snapshot,
-    boundary: Option<&str>,
-) -> Result<(&'s str, &'s crate::snapshot::Delimitation), ApiError> {
+pub fn delimitation<'s>(snapshot: &'s Snapshot, boundary: Option<&str>) -> Result<(&'s str, &'s crate::snapshot::Delimitation), ApiError> {
     snapshot.delimitation(boundary).ok_or_else(|| {
         let known: Vec<&str> = snapshot.delimitations.keys().map(String::as_str).collect();
         ApiError::invalid("boundary", format!("unknown boundary version {:?}; known: {}", boundary.unwrap_or(""), known.join(", ")))
@@ -95,7 +92,12 @@ pub async fn list_areas(state: web::Data<AppState>, req: HttpRequest, query: web
                 bbox: a.bbox,
             })
             .collect();
-        let body = AreaList { dataset_version: snapshot.dataset.version, boundary_version: boundary_version.to_string(), count: items.len(), items };
+        let body = AreaList {
+            dataset_version: snapshot.dataset.version,
+            boundary_version: boundary_version.to_string(),
+            count: items.len(),
+            items,
+        };
         data_json(&snapshot, None, &body)
     })
     .await
@@ -175,7 +177,11 @@ pub async fn get_area(
             boundary_version: boundary_version.to_string(),
             departments: d.departments[index]
                 .iter()
-                .map(|x| DepartmentView { department_id: x.department_id.clone(), name: x.name.clone(), organisation: x.organisation.clone() })
+                .map(|x| DepartmentView {
+                    department_id: x.department_id.clone(),
+                    name: x.name.clone(),
+                    organisation: x.organisation.clone(),
+                })
                 .collect(),
             delimitations: snapshot
                 .delimitations

@@ -3,11 +3,11 @@
 
 use std::fmt::Write;
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 
+use super::AppState;
 use super::comparisons::{ComparisonItem, ComparisonRequest, ComparisonsQuery};
 use super::params::data_body;
-use super::AppState;
 use crate::domain::figures::Status;
 use crate::domain::model::{Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
@@ -65,13 +65,7 @@ pub fn render(items: &[ComparisonItem], text: &ChartText, lang: Lang) -> String 
             Some(false) => "#c8553d",
             None => "#7a7a7a",
         };
-        let _ = write!(
-            s,
-            r##"<text x="{}" y="{}" text-anchor="end" fill="#1a1a1a">{}</text>"##,
-            names,
-            y + 12.0,
-            escape(&item.area_name)
-        );
+        let _ = write!(s, r##"<text x="{}" y="{}" text-anchor="end" fill="#1a1a1a">{}</text>"##, names, y + 12.0, escape(&item.area_name));
         let _ = write!(
             s,
             r#"<rect class="bar" data-area="{}" x="{x0:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{colour}"><title>{}: {}</title></rect>"#,

@@ -1,15 +1,15 @@
 //! `/v1/comparisons`: every area of a delimitation against a reference (comparisons.md),
 //! as JSON or as CSV for spreadsheets.
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::AppState;
 use super::areas::delimitation;
 use super::csv::{self, Format, Table};
 use super::params::{self, data_json, indicator_param, required};
-use super::AppState;
-use crate::domain::comparisons::{summarise, Comparison, Summary};
+use crate::domain::comparisons::{Comparison, Summary, summarise};
 use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
 use crate::http::negotiate::Lang;
@@ -52,7 +52,6 @@ pub struct ComparisonsQuery {
     #[param(value_type = Option<Lang>)]
     pub lang: Option<String>,
 }
-
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ComparisonItem {
@@ -185,7 +184,9 @@ pub fn sort_items(items: &mut [ComparisonItem], sort: Option<&str>) -> Result<()
         _ => {
             return Err(ApiError::invalid(
                 "sort",
-                format!("sort {sort:?} must be area_id, name, municipality, difference or relative_difference, optionally with a leading -"),
+                format!(
+                    "sort {sort:?} must be area_id, name, municipality, difference or relative_difference, optionally with a leading -"
+                ),
             ));
         }
     }
@@ -231,13 +232,7 @@ pub async fn get_comparisons(
         let summary = summarise(indicator.direction, request.threshold, items.iter().map(|i| &i.comparison));
         sort_items(&mut items, q.sort.as_deref())?;
         if csv {
-            let filename = format!(
-                "comparisons-{}-{}-{}-{}.csv",
-                indicator.code,
-                request.from,
-                request.to,
-                request.reference.as_str()
-            );
+            let filename = format!("comparisons-{}-{}-{}-{}.csv", indicator.code, request.from, request.to, request.reference.as_str());
             return Ok(to_csv(&items).response(&snapshot, lang, &filename));
         }
         let body = ComparisonsResponse {
@@ -463,7 +458,13 @@ mod tests {
             c.difference = Some(d);
             c.area_from = Some(12.5);
         }
-        ComparisonItem { area_id: id.into(), area_name: name.into(), municipality_code: "101".into(), municipality_name: None, comparison: c }
+        ComparisonItem {
+            area_id: id.into(),
+            area_name: name.into(),
+            municipality_code: "101".into(),
+            municipality_name: None,
+            comparison: c,
+        }
     }
 
     #[test]

@@ -2,14 +2,14 @@
 //! mark and CRLF line ends, as Danish Excel opens them; chosen by `format=csv` or
 //! `Accept: text/csv`.
 
-use actix_web::http::header::ACCEPT;
 use actix_web::HttpRequest;
+use actix_web::http::header::ACCEPT;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::params::data_body;
 use crate::error::ApiError;
-use crate::http::negotiate::{accepts_csv, Lang};
+use crate::http::negotiate::{Lang, accepts_csv};
 use crate::http::offload::Rendered;
 use crate::snapshot::Snapshot;
 

@@ -1,6 +1,6 @@
 //! `/v1/datasets`: the stored dataset versions.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 

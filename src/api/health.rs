@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{HttpResponse, get, web};
 use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -47,10 +47,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     if !database_ok {
         return Err(ApiError::Unavailable("the database does not answer".into()));
     }
-    let version = state
-        .snapshot
-        .version()
-        .ok_or_else(|| ApiError::Unavailable("no dataset is loaded yet".into()))?;
+    let version = state.snapshot.version().ok_or_else(|| ApiError::Unavailable("no dataset is loaded yet".into()))?;
     // the database answers this probe, but does it answer the refresher? A served snapshot
     // that nobody could check for a while may be an old version
     let staleness = state.settings.readiness_staleness();
@@ -76,7 +73,5 @@ pub async fn metrics(state: web::Data<AppState>, cache: Option<web::Data<crate::
         let (bytes, entries) = cache.size();
         state.metrics.set_cache_size(bytes, entries);
     }
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&state.snapshot))
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render(&state.snapshot))
 }

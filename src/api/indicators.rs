@@ -1,11 +1,11 @@
 //! `/v1/indicators`: the catalogue.
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::params::{data_json, indicator_path};
 use super::AppState;
+use super::params::{data_json, indicator_path};
 use crate::domain::model::{Direction, Kind};
 use crate::error::{ApiError, ProblemDetails};
 use crate::http::negotiate::Lang;
@@ -93,16 +93,12 @@ pub struct IndicatorDetail {
     )
 )]
 #[get("/v1/indicators")]
-pub async fn list_indicators(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<LangQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_indicators(state: web::Data<AppState>, req: HttpRequest, query: web::Query<LangQuery>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     render(&req, move || {
-            let items = snapshot.indicators.iter().map(|i| IndicatorView::new(i, lang)).collect();
-            data_json(&snapshot, Some(lang), &IndicatorList { dataset_version: snapshot.dataset.version, lang, items })
+        let items = snapshot.indicators.iter().map(|i| IndicatorView::new(i, lang)).collect();
+        data_json(&snapshot, Some(lang), &IndicatorList { dataset_version: snapshot.dataset.version, lang, items })
     })
     .await
 }
@@ -128,9 +124,9 @@ pub async fn get_indicator(
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     render(&req, move || {
-            let (_, indicator) = indicator_path(&snapshot, &path)?;
-            let body = IndicatorDetail { dataset_version: snapshot.dataset.version, lang, indicator: IndicatorView::new(indicator, lang) };
-            data_json(&snapshot, Some(lang), &body)
+        let (_, indicator) = indicator_path(&snapshot, &path)?;
+        let body = IndicatorDetail { dataset_version: snapshot.dataset.version, lang, indicator: IndicatorView::new(indicator, lang) };
+        data_json(&snapshot, Some(lang), &body)
     })
     .await
 }

@@ -3,23 +3,23 @@
 
 use std::borrow::Cow;
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 
+use super::AppState;
 use super::areas::delimitation;
 use super::comparisons::ComparisonRequest;
 use super::params::{self, indicator_param};
-use super::AppState;
 use crate::domain::classes::{Classification, Method};
 use crate::domain::figures::Figure;
-use crate::domain::geometry::{bbox_intersects, convex_hull, BBox, MultiPolygon};
+use crate::domain::geometry::{BBox, MultiPolygon, bbox_intersects, convex_hull};
 use crate::domain::model::Reference;
 use crate::error::{ApiError, ProblemDetails};
 use crate::http::negotiate::Lang;
 use crate::http::offload::render;
-use crate::snapshot::{figure_in, Area, Delimitation, Municipality, Snapshot, DEFAULT_PRECISION};
+use crate::snapshot::{Area, DEFAULT_PRECISION, Delimitation, Municipality, Snapshot, figure_in};
 
 pub const GEO_JSON: &str = "application/geo+json";
 
@@ -101,9 +101,12 @@ pub fn parse_shape(precision: Option<&str>, simplify: Option<&str>, geometry: Op
     let precision = params::whole("precision", precision, DEFAULT_PRECISION, 0..=15)?;
     let simplify = match simplify {
         None => 0.0,
-        Some(s) => s.trim().parse::<f64>().ok().filter(|t| t.is_finite() && (0.0..=100_000.0).contains(t)).ok_or_else(|| {
-            ApiError::invalid("simplify", format!("simplify {s:?} must be a tolerance in metres from 0 to 100000"))
-        })?,
+        Some(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|t| t.is_finite() && (0.0..=100_000.0).contains(t))
+            .ok_or_else(|| ApiError::invalid("simplify", format!("simplify {s:?} must be a tolerance in metres from 0 to 100000")))?,
     };
     let geometry = match geometry {
         None | Some("true") => true,
@@ -212,10 +215,8 @@ pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: web:
         params::threshold(q.threshold.as_deref())?;
         q.reference.as_deref().map(params::reference).transpose()?;
         classification(&[], q)?;
-        let areas: Vec<usize> = d
-            .areas()
-            .filter(|&a| bbox.is_none_or(|b| snapshot.areas[a].bbox.is_some_and(|ab| bbox_intersects(&ab, &b))))
-            .collect();
+        let areas: Vec<usize> =
+            d.areas().filter(|&a| bbox.is_none_or(|b| snapshot.areas[a].bbox.is_some_and(|ab| bbox_intersects(&ab, &b)))).collect();
 
         let mut properties: Vec<Map<String, Value>> = areas.iter().map(|&a| area_identity(&snapshot, &snapshot.areas[a])).collect();
         let mut collection = Map::new();
@@ -414,7 +415,9 @@ pub async fn map_municipalities(
         let values = match (&q.indicator, &q.year) {
             (None, None) => None,
             (Some(code), Some(year)) => Some((indicator_param(&snapshot, code)?.0, params::year("year", year)?)),
-            _ => return Err(ApiError::invalid(if q.indicator.is_none() { "indicator" } else { "year" }, "give indicator and year together")),
+            _ => {
+                return Err(ApiError::invalid(if q.indicator.is_none() { "indicator" } else { "year" }, "give indicator and year together"));
+            }
         };
         let mut out = String::from("{\"type\":\"FeatureCollection\"");
         out.push_str(&format!(

@@ -79,14 +79,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// The interactive documentation, served from the binary (no CDN): Swagger UI reading
 /// /openapi.json.
 pub fn docs(cfg: &mut actix_web::web::ServiceConfig) {
-    cfg.configure(web::configure).route(
-        "/docs",
-        actix_web::web::get().to(|| async {
-            actix_web::HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish()
-        }),
-    )
-    .service(
-        utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-            .config(utoipa_swagger_ui::Config::from("/openapi.json").try_it_out_enabled(true)),
-    );
+    cfg.configure(web::configure)
+        .route(
+            "/docs",
+            actix_web::web::get()
+                .to(|| async { actix_web::HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish() }),
+        )
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .config(utoipa_swagger_ui::Config::from("/openapi.json").try_it_out_enabled(true)),
+        );
 }

@@ -1,13 +1,13 @@
 //! `/v1/municipalities`: the municipalities of the dataset and their areas.
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::AppState;
 use super::areas::delimitation;
 use super::params::data_json;
-use super::AppState;
-use crate::domain::model::{region_name, MunicipalityCode};
+use crate::domain::model::{MunicipalityCode, region_name};
 use crate::error::{ApiError, ProblemDetails};
 use crate::http::offload::render;
 use crate::snapshot::{Delimitation, Municipality, Snapshot};

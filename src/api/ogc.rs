@@ -3,20 +3,20 @@
 //! indicator's published value in a year (`datetime`) as properties: the area's aggregate, or
 //! the municipality level's figure.
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use super::map::{area_identity, geometry_text, municipality_outline, parse_bbox, parse_shape, write_feature, Outline, Shape, GEO_JSON};
-use super::params::data_body;
 use super::AppState;
-use crate::domain::geometry::{bbox_intersects, union_bbox, BBox};
+use super::map::{GEO_JSON, Outline, Shape, area_identity, geometry_text, municipality_outline, parse_bbox, parse_shape, write_feature};
+use super::params::data_body;
+use crate::domain::geometry::{BBox, bbox_intersects, union_bbox};
 use crate::domain::model::{MunicipalityCode, Reference};
 use crate::error::{ApiError, ProblemDetails};
-use crate::http::offload::{render, Rendered};
+use crate::http::offload::{Rendered, render};
 use crate::http::public_base;
-use crate::snapshot::{figure_in, Delimitation, Point, Snapshot};
+use crate::snapshot::{Delimitation, Point, Snapshot, figure_in};
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const DEFAULT_LIMIT: usize = 100;
@@ -204,11 +204,11 @@ pub async fn conformance(state: web::Data<AppState>, req: HttpRequest, query: we
     check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     render(&req, move || {
-            let body = json!({"conformsTo": [
-                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
-            ]});
-            Ok(json_response(&snapshot, "application/json", &body))
+        let body = json!({"conformsTo": [
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
+        ]});
+        Ok(json_response(&snapshot, "application/json", &body))
     })
     .await
 }
@@ -268,12 +268,12 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest, query: we
     let snapshot = state.snapshot()?;
     let b = base(&req);
     render(&req, move || {
-            let all: Vec<Value> = Collection::ALL.into_iter().map(|c| collection_document(&snapshot, &b, c)).collect();
-            let body = json!({
-                "links": [{"href": format!("{b}/ogc/collections"), "rel": "self", "type": "application/json", "title": "This document"}],
-                "collections": all
-            });
-            Ok(json_response(&snapshot, "application/json", &body))
+        let all: Vec<Value> = Collection::ALL.into_iter().map(|c| collection_document(&snapshot, &b, c)).collect();
+        let body = json!({
+            "links": [{"href": format!("{b}/ogc/collections"), "rel": "self", "type": "application/json", "title": "This document"}],
+            "collections": all
+        });
+        Ok(json_response(&snapshot, "application/json", &body))
     })
     .await
 }
@@ -417,7 +417,9 @@ fn parse_datetime(text: Option<&str>, snapshot: &Snapshot) -> Result<u16, ApiErr
         .filter(|_| end.len() == 4 || end.as_bytes().get(4) == Some(&b'-'))
         .and_then(|y| y.parse::<u16>().ok())
         .filter(|y| (1900..=2100).contains(y))
-        .ok_or_else(|| ApiError::invalid("datetime", format!("datetime {text:?} must be a year, an RFC 3339 date-time, or an interval of them")))
+        .ok_or_else(|| {
+            ApiError::invalid("datetime", format!("datetime {text:?} must be a year, an RFC 3339 date-time, or an interval of them"))
+        })
 }
 
 /// Each indicator's published value in `year` from `series`, as properties named by code.
@@ -604,7 +606,7 @@ fn encode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{encode, page_limit, DEFAULT_LIMIT, MAX_LIMIT};
+    use super::{DEFAULT_LIMIT, MAX_LIMIT, encode, page_limit};
 
     #[test]
     fn encodes_query_components() {

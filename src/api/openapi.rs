@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use actix_web::{get, HttpResponse};
+use actix_web::{HttpResponse, get};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
@@ -52,11 +52,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The document as the running service would describe itself.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = actix_web::App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(super::configure)
-        .split_for_parts();
+    let (_, api) = actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(super::configure).split_for_parts();
     api
 }
 

@@ -35,8 +35,7 @@ pub fn whole(name: &str, text: Option<&str>, default: usize, range: std::ops::Ra
 }
 
 pub fn reference(text: &str) -> Result<Reference, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::invalid("reference", format!("reference {text:?} must be municipality, social_housing or country")))
+    text.parse().map_err(|_| ApiError::invalid("reference", format!("reference {text:?} must be municipality, social_housing or country")))
 }
 
 /// A threshold: a finite number ≥ 0, in the indicator's unit.
@@ -49,15 +48,12 @@ pub fn threshold(text: Option<&str>) -> Result<f64, ApiError> {
 }
 
 pub fn municipality(name: &str, text: &str) -> Result<MunicipalityCode, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::invalid(name, format!("{text:?} is not a municipality code such as 101 or 0101")))
+    text.parse().map_err(|_| ApiError::invalid(name, format!("{text:?} is not a municipality code such as 101 or 0101")))
 }
 
 /// An indicator named in the query string: unknown is a bad request.
 pub fn indicator_param<'s>(snapshot: &'s Snapshot, code: &str) -> Result<(usize, &'s Indicator), ApiError> {
-    snapshot
-        .indicator(code)
-        .ok_or_else(|| ApiError::invalid("indicator", format!("unknown indicator {code:?}; see /v1/indicators")))
+    snapshot.indicator(code).ok_or_else(|| ApiError::invalid("indicator", format!("unknown indicator {code:?}; see /v1/indicators")))
 }
 
 /// An indicator named in the path: unknown is not found.
@@ -116,9 +112,7 @@ pub fn canonical_value(name: &str, value: &str) -> Option<String> {
     }
     let t = value.trim();
     match name {
-        "from" | "to" | "year" | "classes" | "precision" | "limit" | "offset" | "twins" => {
-            t.parse::<u64>().ok().map(|n| n.to_string())
-        }
+        "from" | "to" | "year" | "classes" | "precision" | "limit" | "offset" | "twins" => t.parse::<u64>().ok().map(|n| n.to_string()),
         "threshold" | "simplify" => t.parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| v.to_string()),
         "bbox" => {
             let numbers: Option<Vec<String>> =

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use sha2::{Digest, Sha256};
 
 /// The page's Content-Security-Policy: everything from here, nothing inline, no framing.
@@ -23,8 +23,18 @@ struct Asset {
 
 const ASSETS: [Asset; 6] = [
     Asset { path: "/map", content_type: "text/html; charset=utf-8", body: include_bytes!("../web/index.html"), cache_control: "no-cache" },
-    Asset { path: "/map/map.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../web/map.js"), cache_control: "no-cache" },
-    Asset { path: "/map/map.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../web/map.css"), cache_control: "no-cache" },
+    Asset {
+        path: "/map/map.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/map.js"),
+        cache_control: "no-cache",
+    },
+    Asset {
+        path: "/map/map.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../web/map.css"),
+        cache_control: "no-cache",
+    },
     Asset {
         path: "/map/vendor/leaflet/leaflet.js",
         content_type: "text/javascript; charset=utf-8",

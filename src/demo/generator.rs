@@ -84,13 +84,54 @@ const CENTRES: [(u16, f64, f64); AREAS] = [
 
 /// Invented estate names (not real areas: the data are synthetic).
 const NAMES: [&str; AREAS] = [
-    "Askeparken", "Birkehaven", "Bøgevangen", "Egeparken", "Elmegården", "Engbakken", "Fasanhaven", "Fyrrebakken",
-    "Granparken", "Hasselhøj", "Hybenhaven", "Kastanjeparken", "Kløvervangen", "Lindegården", "Lærkeparken",
-    "Mosebakken", "Møllehaven", "Nøddeparken", "Pilegården", "Poppelhøj", "Rosenvænget", "Rønnebærparken",
-    "Skovbrynet", "Slåenhaven", "Solbakken", "Stjernehøj", "Storkereden", "Svanevænget", "Tjørneparken",
-    "Tranehaven", "Tulipanhøj", "Valmueparken", "Vibevænget", "Vildroseparken", "Æblehaven", "Ørnegården",
-    "Havrevænget", "Hvedebakken", "Kornparken", "Lyngbakken", "Marguritten", "Nælden", "Perlehaven",
-    "Rugmarken", "Siv-parken", "Smedegården", "Tagrørsvej", "Vindelbo",
+    "Askeparken",
+    "Birkehaven",
+    "Bøgevangen",
+    "Egeparken",
+    "Elmegården",
+    "Engbakken",
+    "Fasanhaven",
+    "Fyrrebakken",
+    "Granparken",
+    "Hasselhøj",
+    "Hybenhaven",
+    "Kastanjeparken",
+    "Kløvervangen",
+    "Lindegården",
+    "Lærkeparken",
+    "Mosebakken",
+    "Møllehaven",
+    "Nøddeparken",
+    "Pilegården",
+    "Poppelhøj",
+    "Rosenvænget",
+    "Rønnebærparken",
+    "Skovbrynet",
+    "Slåenhaven",
+    "Solbakken",
+    "Stjernehøj",
+    "Storkereden",
+    "Svanevænget",
+    "Tjørneparken",
+    "Tranehaven",
+    "Tulipanhøj",
+    "Valmueparken",
+    "Vibevænget",
+    "Vildroseparken",
+    "Æblehaven",
+    "Ørnegården",
+    "Havrevænget",
+    "Hvedebakken",
+    "Kornparken",
+    "Lyngbakken",
+    "Marguritten",
+    "Nælden",
+    "Perlehaven",
+    "Rugmarken",
+    "Siv-parken",
+    "Smedegården",
+    "Tagrørsvej",
+    "Vindelbo",
 ];
 
 /// Big municipalities' 18-64-year-olds; the rest are drawn.
@@ -160,9 +201,21 @@ fn calibrate(rng: &mut Rng, v: Verdicts, muni: Path, social: Path) -> Option<Pat
         let mut lo = -0.55 * a;
         let mut hi = (c_m - MARGIN).min(-0.5);
         let relative_bound = a * c_m / m; // c < this ⇔ stronger relatively
-        if v.beyond { hi = hi.min(c_m - THRESHOLD - MARGIN) } else { lo = lo.max(c_m - THRESHOLD + MARGIN) }
-        if v.relative { hi = hi.min(relative_bound - MARGIN) } else { lo = lo.max(relative_bound + MARGIN) }
-        if v.social { hi = hi.min(social.change - MARGIN) } else { lo = lo.max(social.change + MARGIN) }
+        if v.beyond {
+            hi = hi.min(c_m - THRESHOLD - MARGIN)
+        } else {
+            lo = lo.max(c_m - THRESHOLD + MARGIN)
+        }
+        if v.relative {
+            hi = hi.min(relative_bound - MARGIN)
+        } else {
+            lo = lo.max(relative_bound + MARGIN)
+        }
+        if v.social {
+            hi = hi.min(social.change - MARGIN)
+        } else {
+            lo = lo.max(social.change + MARGIN)
+        }
         if hi - lo >= 0.2 && a + lo >= 8.0 {
             let span = (hi - lo).min(4.0);
             let change = hi - span * rng.range(0.15, 0.85);
@@ -197,8 +250,7 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
     let mut verdicts = verdicts(&mut rng);
     // areas that are beyond the threshold yet not relatively stronger need a municipality
     // with a low level and a steep fall; give them single-area municipalities made so
-    let mut singles: Vec<usize> =
-        (0..AREAS).filter(|&i| CENTRES.iter().filter(|c| c.0 == CENTRES[i].0).count() == 1).collect();
+    let mut singles: Vec<usize> = (0..AREAS).filter(|&i| CENTRES.iter().filter(|c| c.0 == CENTRES[i].0).count() == 1).collect();
     rng.shuffle(&mut singles);
     // the five "beyond only" verdicts (indexes 20..25) go to single-area municipalities
     let mut assigned = vec![usize::MAX; AREAS];
@@ -330,10 +382,7 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
             let path = if calibrated {
                 a.calibrated
             } else {
-                Path {
-                    level: rng.range(def.area_level.0, def.area_level.1),
-                    change: 8.0 * rng.range(def.area_trend.0, def.area_trend.1),
-                }
+                Path { level: rng.range(def.area_level.0, def.area_level.1), change: 8.0 * rng.range(def.area_trend.0, def.area_trend.1) }
             };
             let sizes: Vec<f64> = a.departments.iter().map(|d| d.1).collect();
             for year in YEARS.filter(|&y| def.observed(y)) {
@@ -350,10 +399,7 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
                     let ds = split(d, &sizes);
                     ds.iter().map(|&di| (round1(n * di as f64 / d as f64), di)).collect()
                 } else {
-                    split_counts(&mut rng, n as u64, d, &sizes, def.kind == Kind::Share)
-                        .into_iter()
-                        .map(|(n, d)| (n as f64, d))
-                        .collect()
+                    split_counts(&mut rng, n as u64, d, &sizes, def.kind == Kind::Share).into_iter().map(|(n, d)| (n as f64, d)).collect()
                 };
                 for ((id, _), (n_i, d_i)) in a.departments.iter().zip(parts) {
                     // a department without data now and then (coverage below 1)
@@ -406,7 +452,6 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
         ("areas.geojson", geojson),
     ]
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,7 @@ mod rng;
 use std::path::Path;
 
 use crate::ingest::source::MemorySource;
-use crate::ingest::{reader, Extract, Rejection};
+use crate::ingest::{Extract, Rejection, reader};
 
 /// The demo extract as committed in src/demo/extract (a test keeps it equal to what the
 /// generator makes).

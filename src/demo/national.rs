@@ -11,7 +11,7 @@ use std::path::Path;
 
 use super::common::*;
 use super::rng::Rng;
-use crate::ingest::projection::{lon_lat_to_utm, UtmZone};
+use crate::ingest::projection::{UtmZone, lon_lat_to_utm};
 
 pub const DEPARTMENTS: usize = 7_500;
 pub const AREAS: usize = 1_000;
@@ -176,7 +176,8 @@ pub fn write(dir: &Path, seed: u64, scale: f64) -> anyhow::Result<Stats> {
                 [(e * 100.0).round() / 100.0, (n * 100.0).round() / 100.0]
             })
             .collect();
-        let feature = serde_json::json!({"type": "Feature", "properties": {"area_id": id}, "geometry": {"type": "Polygon", "coordinates": [ring]}});
+        let feature =
+            serde_json::json!({"type": "Feature", "properties": {"area_id": id}, "geometry": {"type": "Polygon", "coordinates": [ring]}});
         let comma = if k + 1 < areas.len() { "," } else { "" };
         writeln!(out, "{feature}{comma}")?;
     }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::figures::{round_half_away, Figure, Status};
+use super::figures::{Figure, Status, round_half_away};
 use super::model::Direction;
 
 /// The four figures an item is computed from; `None` means no data.
@@ -130,11 +130,7 @@ pub struct Summary {
     pub median_difference: Option<f64>,
 }
 
-pub fn summarise<'a>(
-    direction: Direction,
-    threshold: f64,
-    items: impl IntoIterator<Item = &'a Comparison>,
-) -> Summary {
+pub fn summarise<'a>(direction: Direction, threshold: f64, items: impl IntoIterator<Item = &'a Comparison>) -> Summary {
     let s = direction.sign();
     let mut summary = Summary {
         areas: 0,
@@ -281,11 +277,7 @@ mod tests {
             compare(Direction::LowerIsBetter, 5.0, inputs(40.0, 30.0, 20.0, 18.0)), // -8, improved, stronger, beyond, rel
             compare(Direction::LowerIsBetter, 5.0, inputs(50.0, 44.0, 20.0, 16.0)), // -2, improved, stronger
             compare(Direction::LowerIsBetter, 5.0, inputs(30.0, 31.0, 20.0, 18.0)), // +3, worse
-            compare(
-                Direction::LowerIsBetter,
-                5.0,
-                ComparisonInputs { area_from: Some(Figure::Suppressed), ..inputs(1.0, 1.0, 1.0, 1.0) },
-            ),
+            compare(Direction::LowerIsBetter, 5.0, ComparisonInputs { area_from: Some(Figure::Suppressed), ..inputs(1.0, 1.0, 1.0, 1.0) }),
             compare(Direction::LowerIsBetter, 5.0, ComparisonInputs { area_to: None, ..inputs(1.0, 1.0, 1.0, 1.0) }),
         ];
         let s = summarise(Direction::LowerIsBetter, 5.0, &items);

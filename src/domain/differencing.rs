@@ -235,7 +235,8 @@ mod tests {
 
     /// Numbers the figures in their order, as the service does, and answers with the names.
     fn withheld(kind: Kind, containment: &[Containment<N>], figures: &[(N, Counts)]) -> HashSet<N> {
-        let mut names: Vec<N> = figures.iter().map(|f| f.0).chain(containment.iter().flat_map(|c| c.parts.iter().chain(&c.containers).copied())).collect();
+        let mut names: Vec<N> =
+            figures.iter().map(|f| f.0).chain(containment.iter().flat_map(|c| c.parts.iter().chain(&c.containers).copied())).collect();
         names.sort_unstable();
         names.dedup();
         let number = |n: &N| names.binary_search(n).unwrap();
@@ -243,8 +244,10 @@ mod tests {
         for (n, c) in figures {
             counts[number(n)] = Some(*c);
         }
-        let containment: Vec<Containment<usize>> =
-            containment.iter().map(|c| Containment { containers: c.containers.iter().map(number).collect(), parts: c.parts.iter().map(number).collect() }).collect();
+        let containment: Vec<Containment<usize>> = containment
+            .iter()
+            .map(|c| Containment { containers: c.containers.iter().map(number).collect(), parts: c.parts.iter().map(number).collect() })
+            .collect();
         let got = secondary_suppressions(kind, &Disclosure::default(), &counts, &containment, |f| rank(names[f]));
         got.into_iter().map(|f| names[f]).collect()
     }

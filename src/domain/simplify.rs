@@ -257,8 +257,7 @@ mod tests {
                     ((b[0] - a[0]) * (a[1] - q[1]) - (a[0] - q[0]) * (b[1] - a[1])).abs() / len
                 }
             };
-            let (index, max) =
-                (first + 1..last).map(|i| (i, distance(p[i]))).fold((first, -1.0), |m, x| if x.1 > m.1 { x } else { m });
+            let (index, max) = (first + 1..last).map(|i| (i, distance(p[i]))).fold((first, -1.0), |m, x| if x.1 > m.1 { x } else { m });
             if max > tolerance {
                 keep[index] = true;
                 dp(p, first, index, tolerance, keep);
@@ -327,7 +326,9 @@ mod tests {
     fn hull_extremes() {
         let points: [[f64; 2]; 6] = [[0.0, 0.0], [1.0, 2.0], [2.0, 0.5], [3.0, 3.0], [4.0, 0.0], [2.0, -1.0]];
         let mut idx: Vec<u32> = (0..points.len() as u32).collect();
-        idx.sort_by(|a, b| points[*a as usize][0].total_cmp(&points[*b as usize][0]).then(points[*a as usize][1].total_cmp(&points[*b as usize][1])));
+        idx.sort_by(|a, b| {
+            points[*a as usize][0].total_cmp(&points[*b as usize][0]).then(points[*a as usize][1].total_cmp(&points[*b as usize][1]))
+        });
         let hull = Hull::of_sorted(&points, &idx);
         assert_eq!(hull.extreme(&points, [0.0, 1.0]), 3);
         assert_eq!(hull.extreme(&points, [0.0, -1.0]), 5);

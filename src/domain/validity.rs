@@ -8,7 +8,7 @@
 //! to make most pairs overlap is refused as too complex once the comparisons exceed a budget
 //! linear in its size, rather than let an import run for hours.
 
-use super::geometry::{signed_area2, Polygon};
+use super::geometry::{Polygon, signed_area2};
 
 /// Comparisons of edge pairs allowed per edge, and to begin with.
 const PAIRS_PER_EDGE: usize = 64;

@@ -23,19 +23,19 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use actix_web::HttpResponse;
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use actix_web::HttpResponse;
 use sha2::{Digest, Sha256};
 
-use super::negotiate::{accepts_csv, from_accept_language, Coding};
+use super::DATASET_VERSION_HEADER;
+use super::negotiate::{Coding, accepts_csv, from_accept_language};
 use super::offload::{Offload, RENDERED_HEADERS};
 use super::public_base::PublicBase;
-use super::DATASET_VERSION_HEADER;
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotCell;
 
@@ -133,16 +133,13 @@ pub struct CacheSettings {
 
 impl ResponseCache {
     pub fn new(snapshot: Arc<SnapshotCell>, settings: CacheSettings, offload: Arc<Offload>, metrics: Arc<Metrics>) -> Self {
-        let cache_control = HeaderValue::from_str(&format!("public, max-age={}", settings.max_age_seconds))
-            .expect("digits are a valid header value");
+        let cache_control =
+            HeaderValue::from_str(&format!("public, max-age={}", settings.max_age_seconds)).expect("digits are a valid header value");
         let mut vary = "Accept, Accept-Language, Accept-Encoding".to_string();
         if settings.public_base.uses_forwarded_headers() {
             vary.push_str(", Forwarded, X-Forwarded-Host, X-Forwarded-Proto");
         }
-        let entries = moka::sync::Cache::builder()
-            .max_capacity(settings.capacity_bytes)
-            .weigher(|_, e: &Arc<Entry>| e.weight())
-            .build();
+        let entries = moka::sync::Cache::builder().max_capacity(settings.capacity_bytes).weigher(|_, e: &Arc<Entry>| e.weight()).build();
         ResponseCache {
             entries,
             version: AtomicI64::new(i64::MIN),
@@ -372,9 +369,9 @@ fn respond(entry: &Entry, body: Bytes, etag: &str, coding: Coding, cache: &Respo
     // the connection's write buffer, and a whole map layer per slow reader would cost
     // megabytes each; slices bound that to STREAM_CHUNK per connection.
     let len = body.len() as u64;
-    let chunks = (0..body.len()).step_by(STREAM_CHUNK).map(move |at| {
-        Ok::<_, std::convert::Infallible>(body.slice(at..(at + STREAM_CHUNK).min(body.len())))
-    });
+    let chunks = (0..body.len())
+        .step_by(STREAM_CHUNK)
+        .map(move |at| Ok::<_, std::convert::Infallible>(body.slice(at..(at + STREAM_CHUNK).min(body.len()))));
     r.body(actix_web::body::SizedStream::new(len, futures_util::stream::iter(chunks)))
 }
 

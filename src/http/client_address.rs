@@ -24,11 +24,7 @@ pub fn parse_networks(list: &str) -> Result<Vec<IpNet>, String> {
 }
 
 /// The client's address for a request from `peer` carrying these `X-Forwarded-For` values.
-pub fn client_address<'a>(
-    peer: IpAddr,
-    forwarded_for: impl IntoIterator<Item = &'a str>,
-    trusted: &[IpNet],
-) -> IpAddr {
+pub fn client_address<'a>(peer: IpAddr, forwarded_for: impl IntoIterator<Item = &'a str>, trusted: &[IpNet]) -> IpAddr {
     let is_trusted = |ip: IpAddr| trusted.iter().any(|n| n.contains(&ip.to_canonical()));
     let mut client = peer.to_canonical();
     if !is_trusted(client) {

@@ -138,7 +138,8 @@ impl<T> Guarded<T> {
         self.line_end = None;
         let reason: String = form_urlencoded::byte_serialize(reason.as_bytes()).collect();
         self.ready.extend_from_slice(
-            format!("GET {REFUSED_PATH}?status={status}&reason={reason} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n").as_bytes(),
+            format!("GET {REFUSED_PATH}?status={status}&reason={reason} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+                .as_bytes(),
         );
         self.mode = Mode::Refused;
     }
@@ -334,7 +335,11 @@ mod tests {
         let refused = b"GET /a HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\nBad Header\r\n\r\nGET /after HTTP/1.1\r\n\r\n";
         for size in [1, 3, 1000] {
             let out = read_through(refused, size).await;
-            assert!(out.starts_with(b"GET /a HTTP/1.1\r\n\r\nGET /.well-known/boligsocial/refused?status=400"), "{size}: {}", String::from_utf8_lossy(&out));
+            assert!(
+                out.starts_with(b"GET /a HTTP/1.1\r\n\r\nGET /.well-known/boligsocial/refused?status=400"),
+                "{size}: {}",
+                String::from_utf8_lossy(&out)
+            );
             assert!(!String::from_utf8_lossy(&out).contains("/after"));
         }
     }

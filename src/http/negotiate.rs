@@ -2,8 +2,8 @@
 //! (`?lang=da|en`, else `Accept-Language`, else Danish), the content coding (`Accept-Encoding`)
 //! and whether a table is asked for as CSV (`Accept: text/csv`).
 
-use actix_web::http::header::ACCEPT_LANGUAGE;
 use actix_web::HttpRequest;
+use actix_web::http::header::ACCEPT_LANGUAGE;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -59,10 +59,7 @@ pub fn from_accept_language(header: &str) -> Lang {
     for (position, part) in header.split(',').enumerate() {
         let mut pieces = part.split(';');
         let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-        let quality = pieces
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
+        let quality = pieces.filter_map(|p| p.trim().strip_prefix("q=")).find_map(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
         let primary = tag.split('-').next().unwrap_or("");
         let lang = match primary {
             "da" => Lang::Da,

@@ -6,7 +6,7 @@
 //! `Retry-After` instead of waiting without bound.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -39,20 +39,14 @@ impl Offload {
         let receiver = Arc::new(Mutex::new(receiver));
         for i in 0..threads.max(1) {
             let receiver = receiver.clone();
-            std::thread::Builder::new()
-                .name(format!("render-{i}"))
-                .spawn(move || work(&receiver))
-                .expect("a thread can be started");
+            std::thread::Builder::new().name(format!("render-{i}")).spawn(move || work(&receiver)).expect("a thread can be started");
         }
         Offload { sender, metrics }
     }
 
     /// Queues `f`; its result arrives through the receiver (`Err` if it panicked). `Busy`
     /// when the queue is full.
-    pub fn spawn<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<tokio::sync::oneshot::Receiver<T>, Busy> {
+    pub fn spawn<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<tokio::sync::oneshot::Receiver<T>, Busy> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = tx.send(f());
@@ -172,9 +166,8 @@ where
     let Some(pool) = req.app_data::<actix_web::web::Data<Offload>>() else {
         return job().map(Rendered::into_response);
     };
-    let rx = pool
-        .spawn(job)
-        .map_err(|Busy| ApiError::Busy { detail: "too many answers are being prepared".into(), retry_after_seconds: 1 })?;
+    let rx =
+        pool.spawn(job).map_err(|Busy| ApiError::Busy { detail: "too many answers are being prepared".into(), retry_after_seconds: 1 })?;
     match rx.await {
         Ok(result) => result.map(Rendered::into_response),
         Err(_) => Err(ApiError::Internal("the rendering of an answer panicked".into())),

@@ -164,15 +164,7 @@ impl<R: Read> CsvTable<R> {
                 complete = false;
             }
         }
-        complete.then_some(CsvTable {
-            file,
-            reader,
-            over,
-            index,
-            columns,
-            header_len: header.len(),
-            decimal_comma: delimiter == b';',
-        })
+        complete.then_some(CsvTable { file, reader, over, index, columns, header_len: header.len(), decimal_comma: delimiter == b';' })
     }
 
     /// Reads the next data row into `row`; false at the end. Rows with the wrong number of
@@ -184,7 +176,12 @@ impl<R: Read> CsvTable<R> {
                 Ok(true) => {}
                 Err(e) => {
                     if let Some(line) = self.over.get() {
-                        problems.add(self.file, Some(line), None, format!("the row is longer than {MAX_ROW_BYTES} bytes; reading stopped here"));
+                        problems.add(
+                            self.file,
+                            Some(line),
+                            None,
+                            format!("the row is longer than {MAX_ROW_BYTES} bytes; reading stopped here"),
+                        );
                         return false;
                     }
                     let line = e.position().map(|p| p.line());

@@ -6,7 +6,7 @@
 
 use std::io::Read;
 
-use super::geometry::{parse_crs_name, Crs};
+use super::geometry::{Crs, parse_crs_name};
 use super::json_stream::{JsonError, JsonReader, Kind, Pos};
 use super::projection::utm_to_lon_lat;
 use crate::domain::geometry::{MultiPolygon, Ring};
@@ -151,7 +151,12 @@ fn read_crs_name<R: Read>(r: &mut JsonReader<R>) -> Result<String, JsonError> {
 }
 
 /// One Feature object (the reader stands at its `{`); `None` when its type is not "Feature".
-fn read_feature<R: Read>(r: &mut JsonReader<R>, id_keys: &[&str], limits: GeometryLimits, positions: &mut usize) -> Result<Option<RawFeature>, JsonError> {
+fn read_feature<R: Read>(
+    r: &mut JsonReader<R>,
+    id_keys: &[&str],
+    limits: GeometryLimits,
+    positions: &mut usize,
+) -> Result<Option<RawFeature>, JsonError> {
     let pos = r.pos();
     r.begin_object()?;
     let (mut is_feature, mut id, mut geometry) = (false, None, None);
@@ -195,7 +200,12 @@ impl Coordinates {
 
 /// Reads `coordinates` without recursion, at most four arrays deep (a MultiPolygon's), and
 /// counting positions against the limits.
-fn read_coordinates<R: Read>(r: &mut JsonReader<R>, limits: GeometryLimits, count: &mut usize, total: &mut usize) -> Result<Result<Coordinates, Located>, JsonError> {
+fn read_coordinates<R: Read>(
+    r: &mut JsonReader<R>,
+    limits: GeometryLimits,
+    count: &mut usize,
+    total: &mut usize,
+) -> Result<Result<Coordinates, Located>, JsonError> {
     // open arrays, innermost last: (where it starts, items so far, numbers so far)
     let mut stack: Vec<(Pos, Vec<Coordinates>, Vec<f64>)> = Vec::new();
     let (kind, at) = r.peek()?;
@@ -218,7 +228,10 @@ fn read_coordinates<R: Read>(r: &mut JsonReader<R>, limits: GeometryLimits, coun
                 *total += 1;
                 if *count > limits.max_positions_per_feature {
                     r_skip_open(r, stack.len())?;
-                    return Ok(Err((pos, format!("the geometry has more than {} positions (import.max_vertices_per_area)", limits.max_positions_per_feature))));
+                    return Ok(Err((
+                        pos,
+                        format!("the geometry has more than {} positions (import.max_vertices_per_area)", limits.max_positions_per_feature),
+                    )));
                 }
                 if *total > limits.max_positions {
                     r_skip_open(r, stack.len())?;
@@ -399,13 +412,15 @@ fn finish(polygons: Vec<Vec<RawRing>>, crs: Crs) -> Result<MultiPolygon, Located
 mod tests {
     use super::*;
     use crate::domain::geometry::signed_area2;
-    use crate::ingest::projection::{lon_lat_to_utm, UtmZone};
+    use crate::ingest::projection::{UtmZone, lon_lat_to_utm};
 
     const LIMITS: GeometryLimits = GeometryLimits { max_positions_per_feature: 1000, max_positions: 5000 };
 
     fn collection(geometry: &str, crs: Option<&str>) -> String {
         let crs = crs.map_or(String::new(), |c| format!(r#","crs":{{"type":"name","properties":{{"name":"{c}"}}}}"#));
-        format!(r#"{{"type":"FeatureCollection"{crs},"features":[{{"type":"Feature","properties":{{"area_id":"A","x":[1,{{"y":2}}]}},"geometry":{geometry}}}]}}"#)
+        format!(
+            r#"{{"type":"FeatureCollection"{crs},"features":[{{"type":"Feature","properties":{{"area_id":"A","x":[1,{{"y":2}}]}},"geometry":{geometry}}}]}}"#
+        )
     }
 
     fn geom(geometry: &str, crs: Option<&str>) -> Result<MultiPolygon, Located> {
@@ -439,7 +454,9 @@ mod tests {
         let p = geom(&g, Some("EPSG:25832")).unwrap().0[0][0][0];
         assert!((p[0] - lon).abs() < 1e-9 && (p[1] - lat).abs() < 1e-9, "{p:?}");
         // the crs after the features (JSON does not order members)
-        let text = format!(r#"{{"features":[{{"type":"Feature","properties":{{"area_id":"A"}},"geometry":{g}}}],"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"EPSG:25832"}}}}}}"#);
+        let text = format!(
+            r#"{{"features":[{{"type":"Feature","properties":{{"area_id":"A"}},"geometry":{g}}}],"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"EPSG:25832"}}}}}}"#
+        );
         let (features, _) = read_collection(text.as_bytes(), &["area_id"], LIMITS).unwrap();
         let p = features[0].geometry.as_ref().unwrap().as_ref().unwrap().0[0][0][0];
         assert!((p[0] - lon).abs() < 1e-9 && (p[1] - lat).abs() < 1e-9, "{p:?}");
@@ -455,12 +472,18 @@ mod tests {
             (r#"{"type":"Polygon","coordinates":[[[10,56],[10.1,"x"],[10.1,56.1],[10,56]]]}"#, "must be a number"),
             (r#"{"type":"Polygon","coordinates":[[[10],[10.1,56],[10.1,56.1],[10]]]}"#, "two or three"),
             (r#"{"type":"Polygon","coordinates":[[[10,56,1,2],[10.1,56],[10.1,56.1],[10,56,1,2]]]}"#, "two or three"),
-            (r#"{"type":"Polygon","coordinates":[[[600000,6200000],[600100,6200000],[600100,6200100],[600000,6200000]]]}"#, "outside longitude/latitude"),
+            (
+                r#"{"type":"Polygon","coordinates":[[[600000,6200000],[600100,6200000],[600100,6200100],[600000,6200000]]]}"#,
+                "outside longitude/latitude",
+            ),
             (r#"{"type":"Polygon"}"#, "no coordinates"),
             (r#"{"type":"MultiPolygon","coordinates":[]}"#, "at least one polygon"),
             (r#"{"type":"Polygon","coordinates":[[[[[1]]]]]}"#, "deeper"),
             (r#"{"type":"Polygon","coordinates":[[[10,56],[10.2,56.2],[10.2,56],[10,56.2],[10,56]]]}"#, "crosses itself"),
-            (r#"{"type":"Polygon","coordinates":[[[10,56],[10.1,56],[10.1,56.1],[10,56]],[[11,56],[11.1,56],[11.1,56.1],[11,56]]]}"#, "outside the exterior"),
+            (
+                r#"{"type":"Polygon","coordinates":[[[10,56],[10.1,56],[10.1,56.1],[10,56]],[[11,56],[11.1,56],[11.1,56.1],[11,56]]]}"#,
+                "outside the exterior",
+            ),
             (r#"{"type":"Polygon","coordinates":[[[0,0],[1,1],[2,2],[0,0]]]}"#, "no area"),
             ("[1,2]", "must be an object"),
         ];
@@ -485,7 +508,8 @@ mod tests {
                 Ok(_) => panic!("{text} was accepted"),
             }
         }
-        let (features, problems) = read_collection(r#"{"type":"FeatureCollection","features":[1,{"type":"Other"}]}"#.as_bytes(), &["area_id"], LIMITS).unwrap();
+        let (features, problems) =
+            read_collection(r#"{"type":"FeatureCollection","features":[1,{"type":"Other"}]}"#.as_bytes(), &["area_id"], LIMITS).unwrap();
         assert!(features.is_empty());
         assert_eq!(problems.len(), 2);
     }
@@ -493,7 +517,8 @@ mod tests {
     #[test]
     fn positions_are_bounded_per_feature_and_per_file() {
         let ring = |n: usize| {
-            let mut r: Vec<String> = (0..n).map(|i| format!("[{},{}]", 10.0 + (i as f64 / n as f64) * 0.1, 56.0 + (i % 2) as f64 * 0.001)).collect();
+            let mut r: Vec<String> =
+                (0..n).map(|i| format!("[{},{}]", 10.0 + (i as f64 / n as f64) * 0.1, 56.0 + (i % 2) as f64 * 0.001)).collect();
             r.push("[10.1,55.9]".into());
             r.push("[10,55.9]".into());
             r.push(r[0].clone());

@@ -354,11 +354,7 @@ impl<R: Read> JsonReader<R> {
 
     pub fn boolean(&mut self) -> Result<bool> {
         self.skip_ws()?;
-        if self.peek_byte()? == Some(b't') {
-            self.literal(b"true").map(|()| true)
-        } else {
-            self.literal(b"false").map(|()| false)
-        }
+        if self.peek_byte()? == Some(b't') { self.literal(b"true").map(|()| true) } else { self.literal(b"false").map(|()| false) }
     }
 
     pub fn null(&mut self) -> Result<()> {
@@ -507,7 +503,9 @@ mod tests {
 
     #[test]
     fn reports_errors_where_they_are() {
-        for (text, column) in [("{\"a\": }", 7), ("[1, 2", 6), ("{\"a\" 1}", 6), ("01", 1), ("[1.]", 2), ("\"abc", 1), ("[1] x", 5), ("[1,]", 4)] {
+        for (text, column) in
+            [("{\"a\": }", 7), ("[1, 2", 6), ("{\"a\" 1}", 6), ("01", 1), ("[1.]", 2), ("\"abc", 1), ("[1] x", 5), ("[1,]", 4)]
+        {
             let e = parse(text).unwrap_err();
             assert_eq!(e.pos.column, column, "{text}: {e:?}");
         }

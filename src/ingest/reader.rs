@@ -6,16 +6,16 @@ use std::io::{self, Read};
 
 use sha2::{Digest, Sha256};
 
-use super::csv_table::{optional, parse_count, parse_decimal, required, Column, CsvTable, NumberError, Row};
+use super::Limits;
+use super::csv_table::{Column, CsvTable, NumberError, Row, optional, parse_count, parse_decimal, required};
 use super::extract::*;
 use super::geojson::{self, GeometryLimits};
 use super::json::{self, Json};
 use super::json_stream::Pos;
-use super::Limits;
-use crate::domain::geometry::MultiPolygon;
 use super::problems::{Problems, Rejection};
 use super::source::ExtractSource;
-use crate::domain::model::{is_area_id, is_indicator_code, Kind, Level, MunicipalityCode};
+use crate::domain::geometry::MultiPolygon;
+use crate::domain::model::{Kind, Level, MunicipalityCode, is_area_id, is_indicator_code};
 
 pub const MANIFEST: &str = "manifest.json";
 pub const INDICATORS: &str = "indicators.csv";
@@ -31,17 +31,8 @@ pub const MUNICIPALITY_GEOMETRY: &str = "municipalities.geojson";
 /// The extract's files in the order they are read (and hashed). The municipality outlines
 /// come last and count in the hash only when present, so that an extract without them keeps
 /// the hash it had before they were known.
-pub const FILES: [&str; 9] = [
-    MANIFEST,
-    INDICATORS,
-    MUNICIPALITIES,
-    DEPARTMENTS,
-    AREAS,
-    AREA_DEPARTMENTS,
-    OBSERVATIONS,
-    GEOMETRY,
-    MUNICIPALITY_GEOMETRY,
-];
+pub const FILES: [&str; 9] =
+    [MANIFEST, INDICATORS, MUNICIPALITIES, DEPARTMENTS, AREAS, AREA_DEPARTMENTS, OBSERVATIONS, GEOMETRY, MUNICIPALITY_GEOMETRY];
 
 /// The manifest is read whole; this bounds it.
 const MAX_JSON_BYTES: u64 = 1 << 20;
@@ -65,14 +56,8 @@ const DEPARTMENT_COLUMNS: &[Column] =
     &[required("department_id"), required("name"), required("municipality_code"), optional("organisation")];
 const AREA_COLUMNS: &[Column] = &[required("area_id"), required("name"), required("municipality_code")];
 const MEMBERSHIP_COLUMNS: &[Column] = &[required("boundary_version"), required("area_id"), required("department_id")];
-const OBSERVATION_COLUMNS: &[Column] = &[
-    required("level"),
-    required("unit"),
-    required("indicator"),
-    required("year"),
-    required("numerator"),
-    required("denominator"),
-];
+const OBSERVATION_COLUMNS: &[Column] =
+    &[required("level"), required("unit"), required("indicator"), required("year"), required("numerator"), required("denominator")];
 
 /// Feeds everything read through the content hash.
 struct Hashing<'h, R> {
@@ -482,9 +467,8 @@ fn read_memberships(reader: &mut dyn Read, st: &mut State) {
         let p = &mut st.problems;
         let version = text(&t, &row, 0, p);
         let area = t.get(&row, 1, p).and_then(|c| lookup(&st.area_index, c, AREAS, "area", AREA_DEPARTMENTS, row.line, p));
-        let department = t
-            .get(&row, 2, p)
-            .and_then(|c| lookup(&st.department_index, c, DEPARTMENTS, "department", AREA_DEPARTMENTS, row.line, p));
+        let department =
+            t.get(&row, 2, p).and_then(|c| lookup(&st.department_index, c, DEPARTMENTS, "department", AREA_DEPARTMENTS, row.line, p));
         let (Some(version), Some(area), Some(department)) = (version, area, department) else { continue };
         match placed.get(&(version.clone(), department)) {
             Some(&(other, line)) => {
@@ -544,7 +528,12 @@ fn read_observations(reader: &mut dyn Read, st: &mut State) {
         let level = t.get(&row, 0, p).and_then(|c| {
             let l = c.text.parse::<Level>().ok();
             if l.is_none() {
-                p.at(OBSERVATIONS, line, c.column, format!("level {:?} must be department, municipality, social_housing or country", c.text));
+                p.at(
+                    OBSERVATIONS,
+                    line,
+                    c.column,
+                    format!("level {:?} must be department, municipality, social_housing or country", c.text),
+                );
             }
             l
         });
@@ -609,15 +598,7 @@ fn read_observations(reader: &mut dyn Read, st: &mut State) {
             p.at(OBSERVATIONS, line, column, format!("numerator {numerator} is greater than denominator {denominator} for a share"));
             continue;
         }
-        st.observations.push(Observation {
-            numerator,
-            denominator,
-            unit,
-            line: line.min(u32::MAX as u64) as u32,
-            indicator,
-            year,
-            level,
-        });
+        st.observations.push(Observation { numerator, denominator, unit, line: line.min(u32::MAX as u64) as u32, indicator, year, level });
         if st.observations.len().is_multiple_of(BUDGET_CHECK_ROWS) && st.over_budget(OBSERVATIONS, line) {
             return;
         }
@@ -742,7 +723,8 @@ fn read_municipality_geometry(reader: &mut dyn Read, st: &mut State) {
             Err((pos, msg)) => at(pos, format!("invalid geometry for municipality {code}: {msg}"), p),
         }
     }
-    st.municipality_geometries = outlines.into_iter().map(|(municipality, geometry)| MunicipalityGeometry { municipality, geometry }).collect();
+    st.municipality_geometries =
+        outlines.into_iter().map(|(municipality, geometry)| MunicipalityGeometry { municipality, geometry }).collect();
 }
 
 /// Every area needs at least one department in the default delimitation.
@@ -753,7 +735,10 @@ fn check_default_delimitation(st: &mut State) {
             AREAS,
             1,
             1,
-            format!("{AREAS} lists no area: an extract needs at least one, with departments in the default boundary version {:?}", manifest.boundary_version),
+            format!(
+                "{AREAS} lists no area: an extract needs at least one, with departments in the default boundary version {:?}",
+                manifest.boundary_version
+            ),
         );
         return;
     }
@@ -780,8 +765,7 @@ fn check_default_delimitation(st: &mut State) {
 /// store writes them.
 fn check_duplicate_observations(st: &mut State) {
     st.observations.sort_unstable_by_key(|o| (o.key(), o.line)); // (key, line) is unique: no stable sort needed, nor its buffer
-    let dupes: Vec<(u32, u32)> =
-        st.observations.windows(2).filter(|w| w[0].key() == w[1].key()).map(|w| (w[0].line, w[1].line)).collect();
+    let dupes: Vec<(u32, u32)> = st.observations.windows(2).filter(|w| w[0].key() == w[1].key()).map(|w| (w[0].line, w[1].line)).collect();
     for (first, again) in dupes {
         st.problems.at(
             OBSERVATIONS,

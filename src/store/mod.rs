@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use diesel::r2d2;
 use diesel::prelude::*;
+use diesel::r2d2;
 use diesel::sqlite::SqliteConnection;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use read::StoredDataset;
 pub use write::ImportOutcome;
@@ -170,8 +170,8 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, StoreError> {
 pub fn connect_with(url: &DatabaseUrl, timeouts: &Timeouts) -> Result<DbConnection, StoreError> {
     match url {
         DatabaseUrl::Postgres(u) => {
-            let mut conn = PgConnection::establish(&with_connection_parameters(u, timeouts))
-                .map_err(|e| StoreError::Connect(e.to_string()))?;
+            let mut conn =
+                PgConnection::establish(&with_connection_parameters(u, timeouts)).map_err(|e| StoreError::Connect(e.to_string()))?;
             conn.batch_execute(&format!(
                 "SET statement_timeout = {}; SET lock_timeout = {}",
                 timeouts.statement.as_millis(),
@@ -322,4 +322,3 @@ mod tests {
         assert_eq!(redact("postgres://app@db/x"), "postgres://app@db/x");
     }
 }
-

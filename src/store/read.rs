@@ -160,11 +160,8 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             .order(municipalities::code)
             .select(MunicipalityRecord::as_select())
             .load(conn)?;
-        let areas = areas::table
-            .filter(areas::dataset_version.eq(version))
-            .order(areas::position)
-            .select(AreaRecord::as_select())
-            .load(conn)?;
+        let areas =
+            areas::table.filter(areas::dataset_version.eq(version)).order(areas::position).select(AreaRecord::as_select()).load(conn)?;
         let memberships = area_departments::table
             .inner_join(
                 departments::table.on(departments::dataset_version
@@ -183,11 +180,8 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             ))
             .load::<MembershipRecord>(conn)?;
         let started = std::time::Instant::now();
-        let stored_sums: Option<Vec<u8>> = dataset_aggregates::table
-            .find(version)
-            .select(dataset_aggregates::area_sums)
-            .first(conn)
-            .optional()?;
+        let stored_sums: Option<Vec<u8>> =
+            dataset_aggregates::table.find(version).select(dataset_aggregates::area_sums).first(conn).optional()?;
         let area_sums = match stored_sums {
             Some(bytes) => super::aggregates::decode(&bytes).map_err(StoreError::Corrupt)?,
             None => aggregate_area_sums(conn, version)?,
@@ -197,10 +191,8 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             .filter(reference_observations::dataset_version.eq(version))
             .select(ReferenceRecord::as_select())
             .load(conn)?;
-        let geometries = area_geometries::table
-            .filter(area_geometries::dataset_version.eq(version))
-            .select(GeometryRecord::as_select())
-            .load(conn)?;
+        let geometries =
+            area_geometries::table.filter(area_geometries::dataset_version.eq(version)).select(GeometryRecord::as_select()).load(conn)?;
         let municipality_geometries = municipality_geometries::table
             .filter(municipality_geometries::dataset_version.eq(version))
             .order(municipality_geometries::municipality_code)
@@ -277,9 +269,8 @@ impl StoredDataset {
                 }
             })
             .collect();
-        memberships.sort_by(|a, b| {
-            (&a.boundary_version, &a.area_id, &a.department_id).cmp(&(&b.boundary_version, &b.area_id, &b.department_id))
-        });
+        memberships
+            .sort_by(|a, b| (&a.boundary_version, &a.area_id, &a.department_id).cmp(&(&b.boundary_version, &b.area_id, &b.department_id)));
         let area_sums = super::aggregates::area_sums(x);
         let references = x
             .observations

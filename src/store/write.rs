@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
-use diesel::prelude::*;
 use diesel::connection::SimpleConnection;
 use diesel::pg::{CopyFormat, PgConnection};
+use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 use super::schema::*;
@@ -180,11 +180,8 @@ pub fn import_extract(
             }
             DbConnection::Sqlite(_) => diesel::sql_query("UPDATE datasets SET active = active WHERE version < 0").execute(conn)?,
         };
-        let existing: Option<i64> = datasets::table
-            .filter(datasets::content_hash.eq(&extract.content_hash))
-            .select(datasets::version)
-            .first(conn)
-            .optional()?;
+        let existing: Option<i64> =
+            datasets::table.filter(datasets::content_hash.eq(&extract.content_hash)).select(datasets::version).first(conn).optional()?;
         if let Some(version) = existing {
             return Ok(ImportOutcome::AlreadyStored { version });
         }
@@ -207,8 +204,7 @@ pub fn import_extract(
 }
 
 fn write_version(conn: &mut DbConnection, connect: Connector, x: &Extract, v: i64, imported_at: &str) -> Result<(), StoreError> {
-    let (department_rows, reference_rows) =
-        x.observations.split_at(x.observations.partition_point(|o| o.level == Level::Department));
+    let (department_rows, reference_rows) = x.observations.split_at(x.observations.partition_point(|o| o.level == Level::Department));
     // The bulk, the department observations, loads on PostgreSQL over connections of its own
     // (`ObservationLoad`) while this one writes the rest, and the client's own work (the
     // areas' sums, the geometries' text) runs on another thread: the import's critical path
@@ -280,12 +276,7 @@ fn write_catalogue(conn: &mut DbConnection, x: &Extract, v: i64, imported_at: &s
     let rows: Vec<_> = x
         .municipalities
         .iter()
-        .map(|r| NewMunicipality {
-            dataset_version: v,
-            code: r.code.get() as i32,
-            name: &r.name,
-            region_code: r.region_code.as_deref(),
-        })
+        .map(|r| NewMunicipality { dataset_version: v, code: r.code.get() as i32, name: &r.name, region_code: r.region_code.as_deref() })
         .collect();
     insert_chunked!(conn, municipalities::table, &rows, 4);
 
@@ -496,9 +487,7 @@ impl<'scope> ObservationLoad<'scope> {
             ));
             from = to;
         }
-        attach.push_str(&format!(
-            "ALTER TABLE department_observations ATTACH PARTITION department_observations_v{v} FOR VALUES IN ({v});"
-        ));
+        attach.push_str(&format!("ALTER TABLE department_observations ATTACH PARTITION department_observations_v{v} FOR VALUES IN ({v});"));
         Ok(ObservationLoad { loaders, attach, rows: rows.len(), started })
     }
 
@@ -589,8 +578,7 @@ fn load_part(
 
 /// Drops the tables parallel loaders committed for an import that failed.
 fn drop_load_tables(pg: &mut PgConnection) -> Result<(), StoreError> {
-    let drops: String =
-        (0..LOAD_PARTS).map(|k| format!("DROP TABLE IF EXISTS department_observations_load_{k}; ")).collect();
+    let drops: String = (0..LOAD_PARTS).map(|k| format!("DROP TABLE IF EXISTS department_observations_load_{k}; ")).collect();
     Ok(pg.batch_execute(&drops)?)
 }
 

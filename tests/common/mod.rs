@@ -71,7 +71,10 @@ fn postgres_admin() -> Option<PgConnection> {
     match PgConnection::establish(&admin_url) {
         Ok(c) => Some(c),
         Err(e) => {
-            absent(REQUIRE_POSTGRES_VAR, &format!("PostgreSQL at {admin_url} does not answer ({e}); {POSTGRES_URL_VAR} names another server"));
+            absent(
+                REQUIRE_POSTGRES_VAR,
+                &format!("PostgreSQL at {admin_url} does not answer ({e}); {POSTGRES_URL_VAR} names another server"),
+            );
             None
         }
     }
@@ -177,11 +180,7 @@ impl Drop for TestDb {
 
 /// Settings for a test: the database given, port 0, quick refreshes, no demo.
 pub fn settings(db: &TestDb) -> Settings {
-    let overrides = Overrides {
-        config_file: None,
-        database_url: Some(db.url().to_string()),
-        listen: Some("127.0.0.1:0".into()),
-    };
+    let overrides = Overrides { config_file: None, database_url: Some(db.url().to_string()), listen: Some("127.0.0.1:0".into()) };
     let mut s = Settings::load_from(&overrides, Vec::new()).unwrap();
     s.dataset.refresh_seconds = 1;
     s.dataset.load_demo = false;
