@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::query;
 use crate::settings::{Overrides, Settings};
-use crate::store::{self, ImportOutcome, read};
+use crate::store::{self, ImportOutcome};
 use crate::{demo, ingest, startup, telemetry};
 
 #[derive(Debug, Parser)]
@@ -158,6 +159,11 @@ fn connect(settings: &Settings) -> anyhow::Result<store::DbConnection> {
     Ok(conn)
 }
 
+/// A connection without migrating: the import use case migrates itself.
+fn connect_only(settings: &Settings) -> anyhow::Result<store::DbConnection> {
+    Ok(store::connect_with(&settings.database_url(), &settings.database_timeouts())?)
+}
+
 fn import(settings: &Settings, path: &std::path::Path) -> ExitCode {
     let started = std::time::Instant::now();
     let extract = match ingest::read_path_with(path, &settings.import.limits()) {
@@ -169,13 +175,16 @@ fn import(settings: &Settings, path: &std::path::Path) -> ExitCode {
     };
     let read_time = started.elapsed();
     tracing::debug!(ms = read_time.as_millis() as u64, "extract read and validated");
-    let outcome = connect(settings).and_then(|mut conn| {
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "connected and migrated");
+    let report = connect_only(settings).and_then(|mut conn| {
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "connected");
         let (url, timeouts) = (settings.database_url(), settings.database_timeouts());
-        Ok(store::write::import_extract(&mut conn, &|| store::connect_with(&url, &timeouts), &extract, &store::now_rfc3339())?)
+        Ok(query::datasets::import(&mut conn, &|| store::connect_with(&url, &timeouts), &extract)?)
     });
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
-    match outcome {
+    for warning in report.as_ref().map(|r| r.warnings()).unwrap_or_default() {
+        println!("note: {warning}");
+    }
+    match report.map(|r| r.outcome) {
         Ok(ImportOutcome::Imported { version }) => {
             println!(
                 "imported {} as dataset version {version} ({} observations; read {:.1}s, total {:.1}s); it is now served",
@@ -206,7 +215,7 @@ fn migrate(settings: &Settings) -> anyhow::Result<String> {
 fn datasets(settings: &Settings) -> anyhow::Result<String> {
     let mut conn = connect(settings)?;
     let mut lines = vec!["version\tactive\timported_at\tcontent_hash\ttitle".to_string()];
-    for d in read::list_datasets(&mut conn)? {
+    for d in query::datasets::list(&mut conn)? {
         lines.push(format!(
             "{}\t{}\t{}\t{}\t{}",
             d.version,
@@ -221,7 +230,7 @@ fn datasets(settings: &Settings) -> anyhow::Result<String> {
 
 fn activate(settings: &Settings, version: i64) -> anyhow::Result<String> {
     let mut conn = connect(settings)?;
-    if store::write::activate(&mut conn, version)? {
+    if query::datasets::activate(&mut conn, version)? {
         Ok(format!("dataset version {version} is now served"))
     } else {
         anyhow::bail!("there is no dataset version {version}")

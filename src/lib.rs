@@ -13,6 +13,7 @@ pub mod http;
 pub mod ingest;
 pub mod memory;
 pub mod metrics;
+pub mod query;
 pub mod settings;
 pub mod snapshot;
 pub mod startup;

@@ -19,6 +19,8 @@ pub struct Metrics {
     snapshot_age: IntGauge,
     snapshot_loaded: IntGauge,
     figures_withheld: IntGauge,
+    rest_withheld: IntGauge,
+    rest_missing: IntGauge,
     /// hit, miss, coalesced, not_modified: resolved once, as they count every request
     cache_lookups: [prometheus::IntCounter; 4],
     shed: prometheus::IntCounter,
@@ -63,6 +65,16 @@ impl Metrics {
             "Figures of the served snapshot that the disclosure rules pass but secondary suppression withholds",
         )
         .expect("valid");
+        let rest_withheld = IntGauge::new(
+            "snapshot_rest_figures_withheld",
+            "Figures of the social-housing sector without the plan areas that secondary suppression withholds",
+        )
+        .expect("valid");
+        let rest_missing = IntGauge::new(
+            "snapshot_rest_figures_missing",
+            "Cells where the social-housing sector's figure does not hold its plan areas, so the sector without them is missing",
+        )
+        .expect("valid");
         let cache_lookups = IntCounterVec::new(
             Opts::new(
                 "http_cache_lookups_total",
@@ -92,6 +104,8 @@ impl Metrics {
             Box::new(snapshot_age.clone()),
             Box::new(snapshot_loaded.clone()),
             Box::new(figures_withheld.clone()),
+            Box::new(rest_withheld.clone()),
+            Box::new(rest_missing.clone()),
             Box::new(cache_lookups.clone()),
             Box::new(shed.clone()),
             Box::new(cache_bytes.clone()),
@@ -111,6 +125,8 @@ impl Metrics {
             snapshot_age,
             snapshot_loaded,
             figures_withheld,
+            rest_withheld,
+            rest_missing,
             cache_lookups,
             shed,
             cache_bytes,
@@ -162,12 +178,16 @@ impl Metrics {
                 self.snapshot_age.set(age as i64);
                 self.snapshot_loaded.set(1);
                 self.figures_withheld.set(s.withheld_figures as i64);
+                self.rest_withheld.set(s.rest_withheld as i64);
+                self.rest_missing.set(s.rest_missing as i64);
             }
             None => {
                 self.dataset_version.set(0);
                 self.snapshot_age.set(0);
                 self.snapshot_loaded.set(0);
                 self.figures_withheld.set(0);
+                self.rest_withheld.set(0);
+                self.rest_missing.set(0);
             }
         }
         let mut out = Vec::new();

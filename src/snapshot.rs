@@ -8,8 +8,8 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 
-use crate::domain::differencing::{self, Containment};
-use crate::domain::figures::{AreaSum, Counts, Disclosure, Figure};
+use crate::domain::differencing::{self, FigureLayout};
+use crate::domain::figures::{AreaSum, Counts, Disclosure, Figure, rest_of};
 use crate::domain::geometry::{BBox, MultiPolygon, Simplification, union_bbox};
 use crate::domain::model::{Direction, Kind, Level, MunicipalityCode, Reference};
 use crate::store::read::DatasetRecord;
@@ -94,15 +94,22 @@ enum Owner {
         level: Level,
         unit: u16,
     },
+    /// The social-housing sector of municipality `unit` without the delimitation's areas.
+    Rest {
+        delimitation: usize,
+        unit: u16,
+    },
 }
 
 /// The owners of figures numbered in their order (areas by delimitation and area, then the
-/// reference levels' units), which is also the order ties are settled in.
+/// reference levels' units, then the derived rest figures), which is also the order ties are
+/// settled in.
 struct Numbering {
     owners: Vec<Owner>,
     /// delimitation → area → number; usize::MAX for an area outside the delimitation
     areas: Vec<Vec<usize>>,
     references: HashMap<(Level, u16), usize>,
+    rests: HashMap<(usize, u16), usize>,
 }
 
 impl Numbering {
@@ -122,14 +129,25 @@ impl Numbering {
                 owners.push(Owner::Reference { level, unit });
                 ((level, unit), owners.len() - 1)
             })
-            .collect();
-        Numbering { owners, areas, references }
+            .collect::<HashMap<_, _>>();
+        // a rest figure for every delimitation and every municipality with a sector figure
+        let mut rests = HashMap::new();
+        let mut sectors: Vec<u16> = references.keys().filter(|k| k.0 == Level::SocialHousing).map(|k| k.1).collect();
+        sectors.sort_unstable();
+        for delimitation in 0..delimitations.len() {
+            for &unit in &sectors {
+                owners.push(Owner::Rest { delimitation, unit });
+                rests.insert((delimitation, unit), owners.len() - 1);
+            }
+        }
+        Numbering { owners, areas, references, rests }
     }
 
     fn number(&self, owner: Owner) -> Option<usize> {
         match owner {
             Owner::Area { delimitation, area } => self.areas.get(delimitation)?.get(area).copied().filter(|&n| n != usize::MAX),
             Owner::Reference { level, unit } => self.references.get(&(level, unit)).copied(),
+            Owner::Rest { delimitation, unit } => self.rests.get(&(delimitation, unit)).copied(),
         }
     }
 }
@@ -143,44 +161,29 @@ struct RawFigure {
     departments_with_data: u32,
 }
 
-/// The figures that hold others wholly, for secondary suppression, by the owners' numbers:
-/// areas of one delimitation and the areas of another inside them; a municipality, its
-/// social-housing sector and the country, and the areas of each delimitation whose departments
-/// all lie inside them (where the dataset has that reference figure at all).
-fn containments(delimitations: &BTreeMap<String, Delimitation>, numbering: &Numbering) -> Vec<Containment<usize>> {
-    let members: Vec<(usize, usize, Vec<&str>)> = delimitations
+/// The dataset's figures as the containment rule (domain::differencing) sees them.
+/// Also the groups whose rest figures are guarded besides.
+fn containments(
+    delimitations: &BTreeMap<String, Delimitation>,
+    numbering: &Numbering,
+) -> (Vec<differencing::Containment<usize>>, Vec<differencing::RestGroup>) {
+    let areas = delimitations
         .values()
         .enumerate()
-        .flat_map(|(i, d)| d.areas().map(move |a| (i, a, d.departments[a].iter().map(|x| x.department_id.as_str()).collect())))
+        .map(|(i, d)| {
+            d.areas()
+                .map(|a| {
+                    let number = numbering.number(Owner::Area { delimitation: i, area: a }).expect("areas are numbered");
+                    (number, d.departments[a].iter().map(|x| (x.department_id.as_str(), x.municipality.get())).collect())
+                })
+                .collect()
+        })
         .collect();
-    let area = |(delimitation, area): (usize, usize)| numbering.number(Owner::Area { delimitation, area }).expect("areas are numbered");
-    let mut out: Vec<Containment<usize>> = differencing::containments(&members)
-        .into_iter()
-        .map(|c| Containment { containers: c.containers.into_iter().map(area).collect(), parts: c.parts.into_iter().map(area).collect() })
-        .collect();
-    for (i, d) in delimitations.values().enumerate() {
-        // an area lies inside a municipality's figures when all its departments are there
-        // (areas.csv names the municipality too, but an area may reach over a border)
-        let mut by_municipality: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
-        for a in d.areas() {
-            let municipality = d.departments[a][0].municipality;
-            if d.departments[a].iter().all(|dep| dep.municipality == municipality) {
-                by_municipality.entry(municipality.get()).or_default().push(area((i, a)));
-            }
-        }
-        for (unit, parts) in &by_municipality {
-            for level in [Level::Municipality, Level::SocialHousing] {
-                if let Some(container) = numbering.number(Owner::Reference { level, unit: *unit }) {
-                    out.push(Containment { containers: vec![container], parts: parts.clone() });
-                }
-            }
-        }
-        let all: Vec<usize> = d.areas().map(|a| area((i, a))).collect();
-        if let Some(container) = numbering.number(Owner::Reference { level: Level::Country, unit: 0 }).filter(|_| !all.is_empty()) {
-            out.push(Containment { containers: vec![container], parts: all });
-        }
-    }
-    out
+    let level = |level: Level, unit: u16| numbering.number(Owner::Reference { level, unit });
+    let rest = |delimitation: usize, unit: u16| numbering.number(Owner::Rest { delimitation, unit });
+    let country = numbering.number(Owner::Reference { level: Level::Country, unit: 0 });
+    let layout = FigureLayout { areas, level: &level, rest: &rest, country };
+    (differencing::figure_containments(&layout), differencing::rest_groups(&layout))
 }
 
 /// A published figure for one year; `coverage` only for area figures.
@@ -198,6 +201,9 @@ pub struct Delimitation {
     pub departments: Vec<Vec<Department>>,
     /// (area index, indicator index) → points, years ascending.
     series: HashMap<(usize, usize), Vec<Point>>,
+    /// (municipality code, indicator index) → the social-housing sector's points without
+    /// this delimitation's areas, years ascending.
+    rest: HashMap<(u16, usize), Vec<Point>>,
 }
 
 impl Delimitation {
@@ -212,6 +218,11 @@ impl Delimitation {
 
     pub fn series(&self, area: usize, indicator: usize) -> &[Point] {
         self.series.get(&(area, indicator)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The social-housing sector of a municipality without this delimitation's areas.
+    pub fn rest_series(&self, municipality: MunicipalityCode, indicator: usize) -> &[Point] {
+        self.rest.get(&(municipality.get(), indicator)).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -233,6 +244,11 @@ pub struct Snapshot {
     pub built_at: SystemTime,
     /// Figures the rules pass but secondary suppression withholds (see domain::differencing).
     pub withheld_figures: usize,
+    /// Figures of the sector without the plan areas withheld by secondary suppression.
+    pub rest_withheld: usize,
+    /// Cells (delimitation, municipality, indicator, year) where the sector's figure does not
+    /// hold its areas, so that the sector without them is missing.
+    pub rest_missing: usize,
 }
 
 impl Snapshot {
@@ -259,10 +275,23 @@ impl Snapshot {
         self.delimitation(None).map_or(&self.no_areas, |(_, d)| d)
     }
 
-    /// A reference level's points for an area's municipality (or the country).
-    pub fn reference_series(&self, reference: Reference, municipality: MunicipalityCode, indicator: usize) -> &[Point] {
-        let unit = if reference == Reference::Country { 0 } else { municipality.get() };
-        self.references.get(&(reference.level(), unit, indicator)).map_or(&[], Vec::as_slice)
+    /// A reference's points for a municipality (or the country), under a delimitation (for
+    /// the sector without its areas); none for twins, which are no one municipality's.
+    pub fn reference_series<'a>(
+        &'a self,
+        reference: Reference,
+        delimitation: &'a Delimitation,
+        municipality: MunicipalityCode,
+        indicator: usize,
+    ) -> &'a [Point] {
+        if reference == Reference::SocialHousingRest {
+            return delimitation.rest_series(municipality, indicator);
+        }
+        let Some(level) = reference.level() else {
+            return &[];
+        };
+        let unit = if level == Level::Country { 0 } else { municipality.get() };
+        self.references.get(&(level, unit, indicator)).map_or(&[], Vec::as_slice)
     }
 
     /// Builds a snapshot from a stored version, applying disclosure control to every figure.
@@ -336,7 +365,7 @@ impl Snapshot {
         let find_area = |id: &str| area_index.get(id).copied().ok_or_else(|| corrupt(format!("unknown area {id}")));
 
         let mut delimitations: BTreeMap<String, Delimitation> = BTreeMap::new();
-        let empty = || Delimitation { departments: vec![Vec::new(); areas.len()], series: HashMap::new() };
+        let empty = || Delimitation { departments: vec![Vec::new(); areas.len()], series: HashMap::new(), rest: HashMap::new() };
         for m in stored.memberships {
             let area = find_area(&m.area_id)?;
             delimitations.entry(m.boundary_version).or_insert_with(empty).departments[area].push(Department {
@@ -356,12 +385,16 @@ impl Snapshot {
             raw_references.push(((level, r.municipality_code.map_or(0, |c| c as u16)), r));
         }
         let numbering = Numbering::new(&delimitations, areas.len(), raw_references.iter().map(|(key, _)| *key));
-        let containments = containments(&delimitations, &numbering);
+        let (containments, rest_groups) = containments(&delimitations, &numbering);
         // per indicator and year (1900 to 2100), every figure
         let group = |indicator: usize, year: i64| -> Result<usize, StoreError> {
             (1900..=2100).contains(&year).then(|| indicator * 201 + (year - 1900) as usize).ok_or_else(|| corrupt(format!("year {year}")))
         };
         let mut figures: Vec<Vec<RawFigure>> = (0..indicators.len() * 201).map(|_| Vec::new()).collect();
+        // an area's sums come per municipality its departments lie in: together they are the
+        // area's; per delimitation and municipality, they are what the sector loses
+        let mut area_counts: HashMap<(usize, usize), (Counts, u32)> = HashMap::new();
+        let mut plan: HashMap<(usize, u16, usize), Counts> = HashMap::new();
         for s in stored.area_sums {
             let indicator = find_indicator(&s.indicator)?;
             let area = find_area(&s.area_id)?;
@@ -371,26 +404,55 @@ impl Snapshot {
             let owner = numbering
                 .number(Owner::Area { delimitation, area })
                 .ok_or_else(|| corrupt(format!("sums for area {} outside the delimitation {}", s.area_id, s.boundary_version)))?;
-            let counts = Counts::new(s.numerator, s.denominator);
-            figures[group(indicator, s.year)?].push(RawFigure { owner, counts, departments_with_data: s.departments as u32 });
+            let unit = municipality_code(s.municipality_code as i32)?.get();
+            let g = group(indicator, s.year)?;
+            let (counts, departments) = area_counts.entry((owner, g)).or_default();
+            counts.numerator += s.numerator;
+            counts.denominator += s.denominator;
+            *departments += s.departments as u32;
+            let lost = plan.entry((delimitation, unit, g)).or_default();
+            lost.numerator += s.numerator;
+            lost.denominator += s.denominator;
             years_seen[indicator].push(s.year as u16);
         }
+        let mut area_counts: Vec<_> = area_counts.into_iter().collect();
+        area_counts.sort_unstable_by_key(|x| x.0);
+        for ((owner, g), (counts, departments_with_data)) in area_counts {
+            figures[g].push(RawFigure { owner, counts, departments_with_data });
+        }
+        let mut rest_missing = 0usize;
         for ((level, unit), r) in raw_references {
             let indicator = find_indicator(&r.indicator)?;
             let owner = numbering.number(Owner::Reference { level, unit }).expect("every reference is numbered");
             let counts = Counts::new(r.numerator, r.denominator as f64);
-            figures[group(indicator, r.year.into())?].push(RawFigure { owner, counts, departments_with_data: 0 });
+            let g = group(indicator, r.year.into())?;
+            figures[g].push(RawFigure { owner, counts, departments_with_data: 0 });
             years_seen[indicator].push(r.year as u16);
+            if level == Level::SocialHousing {
+                for delimitation in 0..delimitations.len() {
+                    let lost = plan.get(&(delimitation, unit, g)).copied().unwrap_or_default();
+                    match rest_of(indicators[indicator].kind, counts, lost) {
+                        Some(counts) => {
+                            let owner = numbering.number(Owner::Rest { delimitation, unit }).expect("every rest is numbered");
+                            figures[g].push(RawFigure { owner, counts, departments_with_data: 0 });
+                        }
+                        None => rest_missing += 1,
+                    }
+                }
+            }
         }
         // the default delimitation's areas are what the service is for: withheld last
+        // (and a derived rest figure first, so that it never costs one published before it)
         let rank = |f: usize| match numbering.owners[f] {
-            Owner::Area { delimitation, .. } if Some(delimitation) == default_delimitation => 2,
-            Owner::Reference { .. } => 1,
-            Owner::Area { .. } => 0,
+            Owner::Area { delimitation, .. } if Some(delimitation) == default_delimitation => 3,
+            Owner::Reference { .. } => 2,
+            Owner::Area { .. } => 1,
+            Owner::Rest { .. } => 0,
         };
         let mut by_index: Vec<&mut Delimitation> = delimitations.values_mut().collect();
         let mut references: HashMap<(Level, u16, usize), Vec<Point>> = HashMap::new();
         let mut withheld = 0usize;
+        let mut rest_withheld = 0usize;
         let mut counts = vec![None; numbering.owners.len()];
         for (g, list) in figures.into_iter().enumerate().filter(|(_, list)| !list.is_empty()) {
             let (indicator, year) = (g / 201, (1900 + g % 201) as u16);
@@ -399,8 +461,17 @@ impl Snapshot {
             for f in &list {
                 counts[f.owner] = Some(f.counts);
             }
-            let secondary = differencing::secondary_suppressions(kind, disclosure, &counts, &containments, rank);
-            withheld += secondary.len();
+            let mut secondary = differencing::secondary_suppressions(kind, disclosure, &counts, &containments, rank);
+            let passed = |f: usize| counts[f].is_some_and(|c| !disclosure.suppresses(kind, c)) && secondary.binary_search(&f).is_err();
+            let guarded = differencing::guard_rests(&rest_groups, &counts, &passed);
+            if !guarded.is_empty() {
+                secondary.extend(guarded);
+                secondary.sort_unstable();
+                secondary.dedup();
+            }
+            let rests = secondary.iter().filter(|&&f| matches!(numbering.owners[f], Owner::Rest { .. })).count();
+            withheld += secondary.len() - rests;
+            rest_withheld += rests;
             for RawFigure { owner, counts, departments_with_data } in list {
                 let figure = if secondary.binary_search(&owner).is_ok() { Figure::Suppressed } else { disclosure.publish(kind, counts) };
                 match numbering.owners[owner] {
@@ -413,13 +484,24 @@ impl Snapshot {
                     Owner::Reference { level, unit } => {
                         references.entry((level, unit, indicator)).or_default().push(Point { year, figure, coverage: None });
                     }
+                    Owner::Rest { delimitation, unit } => {
+                        by_index[delimitation].rest.entry((unit, indicator)).or_default().push(Point { year, figure, coverage: None });
+                    }
                 }
             }
         }
         if withheld > 0 {
             tracing::info!(figures = withheld, "figures withheld because a difference of published figures would reveal a suppressed one");
         }
-        for points in delimitations.values_mut().flat_map(|d| d.series.values_mut()).chain(references.values_mut()) {
+        if rest_missing > 0 {
+            tracing::warn!(
+                cells = rest_missing,
+                "the social-housing sector's figure does not hold its areas: the sector without them is missing there"
+            );
+        }
+        for points in
+            delimitations.values_mut().flat_map(|d| d.series.values_mut().chain(d.rest.values_mut())).chain(references.values_mut())
+        {
             points.sort_by_key(|p| p.year);
         }
         for (indicator, mut years) in indicators.iter_mut().zip(years_seen) {
@@ -440,6 +522,8 @@ impl Snapshot {
             references,
             built_at: SystemTime::now(),
             withheld_figures: withheld,
+            rest_withheld,
+            rest_missing,
         })
     }
 
@@ -499,44 +583,6 @@ pub fn figure_in(points: &[Point], year: u16) -> Option<Point> {
     points.binary_search_by_key(&year, |p| p.year).ok().map(|i| points[i])
 }
 
-impl Snapshot {
-    /// Compares every area of a delimitation with a reference (comparisons.md), in the
-    /// extract's order of areas.
-    pub fn compare_areas(
-        &self,
-        delimitation: &Delimitation,
-        indicator: usize,
-        from: u16,
-        to: u16,
-        reference: Reference,
-        threshold: f64,
-    ) -> Vec<(usize, crate::domain::comparisons::Comparison)> {
-        delimitation.areas().map(|a| (a, self.compare_area(delimitation, a, indicator, (from, to), reference, threshold))).collect()
-    }
-
-    /// One area's comparison (comparisons.md) from its published figures, `(from, to)`.
-    pub fn compare_area(
-        &self,
-        delimitation: &Delimitation,
-        area: usize,
-        indicator: usize,
-        (from, to): (u16, u16),
-        reference: Reference,
-        threshold: f64,
-    ) -> crate::domain::comparisons::Comparison {
-        use crate::domain::comparisons::{ComparisonInputs, compare};
-        let own = delimitation.series(area, indicator);
-        let reference_points = self.reference_series(reference, self.areas[area].municipality, indicator);
-        let inputs = ComparisonInputs {
-            area_from: figure_in(own, from).map(|p| p.figure),
-            area_to: figure_in(own, to).map(|p| p.figure),
-            reference_from: figure_in(reference_points, from).map(|p| p.figure),
-            reference_to: figure_in(reference_points, to).map(|p| p.figure),
-        };
-        compare(self.indicators[indicator].direction, threshold, inputs)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,6 +634,7 @@ mod tests {
                 .map(|(area, n, d)| AreaSumRecord {
                     boundary_version: "B".into(),
                     area_id: (*area).into(),
+                    municipality_code: 101,
                     indicator: "convicted".into(),
                     year: 2020,
                     numerator: *n,
@@ -623,8 +670,11 @@ mod tests {
             &[(751, 112.0, 2010), (101, 31.0, 305)],
         );
         let s = Snapshot::build(stored, &Disclosure::default()).unwrap();
-        let figure =
-            |m: u16| figure_in(s.reference_series(Reference::Municipality, MunicipalityCode::new(m).unwrap(), 0), 2020).unwrap().figure;
+        let figure = |m: u16| {
+            figure_in(s.reference_series(Reference::Municipality, s.default_delimitation(), MunicipalityCode::new(m).unwrap(), 0), 2020)
+                .unwrap()
+                .figure
+        };
         assert_eq!(figure(751), Figure::Suppressed);
         assert!(matches!(figure(101), Figure::Ok { .. }), "101 minus X would be no group's figure");
         assert_eq!(s.withheld_figures, 1);

@@ -21,7 +21,7 @@ use crate::http::public_base::PublicBase;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::snapshot::{Snapshot, SnapshotCell};
-use crate::store::{self, DatabaseUrl, ImportOutcome, Pool, StoreError, read};
+use crate::store::{self, DatabaseUrl, Pool, StoreError, read};
 use crate::telemetry;
 
 /// CORS for browser clients: reading (GET, HEAD) from the given origins, or any.
@@ -157,11 +157,8 @@ fn load_demo_if_empty(pool: &Pool, url: &DatabaseUrl) -> anyhow::Result<()> {
         return Ok(());
     }
     let extract = crate::demo::bundled_extract().map_err(|r| anyhow::anyhow!("the bundled demo extract is invalid: {r}"))?;
-    match store::write::import_extract(&mut conn, &|| store::connect(url), &extract, &store::now_rfc3339())? {
-        ImportOutcome::Imported { version } | ImportOutcome::AlreadyStored { version } => {
-            tracing::info!(version, "imported the bundled demo extract (synthetic data)");
-        }
-    }
+    let version = crate::query::datasets::import(&mut conn, &|| store::connect(url), &extract)?.outcome.version();
+    tracing::info!(version, "imported the bundled demo extract (synthetic data)");
     Ok(())
 }
 

@@ -20,7 +20,8 @@ use utoipa::ToSchema;
 use super::AppState;
 use crate::error::{ApiError, ProblemDetails};
 use crate::ingest;
-use crate::store::{self, ImportOutcome, StoreError};
+use crate::query::{self, datasets::ImportReport};
+use crate::store::{ImportOutcome, StoreError};
 
 type KeyedLimiter<C> = RateLimiter<IpAddr, HashMapStateStore<IpAddr>, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
@@ -111,6 +112,9 @@ pub struct ImportResult {
     /// `imported` (a new version, now active) or `already_stored` (identical content).
     #[schema(example = "imported")]
     pub status: String,
+    /// What the import noticed in the extract, one sentence each (absent when nothing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 fn store_error(e: StoreError) -> ApiError {
@@ -170,30 +174,25 @@ pub async fn import(state: web::Data<AppState>, req: HttpRequest, payload: web::
     let limits = state.settings.import.limits();
     // (on a thread of its own at a lower priority: reading and writing a national extract
     // takes seconds of CPU that the request workers should not lose)
-    let outcome = crate::http::offload::run_in_background(move || -> Result<ImportOutcome, ApiError> {
+    let outcome = crate::http::offload::run_in_background(move || -> Result<ImportReport, ApiError> {
         let extract = ingest::read_zip_bytes(&bytes, "upload.zip", &limits).map_err(ApiError::Rejected)?;
         drop(bytes);
-        let mut conn = pool.get().map_err(|e| store_error(e.into()))?;
-        store::migrate(&mut conn).map_err(store_error)?;
-        let outcome = store::write::import_extract(&mut conn, &|| store::connect(&url), &extract, &store::now_rfc3339());
+        let report = query::datasets::import_pooled(&pool, &url, &extract);
         drop(extract);
         crate::memory::release_free();
-        outcome.map_err(store_error)
+        report.map_err(store_error)
     })
     .await?;
     let (label, response) = match outcome {
-        Ok(ImportOutcome::Imported { version }) => {
+        Ok(report @ ImportReport { outcome: ImportOutcome::Imported { version }, .. }) => {
             state.refresh_now.notify_one();
             tracing::info!(version, "imported an extract over HTTP");
-            (
-                "imported",
-                HttpResponse::Created()
-                    .insert_header((header::LOCATION, "/v1/datasets"))
-                    .json(ImportResult { dataset_version: version, status: "imported".into() }),
-            )
+            let body = ImportResult { dataset_version: version, status: "imported".into(), warnings: report.warnings() };
+            ("imported", HttpResponse::Created().insert_header((header::LOCATION, "/v1/datasets")).json(body))
         }
-        Ok(ImportOutcome::AlreadyStored { version }) => {
-            ("identical", HttpResponse::Ok().json(ImportResult { dataset_version: version, status: "already_stored".into() }))
+        Ok(report @ ImportReport { outcome: ImportOutcome::AlreadyStored { version }, .. }) => {
+            let body = ImportResult { dataset_version: version, status: "already_stored".into(), warnings: report.warnings() };
+            ("identical", HttpResponse::Ok().json(body))
         }
         Err(e @ ApiError::Rejected(_)) => {
             state.metrics.count_import("rejected");
@@ -232,7 +231,9 @@ async fn read_upload(mut payload: web::Payload, limit: usize, timeout: Duration,
                 )));
             }
             Ok(None) => return Ok(body.freeze()),
-            Ok(Some(Err(e))) => return Err(ApiError::invalid("body", format!("the upload broke off: {e}"))),
+            Ok(Some(Err(e))) => {
+                return Err(ApiError::invalid("body", format!("the upload broke off: {e}")));
+            }
             Ok(Some(Ok(chunk))) => {
                 if body.len() + chunk.len() > limit {
                     return Err(ApiError::PayloadTooLarge(format!("an extract may be at most {limit} bytes (admin.max_upload_bytes)")));
@@ -268,12 +269,9 @@ pub async fn activate(state: web::Data<AppState>, req: HttpRequest, path: web::P
     authorize(&req, &state)?;
     let version: i64 = path.parse().map_err(|_| ApiError::NotFound(format!("no dataset version {:?}; see /v1/datasets", path.as_str())))?;
     let pool = state.pool.clone();
-    let found = web::block(move || -> Result<bool, ApiError> {
-        let mut conn = pool.get().map_err(|e| store_error(e.into()))?;
-        store::write::activate(&mut conn, version).map_err(store_error)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let found = web::block(move || -> Result<bool, ApiError> { query::datasets::activate_pooled(&pool, version).map_err(store_error) })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
     if !found {
         return Err(ApiError::NotFound(format!("no dataset version {version}; see /v1/datasets")));
     }

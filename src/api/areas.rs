@@ -248,6 +248,8 @@ pub struct Series {
     pub area: Vec<SeriesPoint>,
     pub municipality: Vec<SeriesPoint>,
     pub social_housing: Vec<SeriesPoint>,
+    /// The social-housing sector in the municipality without the delimitation's plan areas.
+    pub social_housing_rest: Vec<SeriesPoint>,
     pub country: Vec<SeriesPoint>,
 }
 
@@ -302,7 +304,7 @@ pub async fn get_series(
         let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
         let csv = csv?;
         let points = |ps: &[Point]| ps.iter().map(SeriesPoint::new).collect::<Vec<_>>();
-        let reference = |r: Reference| points(snapshot.reference_series(r, area.municipality, i));
+        let reference = |r: Reference| points(snapshot.reference_series(r, d, area.municipality, i));
         let body = SeriesResponse {
             dataset_version: snapshot.dataset.version,
             area_id: area.area_id.clone(),
@@ -320,6 +322,7 @@ pub async fn get_series(
                 area: points(d.series(index, i)),
                 municipality: reference(Reference::Municipality),
                 social_housing: reference(Reference::SocialHousing),
+                social_housing_rest: reference(Reference::SocialHousingRest),
                 country: reference(Reference::Country),
             },
         };
@@ -355,6 +358,7 @@ fn series_csv(s: &SeriesResponse) -> Table {
         ("area", &s.series.area),
         ("municipality", &s.series.municipality),
         ("social_housing", &s.series.social_housing),
+        ("social_housing_rest", &s.series.social_housing_rest),
         ("country", &s.series.country),
     ];
     for (name, points) in series {

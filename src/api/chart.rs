@@ -6,10 +6,10 @@ use std::fmt::Write;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use super::AppState;
-use super::comparisons::{ComparisonItem, ComparisonRequest, ComparisonsQuery};
+use super::comparisons::{ComparisonItem, ComparisonsQuery};
 use super::params::data_body;
 use crate::domain::figures::Status;
-use crate::domain::model::{Kind, Reference};
+use crate::domain::model::Kind;
 use crate::error::{ApiError, ProblemDetails};
 use crate::http::negotiate::Lang;
 use crate::http::offload;
@@ -135,9 +135,9 @@ pub async fn comparison_chart(
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     offload::render(&req, move || {
         let q = &*query;
-        let request = ComparisonRequest::parse(&snapshot, &q.indicator, &q.from, &q.to, &q.reference, &q.boundary, &q.threshold)?;
+        let request = super::comparisons::parse_request(&snapshot, q.params())?;
         let indicator = &snapshot.indicators[request.indicator];
-        let mut items = request.items(&snapshot);
+        let mut items = super::comparisons::items(&snapshot, &request);
         super::comparisons::sort_items(&mut items, Some(q.sort.as_deref().unwrap_or("difference")))?;
         let unit = match (indicator.kind, lang) {
             (Kind::Share, Lang::Da) => "procentpoint",
@@ -146,14 +146,7 @@ pub async fn comparison_chart(
             (Kind::Rate, Lang::En) => "per 1,000",
             (Kind::Mean, _) => "",
         };
-        let reference = match (request.reference, lang) {
-            (Reference::Municipality, Lang::Da) => "kommunen",
-            (Reference::Municipality, Lang::En) => "the municipality",
-            (Reference::SocialHousing, Lang::Da) => "den almene sektor i kommunen",
-            (Reference::SocialHousing, Lang::En) => "the social-housing sector in the municipality",
-            (Reference::Country, Lang::Da) => "hele landet",
-            (Reference::Country, Lang::En) => "Denmark",
-        };
+        let reference = request.reference.reference.label(lang == Lang::Da);
         let (from, to) = (request.from, request.to);
         let text = ChartText {
             title: lang.pick(&indicator.name_da, &indicator.name_en),

@@ -8,12 +8,17 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::areas::delimitation;
 use super::csv::{self, Format, Table};
-use super::params::{self, data_json, indicator_param, required};
+use super::params::{self, data_json, indicator_param};
 use crate::domain::comparisons::{Comparison, Summary, summarise};
 use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
 use crate::http::negotiate::Lang;
 use crate::http::offload::render;
+use crate::query::{
+    self,
+    comparisons::{AreaComparison, ComparisonRequest},
+    reference::{DEFAULT_TWINS, MAX_MATCH, MAX_TWINS, ReferenceChoice},
+};
 use crate::snapshot::{Delimitation, Snapshot};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -29,10 +34,17 @@ pub struct ComparisonsQuery {
     /// Last year, after `from`.
     #[param(required = true, value_type = u16, minimum = 1900, maximum = 2100, example = 2023)]
     pub to: Option<String>,
-    /// `municipality` (the area's municipality; default), `social_housing` (the
-    /// social-housing sector in it) or `country`.
+    /// What each area is compared with (default `municipality`); see the `Reference` schema.
     #[param(value_type = Option<Reference>, example = "municipality")]
     pub reference: Option<String>,
+    /// With `reference=twins`: how many twin areas, 1 to 20; default 5.
+    #[param(value_type = Option<u16>, minimum = 1, maximum = 20, example = 5)]
+    pub twins: Option<String>,
+    /// With `reference=twins`: the indicators twins are matched on in the `from` year,
+    /// comma-separated, at most 6; default the compared indicator.
+    #[serde(rename = "match")]
+    #[param(example = "outside_work_education,basic_education")]
+    pub matching: Option<String>,
     /// Delimitation version; default the dataset's.
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
@@ -53,6 +65,21 @@ pub struct ComparisonsQuery {
     pub lang: Option<String>,
 }
 
+impl ComparisonsQuery {
+    pub fn params(&self) -> ComparisonParams<'_> {
+        ComparisonParams {
+            indicator: self.indicator.as_deref(),
+            from: self.from.as_deref(),
+            to: self.to.as_deref(),
+            reference: self.reference.as_deref(),
+            twins: self.twins.as_deref(),
+            matching: self.matching.as_deref(),
+            boundary: self.boundary.as_deref(),
+            threshold: self.threshold.as_deref(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ComparisonItem {
     pub area_id: String,
@@ -62,6 +89,9 @@ pub struct ComparisonItem {
     pub municipality_name: Option<String>,
     #[serde(flatten)]
     pub comparison: Comparison,
+    /// With `reference=twins`: the twin areas' ids, nearest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,53 +114,52 @@ pub struct ComparisonsResponse {
     pub summary: Summary,
 }
 
-/// What a valid query asks for.
-pub struct ComparisonRequest<'s> {
-    pub indicator: usize,
-    pub from: u16,
-    pub to: u16,
-    pub reference: Reference,
-    pub boundary_version: &'s str,
-    pub delimitation: &'s Delimitation,
-    pub threshold: f64,
+/// The comparison parameters of a query, as given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ComparisonParams<'q> {
+    pub indicator: Option<&'q str>,
+    pub from: Option<&'q str>,
+    pub to: Option<&'q str>,
+    pub reference: Option<&'q str>,
+    pub twins: Option<&'q str>,
+    pub matching: Option<&'q str>,
+    pub boundary: Option<&'q str>,
+    pub threshold: Option<&'q str>,
 }
 
-impl<'s> ComparisonRequest<'s> {
-    /// Validates the query's comparison parameters against a snapshot.
-    pub fn parse(
-        snapshot: &'s Snapshot,
-        indicator: &Option<String>,
-        from: &Option<String>,
-        to: &Option<String>,
-        reference: &Option<String>,
-        boundary: &Option<String>,
-        threshold: &Option<String>,
-    ) -> Result<Self, ApiError> {
-        let (indicator, _) = indicator_param(snapshot, required(indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
-        let from = params::year("from", required(from, "from", "the first year, such as 2015")?)?;
-        let to = params::year("to", required(to, "to", "the last year, such as 2023")?)?;
-        before(from, to)?;
-        let (reference, boundary_version, delimitation, threshold) =
-            shared_parameters(snapshot, reference.as_deref(), boundary.as_deref(), threshold.as_deref())?;
-        Ok(ComparisonRequest { indicator, from, to, reference, boundary_version, delimitation, threshold })
-    }
+/// Validates a query's comparison parameters against a snapshot.
+pub fn parse_request<'s>(snapshot: &'s Snapshot, p: ComparisonParams) -> Result<ComparisonRequest<'s>, ApiError> {
+    let (indicator, _) = indicator_param(snapshot, required_str(p.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
+    let from = params::year("from", required_str(p.from, "from", "the first year, such as 2015")?)?;
+    let to = params::year("to", required_str(p.to, "to", "the last year, such as 2023")?)?;
+    before(from, to)?;
+    let (reference, boundary_version, delimitation, threshold) = shared_parameters(snapshot, p)?;
+    Ok(ComparisonRequest { indicator, from, to, reference, boundary_version, delimitation, threshold })
+}
 
-    pub fn items(&self, snapshot: &Snapshot) -> Vec<ComparisonItem> {
-        snapshot
-            .compare_areas(self.delimitation, self.indicator, self.from, self.to, self.reference, self.threshold)
-            .into_iter()
-            .map(|(a, comparison)| {
-                let area = &snapshot.areas[a];
-                ComparisonItem {
-                    area_id: area.area_id.clone(),
-                    area_name: area.name.clone(),
-                    municipality_code: area.municipality.to_string(),
-                    municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
-                    comparison,
-                }
-            })
-            .collect()
+fn required_str<'a>(value: Option<&'a str>, name: &str, hint: &str) -> Result<&'a str, ApiError> {
+    value.ok_or_else(|| ApiError::invalid(name, format!("{name} is required: {hint}")))
+}
+
+/// The items of a comparison, named for output.
+pub fn items(snapshot: &Snapshot, request: &ComparisonRequest) -> Vec<ComparisonItem> {
+    query::comparisons::compare_areas(snapshot, request).into_iter().map(|c| item(snapshot, c)).collect()
+}
+
+fn item(snapshot: &Snapshot, c: AreaComparison) -> ComparisonItem {
+    let area = &snapshot.areas[c.area];
+    ComparisonItem {
+        area_id: area.area_id.clone(),
+        area_name: area.name.clone(),
+        municipality_code: area.municipality.to_string(),
+        municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
+        comparison: c.comparison,
+        twins: twin_ids(snapshot, c.twins),
     }
+}
+
+fn twin_ids(snapshot: &Snapshot, twins: Option<Vec<usize>>) -> Option<Vec<String>> {
+    twins.map(|t| t.into_iter().map(|a| snapshot.areas[a].area_id.clone()).collect())
 }
 
 /// `from` must come before `to`.
@@ -138,17 +167,52 @@ fn before(from: u16, to: u16) -> Result<(), ApiError> {
     if from < to { Ok(()) } else { Err(ApiError::invalid("from", format!("from ({from}) must be before to ({to})"))) }
 }
 
-/// What every comparison is made with: the reference (default the municipality), the
-/// delimitation (default the dataset's) and the threshold (default 5).
+/// What every comparison is made with: the reference (default the municipality; for twins,
+/// how many and on what), the delimitation (default the dataset's) and the threshold
+/// (default 5).
 fn shared_parameters<'s>(
     snapshot: &'s Snapshot,
+    p: ComparisonParams,
+) -> Result<(ReferenceChoice, &'s str, &'s Delimitation, f64), ApiError> {
+    let reference = reference_choice(snapshot, p.reference, p.twins, p.matching)?;
+    let (boundary_version, delimitation) = delimitation(snapshot, p.boundary)?;
+    Ok((reference, boundary_version, delimitation, params::threshold(p.threshold)?))
+}
+
+/// The reference and, for twins, their number and profile. `twins` and `match` belong to
+/// `reference=twins` alone: elsewhere they are refused rather than ignored.
+pub fn reference_choice(
+    snapshot: &Snapshot,
     reference: Option<&str>,
-    boundary: Option<&str>,
-    threshold: Option<&str>,
-) -> Result<(Reference, &'s str, &'s Delimitation, f64), ApiError> {
+    twins: Option<&str>,
+    matching: Option<&str>,
+) -> Result<ReferenceChoice, ApiError> {
     let reference = reference.map(params::reference).transpose()?.unwrap_or(Reference::Municipality);
-    let (boundary_version, delimitation) = delimitation(snapshot, boundary)?;
-    Ok((reference, boundary_version, delimitation, params::threshold(threshold)?))
+    if reference != Reference::Twins {
+        for (name, given) in [("twins", twins), ("match", matching)] {
+            if given.is_some() {
+                return Err(ApiError::invalid(name, format!("{name} applies only to reference=twins")));
+            }
+        }
+        return Ok(ReferenceChoice::of(reference));
+    }
+    let count = params::whole("twins", twins, DEFAULT_TWINS, 1..=MAX_TWINS)?;
+    let mut profile = Vec::new();
+    if let Some(text) = matching {
+        for code in text.split(',').map(str::trim) {
+            let (i, _) = snapshot
+                .indicator(code)
+                .ok_or_else(|| ApiError::invalid("match", format!("unknown indicator {code:?} in match; see /v1/indicators")))?;
+            if profile.contains(&i) {
+                return Err(ApiError::invalid("match", format!("match names {code:?} twice")));
+            }
+            profile.push(i);
+        }
+        if profile.len() > MAX_MATCH {
+            return Err(ApiError::invalid("match", format!("match may name at most {MAX_MATCH} indicators, not {}", profile.len())));
+        }
+    }
+    Ok(ReferenceChoice { reference, twins: count, matching: profile })
 }
 
 /// Sorts items by a `sort` parameter; items without the number sorted on go last.
@@ -225,15 +289,16 @@ pub async fn get_comparisons(
     let csv = csv::wants_csv(&req, query.format.as_deref());
     render(&req, move || {
         let q = &*query;
-        let request = ComparisonRequest::parse(&snapshot, &q.indicator, &q.from, &q.to, &q.reference, &q.boundary, &q.threshold)?;
+        let request = parse_request(&snapshot, q.params())?;
         let csv = csv?;
         let indicator = &snapshot.indicators[request.indicator];
-        let mut items = request.items(&snapshot);
+        let mut items = items(&snapshot, &request);
         let summary = summarise(indicator.direction, request.threshold, items.iter().map(|i| &i.comparison));
         sort_items(&mut items, q.sort.as_deref())?;
         if csv {
-            let filename = format!("comparisons-{}-{}-{}-{}.csv", indicator.code, request.from, request.to, request.reference.as_str());
-            return Ok(to_csv(&items).response(&snapshot, lang, &filename));
+            let filename =
+                format!("comparisons-{}-{}-{}-{}.csv", indicator.code, request.from, request.to, request.reference.reference.as_str());
+            return Ok(to_csv(&items, request.reference.reference == Reference::Twins).response(&snapshot, lang, &filename));
         }
         let body = ComparisonsResponse {
             dataset_version: snapshot.dataset.version,
@@ -245,7 +310,7 @@ pub async fn get_comparisons(
             lang,
             from: request.from,
             to: request.to,
-            reference: request.reference,
+            reference: request.reference.reference,
             boundary_version: request.boundary_version.to_string(),
             threshold: request.threshold,
             items,
@@ -266,9 +331,17 @@ pub struct AreaComparisonsQuery {
     /// Last year for every indicator; default each indicator's last year with data.
     #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2023)]
     pub to: Option<String>,
-    /// `municipality` (default), `social_housing` or `country`.
+    /// What the area is compared with (default `municipality`); see the `Reference` schema.
     #[param(value_type = Option<Reference>, example = "municipality")]
     pub reference: Option<String>,
+    /// With `reference=twins`: how many twin areas, 1 to 20; default 5.
+    #[param(value_type = Option<u16>, minimum = 1, maximum = 20, example = 5)]
+    pub twins: Option<String>,
+    /// With `reference=twins`: the indicators twins are matched on in the `from` year,
+    /// comma-separated, at most 6; default each compared indicator itself.
+    #[serde(rename = "match")]
+    #[param(example = "outside_work_education,basic_education")]
+    pub matching: Option<String>,
     /// Delimitation version; default the dataset's.
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
@@ -294,6 +367,9 @@ pub struct IndicatorComparison {
     pub to: Option<u16>,
     #[serde(flatten)]
     pub comparison: Comparison,
+    /// With `reference=twins`: the twin areas' ids on this indicator, nearest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -340,8 +416,15 @@ pub async fn get_area_comparisons(
         if let (Some(f), Some(t)) = (from, to) {
             before(f, t)?;
         }
-        let (reference, boundary_version, d, threshold) =
-            shared_parameters(&snapshot, q.reference.as_deref(), q.boundary.as_deref(), q.threshold.as_deref())?;
+        let p = ComparisonParams {
+            reference: q.reference.as_deref(),
+            twins: q.twins.as_deref(),
+            matching: q.matching.as_deref(),
+            boundary: q.boundary.as_deref(),
+            threshold: q.threshold.as_deref(),
+            ..ComparisonParams::default()
+        };
+        let (reference, boundary_version, d, threshold) = shared_parameters(&snapshot, p)?;
         let items = snapshot
             .indicators
             .iter()
@@ -352,9 +435,15 @@ pub async fn get_area_comparisons(
                     (Some(f), Some(t)) if f < t => Some((f, t)),
                     _ => None,
                 };
-                let comparison = match years {
-                    Some(years) => snapshot.compare_area(d, index, i, years, reference, threshold),
-                    None => crate::domain::comparisons::compare(indicator.direction, threshold, Default::default()),
+                let (comparison, twins) = match years {
+                    Some(years) => {
+                        let c = query::comparisons::compare_area(&snapshot, d, index, i, years, &reference, threshold);
+                        (c.comparison, c.twins)
+                    }
+                    None => {
+                        let none = crate::domain::comparisons::compare(indicator.direction, threshold, Default::default());
+                        (none, (reference.reference == Reference::Twins).then(Vec::new))
+                    }
                 };
                 IndicatorComparison {
                     indicator: indicator.code.clone(),
@@ -365,6 +454,7 @@ pub async fn get_area_comparisons(
                     from: years.map(|y| y.0),
                     to: years.map(|y| y.1),
                     comparison,
+                    twins: twin_ids(&snapshot, twins),
                 }
             })
             .collect();
@@ -375,7 +465,7 @@ pub async fn get_area_comparisons(
             municipality_code: area.municipality.to_string(),
             municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
             lang,
-            reference,
+            reference: reference.reference,
             boundary_version: boundary_version.to_string(),
             threshold,
             items,
@@ -409,13 +499,18 @@ const CSV_COLUMNS: [&str; 21] = [
     "beyond_threshold",
 ];
 
-/// The items as a spreadsheet table.
-pub fn to_csv(items: &[ComparisonItem]) -> Table {
+/// The items as a spreadsheet table; for twins, with a last column naming them (space
+/// between ids).
+pub fn to_csv(items: &[ComparisonItem], with_twins: bool) -> Table {
     use csv::{flag, number, text};
-    let mut table = Table::new(&CSV_COLUMNS);
+    let mut columns = CSV_COLUMNS.to_vec();
+    if with_twins {
+        columns.push("twins");
+    }
+    let mut table = Table::new(&columns);
     for i in items {
         let c = &i.comparison;
-        table.row(&[
+        let mut row = vec![
             text(&i.area_id),
             text(&i.area_name),
             text(&i.municipality_code),
@@ -437,7 +532,11 @@ pub fn to_csv(items: &[ComparisonItem]) -> Table {
             flag(c.stronger),
             flag(c.stronger_relative),
             flag(c.beyond_threshold),
-        ]);
+        ];
+        if with_twins {
+            row.push(text(&i.twins.as_deref().unwrap_or_default().join(" ")));
+        }
+        table.row(&row);
     }
     table
 }
@@ -464,6 +563,7 @@ mod tests {
             municipality_code: "101".into(),
             municipality_name: None,
             comparison: c,
+            twins: None,
         }
     }
 
@@ -481,7 +581,7 @@ mod tests {
 
     #[test]
     fn csv_for_danish_spreadsheets() {
-        let csv = to_csv(&[item("a", "=HYPERLINK(\"x\")", Some(-2.5)), item("b", "Nord; Syd", None)]).into_string();
+        let csv = to_csv(&[item("a", "=HYPERLINK(\"x\")", Some(-2.5)), item("b", "Nord; Syd", None)], false).into_string();
         assert!(csv.starts_with("\u{feff}area_id;area_name;"));
         let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
         assert_eq!(lines.len(), 3);

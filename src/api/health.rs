@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use actix_web::{HttpResponse, get, web};
-use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -42,7 +41,7 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let pool = state.pool.clone();
-    let ping = web::block(move || pool.get().ok().map(|mut c| c.batch_execute("SELECT 1").is_ok()).unwrap_or(false));
+    let ping = web::block(move || crate::query::datasets::ping(&pool));
     let database_ok = matches!(tokio::time::timeout(Duration::from_secs(3), ping).await, Ok(Ok(true)));
     if !database_ok {
         return Err(ApiError::Unavailable("the database does not answer".into()));

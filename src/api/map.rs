@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::areas::delimitation;
-use super::comparisons::ComparisonRequest;
+use super::comparisons::{ComparisonParams, parse_request, reference_choice};
 use super::params::{self, indicator_param};
 use crate::domain::classes::{Classification, Method};
 use crate::domain::figures::Figure;
@@ -44,6 +44,13 @@ pub struct MapQuery {
     /// Reference of a comparison; default `municipality`.
     #[param(value_type = Option<Reference>)]
     pub reference: Option<String>,
+    /// With `reference=twins`: how many twin areas, 1 to 20; default 5.
+    #[param(value_type = Option<u16>, minimum = 1, maximum = 20)]
+    pub twins: Option<String>,
+    /// With `reference=twins`: the indicators twins are matched on in the `from` year,
+    /// comma-separated, at most 6; default the compared indicator.
+    #[serde(rename = "match")]
+    pub matching: Option<String>,
     /// Threshold of a comparison; default 5.
     #[param(value_type = Option<f64>, minimum = 0)]
     pub threshold: Option<String>,
@@ -111,7 +118,9 @@ pub fn parse_shape(precision: Option<&str>, simplify: Option<&str>, geometry: Op
     let geometry = match geometry {
         None | Some("true") => true,
         Some("false") => false,
-        Some(g) => return Err(ApiError::invalid("geometry", format!("geometry {g:?} must be true or false"))),
+        Some(g) => {
+            return Err(ApiError::invalid("geometry", format!("geometry {g:?} must be true or false")));
+        }
     };
     Ok(Shape { precision, simplify, geometry })
 }
@@ -213,7 +222,17 @@ pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: web:
         let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
         // every parameter given is checked, also those the chosen mode does not use
         params::threshold(q.threshold.as_deref())?;
-        q.reference.as_deref().map(params::reference).transpose()?;
+        let comparison = ComparisonParams {
+            indicator: q.indicator.as_deref(),
+            from: q.from.as_deref(),
+            to: q.to.as_deref(),
+            reference: q.reference.as_deref(),
+            twins: q.twins.as_deref(),
+            matching: q.matching.as_deref(),
+            boundary: q.boundary.as_deref(),
+            threshold: q.threshold.as_deref(),
+        };
+        reference_choice(&snapshot, comparison.reference, comparison.twins, comparison.matching)?;
         classification(&[], q)?;
         let areas: Vec<usize> =
             d.areas().filter(|&a| bbox.is_none_or(|b| snapshot.areas[a].bbox.is_some_and(|ab| bbox_intersects(&ab, &b)))).collect();
@@ -247,7 +266,7 @@ pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: web:
                 field = Some("value");
             }
             (Some(_), None, Some(_), Some(_)) => {
-                let r = ComparisonRequest::parse(&snapshot, &q.indicator, &q.from, &q.to, &q.reference, &q.boundary, &q.threshold)?;
+                let r = parse_request(&snapshot, comparison)?;
                 let indicator = &snapshot.indicators[r.indicator];
                 collection.insert("mode".into(), json!("comparison"));
                 collection.insert("indicator".into(), json!(indicator.code));
@@ -256,16 +275,20 @@ pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: web:
                 collection.insert("direction".into(), json!(indicator.direction));
                 collection.insert("from".into(), json!(r.from));
                 collection.insert("to".into(), json!(r.to));
-                collection.insert("reference".into(), json!(r.reference));
+                collection.insert("reference".into(), json!(r.reference.reference));
                 collection.insert("threshold".into(), json!(r.threshold));
-                let all = snapshot.compare_areas(d, r.indicator, r.from, r.to, r.reference, r.threshold);
-                let by_area: std::collections::HashMap<usize, _> = all.into_iter().collect();
+                let all = crate::query::comparisons::compare_areas(&snapshot, &r);
+                let by_area: std::collections::HashMap<usize, _> = all.into_iter().map(|c| (c.area, c)).collect();
                 for (k, a) in areas.iter().enumerate() {
                     let c = &by_area[a];
-                    if let Value::Object(fields) = serde_json::to_value(c).map_err(|e| ApiError::Internal(e.to_string()))? {
+                    if let Value::Object(fields) = serde_json::to_value(c.comparison).map_err(|e| ApiError::Internal(e.to_string()))? {
                         properties[k].extend(fields);
                     }
-                    class_values[k] = c.difference;
+                    if let Some(twins) = &c.twins {
+                        let ids: Vec<&str> = twins.iter().map(|&t| snapshot.areas[t].area_id.as_str()).collect();
+                        properties[k].insert("twins".into(), json!(ids));
+                    }
+                    class_values[k] = c.comparison.difference;
                 }
                 field = Some("difference");
             }
@@ -367,8 +390,9 @@ pub struct MunicipalityMapQuery {
     pub indicator: Option<String>,
     #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100)]
     pub year: Option<String>,
-    /// `municipality` (default) or `social_housing`: which level's values.
-    #[param(pattern = "^(municipality|social_housing)$")]
+    /// `municipality` (default), `social_housing` or `social_housing_rest` (the sector
+    /// without the delimitation's plan areas): which level's values.
+    #[param(pattern = "^(municipality|social_housing|social_housing_rest)$")]
     pub level: Option<String>,
     /// Decimals of coordinates; default 7.
     #[param(value_type = Option<u8>, minimum = 0, maximum = 15)]
@@ -410,13 +434,22 @@ pub async fn map_municipalities(
         let level = match q.level.as_deref() {
             None | Some("municipality") => Reference::Municipality,
             Some("social_housing") => Reference::SocialHousing,
-            Some(other) => return Err(ApiError::invalid("level", format!("level {other:?} must be municipality or social_housing"))),
+            Some("social_housing_rest") => Reference::SocialHousingRest,
+            Some(other) => {
+                return Err(ApiError::invalid(
+                    "level",
+                    format!("level {other:?} must be municipality, social_housing or social_housing_rest"),
+                ));
+            }
         };
         let values = match (&q.indicator, &q.year) {
             (None, None) => None,
             (Some(code), Some(year)) => Some((indicator_param(&snapshot, code)?.0, params::year("year", year)?)),
             _ => {
-                return Err(ApiError::invalid(if q.indicator.is_none() { "indicator" } else { "year" }, "give indicator and year together"));
+                return Err(ApiError::invalid(
+                    if q.indicator.is_none() { "indicator" } else { "year" },
+                    "give indicator and year together",
+                ));
             }
         };
         let mut out = String::from("{\"type\":\"FeatureCollection\"");
@@ -437,7 +470,7 @@ pub async fn map_municipalities(
             if let Some((i, year)) = values {
                 p.insert("level".into(), json!(level.as_str()));
                 p.insert("year".into(), json!(year));
-                figure_properties(&mut p, figure_in(snapshot.reference_series(level, m.code, i), year).map(|p| (p.figure, None)));
+                figure_properties(&mut p, figure_in(snapshot.reference_series(level, d, m.code, i), year).map(|p| (p.figure, None)));
             }
             if !first {
                 out.push(',');

@@ -396,7 +396,9 @@ fn limit_schema() -> utoipa::openapi::schema::Object {
 /// large, means MAX_LIMIT (OGC API – Features 1.0.1, /req/core/fc-limit-response-1: "this
 /// SHALL NOT result in an error").
 fn page_limit(text: Option<&str>) -> Result<usize, ApiError> {
-    let Some(text) = text else { return Ok(DEFAULT_LIMIT) };
+    let Some(text) = text else {
+        return Ok(DEFAULT_LIMIT);
+    };
     let digits = text.trim();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.bytes().all(|b| b == b'0') {
         return Err(ApiError::invalid("limit", format!("limit {text:?} must be a whole number ≥ 1 (pages hold at most {MAX_LIMIT})")));
@@ -446,7 +448,9 @@ fn municipality_properties(snapshot: &Snapshot, code: MunicipalityCode, outline:
     p.insert("region_code".into(), json!(m.region_code));
     p.insert("area_count".into(), json!(outline.areas.len()));
     p.insert("geometry_source".into(), json!(outline.source));
-    indicator_values(&mut p, snapshot, year, |i| snapshot.reference_series(Reference::Municipality, code, i));
+    indicator_values(&mut p, snapshot, year, |i| {
+        snapshot.reference_series(Reference::Municipality, snapshot.default_delimitation(), code, i)
+    });
     p
 }
 

@@ -35,7 +35,7 @@ pub fn whole(name: &str, text: Option<&str>, default: usize, range: std::ops::Ra
 }
 
 pub fn reference(text: &str) -> Result<Reference, ApiError> {
-    text.parse().map_err(|_| ApiError::invalid("reference", format!("reference {text:?} must be municipality, social_housing or country")))
+    text.parse().map_err(|_| ApiError::invalid("reference", format!("reference {text:?} must be {}", Reference::choices())))
 }
 
 /// A threshold: a finite number ≥ 0, in the indicator's unit.

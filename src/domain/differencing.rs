@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use super::figures::{Counts, Disclosure};
-use super::model::Kind;
+use super::model::{Kind, Level};
 
 /// Figures whose groups together hold the groups of other figures wholly: an area under one
 /// delimitation and areas of another inside it; several areas of one delimitation whose
@@ -141,6 +141,366 @@ where
         }
     }
     out
+}
+
+/// An area as the containment rule sees it: its figure's number, and its departments with the
+/// municipality each lies in.
+pub type PlacedArea<'a> = (usize, Vec<(&'a str, u16)>);
+
+/// The figures of one dataset as the containment rule sees them, by the numbers the caller
+/// gives its figures.
+pub struct FigureLayout<'a> {
+    /// Per delimitation, its areas: the area's figure and its departments with the
+    /// municipality each lies in.
+    pub areas: Vec<Vec<PlacedArea<'a>>>,
+    /// A municipality's delivered figure of a level (`Municipality` or `SocialHousing`).
+    pub level: &'a dyn Fn(Level, u16) -> Option<usize>,
+    /// The social-housing sector without delimitation `d`'s areas, in a municipality.
+    pub rest: &'a dyn Fn(usize, u16) -> Option<usize>,
+    /// The country's figure.
+    pub country: Option<usize>,
+}
+
+/// Every containment among a dataset's figures, for [`secondary_suppressions`]:
+/// - areas of one delimitation and the areas of another inside them ([`containments`]);
+/// - a municipality's figure and its social-housing sector's, each holding the areas of a
+///   delimitation that lie wholly in the municipality (all their departments there; areas.csv
+///   names a municipality too, but an area may reach over a border), and the country holding
+///   all of them;
+/// - the sector holding its rest without delimitation d (sector − the departments of d's
+///   areas in the municipality) and d's areas wholly in it; and d's areas reaching over the
+///   border with that rest and those areas holding the sector (what the areas have beyond);
+/// - the rest without d holding the areas of another delimitation e that lie wholly in the
+///   municipality and share no department with d's areas there;
+/// - the rest without e holding the rest without d, and d's areas there that share no
+///   department with e's, when e's departments in the municipality are all d's;
+/// - the rest without d with d's areas in a municipality holding the rest without e and e's
+///   areas there (both are the sector), when no area of either reaches over its border;
+/// - each area of e touching the municipality, and all of them together, holding the rest
+///   without d (it is, when the sector has no departments beyond the plan areas).
+///
+/// The rest figures come after the others, and the caller ranks them first to go, so that
+/// a derived figure never costs a figure that was published before it existed.
+pub fn figure_containments(layout: &FigureLayout) -> Vec<Containment<usize>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let members: Vec<(usize, usize, Vec<&str>)> = layout
+        .areas
+        .iter()
+        .enumerate()
+        .flat_map(|(d, areas)| areas.iter().map(move |(n, deps)| (d, *n, deps.iter().map(|x| x.0).collect())))
+        .collect();
+    let mut out: Vec<Containment<usize>> = containments(&members)
+        .into_iter()
+        .map(|c| Containment {
+            containers: c.containers.into_iter().map(|x| x.1).collect(),
+            parts: c.parts.into_iter().map(|x| x.1).collect(),
+        })
+        .collect();
+    // per delimitation: municipality → its areas lying wholly there
+    let mut wholly: Vec<BTreeMap<u16, Vec<usize>>> = Vec::with_capacity(layout.areas.len());
+    // per delimitation: municipality → the departments of its areas there
+    let mut departments: Vec<BTreeMap<u16, BTreeSet<&str>>> = Vec::with_capacity(layout.areas.len());
+    for areas in &layout.areas {
+        let mut inside: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+        let mut deps: BTreeMap<u16, BTreeSet<&str>> = BTreeMap::new();
+        for (n, members) in areas {
+            let Some(&(_, first)) = members.first() else {
+                continue;
+            };
+            if members.iter().all(|x| x.1 == first) {
+                inside.entry(first).or_default().push(*n);
+            }
+            for &(dep, m) in members {
+                deps.entry(m).or_default().insert(dep);
+            }
+        }
+        for (unit, parts) in &inside {
+            for level in [Level::Municipality, Level::SocialHousing] {
+                if let Some(container) = (layout.level)(level, *unit) {
+                    out.push(Containment { containers: vec![container], parts: parts.clone() });
+                }
+            }
+        }
+        let all: Vec<usize> = areas.iter().map(|x| x.0).collect();
+        if let Some(container) = layout.country.filter(|_| !all.is_empty()) {
+            out.push(Containment { containers: vec![container], parts: all });
+        }
+        wholly.push(inside);
+        departments.push(deps);
+    }
+    let units: BTreeSet<u16> = departments.iter().flat_map(|d| d.keys().copied()).collect();
+    // how many of delimitation x's departments in a municipality are in its areas lying wholly there
+    let wholly_departments = |x: usize, unit: u16| -> usize {
+        let inside = wholly[x].get(&unit).map_or(&[][..], Vec::as_slice);
+        layout.areas[x].iter().filter(|a| inside.contains(&a.0)).map(|a| a.1.len()).sum()
+    };
+    let none = BTreeSet::new();
+    for (d, inside) in wholly.iter().enumerate() {
+        for &unit in &units {
+            let Some(rest) = (layout.rest)(d, unit) else {
+                continue;
+            };
+            let mine = inside.get(&unit).map_or(&[][..], Vec::as_slice);
+            if let Some(sector) = (layout.level)(Level::SocialHousing, unit) {
+                out.push(Containment { containers: vec![sector], parts: [rest].into_iter().chain(mine.iter().copied()).collect() });
+                // the sector minus the rest and the areas wholly inside is what d's areas
+                // reaching over the border have here: those areas minus it, what they have
+                // beyond the border
+                let crossing: Vec<usize> = layout.areas[d]
+                    .iter()
+                    .filter(|a| a.1.iter().any(|x| x.1 == unit) && a.1.iter().any(|x| x.1 != unit))
+                    .map(|a| a.0)
+                    .collect();
+                if !crossing.is_empty() {
+                    let mut containers: Vec<usize> = crossing.into_iter().chain([rest]).chain(mine.iter().copied()).collect();
+                    containers.sort_unstable();
+                    out.push(Containment { containers, parts: vec![sector] });
+                }
+            }
+            let deps_d = departments[d].get(&unit).unwrap_or(&none);
+            for (e, other) in wholly.iter().enumerate().filter(|(e, _)| *e != d) {
+                let in_e = |n: usize| layout.areas[e].iter().find(|x| x.0 == n).map(|x| &x.1);
+                let outside_d: Vec<usize> = other
+                    .get(&unit)
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|&n| in_e(n).is_some_and(|deps| deps.iter().all(|x| !deps_d.contains(x.0))))
+                    .collect();
+                if !outside_d.is_empty() {
+                    out.push(Containment { containers: vec![rest], parts: outside_d });
+                }
+                // the rest without d and d's areas make the sector as the rest without e and
+                // e's areas do, when no area reaches over the border: either side minus the
+                // other's published figures is what the other side withholds
+                let crosses = |x: usize| departments[x].get(&unit).is_some_and(|deps| deps.len() != wholly_departments(x, unit));
+                if !crosses(d) && !crosses(e) {
+                    let theirs = other.get(&unit).map_or(&[][..], Vec::as_slice);
+                    let parts: Vec<usize> = (layout.rest)(e, unit).into_iter().chain(theirs.iter().copied()).collect();
+                    if !parts.is_empty() {
+                        out.push(Containment { containers: [rest].into_iter().chain(mine.iter().copied()).collect(), parts });
+                    }
+                }
+                // a sector made of nothing but plan departments leaves a rest that is a piece
+                // of another delimitation's areas: each of them touching the municipality, and
+                // all of them together, may hold it (where it is not inside, the remainder is
+                // no group's figure and nothing happens)
+                let touching: Vec<usize> = layout.areas[e].iter().filter(|a| a.1.iter().any(|x| x.1 == unit)).map(|a| a.0).collect();
+                for &x in &touching {
+                    out.push(Containment { containers: vec![x], parts: vec![rest] });
+                }
+                if touching.len() > 1 {
+                    out.push(Containment { containers: touching.clone(), parts: vec![rest] });
+                }
+                let deps_e = departments[e].get(&unit).unwrap_or(&none);
+                if let Some(rest_e) = (layout.rest)(e, unit).filter(|_| deps_e.is_subset(deps_d) && deps_e != deps_d) {
+                    let in_d = |n: usize| layout.areas[d].iter().find(|x| x.0 == n).map(|x| &x.1);
+                    let beside: Vec<usize> =
+                        mine.iter().copied().filter(|&n| in_d(n).is_some_and(|deps| deps.iter().all(|x| !deps_e.contains(x.0)))).collect();
+                    out.push(Containment { containers: vec![rest_e], parts: [rest].into_iter().chain(beside).collect() });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Per group of municipalities (one, or several linked by areas reaching over their
+/// borders), the figures that touch it as sets of members, for [`guard_rests`]: its sectors,
+/// their rests, and every area with a department there. Each sector's persons outside every
+/// plan area are one more member (the first ones), shared by the sector and its rests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestGroup {
+    /// (figure, its members as indexes into the group's members)
+    pub figures: Vec<(usize, Vec<u32>)>,
+    pub rests: Vec<usize>,
+    /// Members below this stand for the persons outside the plan areas.
+    pub outside: u32,
+}
+
+/// The groups [`guard_rests`] checks.
+pub fn rest_groups<'a>(layout: &FigureLayout<'a>) -> Vec<RestGroup> {
+    use std::collections::{BTreeMap, BTreeSet};
+    // municipalities linked by an area reaching over their border are one group
+    let mut link: BTreeMap<u16, u16> = BTreeMap::new();
+    fn root(link: &mut BTreeMap<u16, u16>, mut u: u16) -> u16 {
+        while let Some(&p) = link.get(&u).filter(|&&p| p != u) {
+            u = p;
+        }
+        u
+    }
+    for areas in &layout.areas {
+        for (_, deps) in areas {
+            for x in deps {
+                link.entry(x.1).or_insert(x.1);
+            }
+            if let Some(first) = deps.first() {
+                for x in &deps[1..] {
+                    let (a, b) = (root(&mut link, first.1), root(&mut link, x.1));
+                    if a != b {
+                        link.insert(a.max(b), a.min(b));
+                    }
+                }
+            }
+        }
+    }
+    let units: Vec<u16> = link.keys().copied().collect();
+    let mut groups: BTreeMap<u16, Vec<u16>> = BTreeMap::new();
+    for u in units {
+        let r = root(&mut link, u);
+        groups.entry(r).or_default().push(u);
+    }
+    let mut out = Vec::new();
+    for units in groups.into_values() {
+        let sectors: Vec<(u16, usize)> = units.iter().filter_map(|&u| (layout.level)(Level::SocialHousing, u).map(|s| (u, s))).collect();
+        if sectors.is_empty() {
+            continue;
+        }
+        let outside = units.len() as u32;
+        let mut index: BTreeMap<&'a str, u32> = BTreeMap::new();
+        let mut figures: Vec<(usize, Vec<u32>)> = Vec::new();
+        // per municipality: its planned members, in all and by delimitation
+        let mut planned: BTreeMap<u16, BTreeSet<u32>> = BTreeMap::new();
+        let mut by_delimitation: BTreeMap<(usize, u16), BTreeSet<u32>> = BTreeMap::new();
+        for (d, areas) in layout.areas.iter().enumerate() {
+            for (f, deps) in areas.iter().filter(|a| a.1.iter().any(|x| units.contains(&x.1))) {
+                let mut members = Vec::with_capacity(deps.len());
+                for &(dep, unit) in deps {
+                    let next = outside + index.len() as u32;
+                    let m = *index.entry(dep).or_insert(next);
+                    planned.entry(unit).or_default().insert(m);
+                    by_delimitation.entry((d, unit)).or_default().insert(m);
+                    members.push(m);
+                }
+                figures.push((*f, members));
+            }
+        }
+        let none = BTreeSet::new();
+        let mut rests = Vec::new();
+        for (k, &(unit, sector)) in sectors.iter().enumerate() {
+            let _ = k;
+            let u = units.iter().position(|&x| x == unit).expect("a unit of the group") as u32;
+            let here = planned.get(&unit).unwrap_or(&none);
+            figures.push((sector, [u].into_iter().chain(here.iter().copied()).collect()));
+            for d in 0..layout.areas.len() {
+                if let Some(rest) = (layout.rest)(d, unit) {
+                    let mine = by_delimitation.get(&(d, unit)).unwrap_or(&none);
+                    figures.push((rest, [u].into_iter().chain(here.difference(mine).copied()).collect()));
+                    rests.push(rest);
+                }
+            }
+        }
+        out.push(RestGroup { figures, rests, outside });
+    }
+    out
+}
+
+/// The rest figures to withhold besides [`secondary_suppressions`]' answer: in each
+/// municipality, while a withheld figure (one with data that is not published) is a linear
+/// combination of published figures there — sums, differences, any rational multiples — and
+/// would not be one without the published rests, one more rest (the first by number) is
+/// withheld. `published` says what is published after secondary suppression.
+pub fn guard_rests(groups: &[RestGroup], counts: &[Option<Counts>], published: &dyn Fn(usize) -> bool) -> Vec<usize> {
+    let mut out = Vec::new();
+    for g in groups {
+        let width = g.figures.iter().flat_map(|f| f.1.iter()).max().map_or(0, |&m| m as usize + 1);
+        // readings of the sectors: each with persons outside the plan areas or without any (a
+        // municipality whose social housing is all plan areas); a figure revealed under any
+        // reading is revealed. Every combination for up to four municipalities in a group,
+        // beyond that all with and all without.
+        let k = g.outside;
+        let readings: Vec<u32> = if k <= 4 { (0..1u32 << k).collect() } else { vec![0, (1u32 << k.min(31)) - 1] };
+        let vector = |members: &[u32], present: u32| {
+            let mut v = vec![0.0; width];
+            for &m in members.iter().filter(|&&m| m >= k || present & (1 << m) != 0) {
+                v[m as usize] = 1.0;
+            }
+            v
+        };
+        let is_hidden = |f: usize, withheld_here: &[usize]| counts[f].is_some() && (!published(f) || withheld_here.contains(&f));
+        if !g.figures.iter().any(|(f, _)| is_hidden(*f, &[])) {
+            continue;
+        }
+        let shown = |with_rests: bool, withheld_here: &[usize], present: u32| -> Span {
+            Span::new(
+                g.figures
+                    .iter()
+                    .filter(|(f, _)| published(*f) && !withheld_here.contains(f) && (with_rests || !g.rests.contains(f)))
+                    .map(|(_, m)| vector(m, present))
+                    .collect(),
+            )
+        };
+        let plain: Vec<Span> = readings.iter().map(|&r| shown(false, &[], r)).collect();
+        let mut withheld_here: Vec<usize> = Vec::new();
+        loop {
+            let spans: Vec<Span> = readings.iter().map(|&r| shown(true, &withheld_here, r)).collect();
+            // (a rest withheld here is one more figure to keep hidden)
+            let mut hidden = g.figures.iter().filter(|(f, _)| is_hidden(*f, &withheld_here));
+            let revealing = hidden.any(|(_, h)| {
+                readings.iter().enumerate().any(|(i, &r)| {
+                    let v = vector(h, r);
+                    v.iter().any(|x| *x != 0.0) && spans[i].contains(&v) && !plain[i].contains(&v)
+                })
+            });
+            let next = g.rests.iter().copied().find(|r| published(*r) && !withheld_here.contains(r));
+            match (revealing, next) {
+                (true, Some(r)) => withheld_here.push(r),
+                _ => break,
+            }
+        }
+        out.extend(withheld_here);
+    }
+    out.sort_unstable();
+    out
+}
+
+/// The span of some vectors, in row echelon form.
+struct Span {
+    rows: Vec<(usize, Vec<f64>)>,
+}
+
+impl Span {
+    fn new(vectors: Vec<Vec<f64>>) -> Span {
+        let mut rows: Vec<(usize, Vec<f64>)> = Vec::new();
+        for v in vectors {
+            if let Some(r) = Span::reduce(&rows, v) {
+                rows.push(r);
+            }
+        }
+        Span { rows }
+    }
+
+    /// The vector less its components along the rows, with its pivot; None when nothing is left.
+    fn reduce(rows: &[(usize, Vec<f64>)], mut v: Vec<f64>) -> Option<(usize, Vec<f64>)> {
+        for (pivot, row) in rows {
+            let factor = v[*pivot];
+            if factor.abs() > 1e-9 {
+                for (x, y) in v.iter_mut().zip(row) {
+                    *x -= factor * y;
+                }
+            }
+        }
+        let pivot = v.iter().position(|x| x.abs() > 1e-9)?;
+        let p = v[pivot];
+        for x in v.iter_mut() {
+            *x /= p;
+        }
+        // (each row is reduced against the ones before it, so reducing in this order works)
+        Some((pivot, v))
+    }
+
+    fn contains(&self, v: &[f64]) -> bool {
+        let mut v = v.to_vec();
+        for (pivot, row) in &self.rows {
+            let factor = v[*pivot];
+            if factor.abs() > 1e-9 {
+                for (x, y) in v.iter_mut().zip(row) {
+                    *x -= factor * y;
+                }
+            }
+        }
+        v.iter().all(|x| x.abs() <= 1e-9)
+    }
 }
 
 /// For one indicator and year: the figures that must be withheld although the rules pass
@@ -363,6 +723,148 @@ mod tests {
 
         proptest! {
             #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Departments lie in two municipalities; one or two delimitations (0, the
+            /// protected one, and 1) cut some of them into areas, an area reaching over the
+            /// border now and then; each municipality's sector holds all its departments, and
+            /// the rest figures are the sector minus each delimitation's departments there.
+            /// After secondary suppression, in each municipality no sum or difference of
+            /// published figures (its sector, its rests, the areas with a department there) that
+            /// takes in a rest figure has the departments of a withheld figure that those
+            /// without a rest do not give already, and only rest figures are withheld because
+            /// of them.
+            #[test]
+            fn no_sum_or_difference_with_the_rest_reveals_a_withheld_figure(
+                departments in proptest::collection::vec((group(), 0u16..2), 2..=8),
+                cuts in proptest::collection::vec(proptest::collection::vec(0u8..3, 8), 1..=2),
+                kind in prop_oneof![Just(Kind::Share), Just(Kind::Rate), Just(Kind::Mean)],
+            ) {
+                use std::collections::HashMap;
+                use crate::domain::figures::rest_of;
+                // a cut: 0 leaves the department out of every area, 1 adds it to the current
+                // area (starting one if there is none), 2 starts a new area
+                let mut areas: Vec<(usize, Vec<usize>)> = Vec::new(); // (delimitation, departments)
+                for (delimitation, cut) in cuts.iter().enumerate() {
+                    let mut open = false;
+                    for (dep, &c) in cut.iter().enumerate().take(departments.len()) {
+                        match c {
+                            0 => open = false,
+                            1 if open => areas.last_mut().unwrap().1.push(dep),
+                            _ => {
+                                areas.push((delimitation, vec![dep]));
+                                open = true;
+                            }
+                        }
+                    }
+                }
+                let delimitations = cuts.len();
+                let sum = |deps: &mut dyn Iterator<Item = usize>| deps.fold(Counts::default(), |acc, i| {
+                    Counts::new(acc.numerator + departments[i].0.numerator, acc.denominator + departments[i].0.denominator)
+                });
+                // figures: the areas, the two sectors, then the rests by delimitation and municipality
+                let sector = |m: u16| areas.len() + m as usize;
+                let rest = |d: usize, m: u16| areas.len() + 2 + d * 2 + m as usize;
+                let total = areas.len() + 2 + delimitations * 2;
+                let mut vectors: Vec<[i8; 8]> = vec![[0; 8]; total];
+                let mut counts: Vec<Option<Counts>> = vec![None; total];
+                for (f, (_, deps)) in areas.iter().enumerate() {
+                    for &dep in deps {
+                        vectors[f][dep] = 1;
+                    }
+                    counts[f] = Some(sum(&mut deps.iter().copied()));
+                }
+                for m in 0..2u16 {
+                    let mine: Vec<usize> = (0..departments.len()).filter(|&i| departments[i].1 == m).collect();
+                    if mine.is_empty() {
+                        continue;
+                    }
+                    let whole = sum(&mut mine.iter().copied());
+                    counts[sector(m)] = Some(whole);
+                    for &dep in &mine {
+                        vectors[sector(m)][dep] = 1;
+                    }
+                    for d in 0..delimitations {
+                        let planned: Vec<usize> = areas.iter().filter(|a| a.0 == d).flat_map(|a| a.1.iter().copied()).filter(|&i| departments[i].1 == m).collect();
+                        counts[rest(d, m)] = rest_of(kind, whole, sum(&mut planned.iter().copied()));
+                        for &dep in mine.iter().filter(|i| !planned.contains(i)) {
+                            vectors[rest(d, m)][dep] = 1;
+                        }
+                    }
+                }
+                let names: Vec<String> = (0..departments.len()).map(|i| format!("d{i}")).collect();
+                let layout_areas: Vec<Vec<PlacedArea>> = (0..delimitations)
+                    .map(|d| areas.iter().enumerate().filter(|(_, a)| a.0 == d)
+                        .map(|(f, a)| (f, a.1.iter().map(|&i| (names[i].as_str(), departments[i].1)).collect())).collect())
+                    .collect();
+                let level = |level: Level, m: u16| (level == Level::SocialHousing && counts[sector(m)].is_some()).then(|| sector(m));
+                let rest_figure = |d: usize, m: u16| counts[sector(m)].is_some().then(|| rest(d, m));
+                let layout = FigureLayout { areas: layout_areas, level: &level, rest: &rest_figure, country: None };
+                let containments = figure_containments(&layout);
+                let is_rest = |f: usize| f >= areas.len() + 2;
+                let rank = |f: usize| if is_rest(f) { 0 } else if f >= areas.len() { 2 } else if areas[f].0 == 0 { 3 } else { 1 };
+                let rules = Disclosure::default();
+                let mut withheld = secondary_suppressions(kind, &rules, &counts, &containments, rank);
+                let passed = |f: usize| counts[f].is_some_and(|c| !rules.suppresses(kind, c)) && withheld.binary_search(&f).is_err();
+                let guarded = guard_rests(&rest_groups(&layout), &counts, &passed);
+                withheld.extend(guarded);
+                withheld.sort_unstable();
+                withheld.dedup();
+                let without_rest: Vec<Containment<usize>> =
+                    containments.iter().filter(|c| !c.containers.iter().chain(&c.parts).any(|&f| is_rest(f))).cloned().collect();
+                let before = secondary_suppressions(kind, &rules, &counts, &without_rest, rank);
+                prop_assert!(before.iter().all(|f| withheld.contains(f)), "a figure withheld before the rest existed stays withheld");
+                for f in withheld.iter().filter(|f| !before.contains(f)) {
+                    prop_assert!(is_rest(*f), "only rest figures are withheld because of the rest: {f}");
+                }
+                let published = |f: usize| counts[f].is_some_and(|c| !rules.suppresses(kind, c)) && withheld.binary_search(&f).is_err();
+                let hidden: Vec<usize> = (0..total).filter(|&f| counts[f].is_some() && !published(f)).collect();
+                // every published figure of both municipalities (the two are one when an area
+                // reaches over the border)
+                {
+                    let shown: Vec<usize> = (0..total).filter(|&f| published(f)).collect();
+                    let m = "either";
+                    // meet in the middle: the non-rest figures on one side, the rests on the other
+                    let combine = |figures: &[usize]| -> Vec<([i8; 8], bool)> {
+                        let mut out = vec![([0i8; 8], false)];
+                        for &f in figures {
+                            let mut next = Vec::with_capacity(out.len() * 3);
+                            for (v, used) in &out {
+                                next.push((*v, *used));
+                                for sign in [1i8, -1] {
+                                    let mut w = *v;
+                                    for i in 0..8 {
+                                        w[i] += sign * vectors[f][i];
+                                    }
+                                    next.push((w, true));
+                                }
+                            }
+                            out = next;
+                        }
+                        out
+                    };
+                    let plain: Vec<usize> = shown.iter().copied().filter(|&f| !is_rest(f)).collect();
+                    let rests: Vec<usize> = shown.iter().copied().filter(|&f| is_rest(f)).collect();
+                    let left: HashMap<[i8; 8], ()> = combine(&plain).into_iter().map(|(v, _)| (v, ())).collect();
+                    // what any linear combination of them gives, any multiples included
+                    let as_f64 = |v: &[i8; 8]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+                    let plain_span = Span::new(plain.iter().map(|&f| as_f64(&vectors[f])).collect());
+                    for (v, uses_rest) in combine(&rests) {
+                        if !uses_rest {
+                            continue;
+                        }
+                        // (what the figures without the rest give away already, by any linear
+                        // combination, is not the rest's doing: see the module's notes)
+                        for &w in hidden.iter().filter(|&&w| !plain_span.contains(&as_f64(&vectors[w]))) {
+                            let mut need = vectors[w];
+                            for i in 0..8 {
+                                need[i] -= v[i];
+                            }
+                            prop_assert!(!left.contains_key(&need),
+                                "in municipality {m} a sum or difference of published figures with a rest ({v:?}) gives withheld figure {w}; shown {shown:?}, vectors {vectors:?}, withheld {withheld:?}");
+                        }
+                    }
+                }
+            }
 
             /// Departments are grouped into areas of three delimitations (0, the protected one,
             /// and 1, 2) and a sector holding them all; after secondary suppression no

@@ -65,6 +65,33 @@ impl Counts {
     }
 }
 
+/// The social-housing sector without the plan areas (comparisons.md, `social_housing_rest`):
+/// the sector's counts minus those of the areas' departments in the municipality. None when
+/// the subtraction leaves no one (a denominator ≤ 0), or a count below zero, as in an extract
+/// whose sector figure does not hold its areas: that year's figure is missing.
+pub fn rest_of(kind: Kind, sector: Counts, plan: Counts) -> Option<Counts> {
+    let rest = Counts::new(sector.numerator - plan.numerator, sector.denominator - plan.denominator);
+    let impossible = rest.denominator <= 0.0
+        || (kind.whole_numerator() && rest.numerator < 0.0)
+        || (kind == Kind::Share && rest.numerator > rest.denominator);
+    (!impossible).then_some(rest)
+}
+
+/// The pooled figure of published figures: Σn / Σd times the kind's factor, so that a
+/// reference made of published figures reveals nothing new. None when there is none.
+pub fn pooled(kind: Kind, figures: impl IntoIterator<Item = Figure>) -> Option<Figure> {
+    let mut sum = Counts::default();
+    let mut any = false;
+    for f in figures {
+        if let Figure::Ok { numerator, denominator, .. } = f {
+            sum.numerator += numerator;
+            sum.denominator += denominator;
+            any = true;
+        }
+    }
+    (any && sum.denominator > 0.0).then(|| Figure::Ok { value: sum.value(kind), numerator: sum.numerator, denominator: sum.denominator })
+}
+
 /// A figure after disclosure control.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Figure {
@@ -213,6 +240,28 @@ mod tests {
         assert_eq!(s.coverage(4), 0.5);
         assert_eq!(s.coverage(0), 0.0);
         assert_eq!(s.counts.value(Kind::Share), 18.75);
+    }
+
+    #[test]
+    fn the_rest_of_a_sector() {
+        let sector = Counts::new(300.0, 2000.0);
+        assert_eq!(rest_of(Kind::Share, sector, Counts::new(100.0, 500.0)), Some(Counts::new(200.0, 1500.0)));
+        assert_eq!(rest_of(Kind::Share, sector, Counts::default()), Some(sector), "no plan areas: the sector");
+        assert_eq!(rest_of(Kind::Share, sector, Counts::new(100.0, 2000.0)), None, "no one left");
+        assert_eq!(rest_of(Kind::Rate, sector, Counts::new(10.0, 2500.0)), None, "more in the areas than in the sector");
+        assert_eq!(rest_of(Kind::Rate, sector, Counts::new(301.0, 1000.0)), None, "a count below zero");
+        assert_eq!(rest_of(Kind::Share, sector, Counts::new(0.0, 1800.0)), None, "more with than without");
+        // a mean's sum may fall below zero (a grade difference, say); its count may not
+        assert_eq!(rest_of(Kind::Mean, Counts::new(10.0, 40.0), Counts::new(12.0, 20.0)), Some(Counts::new(-2.0, 20.0)));
+    }
+
+    #[test]
+    fn pooling_sums_counts() {
+        let a = d().publish(Kind::Share, Counts::new(30.0, 100.0));
+        let b = d().publish(Kind::Share, Counts::new(10.0, 300.0));
+        assert_eq!(pooled(Kind::Share, [a, b]), Some(Figure::Ok { value: 10.0, numerator: 40.0, denominator: 400.0 }));
+        assert_eq!(pooled(Kind::Share, [Figure::Suppressed]), None);
+        assert_eq!(pooled(Kind::Rate, []), None);
     }
 
     #[test]

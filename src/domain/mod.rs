@@ -8,4 +8,5 @@ pub mod figures;
 pub mod geometry;
 pub mod model;
 pub mod simplify;
+pub mod twins;
 pub mod validity;

@@ -136,40 +136,81 @@ impl FromStr for Level {
     }
 }
 
-/// The level an area is compared against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+/// What an area is compared against:
+/// - `municipality`: the area's municipality (delivered);
+/// - `social_housing`: the social-housing sector in the area's municipality (delivered);
+/// - `social_housing_rest`: that sector without the plan areas in it (derived: the sector's
+///   counts minus those of the departments of the delimitation's areas in the municipality);
+/// - `twins`: the `twins` areas of the delimitation most like this one in the `from` year
+///   (on the indicator or the `match` profile), pooled; benchmarking, not a control group;
+/// - `country`: Denmark (delivered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reference {
     Municipality,
     SocialHousing,
+    SocialHousingRest,
+    Twins,
     Country,
 }
 
 impl Reference {
-    pub const ALL: [Reference; 3] = [Reference::Municipality, Reference::SocialHousing, Reference::Country];
+    /// Every reference, in the order lists and documents show them.
+    pub const ALL: [Reference; 5] =
+        [Reference::Municipality, Reference::SocialHousing, Reference::SocialHousingRest, Reference::Twins, Reference::Country];
 
-    pub fn level(self) -> Level {
+    /// The references that are one figure per municipality (or the country) and year, and so
+    /// a series of their own beside an area's.
+    pub const SERIES: [Reference; 4] =
+        [Reference::Municipality, Reference::SocialHousing, Reference::SocialHousingRest, Reference::Country];
+
+    /// The delivered level it is, if it is one.
+    pub fn level(self) -> Option<Level> {
         match self {
-            Reference::Municipality => Level::Municipality,
-            Reference::SocialHousing => Level::SocialHousing,
-            Reference::Country => Level::Country,
+            Reference::Municipality => Some(Level::Municipality),
+            Reference::SocialHousing => Some(Level::SocialHousing),
+            Reference::Country => Some(Level::Country),
+            Reference::SocialHousingRest | Reference::Twins => None,
         }
     }
 
     pub fn as_str(self) -> &'static str {
-        self.level().as_str()
+        match self {
+            Reference::Municipality => "municipality",
+            Reference::SocialHousing => "social_housing",
+            Reference::SocialHousingRest => "social_housing_rest",
+            Reference::Twins => "twins",
+            Reference::Country => "country",
+        }
+    }
+
+    /// How a chart or a page names it, after "the change in".
+    pub fn label(self, danish: bool) -> &'static str {
+        match (self, danish) {
+            (Reference::Municipality, true) => "kommunen",
+            (Reference::Municipality, false) => "the municipality",
+            (Reference::SocialHousing, true) => "den almene sektor i kommunen",
+            (Reference::SocialHousing, false) => "the social-housing sector in the municipality",
+            (Reference::SocialHousingRest, true) => "den almene sektor i kommunen uden helhedsplansområderne",
+            (Reference::SocialHousingRest, false) => "the social-housing sector in the municipality without the plan areas",
+            (Reference::Twins, true) => "de mest lignende områder",
+            (Reference::Twins, false) => "the most similar areas",
+            (Reference::Country, true) => "hele landet",
+            (Reference::Country, false) => "Denmark",
+        }
+    }
+
+    /// The values `reference` takes, for messages.
+    pub fn choices() -> String {
+        let names: Vec<&str> = Reference::ALL.iter().map(|r| r.as_str()).collect();
+        format!("{} or {}", names[..names.len() - 1].join(", "), names[names.len() - 1])
     }
 }
 
 impl FromStr for Reference {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "municipality" => Ok(Reference::Municipality),
-            "social_housing" => Ok(Reference::SocialHousing),
-            "country" => Ok(Reference::Country),
-            _ => Err(()),
-        }
+        Reference::ALL.into_iter().find(|r| r.as_str() == s).ok_or(())
     }
 }
 

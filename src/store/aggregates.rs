@@ -8,10 +8,13 @@ use super::read::AreaSumRecord;
 use crate::domain::model::Level;
 use crate::ingest::Extract;
 
-const MAGIC: &[u8; 8] = b"BSAREA01";
+const MAGIC: &[u8; 8] = b"BSAREA02";
+/// The format before the sums were split by the departments' municipality: read as absent.
+const MAGIC_UNSPLIT: &[u8; 8] = b"BSAREA01";
 
 /// Σn, Σd and the number of departments with an observation, per delimitation, area,
-/// indicator and year: what load_dataset's GROUP BY computes, ordered the same way.
+/// municipality of the departments, indicator and year: what load_dataset's GROUP BY
+/// computes, ordered by those keys.
 pub fn area_sums(x: &Extract) -> Vec<AreaSumRecord> {
     let mut versions: Vec<&str> = x.memberships.iter().map(|m| m.boundary_version.as_str()).collect();
     versions.sort_unstable();
@@ -21,12 +24,13 @@ pub fn area_sums(x: &Extract) -> Vec<AreaSumRecord> {
     for m in &x.memberships {
         areas_of[m.department as usize].push((version_index[m.boundary_version.as_str()], m.area));
     }
-    // (delimitation, area, indicator, year) → (Σn, Σd, departments with data)
-    type Key = (u16, u32, u16, u16);
+    // (delimitation, area, municipality, indicator, year) → (Σn, Σd, departments with data)
+    type Key = (u16, u32, u16, u16, u16);
     let mut sums: HashMap<Key, (f64, f64, i64)> = HashMap::new();
     for o in x.observations.iter().take_while(|o| o.level == Level::Department) {
+        let municipality = x.departments[o.unit as usize].municipality.get();
         for &(version, area) in &areas_of[o.unit as usize] {
-            let s = sums.entry((version, area, o.indicator, o.year)).or_default();
+            let s = sums.entry((version, area, municipality, o.indicator, o.year)).or_default();
             s.0 += o.numerator;
             s.1 += o.denominator;
             s.2 += 1;
@@ -34,11 +38,12 @@ pub fn area_sums(x: &Extract) -> Vec<AreaSumRecord> {
     }
     let mut keys: Vec<_> = sums.keys().copied().collect();
     keys.sort_unstable_by(|a, b| {
-        (versions[a.0 as usize], &x.areas[a.1 as usize].area_id, &x.indicators[a.2 as usize].code, a.3).cmp(&(
+        (versions[a.0 as usize], &x.areas[a.1 as usize].area_id, a.2, &x.indicators[a.3 as usize].code, a.4).cmp(&(
             versions[b.0 as usize],
             &x.areas[b.1 as usize].area_id,
-            &x.indicators[b.2 as usize].code,
-            b.3,
+            b.2,
+            &x.indicators[b.3 as usize].code,
+            b.4,
         ))
     });
     keys.into_iter()
@@ -47,8 +52,9 @@ pub fn area_sums(x: &Extract) -> Vec<AreaSumRecord> {
             AreaSumRecord {
                 boundary_version: versions[k.0 as usize].to_string(),
                 area_id: x.areas[k.1 as usize].area_id.clone(),
-                indicator: x.indicators[k.2 as usize].code.clone(),
-                year: i64::from(k.3),
+                municipality_code: i64::from(k.2),
+                indicator: x.indicators[k.3 as usize].code.clone(),
+                year: i64::from(k.4),
                 numerator: n,
                 denominator: d,
                 departments: count,
@@ -92,6 +98,7 @@ pub fn encode(sums: &[AreaSumRecord]) -> Vec<u8> {
         for id in [strings.id(&s.boundary_version), strings.id(&s.area_id), strings.id(&s.indicator)] {
             records.extend_from_slice(&id.to_le_bytes());
         }
+        records.extend_from_slice(&(s.municipality_code as u16).to_le_bytes());
         records.extend_from_slice(&(s.year as u16).to_le_bytes());
         records.extend_from_slice(&s.numerator.to_le_bytes());
         records.extend_from_slice(&s.denominator.to_le_bytes());
@@ -131,9 +138,15 @@ impl<'a> Reader<'a> {
     }
 }
 
-pub fn decode(bytes: &[u8]) -> Result<Vec<AreaSumRecord>, String> {
+/// The sums stored with a version; `None` for the format before they were split by
+/// municipality, which the caller aggregates anew.
+pub fn decode(bytes: &[u8]) -> Result<Option<Vec<AreaSumRecord>>, String> {
     let mut r = Reader { bytes, at: 0 };
-    if r.take(MAGIC.len())? != MAGIC {
+    let magic = r.take(MAGIC.len())?;
+    if magic == MAGIC_UNSPLIT {
+        return Ok(None);
+    }
+    if magic != MAGIC {
         return Err("the stored aggregates are of an unknown format".into());
     }
     let n_strings = r.u32()? as usize;
@@ -151,6 +164,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<AreaSumRecord>, String> {
         out.push(AreaSumRecord {
             boundary_version: string(b)?,
             area_id: string(a)?,
+            municipality_code: i64::from(r.u16()?),
             indicator: string(i)?,
             year: i64::from(r.u16()?),
             numerator: r.f64()?,
@@ -161,7 +175,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<AreaSumRecord>, String> {
     if r.at != bytes.len() {
         return Err("the stored aggregates have trailing bytes".into());
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 #[cfg(test)]
@@ -174,9 +188,11 @@ mod tests {
         let sums = area_sums(&extract);
         assert!(sums.len() > 1000);
         let bytes = encode(&sums);
-        assert_eq!(decode(&bytes).unwrap(), sums);
+        assert_eq!(decode(&bytes).unwrap(), Some(sums));
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
         assert!(decode(b"BSAREA02").is_err());
+        assert!(decode(b"BSAREA03").is_err());
+        assert_eq!(decode(b"BSAREA01").unwrap(), None, "the unsplit format is aggregated anew");
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(decode(&longer).is_err());

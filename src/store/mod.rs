@@ -196,6 +196,12 @@ pub fn connect_with(url: &DatabaseUrl, timeouts: &Timeouts) -> Result<DbConnecti
     }
 }
 
+/// Whether the connection answers a trivial statement (the readiness probe's question).
+pub fn ping(conn: &mut DbConnection) -> bool {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SELECT 1").is_ok()
+}
+
 /// Brings the schema up to date; returns the names of the migrations applied.
 /// Several instances may start at once against one PostgreSQL: an advisory lock lets one
 /// migrate while the others wait, then find nothing left to do.

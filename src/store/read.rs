@@ -59,13 +59,17 @@ pub struct MembershipRecord {
     pub department_municipality_code: i32,
 }
 
-/// Σn, Σd and the number of departments with data, per area, indicator and year.
+/// Σn, Σd and the number of departments with data, per area, municipality the departments
+/// lie in (one record for most areas; more for an area reaching over a border), indicator
+/// and year.
 #[derive(Debug, Clone, PartialEq, QueryableByName)]
 pub struct AreaSumRecord {
     #[diesel(sql_type = Text)]
     pub boundary_version: String,
     #[diesel(sql_type = Text)]
     pub area_id: String,
+    #[diesel(sql_type = BigInt)]
+    pub municipality_code: i64,
     #[diesel(sql_type = Text)]
     pub indicator: String,
     #[diesel(sql_type = BigInt)]
@@ -122,7 +126,8 @@ pub fn aggregate_area_sums(conn: &mut DbConnection, version: i64) -> QueryResult
     // `version` is an integer of ours, so formatting it in is safe; it also keeps the one
     // statement valid for both backends' placeholder syntaxes.
     diesel::sql_query(format!(
-        "SELECT m.boundary_version AS boundary_version, m.area_id AS area_id, o.indicator AS indicator, \
+        "SELECT m.boundary_version AS boundary_version, m.area_id AS area_id, \
+                CAST(d.municipality_code AS BIGINT) AS municipality_code, o.indicator AS indicator, \
                 CAST(o.year AS BIGINT) AS year, \
                 CAST(SUM(o.numerator) AS DOUBLE PRECISION) AS numerator, \
                 CAST(SUM(o.denominator) AS DOUBLE PRECISION) AS denominator, \
@@ -130,8 +135,10 @@ pub fn aggregate_area_sums(conn: &mut DbConnection, version: i64) -> QueryResult
          FROM area_departments m \
          JOIN department_observations o \
            ON o.dataset_version = m.dataset_version AND o.department_id = m.department_id \
+         JOIN departments d \
+           ON d.dataset_version = m.dataset_version AND d.department_id = m.department_id \
          WHERE m.dataset_version = {version} \
-         GROUP BY m.boundary_version, m.area_id, o.indicator, o.year"
+         GROUP BY m.boundary_version, m.area_id, d.municipality_code, o.indicator, o.year"
     ))
     .load::<AreaSumRecord>(conn)
 }
@@ -182,8 +189,10 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
         let started = std::time::Instant::now();
         let stored_sums: Option<Vec<u8>> =
             dataset_aggregates::table.find(version).select(dataset_aggregates::area_sums).first(conn).optional()?;
-        let area_sums = match stored_sums {
-            Some(bytes) => super::aggregates::decode(&bytes).map_err(StoreError::Corrupt)?,
+        // (a version stored before the sums were split by municipality is aggregated anew)
+        let decoded = stored_sums.map(|bytes| super::aggregates::decode(&bytes)).transpose().map_err(StoreError::Corrupt)?;
+        let area_sums = match decoded.flatten() {
+            Some(sums) => sums,
             None => aggregate_area_sums(conn, version)?,
         };
         tracing::debug!(rows = area_sums.len(), ms = started.elapsed().as_millis() as u64, "area sums read");
