@@ -9,6 +9,9 @@
       title: "Boligsociale helhedsplansområder", indicator: "Indikator", mode: "Vis", mode_values: "Værdi i et år",
       mode_comparison: "Udvikling mod reference", year: "År", from: "Fra", to: "Til", reference: "Reference",
       ref_municipality: "Kommunen", ref_social_housing: "Almen sektor i kommunen", ref_country: "Hele landet",
+      ref_social_housing_rest: "Almen sektor uden helhedsplansområderne", ref_twins: "De fem mest lignende områder",
+      social_housing_rest: "Almen sektor uden områderne", against_social_housing_rest: "den almene sektor i kommunen uden helhedsplansområderne",
+      against_twins: "de fem mest lignende områder",
       hint: "Klik på et område for at se udviklingen.", other_lang: "English", no_data: "Ingen tal",
       legend_values: "Værdi", legend_comparison: "Forskel i udvikling", area: "Området", municipality: "Kommunen",
       social_housing: "Almen sektor", country: "Hele landet", suppressed: "diskretioneret (for få personer)",
@@ -22,6 +25,9 @@
       title: "Areas with a social-housing comprehensive plan", indicator: "Indicator", mode: "Show", mode_values: "Value in a year",
       mode_comparison: "Change against a reference", year: "Year", from: "From", to: "To", reference: "Reference",
       ref_municipality: "The municipality", ref_social_housing: "Social housing in the municipality", ref_country: "Denmark",
+      ref_social_housing_rest: "Social housing without the plan areas", ref_twins: "The five most similar areas",
+      social_housing_rest: "Social housing without the areas", against_social_housing_rest: "social housing in the municipality without the plan areas",
+      against_twins: "the five most similar areas",
       hint: "Click an area to see how it developed.", other_lang: "Dansk", no_data: "No figures",
       legend_values: "Value", legend_comparison: "Difference in change", area: "The area", municipality: "Municipality",
       social_housing: "Social housing", country: "Denmark", suppressed: "suppressed (too few people)",
@@ -35,7 +41,7 @@
   // ColorBrewer OrRd and RdYlGn (reversed: green is good), nine classes each
   var COLOURS = ["#fff7ec", "#fee8c8", "#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f", "#b30000", "#7f0000"];
   var DIVERGING = ["#1a9850", "#66bd63", "#a6d96a", "#d9ef8b", "#fee08b", "#fdae61", "#f46d43", "#d73027", "#a50026"];
-  var SERIES_COLOURS = { area: "#d7301f", municipality: "#2b8cbe", social_housing: "#6a51a3", country: "#525252" };
+  var SERIES_COLOURS = { area: "#d7301f", municipality: "#2b8cbe", social_housing: "#6a51a3", social_housing_rest: "#238b45", country: "#525252" };
 
   var params = new URLSearchParams(location.search);
   var state = { lang: params.get("lang") === "en" ? "en" : "da", indicators: [], selected: null };
@@ -226,13 +232,13 @@
     layer.on("click", function () { state.selected = p.area_id; showArea(p.area_id); });
   }
 
-  // A small line chart: the area and its three references, year by year.
+  // A small line chart: the area and its four references, year by year.
   function drawChart(data) {
     var NS = "http://www.w3.org/2000/svg", W = 350, H = 200, pad = { l: 40, r: 10, t: 10, b: 24 };
     var svg = document.createElementNS(NS, "svg");
     svg.setAttribute("width", W); svg.setAttribute("height", H); svg.setAttribute("viewBox", "0 0 " + W + " " + H);
     svg.setAttribute("role", "img");
-    var keys = ["area", "municipality", "social_housing", "country"];
+    var keys = ["area", "municipality", "social_housing", "social_housing_rest", "country"];
     var points = [];
     keys.forEach(function (k) { data.series[k].forEach(function (p) { if (p.value !== null) { points.push(p); } }); });
     var container = el("chart");

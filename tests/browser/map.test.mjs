@@ -51,6 +51,10 @@ try {
   const lines = await page.locator("#chart polyline.series").count();
   if (lines < 2) throw new Error(`the chart has ${lines} lines`);
   const title = await page.locator("#area-name").textContent();
+  // the chart's legend names the area and its four references, the sector without the plan
+  // areas among them
+  const legend = await page.locator("#chart .chart-legend span").count();
+  if (legend !== 5) throw new Error(`the chart's legend has ${legend} entries`);
   // and the area on every indicator against its municipality
   const indicators = (await (await page.request.get(`${base}/v1/indicators`)).json()).items.length;
   const scorecardRows = await page.locator("#scorecard tr.scorecard-row").count();
@@ -91,6 +95,13 @@ try {
   const table = await (await page.request.get(`${base}${await page.getAttribute("#comparison-csv", "href")}`)).text();
   const tableRows = table.trim().split("\r\n").length - 1;
   if (tableRows !== expected) throw new Error(`the comparison CSV has ${tableRows} rows, expected ${expected}`);
+  // against the five most similar areas: the table names each area's twins
+  await page.selectOption("#reference", "twins");
+  await page.waitForFunction(() => document.getElementById("comparison-csv").href.includes("reference=twins"));
+  await page.waitForSelector(`body[data-features="${expected}"][data-loading="false"]`);
+  const twinsTable = await (await page.request.get(`${base}${await page.getAttribute("#comparison-csv", "href")}`)).text();
+  const twinsHeader = twinsTable.replace(/^\uFEFF/, "").split("\r\n")[0];
+  if (!twinsHeader.endsWith(";twins")) throw new Error(`the comparison CSV against twins: ${twinsHeader}`);
   // the figure as a report would embed it
   const report = await browser.newPage({ viewport: { width: 760, height: 1000 } });
   await report.setContent(`<img id="figure" src="${base}${figure}">`);
