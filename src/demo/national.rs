@@ -121,6 +121,12 @@ pub fn write(dir: &Path, seed: u64, scale: f64) -> anyhow::Result<Stats> {
     }
     out.flush()?;
 
+    let mut in_area = vec![false; departments.len()];
+    for (_, _, members) in &areas {
+        for &d in members {
+            in_area[d] = true;
+        }
+    }
     let mut out = BufWriter::with_capacity(1 << 20, File::create(dir.join("observations.csv"))?);
     writeln!(out, "level,unit,indicator,year,numerator,denominator")?;
     let mut rows = 0usize;
@@ -131,11 +137,16 @@ pub fn write(dir: &Path, seed: u64, scale: f64) -> anyhow::Result<Stats> {
             rows += 1;
             writeln!(out, "{level},{unit},{code},{year},{},{d}", format_numerator(def.kind, n))
         };
-        for (id, _, size) in &departments {
+        // the persons of each municipality's plan areas, per year: its sector holds them
+        let mut planned: std::collections::HashMap<(u16, u16), u64> = std::collections::HashMap::new();
+        for (k, (id, municipality, size)) in departments.iter().enumerate() {
             let level = rng.range(def.area_level.0, def.area_level.1);
             let trend = rng.range(def.area_trend.0, def.area_trend.1);
             for year in YEARS {
                 let d = (size * def.population_factor * rng.range(0.95, 1.05)).round().max(1.0) as u64;
+                if in_area[k] {
+                    *planned.entry((*municipality, year)).or_default() += d;
+                }
                 let v = level + trend * f64::from(year - 2010) + rng.range(-def.noise, def.noise);
                 write_row(&mut out, "department", id, year, v.max(0.0), d)?;
             }
@@ -148,7 +159,8 @@ pub fn write(dir: &Path, seed: u64, scale: f64) -> anyhow::Result<Stats> {
                 let v = level + trend * f64::from(year - 2010);
                 write_row(&mut out, "municipality", &m.code.to_string(), year, v, population.round() as u64)?;
                 let social = v + 0.5 * ((def.area_level.0 + def.area_level.1) / 2.0 - v);
-                write_row(&mut out, "social_housing", &m.code.to_string(), year, social, (population * 0.2).round() as u64)?;
+                let sector = (population * 0.2).round().max(3.0 * planned.get(&(m.code, year)).copied().unwrap_or(0) as f64);
+                write_row(&mut out, "social_housing", &m.code.to_string(), year, social, sector as u64)?;
             }
         }
         for year in YEARS {
