@@ -598,6 +598,7 @@ mod tests {
                 content_hash: "h".into(),
                 imported_at: "2026-01-01T00:00:00Z".into(),
                 active: true,
+                criteria_indicators: None,
             },
             indicators: vec![IndicatorRecord {
                 code: "convicted".into(),
@@ -653,6 +654,7 @@ mod tests {
                     denominator: *d,
                 })
                 .collect(),
+            regions: Vec::new(),
             geometries: Vec::new(),
             municipality_geometries: Vec::new(),
         }

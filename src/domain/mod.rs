@@ -3,6 +3,7 @@
 
 pub mod classes;
 pub mod comparisons;
+pub mod criteria;
 pub mod differencing;
 pub mod figures;
 pub mod geometry;

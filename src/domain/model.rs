@@ -110,6 +110,8 @@ pub enum Level {
     Municipality,
     SocialHousing,
     Country,
+    /// One of the five regions, by its code (`1081`…`1085`).
+    Region,
 }
 
 impl Level {
@@ -119,6 +121,7 @@ impl Level {
             Level::Municipality => "municipality",
             Level::SocialHousing => "social_housing",
             Level::Country => "country",
+            Level::Region => "region",
         }
     }
 }
@@ -131,6 +134,7 @@ impl FromStr for Level {
             "municipality" => Ok(Level::Municipality),
             "social_housing" => Ok(Level::SocialHousing),
             "country" => Ok(Level::Country),
+            "region" => Ok(Level::Region),
             _ => Err(()),
         }
     }
@@ -323,7 +327,7 @@ mod tests {
         for k in ["share", "rate", "mean"] {
             assert_eq!(k.parse::<Kind>().unwrap().as_str(), k);
         }
-        for l in ["department", "municipality", "social_housing", "country"] {
+        for l in ["department", "municipality", "social_housing", "country", "region"] {
             assert_eq!(l.parse::<Level>().unwrap().as_str(), l);
         }
         assert!("Share".parse::<Kind>().is_err());

@@ -9,6 +9,8 @@ pub struct Manifest {
     pub source: String,
     /// The default delimitation.
     pub boundary_version: String,
+    /// Roles of the legal criteria mapped to this extract's indicator codes where they differ.
+    pub criteria_indicators: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,7 +61,7 @@ pub struct Membership {
 pub struct Observation {
     pub numerator: f64,
     pub denominator: f64,
-    /// A department index, a municipality code, or 0 for the country.
+    /// A department index, a municipality code, a region code, or 0 for the country.
     pub unit: u32,
     /// The line in observations.csv, for reporting duplicates.
     pub line: u32,
@@ -72,7 +74,8 @@ pub struct Observation {
 impl Observation {
     /// (level, unit, indicator, year) packed so that sorting groups a unit's rows together.
     pub fn key(&self) -> u64 {
-        ((self.level as u64) << 62) | ((self.unit as u64) << 28) | ((self.indicator as u64) << 12) | self.year as u64
+        // (three bits of level, 31 of unit, 16 of indicator, 12 of year)
+        ((self.level as u64) << 59) | ((self.unit as u64) << 28) | ((self.indicator as u64) << 12) | self.year as u64
     }
 
     /// The municipality of a `municipality` or `social_housing` row.
@@ -120,7 +123,7 @@ impl Extract {
     pub fn unit_label(&self, o: &Observation) -> String {
         match o.level {
             Level::Department => self.departments[o.unit as usize].department_id.clone(),
-            Level::Municipality | Level::SocialHousing => o.unit.to_string(),
+            Level::Municipality | Level::SocialHousing | Level::Region => o.unit.to_string(),
             Level::Country => "DK".to_string(),
         }
     }

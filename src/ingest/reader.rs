@@ -113,6 +113,8 @@ struct State {
     limits: Limits,
     /// Set when the budget is spent: nothing more is read.
     stopped: bool,
+    /// The manifest's criteria_indicators, (role, code, where), checked once indicators are read.
+    role_positions: Vec<(String, String, Pos)>,
 }
 
 impl State {
@@ -196,6 +198,7 @@ pub fn read_extract_with(source: &mut dyn ExtractSource, limits: &Limits) -> Res
         hasher.update(len.to_le_bytes());
     }
     check_default_delimitation(&mut st);
+    check_criteria_indicators(&mut st);
     check_duplicate_observations(&mut st);
     if !st.problems.is_empty() {
         return Err(st.problems.into_rejection());
@@ -281,8 +284,34 @@ fn read_manifest(reader: &mut dyn Read, st: &mut State) {
     let title = text_member("title", &mut st.problems);
     let source = text_member("source", &mut st.problems);
     let boundary_version = text_member("boundary_version", &mut st.problems);
+    let mut criteria_indicators = std::collections::BTreeMap::new();
+    if let Some(map) = json.get("criteria_indicators") {
+        match &map.value {
+            json::Value::Object(members) => {
+                for (role, code) in members {
+                    if !crate::domain::criteria::ROLES.contains(&role.as_str()) {
+                        let roles = crate::domain::criteria::ROLES.join(", ");
+                        report(
+                            code.pos,
+                            format!("criteria_indicators names an unknown role {role:?}; the roles are {roles}"),
+                            &mut st.problems,
+                        );
+                        continue;
+                    }
+                    match code.as_str().map(str::trim) {
+                        Some(c) if !c.is_empty() => {
+                            st.role_positions.push((role.clone(), c.to_string(), code.pos));
+                            criteria_indicators.insert(role.clone(), c.to_string());
+                        }
+                        _ => report(code.pos, format!("criteria_indicators.{role} must be an indicator code"), &mut st.problems),
+                    }
+                }
+            }
+            _ => report(map.pos, "criteria_indicators must be an object of role → indicator code".into(), &mut st.problems),
+        }
+    }
     if let (true, Some(title), Some(source), Some(boundary_version)) = (ok, title, source, boundary_version) {
-        st.manifest = Some(Manifest { title, source, boundary_version });
+        st.manifest = Some(Manifest { title, source, boundary_version, criteria_indicators });
     }
 }
 
@@ -532,7 +561,7 @@ fn read_observations(reader: &mut dyn Read, st: &mut State) {
                     OBSERVATIONS,
                     line,
                     c.column,
-                    format!("level {:?} must be department, municipality, social_housing or country", c.text),
+                    format!("level {:?} must be department, municipality, social_housing, region or country", c.text),
                 );
             }
             l
@@ -541,6 +570,23 @@ fn read_observations(reader: &mut dyn Read, st: &mut State) {
             Level::Department => lookup(&st.department_index, c, DEPARTMENTS, "department", OBSERVATIONS, line, p),
             Level::Municipality | Level::SocialHousing => {
                 municipality_ref(&st.municipality_set, OBSERVATIONS, line, c, p).map(|m| m.get() as u32)
+            }
+            Level::Region => {
+                // (a code some municipality names as its region, when municipalities.csv was read)
+                let known =
+                    st.municipality_set.is_none() || st.municipalities.iter().any(|m| m.region_code.as_deref() == Some(c.text.trim()));
+                match c.text.trim().parse::<u32>() {
+                    Ok(code) if known && (1..=9999).contains(&code) => Some(code),
+                    _ => {
+                        p.at(
+                            OBSERVATIONS,
+                            line,
+                            c.column,
+                            format!("unknown region {:?}: no municipality in municipalities.csv has it as region_code", c.text),
+                        );
+                        None
+                    }
+                }
             }
             Level::Country if c.text == "DK" => Some(0),
             Level::Country => {
@@ -725,6 +771,33 @@ fn read_municipality_geometry(reader: &mut dyn Read, st: &mut State) {
     }
     st.municipality_geometries =
         outlines.into_iter().map(|(municipality, geometry)| MunicipalityGeometry { municipality, geometry }).collect();
+}
+
+/// The manifest maps roles to indicators the extract has, of a kind the role can be.
+fn check_criteria_indicators(st: &mut State) {
+    let Some(index) = &st.indicator_index else { return };
+    for (role, code, pos) in std::mem::take(&mut st.role_positions) {
+        match index.index.get(&code) {
+            None => st.problems.at(MANIFEST, pos.line, pos.column, format!("criteria_indicators.{role}: unknown indicator {code:?}")),
+            Some(&i) => {
+                let kind = st.indicators[i as usize].kind;
+                let kinds = crate::domain::criteria::role_kinds(&role);
+                if !kinds.contains(&kind) {
+                    let allowed: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                    st.problems.at(
+                        MANIFEST,
+                        pos.line,
+                        pos.column,
+                        format!(
+                            "criteria_indicators.{role}: indicator {code:?} is a {}, the role needs a {}",
+                            kind.as_str(),
+                            allowed.join(" or ")
+                        ),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Every area needs at least one department in the default delimitation.

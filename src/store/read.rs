@@ -16,6 +16,8 @@ pub struct DatasetRecord {
     pub content_hash: String,
     pub imported_at: String,
     pub active: bool,
+    /// The manifest's criteria_indicators as JSON (role → indicator code), if it had any.
+    pub criteria_indicators: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -93,6 +95,17 @@ pub struct ReferenceRecord {
     pub denominator: i64,
 }
 
+/// A region's figure (observations.csv level `region`).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = region_observations)]
+pub struct RegionRecord {
+    pub region_code: String,
+    pub indicator: String,
+    pub year: i32,
+    pub numerator: f64,
+    pub denominator: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = area_geometries)]
 pub struct GeometryRecord {
@@ -117,6 +130,7 @@ pub struct StoredDataset {
     pub memberships: Vec<MembershipRecord>,
     pub area_sums: Vec<AreaSumRecord>,
     pub references: Vec<ReferenceRecord>,
+    pub regions: Vec<RegionRecord>,
     pub geometries: Vec<GeometryRecord>,
     pub municipality_geometries: Vec<MunicipalityGeometryRecord>,
 }
@@ -200,6 +214,11 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             .filter(reference_observations::dataset_version.eq(version))
             .select(ReferenceRecord::as_select())
             .load(conn)?;
+        let regions = region_observations::table
+            .filter(region_observations::dataset_version.eq(version))
+            .order((region_observations::region_code, region_observations::indicator, region_observations::year))
+            .select(RegionRecord::as_select())
+            .load(conn)?;
         let geometries =
             area_geometries::table.filter(area_geometries::dataset_version.eq(version)).select(GeometryRecord::as_select()).load(conn)?;
         let municipality_geometries = municipality_geometries::table
@@ -215,6 +234,7 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             memberships,
             area_sums,
             references,
+            regions,
             geometries,
             municipality_geometries,
         })
@@ -236,6 +256,7 @@ impl StoredDataset {
             content_hash: x.content_hash.clone(),
             imported_at: imported_at.to_string(),
             active: true,
+            criteria_indicators: criteria_indicators_json(&x.manifest),
         };
         let indicators = x
             .indicators
@@ -284,7 +305,7 @@ impl StoredDataset {
         let references = x
             .observations
             .iter()
-            .filter(|o| o.level != Level::Department)
+            .filter(|o| o.level != Level::Department && o.level != Level::Region)
             .map(|o| ReferenceRecord {
                 level: o.level.as_str().into(),
                 municipality_code: o.municipality().map(|m| m.get() as i32),
@@ -294,6 +315,19 @@ impl StoredDataset {
                 denominator: o.denominator as i64,
             })
             .collect();
+        let mut regions: Vec<RegionRecord> = x
+            .observations
+            .iter()
+            .filter(|o| o.level == Level::Region)
+            .map(|o| RegionRecord {
+                region_code: o.unit.to_string(),
+                indicator: x.indicators[o.indicator as usize].code.clone(),
+                year: i32::from(o.year),
+                numerator: o.numerator,
+                denominator: o.denominator as i64,
+            })
+            .collect();
+        regions.sort_by(|a, b| (&a.region_code, &a.indicator, a.year).cmp(&(&b.region_code, &b.indicator, b.year)));
         let geometries = x
             .geometries
             .iter()
@@ -316,7 +350,13 @@ impl StoredDataset {
             area_sums,
             references,
             geometries,
+            regions,
             municipality_geometries,
         }
     }
+}
+
+/// The manifest's criteria_indicators as stored: JSON, or none when empty.
+pub fn criteria_indicators_json(m: &crate::ingest::extract::Manifest) -> Option<String> {
+    (!m.criteria_indicators.is_empty()).then(|| serde_json::to_string(&m.criteria_indicators).expect("a map of strings"))
 }

@@ -9,6 +9,7 @@ diesel::table! {
         content_hash -> Text,
         imported_at -> Text,
         active -> Bool,
+        criteria_indicators -> Nullable<Text>,
     }
 }
 
@@ -111,6 +112,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    region_observations (dataset_version, region_code, indicator, year) {
+        dataset_version -> BigInt,
+        region_code -> Text,
+        indicator -> Text,
+        year -> Integer,
+        numerator -> Double,
+        denominator -> BigInt,
+    }
+}
+
+diesel::table! {
     dataset_aggregates (dataset_version) {
         dataset_version -> BigInt,
         area_sums -> Binary,
@@ -129,4 +141,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reference_observations,
     area_geometries,
     municipality_geometries,
+    region_observations,
 );

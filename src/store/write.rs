@@ -42,6 +42,7 @@ struct NewDataset<'a> {
     content_hash: &'a str,
     imported_at: &'a str,
     active: bool,
+    criteria_indicators: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -115,6 +116,17 @@ struct NewReferenceObservation<'a> {
     dataset_version: i64,
     level: &'a str,
     municipality_code: Option<i32>,
+    indicator: &'a str,
+    year: i32,
+    numerator: f64,
+    denominator: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = region_observations)]
+struct NewRegionObservation<'a> {
+    dataset_version: i64,
+    region_code: String,
     indicator: &'a str,
     year: i32,
     numerator: f64,
@@ -205,6 +217,8 @@ pub fn import_extract(
 
 fn write_version(conn: &mut DbConnection, connect: Connector, x: &Extract, v: i64, imported_at: &str) -> Result<(), StoreError> {
     let (department_rows, reference_rows) = x.observations.split_at(x.observations.partition_point(|o| o.level == Level::Department));
+    // (the region rows sort last)
+    let (reference_rows, region_rows) = reference_rows.split_at(reference_rows.partition_point(|o| o.level != Level::Region));
     // The bulk, the department observations, loads on PostgreSQL over connections of its own
     // (`ObservationLoad`) while this one writes the rest, and the client's own work (the
     // areas' sums, the geometries' text) runs on another thread: the import's critical path
@@ -220,6 +234,18 @@ fn write_version(conn: &mut DbConnection, connect: Connector, x: &Extract, v: i6
         });
         write_catalogue(conn, x, v, imported_at)?;
         write_reference_observations(conn, x, v, reference_rows)?;
+        let regions: Vec<NewRegionObservation> = region_rows
+            .iter()
+            .map(|o| NewRegionObservation {
+                dataset_version: v,
+                region_code: o.unit.to_string(),
+                indicator: &x.indicators[o.indicator as usize].code,
+                year: o.year as i32,
+                numerator: o.numerator,
+                denominator: o.denominator as i64,
+            })
+            .collect();
+        insert_chunked!(conn, region_observations::table, &regions, 6);
         tracing::debug!(rows = reference_rows.len(), "reference observations written");
         match (load, &mut *conn) {
             (Some(load), DbConnection::Pg(pg)) => load.finish(pg)?,
@@ -250,6 +276,7 @@ fn write_catalogue(conn: &mut DbConnection, x: &Extract, v: i64, imported_at: &s
             content_hash: &x.content_hash,
             imported_at,
             active: false,
+            criteria_indicators: super::read::criteria_indicators_json(m),
         })
         .execute(conn)?;
 
