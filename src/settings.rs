@@ -26,6 +26,16 @@ pub struct Settings {
     pub admin: AdminSettings,
     #[serde(default)]
     pub import: ImportSettings,
+    #[serde(default)]
+    pub criteria: CriteriaSettings,
+}
+
+/// The legal criteria's rule sets.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CriteriaSettings {
+    /// A directory of further rule sets (`.toml`, `.json`), beside the bundled ones.
+    pub rules_dir: Option<std::path::PathBuf>,
 }
 
 /// Bounds on one import, on the command line and over HTTP alike.

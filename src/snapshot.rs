@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 
+use crate::domain::criteria::{Evaluation, RuleSet};
 use crate::domain::differencing::{self, FigureLayout};
 use crate::domain::figures::{AreaSum, Counts, Disclosure, Figure, rest_of};
 use crate::domain::geometry::{BBox, MultiPolygon, Simplification, union_bbox};
@@ -166,6 +167,7 @@ struct RawFigure {
 fn containments(
     delimitations: &BTreeMap<String, Delimitation>,
     numbering: &Numbering,
+    region_of: &dyn Fn(u16) -> Option<u16>,
 ) -> (Vec<differencing::Containment<usize>>, Vec<differencing::RestGroup>) {
     let areas = delimitations
         .values()
@@ -182,7 +184,8 @@ fn containments(
     let level = |level: Level, unit: u16| numbering.number(Owner::Reference { level, unit });
     let rest = |delimitation: usize, unit: u16| numbering.number(Owner::Rest { delimitation, unit });
     let country = numbering.number(Owner::Reference { level: Level::Country, unit: 0 });
-    let layout = FigureLayout { areas, level: &level, rest: &rest, country };
+    let region = |municipality: u16| numbering.number(Owner::Reference { level: Level::Region, unit: region_of(municipality)? });
+    let layout = FigureLayout { areas, level: &level, rest: &rest, country, region: &region };
     (differencing::figure_containments(&layout), differencing::rest_groups(&layout))
 }
 
@@ -246,6 +249,8 @@ pub struct Snapshot {
     pub withheld_figures: usize,
     /// Figures of the sector without the plan areas withheld by secondary suppression.
     pub rest_withheld: usize,
+    /// The legal criteria, evaluated once per version ([`Snapshot::with_criteria`]).
+    pub criteria: Criteria,
     /// Cells (delimitation, municipality, indicator, year) where the sector's figure does not
     /// hold its areas, so that the sector without them is missing.
     pub rest_missing: usize,
@@ -384,8 +389,26 @@ impl Snapshot {
             let level: Level = r.level.parse().map_err(|_| corrupt(format!("reference level {:?}", r.level)))?;
             raw_references.push(((level, r.municipality_code.map_or(0, |c| c as u16)), r));
         }
+        // (a region's figure is one more reference level, its unit the region code)
+        for r in stored.regions {
+            let code = r.region_code.parse::<u16>().map_err(|_| corrupt(format!("region {:?}", r.region_code)))?;
+            let record = crate::store::read::ReferenceRecord {
+                level: Level::Region.as_str().into(),
+                municipality_code: Some(i32::from(code)),
+                indicator: r.indicator,
+                year: r.year,
+                numerator: r.numerator,
+                denominator: r.denominator,
+            };
+            raw_references.push(((Level::Region, code), record));
+        }
         let numbering = Numbering::new(&delimitations, areas.len(), raw_references.iter().map(|(key, _)| *key));
-        let (containments, rest_groups) = containments(&delimitations, &numbering);
+        let region_of = |m: u16| {
+            MunicipalityCode::new(m)
+                .and_then(|c| municipalities.get(&c))
+                .and_then(|x: &Municipality| x.region_code.as_deref()?.parse::<u16>().ok())
+        };
+        let (containments, rest_groups) = containments(&delimitations, &numbering, &region_of);
         // per indicator and year (1900 to 2100), every figure
         let group = |indicator: usize, year: i64| -> Result<usize, StoreError> {
             (1900..=2100).contains(&year).then(|| indicator * 201 + (year - 1900) as usize).ok_or_else(|| corrupt(format!("year {year}")))
@@ -523,6 +546,7 @@ impl Snapshot {
             built_at: SystemTime::now(),
             withheld_figures: withheld,
             rest_withheld,
+            criteria: Criteria::default(),
             rest_missing,
         })
     }
@@ -530,6 +554,117 @@ impl Snapshot {
     /// The bounding box of a set of areas.
     pub fn bbox_of(&self, areas: impl IntoIterator<Item = usize>) -> Option<BBox> {
         areas.into_iter().fold(None, |b, a| union_bbox(b, self.areas[a].bbox))
+    }
+}
+
+/// The indicator playing each role a rule set reads, or the roles the dataset lacks.
+pub type RoleIndicators = Result<Vec<(&'static str, usize)>, Vec<&'static str>>;
+
+/// The legal criteria (criteria.md) of every rule set for every area of every delimitation
+/// and every year with data, evaluated when the version is loaded.
+#[derive(Debug, Default)]
+pub struct Criteria {
+    /// The rule sets, in the rule book's order.
+    pub rules: Vec<Arc<RuleSet>>,
+    /// Per rule set: the indicator playing each role it reads, or the roles the dataset lacks.
+    pub roles: Vec<RoleIndicators>,
+    /// The years evaluated, ascending: from the first to the last with data for any role.
+    pub years: Vec<u16>,
+    /// (delimitation, rule set) → area index → evaluations, one per year of `years`.
+    evaluations: HashMap<(String, usize), HashMap<usize, Vec<Evaluation>>>,
+}
+
+impl Criteria {
+    /// A rule set by id, with its position.
+    pub fn rule_set(&self, id: &str) -> Option<(usize, &RuleSet)> {
+        self.rules.iter().position(|r| r.id == id).map(|i| (i, &*self.rules[i]))
+    }
+
+    /// An area's evaluations under a delimitation and a rule set, one per year of `years`.
+    pub fn of(&self, delimitation: &str, rules: usize, area: usize) -> Option<&[Evaluation]> {
+        self.evaluations.get(&(delimitation.to_string(), rules))?.get(&area).map(Vec::as_slice)
+    }
+}
+
+/// An area's figures by role, for the criteria.
+struct AreaFigures<'a> {
+    snapshot: &'a Snapshot,
+    delimitation: &'a Delimitation,
+    area: usize,
+    roles: &'a [(&'static str, usize)],
+}
+
+impl AreaFigures<'_> {
+    fn indicator(&self, role: &str) -> usize {
+        self.roles.iter().find(|r| r.0 == role).expect("a rule set is evaluated only with all its roles").1
+    }
+}
+
+impl crate::domain::criteria::Figures for AreaFigures<'_> {
+    fn kind(&self, role: &str) -> Kind {
+        self.snapshot.indicators[self.indicator(role)].kind
+    }
+    fn area(&self, role: &str, year: u16) -> Option<Figure> {
+        figure_in(self.delimitation.series(self.area, self.indicator(role)), year).map(|p| p.figure)
+    }
+    fn country(&self, role: &str, year: u16) -> Option<Figure> {
+        let points = self.snapshot.references.get(&(Level::Country, 0, self.indicator(role)))?;
+        figure_in(points, year).map(|p| p.figure)
+    }
+    fn region(&self, role: &str, year: u16) -> Option<Figure> {
+        let region = self.snapshot.region_of(self.snapshot.areas[self.area].municipality)?;
+        let points = self.snapshot.references.get(&(Level::Region, region, self.indicator(role)))?;
+        figure_in(points, year).map(|p| p.figure)
+    }
+}
+
+impl Snapshot {
+    /// The region code of a municipality, as municipalities.csv gives it.
+    pub fn region_of(&self, municipality: MunicipalityCode) -> Option<u16> {
+        self.municipalities.get(&municipality)?.region_code.as_deref()?.trim().parse().ok()
+    }
+
+    /// Which indicator plays a role: the manifest's criteria_indicators, else the one whose
+    /// code is the role; none when it is absent or of a kind the role cannot be.
+    pub fn role_indicator(&self, role: &str) -> Option<usize> {
+        let mapped: Option<BTreeMap<String, String>> =
+            self.dataset.criteria_indicators.as_deref().and_then(|j| serde_json::from_str(j).ok());
+        let code = mapped.as_ref().and_then(|m| m.get(role)).map_or(role, String::as_str);
+        let (i, indicator) = self.indicator(code)?;
+        crate::domain::criteria::role_kinds(role).contains(&indicator.kind).then_some(i)
+    }
+
+    /// Evaluates every rule set for every area, delimitation and year with data.
+    pub fn with_criteria(mut self, rules: &[Arc<RuleSet>]) -> Snapshot {
+        let mut c = Criteria { rules: rules.to_vec(), ..Criteria::default() };
+        for r in rules {
+            let needed = r.roles();
+            let found: Vec<(&'static str, Option<usize>)> = needed.iter().map(|role| (*role, self.role_indicator(role))).collect();
+            let missing: Vec<&'static str> = found.iter().filter(|x| x.1.is_none()).map(|x| x.0).collect();
+            c.roles.push(if missing.is_empty() { Ok(found.into_iter().map(|(r, i)| (r, i.unwrap())).collect()) } else { Err(missing) });
+        }
+        let role_years = c.roles.iter().flatten().flatten().flat_map(|(_, i)| self.indicators[*i].years.iter().copied());
+        let (first, last) = role_years.fold((u16::MAX, 0), |(a, b), y| (a.min(y), b.max(y)));
+        c.years = if first <= last { (first..=last).collect() } else { Vec::new() };
+        for (name, d) in &self.delimitations {
+            for (k, (r, roles)) in rules.iter().zip(&c.roles).enumerate() {
+                let Ok(roles) = roles else { continue };
+                let mut by_area = HashMap::new();
+                for a in d.areas() {
+                    let figures = AreaFigures { snapshot: &self, delimitation: d, area: a, roles };
+                    let mut evaluations: Vec<Evaluation> = Vec::with_capacity(c.years.len());
+                    for &year in &c.years {
+                        let earlier: Vec<Option<&Evaluation>> = evaluations.iter().map(Some).collect();
+                        let e = crate::domain::criteria::evaluate(r, &figures, year, &earlier);
+                        evaluations.push(e);
+                    }
+                    by_area.insert(a, evaluations);
+                }
+                c.evaluations.insert((name.clone(), k), by_area);
+            }
+        }
+        self.criteria = c;
+        self
     }
 }
 

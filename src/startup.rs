@@ -107,6 +107,8 @@ struct Refresher {
     pool: Pool,
     cell: Arc<SnapshotCell>,
     disclosure: Disclosure,
+    /// The legal criteria's rule sets, evaluated for every version loaded.
+    rules: Vec<Arc<crate::domain::criteria::RuleSet>>,
     migrated: AtomicBool,
     /// Set when a snapshot was replaced: the old one may be freed only after in-flight
     /// requests let go of it, so its memory is released to the system again a check later.
@@ -135,7 +137,7 @@ impl Refresher {
             let started = std::time::Instant::now();
             let stored = read::load_dataset(&mut conn, version)?;
             let read_ms = started.elapsed().as_millis() as u64;
-            let snapshot = Snapshot::build(stored, &self.disclosure)?;
+            let snapshot = Snapshot::build(stored, &self.disclosure)?.with_criteria(&self.rules);
             tracing::debug!(read_ms, build_ms = started.elapsed().as_millis() as u64 - read_ms, "snapshot built");
             let areas = snapshot.areas.len();
             self.cell.replace(snapshot);
@@ -176,6 +178,8 @@ impl Application {
             tokio::task::spawn_blocking(move || load_demo_if_empty(&pool, &url)).await??;
         }
 
+        // (a broken rule set stops the start, naming its file and key)
+        let rules = crate::query::criteria::rule_book(settings.criteria.rules_dir.as_deref())?;
         let cell = Arc::new(SnapshotCell::default());
         let metrics = Arc::new(Metrics::new());
         let refresh_now = Arc::new(tokio::sync::Notify::new());
@@ -183,6 +187,7 @@ impl Application {
             pool: pool.clone(),
             cell: cell.clone(),
             disclosure: settings.disclosure,
+            rules,
             migrated: AtomicBool::new(false),
             release_pending: AtomicBool::new(false),
             metrics: metrics.clone(),

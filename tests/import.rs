@@ -307,6 +307,26 @@ const CASES: &[Case] = &[
         expect: &["indicators.csv:4:1: kind \"average\" must be share, rate or mean"],
     },
     Case {
+        rule: "a region no municipality names",
+        breaks: |d| append(d, "observations.csv", "region;1089;udenfor;2015;10;100"),
+        expect: &["observations.csv:101:2: unknown region \"1089\""],
+    },
+    Case {
+        rule: "an unknown role in criteria_indicators",
+        breaks: |d| edit(d, "manifest.json", r#""contact": "ignored""#, r#""criteria_indicators": {"doemt": "doemte"}"#),
+        expect: &["manifest.json:7:", "criteria_indicators names an unknown role \"doemt\""],
+    },
+    Case {
+        rule: "an unknown indicator in criteria_indicators",
+        breaks: |d| edit(d, "manifest.json", r#""contact": "ignored""#, r#""criteria_indicators": {"convicted": "doemt"}"#),
+        expect: &["manifest.json:7:", "criteria_indicators.convicted: unknown indicator \"doemt\""],
+    },
+    Case {
+        rule: "a role's indicator of the wrong kind",
+        breaks: |d| edit(d, "manifest.json", r#""contact": "ignored""#, r#""criteria_indicators": {"gross_income": "doemte"}"#),
+        expect: &["manifest.json:7:", "indicator \"doemte\" is a rate, the role needs a mean"],
+    },
+    Case {
         rule: "problems in several files, all in one pass",
         breaks: |d| {
             edit(d, "departments.csv", "0101-0003;Afd. 3;101;FSB", "0101-0003;Afd. 3;102;FSB");

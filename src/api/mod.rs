@@ -6,6 +6,7 @@ pub mod admin;
 pub mod areas;
 pub mod chart;
 pub mod comparisons;
+pub mod criteria;
 pub mod csv;
 pub mod datasets;
 pub mod health;
@@ -58,6 +59,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(comparisons::get_comparisons)
         .service(comparisons::get_area_comparisons)
         .service(chart::comparison_chart)
+        .service(criteria::list_rules)
+        .service(criteria::get_rules)
+        .service(criteria::get_criteria)
+        .service(criteria::get_area_criteria)
         .service(datasets::list_datasets)
         .service(map::map_areas)
         .service(map::map_municipalities)

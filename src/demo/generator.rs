@@ -238,6 +238,156 @@ struct Area {
     calibrated: Path,
 }
 
+/// The indicators the legal criteria read (criteria.md, "Demo"), beyond the catalogue.
+const CRITERIA_INDICATORS: [[&str; 9]; 4] = [
+    [
+        "non_western",
+        "Indvandrere og efterkommere fra ikke-vestlige lande",
+        "Immigrants and descendants from non-Western countries",
+        "share",
+        "neutral",
+        "Alle beboere",
+        "All residents",
+        "Andel af beboerne, der er indvandrere eller efterkommere fra ikke-vestlige lande.",
+        "Share of residents who are immigrants or descendants from non-Western countries.",
+    ],
+    [
+        "basic_education_only",
+        "Kun grundskole blandt 30-59-årige",
+        "Basic school only among those aged 30-59",
+        "share",
+        "lower_is_better",
+        "30-59-årige beboere",
+        "Residents aged 30-59",
+        "Andel af de 30-59-årige, hvis højeste uddannelse er grundskolen.",
+        "Share of residents aged 30-59 whose highest education is basic school.",
+    ],
+    [
+        "gross_income",
+        "Bruttoindkomst, 15-64-årige skatteydere uden studerende (1.000 kr.)",
+        "Gross income, taxpayers aged 15-64 excluding students (DKK 1,000)",
+        "mean",
+        "higher_is_better",
+        "Skatteydere 15-64 år, ikke under uddannelse",
+        "Taxpayers aged 15-64, not in education",
+        "Gennemsnitlig bruttoindkomst i 1.000 kr.",
+        "Mean gross income in DKK 1,000.",
+    ],
+    [
+        "convicted",
+        "Dømte for straffelov, våbenlov eller lov om euforiserende stoffer",
+        "Convicted under the criminal code, the weapons act or the narcotics act",
+        "share",
+        "lower_is_better",
+        "Beboere 18 år og ældre",
+        "Residents aged 18 and over",
+        "Andel af beboerne, der er dømt i året.",
+        "Share of residents convicted in the year.",
+    ],
+];
+
+/// What an area is made to meet in the criteria's indicators (all years alike, so that the
+/// two parallel societies persist into transformation areas): the non-Western share, the
+/// convicted share as a multiple of the country's, basic school only, gross income as a
+/// fraction of the region's, and the residents.
+#[derive(Clone, Copy)]
+struct Profile {
+    non_western: f64,
+    convicted_times: f64,
+    basic: f64,
+    income: f64,
+    residents: f64,
+    /// The convicted count small enough to be suppressed, in the last two years.
+    few_convicted: bool,
+}
+
+/// Rows of the criteria's indicators for every area (on a random stream of their own, so
+/// that everything before stays as it was), with their country, region and municipal
+/// figures; returns the indicators' catalogue lines.
+fn criteria_observations(areas: &[Area], owe: &BTreeMap<(String, u16), (f64, f64)>, out: &mut Vec<u8>) -> Vec<u8> {
+    const COUNTRY_CONVICTED: f64 = 1.0; // percent
+    const REGION_INCOME: f64 = 320.0; // DKK 1,000
+    let mut rng = Rng::new(SEED ^ 0x6372_6974_6572_6961);
+    let last = *YEARS.end();
+    // outside work and education above 40 % over the last two years (the calibrated figures)
+    let owe_high = |id: &str| {
+        let v = |y: u16| owe.get(&(id.to_string(), y)).map_or(0.0, |(n, d)| 100.0 * n / d);
+        (v(last - 1) + v(last)) / 2.0 > 40.0
+    };
+    let none = Profile { non_western: 15.0, convicted_times: 1.2, basic: 40.0, income: 0.85, residents: 0.0, few_convicted: false };
+    let mut undetermined = 0;
+    let profiles: Vec<Profile> = areas
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let residents = a.population * 1.7;
+            let p = Profile { residents, ..none };
+            match i {
+                // parallel societies (and so transformation areas)
+                0 | 7 => Profile { non_western: 60.0, convicted_times: 3.5, basic: 65.0, income: 0.5, ..p },
+                // vulnerable areas that are no parallel society, nor prevention areas
+                3 | 11 | 19 | 27 => Profile { non_western: 25.0, convicted_times: 3.4, basic: 64.0, ..p },
+                // prevention areas only
+                5 | 13 | 21 | 29 | 37 => Profile { non_western: 40.0, convicted_times: 2.3, basic: 55.0, income: 0.6, ..p },
+                // the criteria of a parallel society, but under 1,000 residents
+                44 => Profile { non_western: 60.0, convicted_times: 3.5, basic: 65.0, income: 0.5, residents: 900.0, ..p },
+                // one criterion met and the convicted count suppressed: undetermined
+                _ if undetermined < 3 && !owe_high(&a.id) && i % 2 == 1 => {
+                    undetermined += 1;
+                    Profile { non_western: 40.0, basic: 65.0, few_convicted: true, ..p }
+                }
+                _ => p,
+            }
+        })
+        .collect();
+    let mut row = |level: &str, unit: &str, code: &str, year: u16, n: String, d: u64| {
+        csv_row(out, &[level, unit, code, &year.to_string(), &n, &d.to_string()]).expect("memory");
+    };
+    let share = |v: f64, d: u64| ((v / 100.0 * d as f64).round() as u64).min(d);
+    for year in YEARS {
+        // the country and the regions
+        let d = 4_700_000u64;
+        row("country", "DK", "convicted", year, share(COUNTRY_CONVICTED, d).to_string(), d);
+        row("country", "DK", "non_western", year, share(9.0, 5_900_000).to_string(), 5_900_000);
+        row("country", "DK", "basic_education_only", year, share(18.0, 2_300_000).to_string(), 2_300_000);
+        row("country", "DK", "gross_income", year, format!("{:.1}", REGION_INCOME * 3_000_000.0), 3_000_000);
+        for region in ["1081", "1082", "1083", "1084", "1085"] {
+            let d = 600_000u64;
+            let v = REGION_INCOME * rng.range(0.97, 1.03);
+            // (the areas' incomes are fractions of 320; a region a little off moves no verdict)
+            row("region", region, "gross_income", year, format!("{:.1}", (v * d as f64 * 10.0).round() / 10.0), d);
+        }
+        for (a, p) in areas.iter().zip(&profiles) {
+            let residents = (p.residents * (1.0 + a.growth).powi(i32::from(year - 2013))).round() as u64;
+            let adults = (residents as f64 * 0.75).round() as u64;
+            let aged_30_59 = (residents as f64 * 0.4).round() as u64;
+            let taxpayers = (residents as f64 * 0.55).round() as u64;
+            let jitter = |rng: &mut Rng, x: f64| x * rng.range(0.98, 1.02);
+            let convicted = if p.few_convicted && year + 1 >= last {
+                rng.int(1, 4)
+            } else {
+                share(jitter(&mut rng, p.convicted_times * COUNTRY_CONVICTED), adults).max(5)
+            };
+            let figures = [
+                ("non_western", share(jitter(&mut rng, p.non_western), residents).to_string(), residents),
+                ("basic_education_only", share(jitter(&mut rng, p.basic), aged_30_59).to_string(), aged_30_59),
+                ("gross_income", format!("{:.1}", jitter(&mut rng, p.income * REGION_INCOME) * taxpayers as f64), taxpayers),
+                ("convicted", convicted.to_string(), adults),
+            ];
+            // (each area's figure given to its first department: the criteria read areas)
+            let department = &a.departments[0].0;
+            for (code, n, d) in figures {
+                row("department", department, code, year, n, d);
+            }
+        }
+    }
+    let mut catalogue = Vec::new();
+    for line in CRITERIA_INDICATORS {
+        csv_row(&mut catalogue, &line).expect("memory");
+    }
+    catalogue
+}
+
 /// Generates the demo extract's files, in the order of the format.
 pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
     let mut rng = Rng::new(SEED);
@@ -344,6 +494,8 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
         csv_row(&mut observations, &[level, unit, def.code, &year.to_string(), &format_numerator(def.kind, n), &d.to_string()])
             .expect("memory");
     };
+    // the calibrated indicator's area figures, for the criteria below
+    let mut owe: BTreeMap<(String, u16), (f64, f64)> = BTreeMap::new();
     for def in &INDICATORS {
         let calibrated = def.code == OUTSIDE_WORK_EDUCATION;
         // municipalities and their social-housing sectors
@@ -394,6 +546,9 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
                 let d = population.round().max(1.0) as u64;
                 let v = path.value(&mut rng, year, def.noise);
                 let n = counts(def.kind, v, d);
+                if calibrated {
+                    owe.insert((a.id.clone(), year), (n, d as f64));
+                }
                 let parts: Vec<(f64, u64)> = if def.kind == Kind::Mean {
                     // a mean's numerator is a sum: split it with the pupils or persons
                     let ds = split(d, &sizes);
@@ -411,6 +566,8 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
             }
         }
     }
+
+    let extra_indicators = criteria_observations(&areas, &owe, &mut observations);
 
     let features: Vec<serde_json::Value> = areas
         .iter()
@@ -443,7 +600,7 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
 
     vec![
         ("manifest.json", manifest_bytes),
-        ("indicators.csv", indicators_csv()),
+        ("indicators.csv", [indicators_csv(), extra_indicators].concat()),
         ("municipalities.csv", municipalities_csv()),
         ("departments.csv", departments),
         ("areas.csv", areas_csv),
@@ -527,6 +684,40 @@ mod tests {
         let items = compare(Reference::SocialHousing);
         let summary = summarise(indicator.direction, THRESHOLD, items.iter().map(|c| &c.comparison));
         assert_eq!(summary.stronger, Some(STRONGER_THAN_SOCIAL_HOUSING as u32));
+    }
+
+    /// criteria.md's demo: in the latest year every classification occurs, some areas are
+    /// undetermined, and at least one is an omdannelsesområde (the headline figures are the
+    /// test above).
+    #[test]
+    fn the_latest_year_has_every_classification() {
+        use crate::domain::criteria::Verdict;
+        let rules = crate::query::criteria::rule_book(None).unwrap();
+        let s = snapshot().with_criteria(&rules);
+        let (i, r) = s.criteria.rule_set("almenboligloven-2021").unwrap();
+        assert_eq!(s.criteria.years.last(), Some(YEARS.end()));
+        let k = s.criteria.years.len() - 1;
+        let (_, d) = s.delimitation(None).unwrap();
+        let mut count = std::collections::BTreeMap::<(&str, &str), usize>::new();
+        for a in d.areas() {
+            let e = &s.criteria.of(BOUNDARY_VERSION, i, a).unwrap()[k];
+            for (c, o) in r.classifications.iter().zip(e.classifications.iter()) {
+                let v = match o.status {
+                    Verdict::Yes => "yes",
+                    Verdict::No => "no",
+                    Verdict::Undetermined => "undetermined",
+                };
+                *count.entry((c.id.as_str(), v)).or_default() += 1;
+            }
+        }
+        for c in &r.classifications {
+            assert!(count.get(&(c.id.as_str(), "yes")).is_some_and(|&n| n >= 1), "{}: {count:?}", c.id);
+        }
+        assert!(count.iter().any(|((_, v), _)| *v == "undetermined"), "{count:?}");
+        // the earlier rule set has its classification in its own years too
+        let (g, _) = s.criteria.rule_set("ghettokriterier-2013").unwrap();
+        let k2017 = s.criteria.years.iter().position(|&y| y == 2017).unwrap();
+        assert!(d.areas().any(|a| s.criteria.of(BOUNDARY_VERSION, g, a).unwrap()[k2017].classifications[0].status == Verdict::Yes));
     }
 
     #[test]

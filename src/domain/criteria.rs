@@ -481,12 +481,26 @@ fn verdict(c: &CriterionOutcome) -> Verdict {
 /// the years before (for persistence), nearest year last; a year without data is `None`.
 pub fn evaluate(rules: &RuleSet, figures: &dyn Figures, year: u16, earlier: &[Option<&Evaluation>]) -> Evaluation {
     let criteria: Vec<CriterionOutcome> = rules.criteria.iter().map(|c| evaluate_criterion(c, figures, year)).collect();
-    let position = |id: &str| rules.criteria.iter().position(|c| c.id == id).expect("checked when the rule set was loaded");
     let population_of = |role: &str| match figures.area(role, year) {
         Some(Figure::Ok { denominator, .. }) => Some(denominator),
         _ => None,
     };
+    let populations: Vec<Option<f64>> = ROLES.iter().map(|r| population_of(r)).collect();
     let population = rules.classifications.iter().find_map(|c| c.population_role.as_deref()).and_then(population_of);
+    let classifications = classify(rules, &criteria, &populations, earlier);
+    Evaluation { year, population, criteria: criteria.into(), classifications: classifications.into() }
+}
+
+/// The classifications from the criteria's outcomes: `populations` holds the residents per
+/// role (in the order of ROLES; none when not published), `earlier` the years before.
+pub fn classify(
+    rules: &RuleSet,
+    criteria: &[CriterionOutcome],
+    populations: &[Option<f64>],
+    earlier: &[Option<&Evaluation>],
+) -> Vec<ClassificationOutcome> {
+    let position = |id: &str| rules.criteria.iter().position(|c| c.id == id).expect("checked when the rule set was loaded");
+    let population_of = |role: &str| ROLES.iter().position(|r| *r == role).and_then(|i| populations[i]);
     let mut classifications: Vec<ClassificationOutcome> = Vec::with_capacity(rules.classifications.len());
     for c in &rules.classifications {
         let result = match (&c.persists, c.at_least) {
@@ -547,7 +561,7 @@ pub fn evaluate(rules: &RuleSet, figures: &dyn Figures, year: u16, earlier: &[Op
         };
         classifications.push(result);
     }
-    Evaluation { year, population, criteria: criteria.into(), classifications: classifications.into() }
+    classifications
 }
 
 /// The rule sets the service ships (criteria.md's table), as their documents.

@@ -159,14 +159,16 @@ pub struct FigureLayout<'a> {
     pub rest: &'a dyn Fn(usize, u16) -> Option<usize>,
     /// The country's figure.
     pub country: Option<usize>,
+    /// The figure of the region a municipality belongs to.
+    pub region: &'a dyn Fn(u16) -> Option<usize>,
 }
 
 /// Every containment among a dataset's figures, for [`secondary_suppressions`]:
 /// - areas of one delimitation and the areas of another inside them ([`containments`]);
 /// - a municipality's figure and its social-housing sector's, each holding the areas of a
 ///   delimitation that lie wholly in the municipality (all their departments there; areas.csv
-///   names a municipality too, but an area may reach over a border), and the country holding
-///   all of them;
+///   names a municipality too, but an area may reach over a border), the country holding all
+///   of them, and a region those in its municipalities;
 /// - the sector holding its rest without delimitation d (sector − the departments of d's
 ///   areas in the municipality) and d's areas wholly in it; and d's areas reaching over the
 ///   border with that rest and those areas holding the sector (what the areas have beyond);
@@ -224,6 +226,17 @@ pub fn figure_containments(layout: &FigureLayout) -> Vec<Containment<usize>> {
         let all: Vec<usize> = areas.iter().map(|x| x.0).collect();
         if let Some(container) = layout.country.filter(|_| !all.is_empty()) {
             out.push(Containment { containers: vec![container], parts: all });
+        }
+        // a region holds the areas lying wholly in its municipalities
+        let mut by_region: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (unit, parts) in &inside {
+            if let Some(region) = (layout.region)(*unit) {
+                by_region.entry(region).or_default().extend(parts);
+            }
+        }
+        for (container, mut parts) in by_region {
+            parts.sort_unstable();
+            out.push(Containment { containers: vec![container], parts });
         }
         wholly.push(inside);
         departments.push(deps);
@@ -798,7 +811,7 @@ mod tests {
                     .collect();
                 let level = |level: Level, m: u16| (level == Level::SocialHousing && counts[sector(m)].is_some()).then(|| sector(m));
                 let rest_figure = |d: usize, m: u16| counts[sector(m)].is_some().then(|| rest(d, m));
-                let layout = FigureLayout { areas: layout_areas, level: &level, rest: &rest_figure, country: None };
+                let layout = FigureLayout { areas: layout_areas, level: &level, rest: &rest_figure, country: None, region: &|_| None };
                 let containments = figure_containments(&layout);
                 let is_rest = |f: usize| f >= areas.len() + 2;
                 let rank = |f: usize| if is_rest(f) { 0 } else if f >= areas.len() { 2 } else if areas[f].0 == 0 { 3 } else { 1 };

@@ -5,5 +5,6 @@
 //! dataset versions goes through here to the store.
 
 pub mod comparisons;
+pub mod criteria;
 pub mod datasets;
 pub mod reference;

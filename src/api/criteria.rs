@@ -1,0 +1,430 @@
+//! `/v1/rules` and `/v1/criteria`: the legal criteria of almenboligloven § 61 a and § 61 b
+//! (criteria.md) applied to this service's areas and figures. They are not the ministry's
+//! official lists, which use its own delimitation and register definitions; every answer
+//! says so.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::areas::delimitation;
+use super::csv::{self, Format, Table};
+use super::params::{self, data_json};
+use crate::domain::criteria::{ClassificationResult, CriterionResult, RuleSet, Verdict};
+use crate::error::{ApiError, ProblemDetails};
+use crate::http::negotiate::Lang;
+use crate::http::offload::render;
+use crate::snapshot::{Criteria, Snapshot};
+
+/// What every answer says of itself.
+pub const NOT_OFFICIAL: &str = "The criteria of almenboligloven § 61 a and § 61 b applied to this service's areas and figures; \
+     not the ministry's official lists, which use its own area delimitation and register definitions.";
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleSetSummary {
+    pub id: String,
+    pub title_da: String,
+    pub title_en: String,
+    pub legal_basis: String,
+    pub from_year: u16,
+    pub to_year: Option<u16>,
+    /// Whether the served dataset has an indicator for every role the rule set reads.
+    pub available: bool,
+    /// The roles it reads that the dataset lacks (by code, or by the manifest's
+    /// criteria_indicators).
+    pub missing_roles: Vec<String>,
+    /// The indicator playing each role, where the dataset has one.
+    pub indicators: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RulesResponse {
+    pub dataset_version: i64,
+    pub note: String,
+    pub items: Vec<RuleSetSummary>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleSetResponse {
+    pub dataset_version: i64,
+    pub note: String,
+    #[serde(flatten)]
+    pub summary: RuleSetSummary,
+    #[schema(value_type = Object)]
+    pub criteria: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub classifications: serde_json::Value,
+}
+
+fn summary(snapshot: &Snapshot, i: usize) -> RuleSetSummary {
+    let c = &snapshot.criteria;
+    let r = &c.rules[i];
+    let indicators = r
+        .roles()
+        .into_iter()
+        .filter_map(|role| snapshot.role_indicator(role).map(|x| (role.to_string(), snapshot.indicators[x].code.clone())))
+        .collect();
+    RuleSetSummary {
+        id: r.id.clone(),
+        title_da: r.title_da.clone(),
+        title_en: r.title_en.clone(),
+        legal_basis: r.legal_basis.clone(),
+        from_year: r.from_year,
+        to_year: r.to_year,
+        available: c.roles[i].is_ok(),
+        missing_roles: c.roles[i].as_ref().err().map(|m| m.iter().map(|x| x.to_string()).collect()).unwrap_or_default(),
+        indicators,
+    }
+}
+
+/// The rule sets the service knows, and whether the served dataset can answer each.
+#[utoipa::path(
+    tag = "criteria",
+    responses(
+        (status = 200, description = "The rule sets", body = RulesResponse),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/rules")]
+pub async fn list_rules(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.snapshot()?;
+    render(&req, move || {
+        let items = (0..snapshot.criteria.rules.len()).map(|i| summary(&snapshot, i)).collect();
+        data_json(&snapshot, None, &RulesResponse { dataset_version: snapshot.dataset.version, note: NOT_OFFICIAL.into(), items })
+    })
+    .await
+}
+
+/// One rule set: its criteria (role, test, threshold, years) and classifications.
+#[utoipa::path(
+    tag = "criteria",
+    params(("id" = String, Path, description = "A rule set id", example = "almenboligloven-2021")),
+    responses(
+        (status = 200, description = "The rule set", body = RuleSetResponse),
+        (status = 404, description = "No such rule set", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/rules/{id}")]
+pub async fn get_rules(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.snapshot()?;
+    render(&req, move || {
+        let (i, r) = snapshot
+            .criteria
+            .rule_set(&path)
+            .ok_or_else(|| ApiError::NotFound(format!("no rule set {:?}; see /v1/rules", path.as_str())))?;
+        let body = RuleSetResponse {
+            dataset_version: snapshot.dataset.version,
+            note: NOT_OFFICIAL.into(),
+            summary: summary(&snapshot, i),
+            criteria: serde_json::to_value(&r.criteria).map_err(|e| ApiError::Internal(e.to_string()))?,
+            classifications: serde_json::to_value(&r.classifications).map_err(|e| ApiError::Internal(e.to_string()))?,
+        };
+        data_json(&snapshot, None, &body)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CriteriaQuery {
+    /// The data year evaluated.
+    #[param(required = true, value_type = u16, minimum = 1900, maximum = 2100, example = 2023)]
+    pub year: Option<String>,
+    /// A rule set id; default the one valid for the year. See /v1/rules.
+    #[param(example = "almenboligloven-2021")]
+    pub rules: Option<String>,
+    /// Delimitation version; default the dataset's.
+    #[param(example = "2024-09")]
+    pub boundary: Option<String>,
+    /// `json` (default) or `csv`; `Accept: text/csv` also selects CSV.
+    #[param(value_type = Option<Format>)]
+    pub format: Option<String>,
+    /// Label language; default from `Accept-Language`, else Danish.
+    #[param(value_type = Option<Lang>)]
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaCriteria {
+    pub area_id: String,
+    pub area_name: String,
+    #[schema(example = "751")]
+    pub municipality_code: String,
+    /// The residents counted for the population test; null when not published.
+    pub population: Option<f64>,
+    pub criteria: Vec<CriterionResult>,
+    pub classifications: Vec<ClassificationResult>,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct VerdictCounts {
+    pub yes: usize,
+    pub no: usize,
+    pub undetermined: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CriteriaResponse {
+    pub dataset_version: i64,
+    pub note: String,
+    pub year: u16,
+    pub rules: String,
+    pub boundary_version: String,
+    pub items: Vec<AreaCriteria>,
+    /// Per classification id: how many areas are yes, no and undetermined.
+    pub summary: BTreeMap<String, VerdictCounts>,
+}
+
+/// A rule set named, or the one valid for a year; 400 when unknown or unavailable.
+fn rule_set<'s>(c: &'s Criteria, rules: Option<&str>, year: Option<u16>) -> Result<(usize, &'s RuleSet), ApiError> {
+    let (i, r) = match rules {
+        Some(id) => c.rule_set(id).ok_or_else(|| ApiError::invalid("rules", format!("unknown rule set {id:?}; see /v1/rules")))?,
+        None => {
+            let year = year.expect("a year when no rule set is named");
+            let i = c.rules.iter().position(|r| r.applies_to(year)).ok_or_else(|| {
+                ApiError::invalid("rules", format!("no rule set applies to {year}; name one with rules= (see /v1/rules)"))
+            })?;
+            (i, &*c.rules[i])
+        }
+    };
+    if let Err(missing) = &c.roles[i] {
+        return Err(ApiError::invalid(
+            "rules",
+            format!("the dataset lacks the indicators rule set {:?} needs for the roles {}; see /v1/rules", r.id, missing.join(", ")),
+        ));
+    }
+    Ok((i, r))
+}
+
+fn year_of(c: &Criteria, text: &str) -> Result<usize, ApiError> {
+    let year = params::year("year", text)?;
+    c.years.iter().position(|&y| y == year).ok_or_else(|| {
+        let range = match (c.years.first(), c.years.last()) {
+            (Some(a), Some(b)) => format!("{a} to {b}"),
+            _ => "none".into(),
+        };
+        ApiError::invalid("year", format!("year {year} is outside the dataset's years for the criteria ({range})"))
+    })
+}
+
+fn summarise(r: &RuleSet, items: &[AreaCriteria]) -> BTreeMap<String, VerdictCounts> {
+    let mut out: BTreeMap<String, VerdictCounts> = r.classifications.iter().map(|c| (c.id.clone(), VerdictCounts::default())).collect();
+    for item in items {
+        for c in &item.classifications {
+            let counts = out.get_mut(&c.id).expect("every classification is counted");
+            match c.status {
+                Verdict::Yes => counts.yes += 1,
+                Verdict::No => counts.no += 1,
+                Verdict::Undetermined => counts.undetermined += 1,
+            }
+        }
+    }
+    out
+}
+
+/// Every area's criteria and classifications for one year, with a summary.
+#[utoipa::path(
+    tag = "criteria",
+    params(CriteriaQuery),
+    responses(
+        (status = 200, description = "Every area of the delimitation: its criteria (value, threshold, margin) and classifications \
+            (yes, no or undetermined by three-valued logic, so that none reveals a suppressed figure), as JSON or CSV",
+         content((CriteriaResponse = "application/json", example = json!({"dataset_version": 1, "note": NOT_OFFICIAL, "year": 2023,
+            "rules": "almenboligloven-2021", "boundary_version": "2024-09",
+            "items": [{"area_id": "751-1", "area_name": "Marguritten", "municipality_code": "751", "population": 2412.0,
+                "criteria": [{"id": "outside_work_education_40", "role": "outside_work_education", "status": "met", "met": true,
+                    "value": 43.1, "threshold": 40.0, "margin": 3.1, "years": [2022, 2023]}],
+                "classifications": [{"id": "udsat_boligomraade", "status": "yes", "criteria_met": 2, "criteria_required": 2,
+                    "nearest_exit": ["outside_work_education_40"]}]}],
+            "summary": {"udsat_boligomraade": {"yes": 9, "no": 36, "undetermined": 3}}})),
+            (String = "text/csv"))),
+        (status = 400, description = "An unknown or unavailable rule set, or a year outside the dataset's: the problem names the parameter",
+         body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/criteria")]
+pub async fn get_criteria(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<CriteriaQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.snapshot()?;
+    let lang = Lang::negotiate(&req, query.lang.as_deref())?;
+    let csv = csv::wants_csv(&req, query.format.as_deref());
+    render(&req, move || {
+        let q = &*query;
+        let c = &snapshot.criteria;
+        let year_text = params::required(&q.year, "year", "the data year, such as 2023")?;
+        // (a rule set named is checked first: without its indicators there are no years)
+        if let Some(id) = q.rules.as_deref() {
+            params::year("year", year_text)?;
+            rule_set(c, Some(id), None)?;
+        }
+        let k = year_of(c, year_text)?;
+        let year = c.years[k];
+        let (ri, r) = rule_set(c, q.rules.as_deref(), Some(year))?;
+        let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
+        let csv = csv?;
+        let items: Vec<AreaCriteria> = d
+            .areas()
+            .filter_map(|a| {
+                let e = &c.of(boundary_version, ri, a)?[k];
+                let area = &snapshot.areas[a];
+                Some(AreaCriteria {
+                    area_id: area.area_id.clone(),
+                    area_name: area.name.clone(),
+                    municipality_code: area.municipality.to_string(),
+                    population: e.population,
+                    criteria: e.criteria_results(r),
+                    classifications: e.classification_results(r),
+                })
+            })
+            .collect();
+        if csv {
+            return Ok(to_csv(r, &items).response(&snapshot, lang, &format!("criteria-{}-{year}.csv", r.id)));
+        }
+        let summary = summarise(r, &items);
+        let body = CriteriaResponse {
+            dataset_version: snapshot.dataset.version,
+            note: NOT_OFFICIAL.into(),
+            year,
+            rules: r.id.clone(),
+            boundary_version: boundary_version.to_string(),
+            items,
+            summary,
+        };
+        data_json(&snapshot, Some(lang), &body)
+    })
+    .await
+}
+
+/// One row per area: its criteria (status, value, threshold, margin) and classifications.
+fn to_csv(r: &RuleSet, items: &[AreaCriteria]) -> Table {
+    use csv::{number, text};
+    let mut columns: Vec<String> = ["area_id", "area_name", "municipality_code", "population"].map(String::from).to_vec();
+    for c in &r.criteria {
+        for part in ["status", "value", "threshold", "margin"] {
+            columns.push(format!("{}_{part}", c.id));
+        }
+    }
+    for c in &r.classifications {
+        columns.push(c.id.clone());
+        columns.push(format!("{}_nearest_exit", c.id));
+    }
+    let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let mut table = Table::new(&names);
+    let status = |v: Verdict| match v {
+        Verdict::Yes => "yes",
+        Verdict::No => "no",
+        Verdict::Undetermined => "undetermined",
+    };
+    for item in items {
+        let mut row = vec![text(&item.area_id), text(&item.area_name), text(&item.municipality_code), number(item.population)];
+        for c in &item.criteria {
+            let s = serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            row.extend([s, number(c.value), number(c.threshold), number(c.margin)]);
+        }
+        for c in &item.classifications {
+            row.extend([status(c.status).to_string(), text(&c.nearest_exit.join(" "))]);
+        }
+        table.row(&row);
+    }
+    table
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AreaCriteriaQuery {
+    /// A rule set id; default each year's valid one. See /v1/rules.
+    #[param(example = "almenboligloven-2021")]
+    pub rules: Option<String>,
+    /// Delimitation version; default the dataset's.
+    #[param(example = "2024-09")]
+    pub boundary: Option<String>,
+    /// Label language; default from `Accept-Language`, else Danish.
+    #[param(value_type = Option<Lang>)]
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaYear {
+    pub year: u16,
+    /// The rule set applied that year.
+    pub rules: String,
+    pub population: Option<f64>,
+    pub criteria: Vec<CriterionResult>,
+    pub classifications: Vec<ClassificationResult>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaCriteriaResponse {
+    pub dataset_version: i64,
+    pub note: String,
+    pub area_id: String,
+    pub area_name: String,
+    pub municipality_code: String,
+    pub boundary_version: String,
+    /// Every year with data, ascending.
+    pub years: Vec<AreaYear>,
+}
+
+/// One area's criteria and classifications in every year with data.
+#[utoipa::path(
+    tag = "criteria",
+    params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),
+    responses(
+        (status = 200, description = "The area's criteria year by year", body = AreaCriteriaResponse),
+        (status = 400, description = "An unknown or unavailable rule set: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/areas/{area_id}/criteria")]
+pub async fn get_area_criteria(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<AreaCriteriaQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.snapshot()?;
+    let lang = Lang::negotiate(&req, query.lang.as_deref());
+    render(&req, move || {
+        let (a, area) = params::area_path(&snapshot, &path)?;
+        let lang = lang?;
+        let c = &snapshot.criteria;
+        if let Some(id) = query.rules.as_deref() {
+            rule_set(c, Some(id), None)?;
+        }
+        let (boundary_version, _) = delimitation(&snapshot, query.boundary.as_deref())?;
+        let mut years = Vec::new();
+        for (k, &year) in c.years.iter().enumerate() {
+            let Ok((ri, r)) = rule_set(c, query.rules.as_deref(), Some(year)) else { continue };
+            let Some(e) = c.of(boundary_version, ri, a).map(|e| &e[k]) else { continue };
+            years.push(AreaYear {
+                year,
+                rules: r.id.clone(),
+                population: e.population,
+                criteria: e.criteria_results(r),
+                classifications: e.classification_results(r),
+            });
+        }
+        let body = AreaCriteriaResponse {
+            dataset_version: snapshot.dataset.version,
+            note: NOT_OFFICIAL.into(),
+            area_id: area.area_id.clone(),
+            area_name: area.name.clone(),
+            municipality_code: area.municipality.to_string(),
+            boundary_version: boundary_version.to_string(),
+            years,
+        };
+        data_json(&snapshot, Some(lang), &body)
+    })
+    .await
+}
