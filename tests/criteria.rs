@@ -87,6 +87,26 @@ async fn the_demo_answers(db: TestDb) {
         assert_eq!((status, body["parameter"].as_str()), (400, Some(parameter)), "{query}: {body}");
     }
     assert_eq!(app.get("/v1/areas/NOPE/criteria").await.status(), 404);
+
+    // the map layer carries each classification per feature, as /v1/criteria has it
+    let (status, layer) = app.get_json("/v1/map/areas?criteria_year=2024&geometry=false").await;
+    assert_eq!(status, 200, "{layer}");
+    assert_eq!((layer["mode"].as_str(), layer["rules"].as_str()), (Some("criteria"), Some("almenboligloven-2021")));
+    assert_eq!(layer["classifications"].as_array().unwrap().len(), 4);
+    for (feature, item) in layer["features"].as_array().unwrap().iter().zip(items) {
+        assert_eq!(feature["id"], item["area_id"]);
+        for c in item["classifications"].as_array().unwrap() {
+            assert_eq!(feature["properties"][c["id"].as_str().unwrap()], c["status"], "{}", item["area_id"]);
+        }
+    }
+    for (query, parameter) in [
+        ("/v1/map/areas?rules=almenboligloven-2021", "rules"),
+        ("/v1/map/areas?criteria_year=2024&indicator=non_western", "criteria_year"),
+        ("/v1/map/areas?criteria_year=2031", "criteria_year"),
+    ] {
+        let (status, body) = app.get_json(query).await;
+        assert_eq!((status, body["parameter"].as_str()), (400, Some(parameter)), "{query}: {body}");
+    }
 }
 
 on_both_backends!(the_demo_answers);

@@ -44,6 +44,8 @@ pub struct RuleSetSummary {
 pub struct RulesResponse {
     pub dataset_version: i64,
     pub note: String,
+    /// The data years the criteria are evaluated for.
+    pub years: Vec<u16>,
     pub items: Vec<RuleSetSummary>,
 }
 
@@ -93,7 +95,8 @@ pub async fn list_rules(state: web::Data<AppState>, req: HttpRequest) -> Result<
     let snapshot = state.snapshot()?;
     render(&req, move || {
         let items = (0..snapshot.criteria.rules.len()).map(|i| summary(&snapshot, i)).collect();
-        data_json(&snapshot, None, &RulesResponse { dataset_version: snapshot.dataset.version, note: NOT_OFFICIAL.into(), items })
+        let years = snapshot.criteria.years.clone();
+        data_json(&snapshot, None, &RulesResponse { dataset_version: snapshot.dataset.version, note: NOT_OFFICIAL.into(), years, items })
     })
     .await
 }
@@ -181,7 +184,7 @@ pub struct CriteriaResponse {
 }
 
 /// A rule set named, or the one valid for a year; 400 when unknown or unavailable.
-fn rule_set<'s>(c: &'s Criteria, rules: Option<&str>, year: Option<u16>) -> Result<(usize, &'s RuleSet), ApiError> {
+pub(super) fn rule_set<'s>(c: &'s Criteria, rules: Option<&str>, year: Option<u16>) -> Result<(usize, &'s RuleSet), ApiError> {
     let (i, r) = match rules {
         Some(id) => c.rule_set(id).ok_or_else(|| ApiError::invalid("rules", format!("unknown rule set {id:?}; see /v1/rules")))?,
         None => {
@@ -201,7 +204,7 @@ fn rule_set<'s>(c: &'s Criteria, rules: Option<&str>, year: Option<u16>) -> Resu
     Ok((i, r))
 }
 
-fn year_of(c: &Criteria, text: &str) -> Result<usize, ApiError> {
+pub(super) fn year_of(c: &Criteria, text: &str) -> Result<usize, ApiError> {
     let year = params::year("year", text)?;
     c.years.iter().position(|&y| y == year).ok_or_else(|| {
         let range = match (c.years.first(), c.years.last()) {

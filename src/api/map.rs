@@ -51,6 +51,12 @@ pub struct MapQuery {
     /// comma-separated, at most 6; default the compared indicator.
     #[serde(rename = "match")]
     pub matching: Option<String>,
+    /// A year of the legal criteria (without indicator, year, from and to): each feature
+    /// carries its classifications (`yes`, `no` or `undetermined`) by their ids.
+    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2024)]
+    pub criteria_year: Option<String>,
+    /// With `criteria_year`: a rule set id (see /v1/rules); default the one valid for the year.
+    pub rules: Option<String>,
     /// Threshold of a comparison; default 5.
     #[param(value_type = Option<f64>, minimum = 0)]
     pub threshold: Option<String>,
@@ -243,7 +249,49 @@ pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: web:
         collection.insert("boundary_version".into(), json!(boundary_version));
         let mut class_values: Vec<Option<f64>> = vec![None; areas.len()];
         let field;
+        if q.rules.is_some() && q.criteria_year.is_none() {
+            return Err(ApiError::invalid("rules", "rules applies only to criteria_year"));
+        }
+        if q.criteria_year.is_some() && (q.indicator.is_some() || q.year.is_some() || q.from.is_some() || q.to.is_some()) {
+            return Err(ApiError::invalid("criteria_year", "give criteria_year alone: without indicator, year, from or to"));
+        }
         match (&q.indicator, &q.year, &q.from, &q.to) {
+            (None, None, None, None) if q.criteria_year.is_some() => {
+                let c = &snapshot.criteria;
+                let text = q.criteria_year.as_deref().expect("matched");
+                if let Some(id) = q.rules.as_deref() {
+                    params::year("criteria_year", text)?;
+                    super::criteria::rule_set(c, Some(id), None)?;
+                }
+                let k = super::criteria::year_of(c, text).map_err(|_| {
+                    ApiError::invalid(
+                        "criteria_year",
+                        format!("criteria_year {text:?} is not a year the criteria are evaluated for; see /v1/criteria"),
+                    )
+                })?;
+                let (ri, r) = super::criteria::rule_set(c, q.rules.as_deref(), Some(c.years[k]))?;
+                collection.insert("mode".into(), json!("criteria"));
+                collection.insert("criteria_year".into(), json!(c.years[k]));
+                collection.insert("rules".into(), json!(r.id));
+                collection.insert("note".into(), json!(super::criteria::NOT_OFFICIAL));
+                collection.insert(
+                    "classifications".into(),
+                    json!(
+                        r.classifications
+                            .iter()
+                            .map(|x| json!({"id": x.id, "name": lang.pick(&x.name_da, &x.name_en)}))
+                            .collect::<Vec<_>>()
+                    ),
+                );
+                for (p, &a) in properties.iter_mut().zip(&areas) {
+                    let e = c.of(boundary_version, ri, a).map(|e| &e[k]);
+                    for (i, x) in r.classifications.iter().enumerate() {
+                        let status = e.map(|e| e.classifications[i].status);
+                        p.insert(x.id.clone(), json!(status));
+                    }
+                }
+                field = None;
+            }
             (None, None, None, None) => {
                 collection.insert("mode".into(), json!("areas"));
                 field = None;

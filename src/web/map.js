@@ -19,7 +19,13 @@
       csv_series: "Tallene som regneark (CSV)", csv_comparison: "Tabel: alle områder (CSV)",
       scorecard: "Udvikling på alle indikatorer mod", against_municipality: "kommunen",
       against_social_housing: "den almene sektor i kommunen", against_country: "hele landet", th_indicator: "Indikator", th_area: "Området",
-      th_reference: "Reference", th_difference: "Forskel", stronger: "stærkere", weaker: "svagere"
+      th_reference: "Reference", th_difference: "Forskel", stronger: "stærkere", weaker: "svagere",
+      mode_criteria: "Lovens kriterier", criteria_year: "Dataår", criteria_class: "Kategori", legend_criteria: "Kategori i året",
+      verdict_yes: "ja", verdict_no: "nej", verdict_undetermined: "uafgjort (diskretionerede tal)",
+      criteria_note: "Lovens kriterier (almenboligloven § 61 a og § 61 b) anvendt på denne tjenestes områder og tal – ikke ministeriets officielle lister.",
+      criteria_caption: "Kriterierne i", th_criterion: "Kriterium", th_value: "Værdi", th_threshold: "Grænse", th_margin: "Margin",
+      status_met: "opfyldt", status_not_met: "ikke opfyldt", status_suppressed: "diskretioneret", status_missing: "ingen data",
+      nearest_exit: "nærmest at falde bort"
     },
     en: {
       title: "Areas with a social-housing comprehensive plan", indicator: "Indicator", mode: "Show", mode_values: "Value in a year",
@@ -35,7 +41,13 @@
       csv_series: "The figures as a spreadsheet (CSV)", csv_comparison: "Table: all areas (CSV)",
       scorecard: "Change on every indicator against", against_municipality: "the municipality",
       against_social_housing: "social housing in the municipality", against_country: "Denmark", th_indicator: "Indicator", th_area: "The area",
-      th_reference: "Reference", th_difference: "Difference", stronger: "stronger", weaker: "weaker"
+      th_reference: "Reference", th_difference: "Difference", stronger: "stronger", weaker: "weaker",
+      mode_criteria: "Legal criteria", criteria_year: "Data year", criteria_class: "Category", legend_criteria: "Category in the year",
+      verdict_yes: "yes", verdict_no: "no", verdict_undetermined: "undetermined (suppressed figures)",
+      criteria_note: "The legal criteria (Social Housing Act, sections 61 a and 61 b) applied to this service's areas and figures – not the ministry's official lists.",
+      criteria_caption: "The criteria in", th_criterion: "Criterion", th_value: "Value", th_threshold: "Threshold", th_margin: "Margin",
+      status_met: "met", status_not_met: "not met", status_suppressed: "suppressed", status_missing: "no data",
+      nearest_exit: "nearest to falling away"
     }
   };
   // ColorBrewer OrRd and RdYlGn (reversed: green is good), nine classes each
@@ -113,8 +125,14 @@
     if (!params.get("to") && years.indexOf(2023) >= 0) { el("to").value = 2023; } else if (el("to").selectedIndex < 0) { el("to").value = years[years.length - 1]; }
   }
 
+  // the categories of the legal criteria: dark for yes, light for no, between for undetermined
+  var VERDICT_COLOURS = { yes: "#99000d", undetermined: "#fc9272", no: "#fff5f0" };
+
   function layerUrl() {
     var mode = el("mode").value, code = encodeURIComponent(el("indicator").value);
+    if (mode === "criteria") {
+      return "/v1/map/areas?criteria_year=" + el("criteria-year").value + "&lang=" + state.lang;
+    }
     if (mode === "comparison") {
       return "/v1/map/areas?indicator=" + code + "&from=" + el("from").value + "&to=" + el("to").value + "&reference=" + el("reference").value;
     }
@@ -152,6 +170,24 @@
   function drawLegend(layer, palette) {
     var div = legend.div, c = layer.classification;
     div.innerHTML = "";
+    if (layer.mode === "criteria") {
+      var heading = document.createElement("strong");
+      heading.textContent = t("legend_criteria");
+      div.appendChild(heading);
+      ["yes", "undetermined", "no"].forEach(function (v) {
+        var row = document.createElement("div"), swatch = document.createElement("i");
+        swatch.style.background = VERDICT_COLOURS[v];
+        row.appendChild(swatch);
+        row.appendChild(document.createTextNode(t("verdict_" + v)));
+        row.className = "legend-class";
+        div.appendChild(row);
+      });
+      var note = document.createElement("p");
+      note.className = "note";
+      note.textContent = t("criteria_note");
+      div.appendChild(note);
+      return;
+    }
     var title = document.createElement("strong");
     title.textContent = layer.mode === "comparison" ? t("legend_comparison") : t("legend_values");
     div.appendChild(title);
@@ -180,8 +216,13 @@
       if (layer.mode === "comparison" && indicator && indicator.direction === "higher_is_better") { palette.reverse(); }
       if (layer.mode === "values" && indicator && indicator.direction === "higher_is_better") { palette.reverse(); }
       areas.clearLayers();
+      var fill = function (p) {
+        if (layer.mode === "criteria") { return VERDICT_COLOURS[p[el("criteria-class").value]] || "#cccccc"; }
+        return colourOf(p, layer.classification, palette);
+      };
+      if (layer.mode === "criteria") { fillClasses(layer); }
       areas.options.style = function (f) {
-        return { className: "area", color: "#333333", weight: 1, fillOpacity: 0.85, fillColor: colourOf(f.properties, layer.classification, palette) };
+        return { className: "area", color: "#333333", weight: 1, fillOpacity: 0.85, fillColor: fill(f.properties) };
       };
       areas.addData(layer);
       markers.clearLayers();
@@ -190,7 +231,7 @@
         if (!f.geometry) { return; }
         var m = L.circleMarker(shape.getBounds().getCenter(), {
           radius: 6, className: "area-marker", color: "#333333", weight: 1, fillOpacity: 0.9,
-          fillColor: colourOf(f.properties, layer.classification, palette)
+          fillColor: fill(f.properties)
         });
         bindArea(f, m);
         markers.addLayer(m);
@@ -223,9 +264,18 @@
   }
   map.on("zoomend", showMarkers);
 
+  // the classifications of the rule set shown, as the layer names them
+  function fillClasses(layer) {
+    var s = el("criteria-class"), keep = s.value;
+    s.innerHTML = "";
+    layer.classifications.forEach(function (c) { var o = document.createElement("option"); o.value = c.id; o.textContent = c.name; s.appendChild(o); });
+    if (keep && layer.classifications.some(function (c) { return c.id === keep; })) { s.value = keep; }
+  }
+
   function bindArea(feature, layer) {
     var p = feature.properties;
     layer.bindTooltip(function () {
+      if (el("mode").value === "criteria") { return p.name + ": " + t("verdict_" + (p[el("criteria-class").value] || "undetermined")); }
       var v = p.value !== undefined ? p.value : p.difference;
       return p.name + ": " + (v === null || v === undefined ? t(p.status || "missing") : number(v, 1));
     });
@@ -319,9 +369,46 @@
     box.appendChild(table);
   }
 
+  // The area's criteria in the year chosen: value, threshold, margin and status of each, and
+  // the classifications that follow.
+  function drawCriteria(data) {
+    var box = el("criteria");
+    box.innerHTML = "";
+    if (el("mode").value !== "criteria") { return; }
+    var year = Number(el("criteria-year").value);
+    var entry = data.years.find(function (y) { return y.year === year; });
+    if (!entry) { box.textContent = t("no_data"); return; }
+    var caption = document.createElement("h3");
+    caption.textContent = t("criteria_caption") + " " + year + " (" + entry.rules + ")";
+    box.appendChild(caption);
+    var table = document.createElement("table");
+    var head = table.insertRow();
+    ["th_criterion", "th_value", "th_threshold", "th_margin"].forEach(function (k) {
+      var th = document.createElement("th"); th.textContent = t(k); head.appendChild(th);
+    });
+    entry.criteria.forEach(function (c) {
+      var row = table.insertRow();
+      row.className = "criteria-row";
+      [c.id + ": " + t("status_" + c.status), number(c.value, 1), number(c.threshold, 1), number(c.margin, 1)].forEach(function (v) { row.insertCell().textContent = v; });
+    });
+    box.appendChild(table);
+    var list = document.createElement("ul");
+    entry.classifications.forEach(function (c) {
+      var li = document.createElement("li");
+      li.textContent = c.id + ": " + t("verdict_" + c.status) + (c.nearest_exit.length ? " (" + t("nearest_exit") + ": " + c.nearest_exit.join(", ") + ")" : "");
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+    var note = document.createElement("p");
+    note.className = "note";
+    note.textContent = t("criteria_note");
+    box.appendChild(note);
+  }
+
   function showArea(areaId) {
     el("hint").hidden = true;
     var id = encodeURIComponent(areaId);
+    var criteria = el("mode").value === "criteria" ? json("/v1/areas/" + id + "/criteria").then(drawCriteria) : Promise.resolve(drawCriteria({ years: [] }));
     var years = el("mode").value === "comparison" ? "&from=" + el("from").value + "&to=" + el("to").value : "";
     var card = json("/v1/areas/" + id + "/comparisons?reference=" + el("reference").value + years).then(drawScorecard);
     var chart = json("/v1/areas/" + id + "/series?indicator=" + encodeURIComponent(el("indicator").value)).then(function (data) {
@@ -330,13 +417,17 @@
       var csv = "/v1/areas/" + id + "/series?indicator=" + encodeURIComponent(data.indicator) + "&format=csv&lang=" + state.lang;
       el("chart").appendChild(anchor("series-csv", csv, t("csv_series")));
     });
-    return Promise.all([card, chart]).then(function () { document.body.setAttribute("data-chart", areaId); });
+    return Promise.all([card, chart, criteria]).then(function () { document.body.setAttribute("data-chart", areaId); });
   }
 
   function start() {
     Promise.all([json("/v1/indicators"), json("/v1/map/municipalities?precision=5"), json("/v1/datasets"),
-      json("/map/vendor/natural-earth/land.geojson")]).then(function (r) {
+      json("/map/vendor/natural-earth/land.geojson"), json("/v1/rules")]).then(function (r) {
       state.indicators = r[0].items;
+      var years = r[4].years, cy = el("criteria-year");
+      years.forEach(function (y) { var o = document.createElement("option"); o.value = y; o.textContent = y; cy.appendChild(o); });
+      cy.value = years[years.length - 1];
+      if (!years.length) { el("mode").querySelector("option[value=criteria]").disabled = true; }
       land.addData(r[3]);
       outlines.addData(r[1]);
       var served = r[2].items.find(function (d) { return d.version === r[2].served_version; });
@@ -346,14 +437,15 @@
       }
       translate();
       el("indicator").value = params.get("indicator") || (state.indicators.some(function (i) { return i.code === "outside_work_education"; }) ? "outside_work_education" : state.indicators[0].code);
-      el("mode").value = params.get("mode") === "comparison" ? "comparison" : "values";
+      var wanted = params.get("mode");
+      el("mode").value = wanted === "comparison" || (wanted === "criteria" && years.length) ? wanted : "values";
       fillYears();
       return reload();
     }).catch(function (e) { el("hint").textContent = String(e); document.body.setAttribute("data-error", String(e)); });
   }
 
   el("indicator").addEventListener("change", function () { fillYears(); reload(); });
-  ["mode", "year", "from", "to", "reference"].forEach(function (id) { el(id).addEventListener("change", reload); });
+  ["mode", "year", "from", "to", "reference", "criteria-year", "criteria-class"].forEach(function (id) { el(id).addEventListener("change", reload); });
   el("year").addEventListener("change", function () { state.yearChosen = true; });
   el("lang").addEventListener("click", function () {
     state.lang = state.lang === "da" ? "en" : "da";

@@ -1,6 +1,6 @@
 // Drives the reference map page in headless Chromium: the page loads, the layer shows every
 // area, the legend has classes, clicking an area draws its chart, English works, the
-// comparison mode works, nothing is blocked by the page's security policy. Saves
+// comparison mode works, the legal criteria show, nothing is blocked by the page's security policy. Saves
 // screenshots as test artefacts.
 //
 // usage: node map.test.mjs BASE_URL ARTIFACT_DIR EXPECTED_FEATURES
@@ -102,6 +102,20 @@ try {
   const twinsTable = await (await page.request.get(`${base}${await page.getAttribute("#comparison-csv", "href")}`)).text();
   const twinsHeader = twinsTable.replace(/^\uFEFF/, "").split("\r\n")[0];
   if (!twinsHeader.endsWith(";twins")) throw new Error(`the comparison CSV against twins: ${twinsHeader}`);
+  // the legal criteria: a categorical legend saying what they are not, and the clicked
+  // area's criteria in the panel
+  await page.selectOption("#mode", "criteria");
+  await page.waitForFunction(() => document.querySelectorAll("#criteria-class option").length === 4);
+  await page.waitForSelector(`body.mode-criteria[data-features="${expected}"][data-loading="false"]`);
+  const verdicts = await page.locator(".legend .legend-class").count();
+  if (verdicts !== 3) throw new Error(`the criteria legend has ${verdicts} categories`);
+  const legendNote = await page.locator(".legend .note").textContent();
+  if (!legendNote.includes("not the ministry's official lists")) throw new Error(`the criteria legend says: ${legendNote}`);
+  await page.locator("path.area-marker").first().click();
+  await page.waitForSelector("#criteria tr.criteria-row", { timeout: 10000 });
+  const criteriaRows = await page.locator("#criteria tr.criteria-row").count();
+  if (criteriaRows !== 9) throw new Error(`the panel lists ${criteriaRows} criteria`);
+  await page.screenshot({ path: `${artifacts}/map-criteria-en.png` });
   // the figure as a report would embed it
   const report = await browser.newPage({ viewport: { width: 760, height: 1000 } });
   await report.setContent(`<img id="figure" src="${base}${figure}">`);
