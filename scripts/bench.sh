@@ -8,7 +8,8 @@
 #   - and runs wrk with the same concurrency against the service (on PostgreSQL), against
 #     nginx serving the very same response bodies as static files with the same (gzip)
 #     compression (the ceiling), and against pygeoapi serving the same area features from a
-#     GeoJSON file under gunicorn (the alternative, for the items request).
+#     GeoJSON file under gunicorn (the alternative, for the items request),
+#   - and reports what evaluating the legal criteria at load adds to start to ready and memory.
 #
 #   scripts/bench.sh                               # needs: cargo, PostgreSQL at PG_URL
 #   DURATION=20s REPEAT=5 CONNECTIONS=64 scripts/bench.sh
@@ -99,8 +100,11 @@ declare -A PATHS=(
   # at that zoom) and five decimals (about a metre)
   [map_national]="/v1/map/areas?indicator=outside_work_education&year=2023&simplify=100&precision=5"
   [ogc_items]="/ogc/collections/areas/items?limit=100&offset=200"
+  # the legal criteria of every area in the latest year (the national extract maps their
+  # roles onto its catalogue in the manifest)
+  [criteria]="/v1/criteria?year=2024"
 )
-ORDER=(comparisons series map_layer map_national ogc_items)
+ORDER=(comparisons series map_layer map_national ogc_items criteria)
 
 # the same bodies for nginx, with gzip variants made as our service makes them
 mkdir -p "$WORK/www"
@@ -254,6 +258,12 @@ if [ -n "$PYGEOAPI" ]; then
   verdict "ogc_items: at least 50x pygeoapi" "$r1 >= 50 * $r2" "$(echo "scale=0; $r1 / $r2" | bc)x"
 fi
 
+# what evaluating the criteria when a version is loaded adds (the service's own gauges)
+metric() { curl -sf "$B/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+criteria_s=$(metric boligsocial_snapshot_criteria_seconds)
+criteria_mb=$(echo "scale=1; $(metric boligsocial_snapshot_criteria_bytes) / 1000000" | bc)
+printf '== the legal criteria, evaluated at load: %.3f s of the %s s start to ready on PostgreSQL, about %s MB held\n' \
+  "$criteria_s" "$ready_postgresql" "$criteria_mb"
 peak=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$SERVER/status")
 now=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$SERVER/status")
 echo "== server memory (PostgreSQL instance): peak RSS $peak MB, now $now MB"

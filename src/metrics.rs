@@ -21,6 +21,8 @@ pub struct Metrics {
     figures_withheld: IntGauge,
     rest_withheld: IntGauge,
     rest_missing: IntGauge,
+    criteria_seconds: prometheus::Gauge,
+    criteria_bytes: IntGauge,
     /// hit, miss, coalesced, not_modified: resolved once, as they count every request
     cache_lookups: [prometheus::IntCounter; 4],
     shed: prometheus::IntCounter,
@@ -75,6 +77,13 @@ impl Metrics {
             "Cells where the social-housing sector's figure does not hold its plan areas, so the sector without them is missing",
         )
         .expect("valid");
+        let criteria_seconds = prometheus::Gauge::new(
+            "snapshot_criteria_seconds",
+            "Seconds the legal criteria took to evaluate when the served version was loaded",
+        )
+        .expect("valid");
+        let criteria_bytes =
+            IntGauge::new("snapshot_criteria_bytes", "Bytes, about, the served version's evaluated criteria hold").expect("valid");
         let cache_lookups = IntCounterVec::new(
             Opts::new(
                 "http_cache_lookups_total",
@@ -106,6 +115,8 @@ impl Metrics {
             Box::new(figures_withheld.clone()),
             Box::new(rest_withheld.clone()),
             Box::new(rest_missing.clone()),
+            Box::new(criteria_seconds.clone()),
+            Box::new(criteria_bytes.clone()),
             Box::new(cache_lookups.clone()),
             Box::new(shed.clone()),
             Box::new(cache_bytes.clone()),
@@ -127,6 +138,8 @@ impl Metrics {
             figures_withheld,
             rest_withheld,
             rest_missing,
+            criteria_seconds,
+            criteria_bytes,
             cache_lookups,
             shed,
             cache_bytes,
@@ -180,6 +193,8 @@ impl Metrics {
                 self.figures_withheld.set(s.withheld_figures as i64);
                 self.rest_withheld.set(s.rest_withheld as i64);
                 self.rest_missing.set(s.rest_missing as i64);
+                self.criteria_seconds.set(s.criteria.build_seconds);
+                self.criteria_bytes.set(s.criteria.bytes as i64);
             }
             None => {
                 self.dataset_version.set(0);
@@ -188,6 +203,8 @@ impl Metrics {
                 self.figures_withheld.set(0);
                 self.rest_withheld.set(0);
                 self.rest_missing.set(0);
+                self.criteria_seconds.set(0.0);
+                self.criteria_bytes.set(0);
             }
         }
         let mut out = Vec::new();

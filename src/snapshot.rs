@@ -572,6 +572,10 @@ pub struct Criteria {
     pub years: Vec<u16>,
     /// (delimitation, rule set) → area index → evaluations, one per year of `years`.
     evaluations: HashMap<(String, usize), HashMap<usize, Vec<Evaluation>>>,
+    /// What evaluating them took when the version was loaded, and about how much memory the
+    /// evaluations hold (for the metrics).
+    pub build_seconds: f64,
+    pub bytes: usize,
 }
 
 impl Criteria {
@@ -636,6 +640,7 @@ impl Snapshot {
 
     /// Evaluates every rule set for every area, delimitation and year with data.
     pub fn with_criteria(mut self, rules: &[Arc<RuleSet>]) -> Snapshot {
+        let started = std::time::Instant::now();
         let mut c = Criteria { rules: rules.to_vec(), ..Criteria::default() };
         for r in rules {
             let needed = r.roles();
@@ -663,6 +668,21 @@ impl Snapshot {
                 c.evaluations.insert((name.clone(), k), by_area);
             }
         }
+        use crate::domain::criteria::{ClassificationOutcome, CriterionOutcome};
+        use std::mem::size_of;
+        c.bytes = c
+            .evaluations
+            .values()
+            .flat_map(|by_area| by_area.values())
+            .flatten()
+            .map(|e| {
+                size_of::<Evaluation>()
+                    + e.criteria.len() * size_of::<CriterionOutcome>()
+                    + e.classifications.iter().map(|x| size_of::<ClassificationOutcome>() + x.nearest_exit.len()).sum::<usize>()
+            })
+            .sum();
+        c.build_seconds = started.elapsed().as_secs_f64();
+        tracing::info!(ms = (c.build_seconds * 1000.0) as u64, bytes = c.bytes, "legal criteria evaluated");
         self.criteria = c;
         self
     }

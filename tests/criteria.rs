@@ -76,6 +76,12 @@ async fn the_demo_answers(db: TestDb) {
     assert_eq!(years.last().unwrap()["rules"], "almenboligloven-2021");
     let latest = years.last().unwrap();
     assert_eq!(latest["classifications"], items[0]["classifications"]);
+    let csv = app.get_text(&format!("/v1/areas/{first}/criteria?format=csv")).await;
+    let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').trim_end().split("\r\n").collect();
+    assert_eq!(rows[0], "area_id;year;rules;item;id;status;value;threshold;margin;criteria_met;nearest_exit");
+    let expected: usize =
+        years.iter().map(|y| y["criteria"].as_array().unwrap().len() + y["classifications"].as_array().unwrap().len()).sum();
+    assert_eq!(rows.len() - 1, expected, "a row per year and criterion or classification");
 
     for (query, parameter) in [
         ("/v1/criteria", "year"),

@@ -86,7 +86,13 @@ fn summary(snapshot: &Snapshot, i: usize) -> RuleSetSummary {
 #[utoipa::path(
     tag = "criteria",
     responses(
-        (status = 200, description = "The rule sets", body = RulesResponse),
+        (status = 200, description = "The rule sets",
+         content((RulesResponse = "application/json", example = json!({"dataset_version": 1, "note": NOT_OFFICIAL,
+            "years": [2013, 2014, 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024],
+            "items": [{"id": "almenboligloven-2021", "title_da": "Almenboligloven § 61 a og § 61 b",
+                "title_en": "The Social Housing Act, sections 61 a and 61 b", "legal_basis": "Almenboligloven § 61 a, stk. 1-4, og § 61 b",
+                "from_year": 2018, "to_year": null, "available": true, "missing_roles": [],
+                "indicators": {"convicted": "convicted", "outside_work_education": "outside_work_education"}}]})))),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
     )
 )]
@@ -106,7 +112,16 @@ pub async fn list_rules(state: web::Data<AppState>, req: HttpRequest) -> Result<
     tag = "criteria",
     params(("id" = String, Path, description = "A rule set id", example = "almenboligloven-2021")),
     responses(
-        (status = 200, description = "The rule set", body = RuleSetResponse),
+        (status = 200, description = "The rule set",
+         content((RuleSetResponse = "application/json", example = json!({"dataset_version": 1, "note": NOT_OFFICIAL,
+            "id": "almenboligloven-2021", "title_da": "Almenboligloven § 61 a og § 61 b", "title_en": "The Social Housing Act, sections 61 a and 61 b",
+            "legal_basis": "Almenboligloven § 61 a, stk. 1-4, og § 61 b", "from_year": 2018, "to_year": null, "available": true,
+            "missing_roles": [], "indicators": {},
+            "criteria": [{"id": "convicted_3x", "name_da": "Dømte mindst 3 gange landsgennemsnittet (gennemsnit af 2 år)",
+                "name_en": "Convicted at least 3 times the national average (2-year average)", "role": "convicted", "test": "at_least",
+                "threshold": {"times_country": 3.0}, "years": 2}],
+            "classifications": [{"id": "omdannelsesomraade", "name_da": "Omdannelsesområde", "name_en": "Transformation area",
+                "persists": {"classification": "parallelsamfund", "years": 5}}]})))),
         (status = 404, description = "No such rule set", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
     )
@@ -351,6 +366,10 @@ pub struct AreaCriteriaQuery {
     /// Delimitation version; default the dataset's.
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
+    /// `json` (default) or `csv` (a row per criterion and year); `Accept: text/csv` also
+    /// selects CSV.
+    #[param(value_type = Option<Format>)]
+    pub format: Option<String>,
     /// Label language; default from `Accept-Language`, else Danish.
     #[param(value_type = Option<Lang>)]
     pub lang: Option<String>,
@@ -383,7 +402,8 @@ pub struct AreaCriteriaResponse {
     tag = "criteria",
     params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),
     responses(
-        (status = 200, description = "The area's criteria year by year", body = AreaCriteriaResponse),
+        (status = 200, description = "The area's criteria year by year, as JSON or CSV (a row per year and criterion, then per year and classification)",
+         content((AreaCriteriaResponse = "application/json"), (String = "text/csv"))),
         (status = 400, description = "An unknown or unavailable rule set: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
@@ -398,9 +418,11 @@ pub async fn get_area_criteria(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref());
+    let csv = csv::wants_csv(&req, query.format.as_deref());
     render(&req, move || {
         let (a, area) = params::area_path(&snapshot, &path)?;
         let lang = lang?;
+        let csv = csv?;
         let c = &snapshot.criteria;
         if let Some(id) = query.rules.as_deref() {
             rule_set(c, Some(id), None)?;
@@ -427,7 +449,53 @@ pub async fn get_area_criteria(
             boundary_version: boundary_version.to_string(),
             years,
         };
+        if csv {
+            return Ok(area_csv(&body).response(&snapshot, lang, &format!("criteria-{}.csv", body.area_id)));
+        }
         data_json(&snapshot, Some(lang), &body)
     })
     .await
+}
+
+/// An area's years as a table: a row per year and criterion, then per year and classification.
+fn area_csv(body: &AreaCriteriaResponse) -> Table {
+    use csv::{number, text};
+    let mut table =
+        Table::new(&["area_id", "year", "rules", "item", "id", "status", "value", "threshold", "margin", "criteria_met", "nearest_exit"]);
+    let json_name = |v: serde_json::Value| v.as_str().map(str::to_string).unwrap_or_default();
+    for y in &body.years {
+        for c in &y.criteria {
+            let status = json_name(serde_json::to_value(c.status).unwrap_or_default());
+            table.row(&[
+                text(&body.area_id),
+                y.year.to_string(),
+                text(&y.rules),
+                "criterion".into(),
+                text(&c.id),
+                status,
+                number(c.value),
+                number(c.threshold),
+                number(c.margin),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        for c in &y.classifications {
+            let status = json_name(serde_json::to_value(c.status).unwrap_or_default());
+            table.row(&[
+                text(&body.area_id),
+                y.year.to_string(),
+                text(&y.rules),
+                "classification".into(),
+                text(&c.id),
+                status,
+                String::new(),
+                String::new(),
+                String::new(),
+                format!("{}/{}", c.criteria_met, c.criteria_required),
+                text(&c.nearest_exit.join(" ")),
+            ]);
+        }
+    }
+    table
 }

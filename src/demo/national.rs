@@ -55,6 +55,14 @@ pub fn write(dir: &Path, seed: u64, scale: f64) -> anyhow::Result<Stats> {
         "title": format!("Syntetisk landsdækkende udtræk (seed {seed}) / Synthetic national-scale extract"),
         "source": "Boligsocial API benchmark generator (synthetic)",
         "boundary_version": "2024-09",
+        // the legal criteria read the catalogue's indicators under their roles (synthetic:
+        // the figures mean nothing, the computation is what is measured)
+        "criteria_indicators": {
+            "convicted": "convicted_rate",
+            "basic_education_only": "youth_education",
+            "gross_income": "disposable_income",
+            "non_western": "children_share",
+        },
     });
     fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&manifest)?)?;
 
@@ -166,6 +174,12 @@ pub fn write(dir: &Path, seed: u64, scale: f64) -> anyhow::Result<Stats> {
         for year in YEARS {
             let v = (def.municipality_level.0 + def.municipality_level.1) / 2.0;
             write_row(&mut out, "country", "DK", year, v, (3_600_000.0 * def.population_factor) as u64)?;
+            // the regions, for the income criteria
+            if code == "disposable_income" {
+                for region in ["1081", "1082", "1083", "1084", "1085"] {
+                    write_row(&mut out, "region", region, year, v, (700_000.0 * def.population_factor) as u64)?;
+                }
+            }
         }
     }
     out.flush()?;
