@@ -163,11 +163,6 @@ impl Reference {
     pub const ALL: [Reference; 5] =
         [Reference::Municipality, Reference::SocialHousing, Reference::SocialHousingRest, Reference::Twins, Reference::Country];
 
-    /// The references that are one figure per municipality (or the country) and year, and so
-    /// a series of their own beside an area's.
-    pub const SERIES: [Reference; 4] =
-        [Reference::Municipality, Reference::SocialHousing, Reference::SocialHousingRest, Reference::Country];
-
     /// The delivered level it is, if it is one.
     pub fn level(self) -> Option<Level> {
         match self {
