@@ -12,7 +12,8 @@
       ref_social_housing_rest: "Almen sektor uden helhedsplansområderne", ref_twins: "De fem mest lignende områder",
       social_housing_rest: "Almen sektor uden områderne", against_social_housing_rest: "den almene sektor i kommunen uden helhedsplansområderne",
       against_twins: "de fem mest lignende områder",
-      hint: "Klik på et område for at se udviklingen.", other_lang: "English", no_data: "Ingen tal",
+      hint: "Klik på et område for at se udviklingen.", other_lang: "English", switch_lang: "Skift sproget til engelsk", no_data: "Ingen tal",
+      chart_name: "Udviklingen år for år i området og i referencerne",
       legend_values: "Værdi", legend_comparison: "Forskel i udvikling", area: "Området", municipality: "Kommunen",
       social_housing: "Almen sektor", country: "Hele landet", suppressed: "diskretioneret (for få personer)",
       missing: "ingen data", figure: "Figur: alle områder", source: "Kilde", coverage: "dækning",
@@ -34,7 +35,8 @@
       ref_social_housing_rest: "Social housing without the plan areas", ref_twins: "The five most similar areas",
       social_housing_rest: "Social housing without the areas", against_social_housing_rest: "social housing in the municipality without the plan areas",
       against_twins: "the five most similar areas",
-      hint: "Click an area to see how it developed.", other_lang: "Dansk", no_data: "No figures",
+      hint: "Click an area to see how it developed.", other_lang: "Dansk", switch_lang: "Change the language to Danish", no_data: "No figures",
+      chart_name: "Year by year in the area and in its references",
       legend_values: "Value", legend_comparison: "Difference in change", area: "The area", municipality: "Municipality",
       social_housing: "Social housing", country: "Denmark", suppressed: "suppressed (too few people)",
       missing: "no data", figure: "Figure: all areas", source: "Source", coverage: "coverage",
@@ -96,7 +98,10 @@
   function translate() {
     document.documentElement.lang = state.lang;
     document.querySelectorAll("[data-i18n]").forEach(function (node) { node.textContent = t(node.getAttribute("data-i18n")); });
+    // the switch is named in the language it switches to, and says so in this one
     el("lang").textContent = t("other_lang");
+    el("lang").setAttribute("lang", state.lang === "da" ? "en" : "da");
+    el("lang").title = t("switch_lang");
     if (state.dataset) { el("attribution").textContent = t("source") + ": " + state.dataset.source + " – " + state.dataset.title; }
     var current = el("indicator").value;
     el("indicator").innerHTML = "";
@@ -288,6 +293,7 @@
     var svg = document.createElementNS(NS, "svg");
     svg.setAttribute("width", W); svg.setAttribute("height", H); svg.setAttribute("viewBox", "0 0 " + W + " " + H);
     svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", t("chart_name") + ": " + data.area_name + ", " + data.indicator_name);
     var keys = ["area", "municipality", "social_housing", "social_housing_rest", "country"];
     var points = [];
     keys.forEach(function (k) { data.series[k].forEach(function (p) { if (p.value !== null) { points.push(p); } }); });

@@ -5,7 +5,7 @@
 //
 // usage: node map.test.mjs BASE_URL ARTIFACT_DIR EXPECTED_FEATURES
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 
 const [base, artifacts, expectedText] = process.argv.slice(2);
 const expected = Number(expectedText);
@@ -122,8 +122,45 @@ try {
   await report.waitForFunction(() => document.getElementById("figure").complete && document.getElementById("figure").naturalWidth > 0);
   await report.screenshot({ path: `${artifacts}/comparison-chart.png`, fullPage: true });
 
+  // axe-core (WCAG 2.0/2.1, A and AA) in Danish and English, on a laptop and a phone, before
+  // and with an area's panel open; and on the phone the map takes most of the screen, with
+  // the legend on it
+  const axe = readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+  const audits = [];
+  for (const [width, height] of [[1366, 768], [390, 844]]) {
+    for (const lang of ["da", "en"]) {
+      const p = await browser.newPage({ viewport: { width, height } });
+      p.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+      await p.goto(`${base}/map?lang=${lang}`);
+      await p.waitForSelector(`body[data-features="${expected}"][data-loading="false"]`, { timeout: 15000 });
+      for (const state of ["page", "panel"]) {
+        if (state === "panel") {
+          await p.locator("path.area-marker").first().dispatchEvent("click");
+          await p.waitForSelector("body[data-chart] #chart svg", { timeout: 10000 });
+        }
+        // (evaluated through the debugging protocol: the page's CSP allows no inline script)
+        await p.evaluate(axe);
+        const result = await p.evaluate(async () => await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
+        for (const v of result.violations) {
+          problems.push(`axe ${width}x${height} ${lang} ${state}: ${v.id} (${v.impact}) on ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+        }
+        audits.push(`${width}x${height} ${lang} ${state}: ${result.violations.length}`);
+      }
+      if (width < 700) {
+        const box = await p.evaluate(() => document.getElementById("map").getBoundingClientRect().toJSON());
+        if (box.width * box.height < 0.6 * width * height) throw new Error(`on a phone the map is ${box.width}x${box.height} of ${width}x${height}`);
+        const legendBox = await p.evaluate(() => document.querySelector(".legend").getBoundingClientRect().toJSON());
+        if (legendBox.left < 0 || legendBox.right > width || legendBox.top < 0 || legendBox.bottom > height) {
+          throw new Error(`on a phone the legend is off the screen: ${JSON.stringify(legendBox)}`);
+        }
+      }
+      await p.screenshot({ path: `${artifacts}/map-${width}x${height}-${lang}.png` });
+      await p.close();
+    }
+  }
+
   if (problems.length) throw new Error(problems.join("\n"));
-  console.log(JSON.stringify({ areas, classes, lines, title, bars, seriesRows, tableRows, scorecardRows }));
+  console.log(JSON.stringify({ areas, classes, lines, title, bars, seriesRows, tableRows, scorecardRows, audits }));
 } finally {
   await browser.close();
 }
