@@ -14,6 +14,10 @@
       against_twins: "de fem mest lignende områder",
       hint: "Klik på et område for at se udviklingen.", other_lang: "English", switch_lang: "Skift sproget til engelsk", no_data: "Ingen tal",
       chart_name: "Udviklingen år for år i området og i referencerne",
+      chart_table: "Tallene som tabel", th_year: "År", skip: "Spring til kortet", close: "Luk panelet og vend tilbage til kortet",
+      legend_lower_better: "Lavere er bedre: grøn er stærkere end referencen, rød svagere",
+      legend_higher_better: "Højere er bedre: grøn er stærkere end referencen, rød svagere",
+      legend_neutral: "Hverken højere eller lavere er bedre",
       legend_values: "Værdi", legend_comparison: "Forskel i udvikling", area: "Området", municipality: "Kommunen",
       social_housing: "Almen sektor", country: "Hele landet", suppressed: "diskretioneret (for få personer)",
       missing: "ingen data", figure: "Figur: alle områder", source: "Kilde", coverage: "dækning",
@@ -37,6 +41,10 @@
       against_twins: "the five most similar areas",
       hint: "Click an area to see how it developed.", other_lang: "Dansk", switch_lang: "Change the language to Danish", no_data: "No figures",
       chart_name: "Year by year in the area and in its references",
+      chart_table: "The figures as a table", th_year: "Year", skip: "Skip to the map", close: "Close the panel and return to the map",
+      legend_lower_better: "Lower is better: green is stronger than the reference, red weaker",
+      legend_higher_better: "Higher is better: green is stronger than the reference, red weaker",
+      legend_neutral: "Neither higher nor lower is better",
       legend_values: "Value", legend_comparison: "Difference in change", area: "The area", municipality: "Municipality",
       social_housing: "Social housing", country: "Denmark", suppressed: "suppressed (too few people)",
       missing: "no data", figure: "Figure: all areas", source: "Source", coverage: "coverage",
@@ -102,7 +110,15 @@
     el("lang").textContent = t("other_lang");
     el("lang").setAttribute("lang", state.lang === "da" ? "en" : "da");
     el("lang").title = t("switch_lang");
-    if (state.dataset) { el("attribution").textContent = t("source") + ": " + state.dataset.source + " – " + state.dataset.title; }
+    if (state.dataset) {
+      // a bilingual title ("Dansk / English") in the page's language
+      var parts = state.dataset.title.split(" / ");
+      var title = parts.length === 2 ? parts[state.lang === "da" ? 0 : 1] : state.dataset.title;
+      el("attribution").textContent = t("source") + ": " + state.dataset.source + " – " + title;
+      if (state.attribution) { map.attributionControl.removeAttribution(state.attribution); }
+      state.attribution = t("source") + ": " + title;
+      map.attributionControl.addAttribution(state.attribution);
+    }
     var current = el("indicator").value;
     el("indicator").innerHTML = "";
     state.indicators.forEach(function (i) {
@@ -196,6 +212,13 @@
     var title = document.createElement("strong");
     title.textContent = layer.mode === "comparison" ? t("legend_comparison") : t("legend_values");
     div.appendChild(title);
+    if (layer.mode === "comparison") {
+      var way = document.createElement("p");
+      way.className = "note";
+      var direction = layer.direction === "higher_is_better" ? "legend_higher_better" : layer.direction === "lower_is_better" ? "legend_lower_better" : "legend_neutral";
+      way.textContent = t(direction);
+      div.appendChild(way);
+    }
     if (!c || !c.breaks) { return; }
     for (var k = 0; k < c.classes; k++) {
       var row = document.createElement("div"), swatch = document.createElement("i");
@@ -265,7 +288,10 @@
   }
 
   function showMarkers() {
-    if (map.getZoom() < MARKER_ZOOM) { map.addLayer(markers); } else { map.removeLayer(markers); }
+    var small = map.getZoom() < MARKER_ZOOM;
+    if (small) { map.addLayer(markers); } else { map.removeLayer(markers); }
+    // one tab stop per area: the marker while markers show, else the outline
+    areas.eachLayer(function (shape) { var node = shape.getElement && shape.getElement(); if (node) { node.setAttribute("tabindex", small ? "-1" : "0"); } });
   }
   map.on("zoomend", showMarkers);
 
@@ -285,6 +311,21 @@
       return p.name + ": " + (v === null || v === undefined ? t(p.status || "missing") : number(v, 1));
     });
     layer.on("click", function () { state.selected = p.area_id; showArea(p.area_id); });
+    // Enter and Space open the panel as a click does, and focus moves into it
+    layer.on("add", function () {
+      var node = layer.getElement && layer.getElement();
+      if (!node) { return; }
+      node.setAttribute("tabindex", "0");
+      node.setAttribute("role", "button");
+      node.setAttribute("aria-label", p.name);
+      node.addEventListener("keydown", function (e) {
+        if (e.key !== "Enter" && e.key !== " ") { return; }
+        e.preventDefault();
+        state.selected = p.area_id;
+        state.returnTo = node;
+        showArea(p.area_id).then(function () { el("area-name").focus(); });
+      });
+    });
   }
 
   // A small line chart: the area and its four references, year by year.
@@ -340,6 +381,27 @@
       legendRow.appendChild(s);
     });
     container.appendChild(legendRow);
+    // the same figures as a table, for a screen reader and for reading them off
+    var details = document.createElement("details"), summary = document.createElement("summary");
+    summary.textContent = t("chart_table");
+    details.appendChild(summary);
+    var table = document.createElement("table");
+    table.className = "chart-table";
+    var head = table.insertRow();
+    [t("th_year")].concat(keys.map(t)).forEach(function (h) { var th = document.createElement("th"); th.textContent = h; head.appendChild(th); });
+    var allYears = [];
+    keys.forEach(function (k) { data.series[k].forEach(function (p) { if (allYears.indexOf(p.year) < 0) { allYears.push(p.year); } }); });
+    allYears.sort();
+    allYears.forEach(function (year) {
+      var row = table.insertRow();
+      row.insertCell().textContent = String(year);
+      keys.forEach(function (k) {
+        var point = data.series[k].find(function (p) { return p.year === year; });
+        row.insertCell().textContent = point ? (point.value === null ? t(point.status) : number(point.value, 1)) : "–";
+      });
+    });
+    details.appendChild(table);
+    container.appendChild(details);
     var hidden = data.series.area.filter(function (p) { return p.status === "suppressed"; }).map(function (p) { return p.year; });
     if (hidden.length) {
       var note = document.createElement("p");
@@ -411,8 +473,19 @@
     box.appendChild(note);
   }
 
+  function closePanel() {
+    document.body.removeAttribute("data-chart");
+    ["chart", "scorecard", "criteria"].forEach(function (id) { el(id).innerHTML = ""; });
+    el("area-name").textContent = "";
+    el("hint").hidden = false;
+    document.body.classList.remove("panel-open");
+    state.selected = null;
+    if (state.returnTo) { state.returnTo.focus(); state.returnTo = null; } else { el("map").focus(); }
+  }
+
   function showArea(areaId) {
     el("hint").hidden = true;
+    document.body.classList.add("panel-open");
     var id = encodeURIComponent(areaId);
     var criteria = el("mode").value === "criteria" ? json("/v1/areas/" + id + "/criteria").then(drawCriteria) : Promise.resolve(drawCriteria({ years: [] }));
     var years = el("mode").value === "comparison" ? "&from=" + el("from").value + "&to=" + el("to").value : "";
@@ -437,10 +510,7 @@
       land.addData(r[3]);
       outlines.addData(r[1]);
       var served = r[2].items.find(function (d) { return d.version === r[2].served_version; });
-      if (served) {
-        state.dataset = served;
-        map.attributionControl.addAttribution(served.source);
-      }
+      if (served) { state.dataset = served; }
       translate();
       el("indicator").value = params.get("indicator") || (state.indicators.some(function (i) { return i.code === "outside_work_education"; }) ? "outside_work_education" : state.indicators[0].code);
       var wanted = params.get("mode");
@@ -450,6 +520,11 @@
     }).catch(function (e) { el("hint").textContent = String(e); document.body.setAttribute("data-error", String(e)); });
   }
 
+  el("close").addEventListener("click", closePanel);
+  el("panel").addEventListener("keydown", function (e) { if (e.key === "Escape") { closePanel(); } });
+  // the zoom buttons and the legend before the areas in the tab order
+  var corners = map.getContainer().querySelector(".leaflet-control-container");
+  map.getContainer().insertBefore(corners, map.getContainer().firstChild);
   el("indicator").addEventListener("change", function () { fillYears(); reload(); });
   ["mode", "year", "from", "to", "reference", "criteria-year", "criteria-class"].forEach(function (id) { el(id).addEventListener("change", reload); });
   el("year").addEventListener("change", function () { state.yearChosen = true; });

@@ -122,6 +122,35 @@ try {
   await report.waitForFunction(() => document.getElementById("figure").complete && document.getElementById("figure").naturalWidth > 0);
   await report.screenshot({ path: `${artifacts}/comparison-chart.png`, fullPage: true });
 
+  // by keyboard alone: the skip link, an indicator chosen, an area's panel opened with Enter
+  // (focus moves into it), its figures as a table, and Escape back to the area
+  {
+    const k = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await k.goto(`${base}/map`);
+    await k.waitForSelector(`body[data-features="${expected}"][data-loading="false"]`, { timeout: 15000 });
+    await k.keyboard.press("Tab");
+    if ((await k.evaluate(() => document.activeElement.className)) !== "skip") throw new Error("the first Tab does not reach the skip link");
+    await k.keyboard.press("Tab"); // the indicator
+    if ((await k.evaluate(() => document.activeElement.id)) !== "indicator") throw new Error("the indicator is not next");
+    await k.keyboard.press("ArrowDown");
+    await k.waitForSelector(`body[data-loading="false"]`);
+    let tabs = 0;
+    while (!(await k.evaluate(() => document.activeElement.classList.contains("area-marker"))) && tabs < 40) {
+      await k.keyboard.press("Tab");
+      tabs += 1;
+    }
+    if (tabs >= 40) throw new Error("no area is reached by Tab");
+    await k.keyboard.press("Enter");
+    await k.waitForSelector("body[data-chart] #chart svg", { timeout: 10000 });
+    await k.waitForFunction(() => document.activeElement.id === "area-name");
+    const name = await k.evaluate(() => document.activeElement.textContent);
+    const cells = await k.locator("#chart table.chart-table td").count();
+    if (!name || cells < 5) throw new Error(`the panel by keyboard: ${name}, ${cells} table cells`);
+    await k.keyboard.press("Escape");
+    await k.waitForFunction(() => !document.body.hasAttribute("data-chart") && document.activeElement.classList.contains("area-marker"));
+    await k.close();
+  }
+
   // axe-core (WCAG 2.0/2.1, A and AA) in Danish and English, on a laptop and a phone, before
   // and with an area's panel open; and on the phone the map takes most of the screen, with
   // the legend on it
