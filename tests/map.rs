@@ -519,3 +519,107 @@ async fn the_comparison_chart_is_the_notes_figure() {
     assert!(english.contains("percentage points") && english.contains("−"));
     assert_eq!(app.get("/v1/comparisons/chart.svg?indicator=nope&from=2015&to=2023").await.status(), 400);
 }
+
+/// The vector tiles: a TileJSON 3.0 document; every area in the tile over it at zoom 14, with
+/// the GeoJSON layer's properties and its outline within the tile's resolution (decoded by
+/// mapbox-vector-tile from PyPI); an empty tile as 204; a tile that cannot exist as 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vector_tiles_carry_the_map_layer() {
+    let (_db, app) = spawn_demo_app().await;
+    let (status, tilejson) = app.get_json("/tiles/areas.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(tilejson["tilejson"], "3.0.0");
+    assert_eq!(tilejson["tiles"][0], format!("{}/tiles/areas/{{z}}/{{x}}/{{y}}.mvt", app.address));
+    assert_eq!(tilejson["vector_layers"][0]["id"], "areas");
+    let empty = app.get("/tiles/areas/7/0/0.mvt").await;
+    assert_eq!(empty.status(), 204, "no area in the Pacific");
+    for bad in ["/tiles/areas/7/200/0.mvt", "/tiles/areas/19/0/0.mvt", "/tiles/areas/7/1/2.png"] {
+        assert_eq!(app.get(bad).await.status(), 404, "{bad}");
+    }
+    let (status, problem) = app.get_json("/tiles/areas/7/67/39.mvt?indicator=nope&year=2023").await;
+    assert_eq!((status, problem["parameter"].as_str()), (400, Some("indicator")));
+
+    let query = "indicator=outside_work_education&year=2023";
+    let (_, layer) = app.get_json(&format!("/v1/map/areas?{query}")).await;
+    let features = layer["features"].as_array().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = Vec::new();
+    let mut tiles = BTreeSet::new();
+    let z = 14u32;
+    for f in features {
+        let b = geometry_bbox(&f["geometry"]);
+        let (lon, lat) = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+        let n = f64::from(1u32 << z);
+        let x = ((lon + 180.0) / 360.0 * n) as u32;
+        let y = ((1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n) as u32;
+        tiles.insert((x, y));
+    }
+    for (x, y) in &tiles {
+        let r = app.get(&format!("/tiles/areas/{z}/{x}/{y}.mvt?{query}")).await;
+        assert_eq!(r.status(), 200, "{z}/{x}/{y}");
+        assert_eq!(r.headers()["content-type"], "application/vnd.mapbox-vector-tile");
+        assert!(r.headers().contains_key("etag"));
+        let path = dir.path().join(format!("{x}-{y}.mvt"));
+        std::fs::write(&path, r.bytes().await.unwrap()).unwrap();
+        args.push(format!("{z}/{x}/{y}={}", path.display()));
+    }
+    if !tool("python3", &["-c", "import mapbox_vector_tile"]) {
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gis/mvt_read.py");
+    let decoded: Value = serde_json::from_str(&run_tool("python3", [script.to_string()].into_iter().chain(args).collect()).await).unwrap();
+    // a tile is 40,075 km / 2^14 = 2.4 km at the equator, 4,096 units: 0.6 m a unit, and the
+    // geometry is simplified by about 3 m at this zoom
+    let tolerance = 10.0 / 111_000.0;
+    let mut compared = 0;
+    for f in features {
+        let id = f["id"].as_str().unwrap();
+        let found = decoded[id].as_array().unwrap_or_else(|| panic!("{id} is in no tile"));
+        let props = &found[0]["properties"];
+        for (key, want) in f["properties"].as_object().unwrap() {
+            match want {
+                Value::Null => assert!(props.get(key).is_none(), "{id} {key}: a null is left out"),
+                Value::Number(n) => assert!((props[key].as_f64().unwrap() - n.as_f64().unwrap()).abs() < 1e-9, "{id} {key}"),
+                _ => assert_eq!(&props[key], want, "{id} {key}"),
+            }
+        }
+        // the outline, as far as the tiles fetched hold it
+        let mut lo = [f64::MAX, f64::MAX];
+        let mut hi = [f64::MIN, f64::MIN];
+        for part in found {
+            let b: Vec<f64> = part["bbox"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            lo = [lo[0].min(b[0]), lo[1].min(b[1])];
+            hi = [hi[0].max(b[2]), hi[1].max(b[3])];
+        }
+        let want = geometry_bbox(&f["geometry"]);
+        // (compared where the area lies within its tile: at an edge the tile holds a part)
+        let (cx, cy) = ((want[0] + want[2]) / 2.0, (want[1] + want[3]) / 2.0);
+        let n = f64::from(1u32 << z);
+        let (tx, ty) = ((cx + 180.0) / 360.0 * n, (1.0 - cy.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n);
+        let lon = |x: f64| x / n * 360.0 - 180.0;
+        let lat = |y: f64| (std::f64::consts::PI * (1.0 - 2.0 * y / n)).sinh().atan().to_degrees();
+        let (w, e, north, south) = (lon(tx.floor()), lon(tx.floor() + 1.0), lat(ty.floor()), lat(ty.floor() + 1.0));
+        let within = want[0] > w && want[2] < e && want[1] > south && want[3] < north;
+        if within {
+            compared += 1;
+            for (got, want) in [lo[0], lo[1], hi[0], hi[1]].iter().zip(&want) {
+                assert!((got - want).abs() < tolerance, "{id}: the tile's outline {lo:?} {hi:?} against {want:?}");
+            }
+        }
+    }
+    assert!(compared > 15, "enough outlines lie within one tile: {compared}");
+}
+
+/// The bounding box of a GeoJSON geometry's coordinates (walked without recursion).
+fn geometry_bbox(geometry: &Value) -> [f64; 4] {
+    let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    let mut stack = vec![&geometry["coordinates"]];
+    while let Some(v) = stack.pop() {
+        let items = v.as_array().unwrap();
+        match (items.first().and_then(Value::as_f64), items.get(1).and_then(Value::as_f64)) {
+            (Some(x), Some(y)) => b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)],
+            _ => stack.extend(items),
+        }
+    }
+    b
+}

@@ -13,7 +13,7 @@ use super::AppState;
 use super::areas::delimitation;
 use super::csv::{self, Format, Table};
 use super::params::{self, data_json};
-use crate::domain::criteria::{ClassificationResult, CriterionResult, RuleSet, Verdict};
+use crate::domain::criteria::{Classification, ClassificationResult, Criterion, CriterionResult, RuleSet, Verdict};
 use crate::error::{ApiError, ProblemDetails};
 use crate::http::negotiate::Lang;
 use crate::http::offload::render;
@@ -55,10 +55,8 @@ pub struct RuleSetResponse {
     pub note: String,
     #[serde(flatten)]
     pub summary: RuleSetSummary,
-    #[schema(value_type = Object)]
-    pub criteria: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub classifications: serde_json::Value,
+    pub criteria: Vec<Criterion>,
+    pub classifications: Vec<Classification>,
 }
 
 fn summary(snapshot: &Snapshot, i: usize) -> RuleSetSummary {
@@ -138,8 +136,8 @@ pub async fn get_rules(state: web::Data<AppState>, req: HttpRequest, path: web::
             dataset_version: snapshot.dataset.version,
             note: NOT_OFFICIAL.into(),
             summary: summary(&snapshot, i),
-            criteria: serde_json::to_value(&r.criteria).map_err(|e| ApiError::Internal(e.to_string()))?,
-            classifications: serde_json::to_value(&r.classifications).map_err(|e| ApiError::Internal(e.to_string()))?,
+            criteria: r.criteria.clone(),
+            classifications: r.classifications.clone(),
         };
         data_json(&snapshot, None, &body)
     })

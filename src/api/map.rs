@@ -202,6 +202,152 @@ fn figure_properties(p: &mut Map<String, Value>, figure: Option<(Figure, Option<
     }
 }
 
+/// A map layer's areas and their properties (and the collection's members) for a query,
+/// within a box when one is given: what `/v1/map/areas` and the vector tiles both carry.
+pub(super) struct Layer {
+    pub areas: Vec<usize>,
+    pub properties: Vec<Map<String, Value>>,
+    pub collection: Map<String, Value>,
+}
+
+pub(super) fn layer(snapshot: &Snapshot, q: &MapQuery, lang: Lang, bbox: Option<BBox>) -> Result<Layer, ApiError> {
+    let (boundary_version, d) = delimitation(snapshot, q.boundary.as_deref())?;
+    // every parameter given is checked, also those the chosen mode does not use
+    params::threshold(q.threshold.as_deref())?;
+    let comparison = ComparisonParams {
+        indicator: q.indicator.as_deref(),
+        from: q.from.as_deref(),
+        to: q.to.as_deref(),
+        reference: q.reference.as_deref(),
+        twins: q.twins.as_deref(),
+        matching: q.matching.as_deref(),
+        boundary: q.boundary.as_deref(),
+        threshold: q.threshold.as_deref(),
+    };
+    reference_choice(snapshot, comparison.reference, comparison.twins, comparison.matching)?;
+    classification(&[], q)?;
+    let areas: Vec<usize> =
+        d.areas().filter(|&a| bbox.is_none_or(|b| snapshot.areas[a].bbox.is_some_and(|ab| bbox_intersects(&ab, &b)))).collect();
+
+    let mut properties: Vec<Map<String, Value>> = areas.iter().map(|&a| area_identity(snapshot, &snapshot.areas[a])).collect();
+    let mut collection = Map::new();
+    collection.insert("dataset_version".into(), json!(snapshot.dataset.version));
+    collection.insert("boundary_version".into(), json!(boundary_version));
+    let mut class_values: Vec<Option<f64>> = vec![None; areas.len()];
+    let field;
+    if q.rules.is_some() && q.criteria_year.is_none() {
+        return Err(ApiError::invalid("rules", "rules applies only to criteria_year"));
+    }
+    if q.criteria_year.is_some() && (q.indicator.is_some() || q.year.is_some() || q.from.is_some() || q.to.is_some()) {
+        return Err(ApiError::invalid("criteria_year", "give criteria_year alone: without indicator, year, from or to"));
+    }
+    match (&q.indicator, &q.year, &q.from, &q.to) {
+        (None, None, None, None) if q.criteria_year.is_some() => {
+            let c = &snapshot.criteria;
+            let text = q.criteria_year.as_deref().expect("matched");
+            if let Some(id) = q.rules.as_deref() {
+                params::year("criteria_year", text)?;
+                super::criteria::rule_set(c, Some(id), None)?;
+            }
+            let k = super::criteria::year_of(c, text).map_err(|_| {
+                ApiError::invalid(
+                    "criteria_year",
+                    format!("criteria_year {text:?} is not a year the criteria are evaluated for; see /v1/criteria"),
+                )
+            })?;
+            let (ri, r) = super::criteria::rule_set(c, q.rules.as_deref(), Some(c.years[k]))?;
+            collection.insert("mode".into(), json!("criteria"));
+            collection.insert("criteria_year".into(), json!(c.years[k]));
+            collection.insert("rules".into(), json!(r.id));
+            collection.insert("note".into(), json!(super::criteria::NOT_OFFICIAL));
+            collection.insert(
+                "classifications".into(),
+                json!(r.classifications.iter().map(|x| json!({"id": x.id, "name": lang.pick(&x.name_da, &x.name_en)})).collect::<Vec<_>>()),
+            );
+            for (p, &a) in properties.iter_mut().zip(&areas) {
+                let e = c.of(boundary_version, ri, a).map(|e| &e[k]);
+                for (i, x) in r.classifications.iter().enumerate() {
+                    let status = e.map(|e| e.classifications[i].status);
+                    p.insert(x.id.clone(), json!(status));
+                }
+            }
+            field = None;
+        }
+        (None, None, None, None) => {
+            collection.insert("mode".into(), json!("areas"));
+            field = None;
+        }
+        (Some(code), Some(year), None, None) => {
+            let (i, indicator) = indicator_param(snapshot, code)?;
+            let year = params::year("year", year)?;
+            collection.insert("mode".into(), json!("values"));
+            collection.insert("indicator".into(), json!(indicator.code));
+            collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
+            collection.insert("unit".into(), json!(indicator.kind.unit()));
+            collection.insert("direction".into(), json!(indicator.direction));
+            collection.insert("year".into(), json!(year));
+            for (k, &a) in areas.iter().enumerate() {
+                let point = figure_in(d.series(a, i), year);
+                properties[k].insert("year".into(), json!(year));
+                figure_properties(&mut properties[k], point.map(|p| (p.figure, p.coverage)));
+                class_values[k] = point.and_then(|p| p.figure.value());
+            }
+            field = Some("value");
+        }
+        (Some(_), None, Some(_), Some(_)) => {
+            let r = parse_request(snapshot, comparison)?;
+            let indicator = &snapshot.indicators[r.indicator];
+            collection.insert("mode".into(), json!("comparison"));
+            collection.insert("indicator".into(), json!(indicator.code));
+            collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
+            collection.insert("unit".into(), json!(indicator.kind.unit()));
+            collection.insert("direction".into(), json!(indicator.direction));
+            collection.insert("from".into(), json!(r.from));
+            collection.insert("to".into(), json!(r.to));
+            collection.insert("reference".into(), json!(r.reference.reference));
+            collection.insert("threshold".into(), json!(r.threshold));
+            let all = crate::query::comparisons::compare_areas(snapshot, &r);
+            let by_area: std::collections::HashMap<usize, _> = all.into_iter().map(|c| (c.area, c)).collect();
+            for (k, a) in areas.iter().enumerate() {
+                let c = &by_area[a];
+                if let Value::Object(fields) = serde_json::to_value(c.comparison).map_err(|e| ApiError::Internal(e.to_string()))? {
+                    properties[k].extend(fields);
+                }
+                if let Some(twins) = &c.twins {
+                    let ids: Vec<&str> = twins.iter().map(|&t| snapshot.areas[t].area_id.as_str()).collect();
+                    properties[k].insert("twins".into(), json!(ids));
+                }
+                class_values[k] = c.comparison.difference;
+            }
+            field = Some("difference");
+        }
+        _ => {
+            let parameter = if q.indicator.is_none() { "indicator" } else { "year" };
+            return Err(ApiError::invalid(
+                parameter,
+                "give no indicator (areas only), or indicator with year (values), or indicator with from and to (a comparison)",
+            ));
+        }
+    }
+    if let Some(field) = field {
+        let values: Vec<f64> = class_values.iter().flatten().copied().collect();
+        let (method, wanted, c) = classification(&values, q)?;
+        for (k, v) in class_values.iter().enumerate() {
+            let class = match (v, &c) {
+                (Some(v), Some(c)) => json!(c.class_of(*v)),
+                _ => Value::Null,
+            };
+            properties[k].insert("class".into(), class);
+        }
+        collection.insert(
+            "classification".into(),
+            json!({"field": field, "method": method, "classes_requested": wanted,
+                   "classes": c.as_ref().map(|c| c.classes), "breaks": c.as_ref().map(|c| &c.breaks)}),
+        );
+    }
+    Ok(Layer { areas, properties, collection })
+}
+
 /// The areas as a GeoJSON FeatureCollection, optionally with an indicator's values in a year
 /// or a comparison, and class breaks for a choropleth.
 #[utoipa::path(
@@ -225,145 +371,7 @@ pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: web:
         let q = &*query;
         let bbox = parse_bbox(q.bbox.as_deref())?;
         let shape = parse_shape(q.precision.as_deref(), q.simplify.as_deref(), q.geometry.as_deref())?;
-        let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
-        // every parameter given is checked, also those the chosen mode does not use
-        params::threshold(q.threshold.as_deref())?;
-        let comparison = ComparisonParams {
-            indicator: q.indicator.as_deref(),
-            from: q.from.as_deref(),
-            to: q.to.as_deref(),
-            reference: q.reference.as_deref(),
-            twins: q.twins.as_deref(),
-            matching: q.matching.as_deref(),
-            boundary: q.boundary.as_deref(),
-            threshold: q.threshold.as_deref(),
-        };
-        reference_choice(&snapshot, comparison.reference, comparison.twins, comparison.matching)?;
-        classification(&[], q)?;
-        let areas: Vec<usize> =
-            d.areas().filter(|&a| bbox.is_none_or(|b| snapshot.areas[a].bbox.is_some_and(|ab| bbox_intersects(&ab, &b)))).collect();
-
-        let mut properties: Vec<Map<String, Value>> = areas.iter().map(|&a| area_identity(&snapshot, &snapshot.areas[a])).collect();
-        let mut collection = Map::new();
-        collection.insert("dataset_version".into(), json!(snapshot.dataset.version));
-        collection.insert("boundary_version".into(), json!(boundary_version));
-        let mut class_values: Vec<Option<f64>> = vec![None; areas.len()];
-        let field;
-        if q.rules.is_some() && q.criteria_year.is_none() {
-            return Err(ApiError::invalid("rules", "rules applies only to criteria_year"));
-        }
-        if q.criteria_year.is_some() && (q.indicator.is_some() || q.year.is_some() || q.from.is_some() || q.to.is_some()) {
-            return Err(ApiError::invalid("criteria_year", "give criteria_year alone: without indicator, year, from or to"));
-        }
-        match (&q.indicator, &q.year, &q.from, &q.to) {
-            (None, None, None, None) if q.criteria_year.is_some() => {
-                let c = &snapshot.criteria;
-                let text = q.criteria_year.as_deref().expect("matched");
-                if let Some(id) = q.rules.as_deref() {
-                    params::year("criteria_year", text)?;
-                    super::criteria::rule_set(c, Some(id), None)?;
-                }
-                let k = super::criteria::year_of(c, text).map_err(|_| {
-                    ApiError::invalid(
-                        "criteria_year",
-                        format!("criteria_year {text:?} is not a year the criteria are evaluated for; see /v1/criteria"),
-                    )
-                })?;
-                let (ri, r) = super::criteria::rule_set(c, q.rules.as_deref(), Some(c.years[k]))?;
-                collection.insert("mode".into(), json!("criteria"));
-                collection.insert("criteria_year".into(), json!(c.years[k]));
-                collection.insert("rules".into(), json!(r.id));
-                collection.insert("note".into(), json!(super::criteria::NOT_OFFICIAL));
-                collection.insert(
-                    "classifications".into(),
-                    json!(
-                        r.classifications
-                            .iter()
-                            .map(|x| json!({"id": x.id, "name": lang.pick(&x.name_da, &x.name_en)}))
-                            .collect::<Vec<_>>()
-                    ),
-                );
-                for (p, &a) in properties.iter_mut().zip(&areas) {
-                    let e = c.of(boundary_version, ri, a).map(|e| &e[k]);
-                    for (i, x) in r.classifications.iter().enumerate() {
-                        let status = e.map(|e| e.classifications[i].status);
-                        p.insert(x.id.clone(), json!(status));
-                    }
-                }
-                field = None;
-            }
-            (None, None, None, None) => {
-                collection.insert("mode".into(), json!("areas"));
-                field = None;
-            }
-            (Some(code), Some(year), None, None) => {
-                let (i, indicator) = indicator_param(&snapshot, code)?;
-                let year = params::year("year", year)?;
-                collection.insert("mode".into(), json!("values"));
-                collection.insert("indicator".into(), json!(indicator.code));
-                collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
-                collection.insert("unit".into(), json!(indicator.kind.unit()));
-                collection.insert("direction".into(), json!(indicator.direction));
-                collection.insert("year".into(), json!(year));
-                for (k, &a) in areas.iter().enumerate() {
-                    let point = figure_in(d.series(a, i), year);
-                    properties[k].insert("year".into(), json!(year));
-                    figure_properties(&mut properties[k], point.map(|p| (p.figure, p.coverage)));
-                    class_values[k] = point.and_then(|p| p.figure.value());
-                }
-                field = Some("value");
-            }
-            (Some(_), None, Some(_), Some(_)) => {
-                let r = parse_request(&snapshot, comparison)?;
-                let indicator = &snapshot.indicators[r.indicator];
-                collection.insert("mode".into(), json!("comparison"));
-                collection.insert("indicator".into(), json!(indicator.code));
-                collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
-                collection.insert("unit".into(), json!(indicator.kind.unit()));
-                collection.insert("direction".into(), json!(indicator.direction));
-                collection.insert("from".into(), json!(r.from));
-                collection.insert("to".into(), json!(r.to));
-                collection.insert("reference".into(), json!(r.reference.reference));
-                collection.insert("threshold".into(), json!(r.threshold));
-                let all = crate::query::comparisons::compare_areas(&snapshot, &r);
-                let by_area: std::collections::HashMap<usize, _> = all.into_iter().map(|c| (c.area, c)).collect();
-                for (k, a) in areas.iter().enumerate() {
-                    let c = &by_area[a];
-                    if let Value::Object(fields) = serde_json::to_value(c.comparison).map_err(|e| ApiError::Internal(e.to_string()))? {
-                        properties[k].extend(fields);
-                    }
-                    if let Some(twins) = &c.twins {
-                        let ids: Vec<&str> = twins.iter().map(|&t| snapshot.areas[t].area_id.as_str()).collect();
-                        properties[k].insert("twins".into(), json!(ids));
-                    }
-                    class_values[k] = c.comparison.difference;
-                }
-                field = Some("difference");
-            }
-            _ => {
-                let parameter = if q.indicator.is_none() { "indicator" } else { "year" };
-                return Err(ApiError::invalid(
-                    parameter,
-                    "give no indicator (areas only), or indicator with year (values), or indicator with from and to (a comparison)",
-                ));
-            }
-        }
-        if let Some(field) = field {
-            let values: Vec<f64> = class_values.iter().flatten().copied().collect();
-            let (method, wanted, c) = classification(&values, q)?;
-            for (k, v) in class_values.iter().enumerate() {
-                let class = match (v, &c) {
-                    (Some(v), Some(c)) => json!(c.class_of(*v)),
-                    _ => Value::Null,
-                };
-                properties[k].insert("class".into(), class);
-            }
-            collection.insert(
-                "classification".into(),
-                json!({"field": field, "method": method, "classes_requested": wanted,
-                       "classes": c.as_ref().map(|c| c.classes), "breaks": c.as_ref().map(|c| &c.breaks)}),
-            );
-        }
+        let Layer { areas, properties, collection } = layer(&snapshot, q, lang, bbox)?;
         let extent = snapshot.bbox_of(areas.iter().copied());
         let mut out = String::with_capacity(1024 + areas.len() * 2048);
         out.push_str("{\"type\":\"FeatureCollection\"");

@@ -16,6 +16,7 @@ pub mod municipalities;
 pub mod ogc;
 pub mod openapi;
 pub mod params;
+pub mod tiles;
 pub mod web;
 
 use std::sync::Arc;
@@ -66,6 +67,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(datasets::list_datasets)
         .service(map::map_areas)
         .service(map::map_municipalities)
+        .service(tiles::tilejson)
+        .service(tiles::area_tile)
         .service(ogc::landing)
         .service(ogc::conformance)
         .service(ogc::collections)

@@ -226,6 +226,7 @@ fn cacheable(path: &str) -> bool {
     (path.starts_with("/v1/") && !path.starts_with("/v1/datasets") && !path.starts_with("/v1/admin"))
         || path == "/ogc"
         || path.starts_with("/ogc/")
+        || path.starts_with("/tiles/")
 }
 
 /// RFC 3986 6.2.2: percent-escapes of unreserved characters decoded, the others' hex digits

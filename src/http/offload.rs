@@ -110,6 +110,8 @@ pub struct Rendered {
     pub content_language: Option<&'static str>,
     pub content_disposition: Option<HeaderValue>,
     pub body: Bytes,
+    /// 200, or 204 for an answer that is rightly empty (a vector tile without features).
+    pub status: actix_web::http::StatusCode,
 }
 
 impl Rendered {
@@ -120,7 +122,15 @@ impl Rendered {
             content_language: None,
             content_disposition: None,
             body: body.into(),
+            status: actix_web::http::StatusCode::OK,
         }
+    }
+
+    /// The answer as 204 No Content.
+    pub fn no_content(mut self) -> Rendered {
+        self.status = actix_web::http::StatusCode::NO_CONTENT;
+        self.body = Bytes::new();
+        self
     }
 
     pub fn json(dataset_version: i64, body: &impl serde::Serialize) -> Result<Rendered, ApiError> {
@@ -140,9 +150,11 @@ impl Rendered {
     }
 
     pub fn into_response(self) -> HttpResponse {
-        let mut r = HttpResponse::Ok();
+        let mut r = HttpResponse::build(self.status);
         r.insert_header((DATASET_VERSION_HEADER, HeaderValue::from(self.dataset_version)));
-        r.insert_header((header::CONTENT_TYPE, self.content_type));
+        if self.status != actix_web::http::StatusCode::NO_CONTENT {
+            r.insert_header((header::CONTENT_TYPE, self.content_type));
+        }
         if let Some(lang) = self.content_language {
             r.insert_header((header::CONTENT_LANGUAGE, HeaderValue::from_static(lang)));
         }
