@@ -2,6 +2,7 @@
 # Refreshes what the map page vendors from the npm registry (the page must work with no
 # internet access, so everything is built into the binary from src/web/vendor):
 #   - Leaflet;
+#   - MapLibre GL JS, for front ends that draw the vector tiles (/tiles/areas.json);
 #   - the land under the map: Natural Earth's country outlines (public domain, from the
 #     world-atlas package), Denmark at 1:10m and its neighbours Sweden and Germany at 1:50m,
 #     as GeoJSON with four decimals (about 10 m). Without basemap tiles, and with municipality
@@ -11,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=${1:-1.9.4}
+MAPLIBRE=${MAPLIBRE:-5.24.1}
 WORLD_ATLAS=2.0.2
 TOPOJSON_CLIENT=3.1.0
 tmp=$(mktemp -d)
@@ -24,6 +26,12 @@ mkdir -p src/web/vendor/leaflet
 cp "$tmp/leaflet/dist/leaflet.js" "$tmp/leaflet/dist/leaflet.css" "$tmp/leaflet/LICENSE" src/web/vendor/leaflet/
 echo "$VERSION" > src/web/vendor/leaflet/VERSION
 echo "vendored leaflet $VERSION into src/web/vendor/leaflet"
+
+unpack maplibre-gl "$MAPLIBRE"
+mkdir -p src/web/vendor/maplibre-gl
+cp "$tmp/maplibre-gl/dist/maplibre-gl.js" "$tmp/maplibre-gl/dist/maplibre-gl.css" "$tmp/maplibre-gl/LICENSE.txt" src/web/vendor/maplibre-gl/
+echo "$MAPLIBRE" > src/web/vendor/maplibre-gl/VERSION
+echo "vendored maplibre-gl $MAPLIBRE into src/web/vendor/maplibre-gl"
 
 unpack world-atlas "$WORLD_ATLAS"
 unpack topojson-client "$TOPOJSON_CLIENT"

@@ -1,6 +1,7 @@
-//! The reference map page (/map) and its assets, built into the binary: Leaflet and the land
-//! under the map (Natural Earth) are vendored from npm (src/web/vendor, by
-//! scripts/vendor-web.sh), so the page works on a closed network.
+//! The reference map page (/map) and its assets, built into the binary: Leaflet, MapLibre GL
+//! JS (for front ends drawing the vector tiles) and the land under the map (Natural Earth) are
+//! vendored from npm (src/web/vendor, by scripts/vendor-web.sh), so they work on a closed
+//! network.
 
 use std::sync::OnceLock;
 
@@ -21,7 +22,7 @@ struct Asset {
     cache_control: &'static str,
 }
 
-const ASSETS: [Asset; 6] = [
+const ASSETS: [Asset; 8] = [
     Asset { path: "/map", content_type: "text/html; charset=utf-8", body: include_bytes!("../web/index.html"), cache_control: "no-cache" },
     Asset {
         path: "/map/map.js",
@@ -45,6 +46,18 @@ const ASSETS: [Asset; 6] = [
         path: "/map/vendor/leaflet/leaflet.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../web/vendor/leaflet/leaflet.css"),
+        cache_control: "public, max-age=86400",
+    },
+    Asset {
+        path: "/map/vendor/maplibre-gl/maplibre-gl.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/vendor/maplibre-gl/maplibre-gl.js"),
+        cache_control: "public, max-age=86400",
+    },
+    Asset {
+        path: "/map/vendor/maplibre-gl/maplibre-gl.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../web/vendor/maplibre-gl/maplibre-gl.css"),
         cache_control: "public, max-age=86400",
     },
     Asset {

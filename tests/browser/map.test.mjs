@@ -13,7 +13,8 @@ mkdirSync(artifacts, { recursive: true });
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  // (WebGL for MapLibre by SwiftShader, on the CPU)
+  args: ["--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const problems = [];
@@ -186,6 +187,42 @@ try {
       await p.screenshot({ path: `${artifacts}/map-${width}x${height}-${lang}.png` });
       await p.close();
     }
+  }
+
+  // MapLibre GL JS, as the service vendors it, draws the vector tiles of /tiles/areas.json:
+  // the features rendered are the areas in the view (every area wholly inside it, and none
+  // that does not reach into it)
+  {
+    const m = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    m.on("pageerror", (e) => problems.push(`maplibre page error: ${e.message}`));
+    await m.setContent(`<html><head><link rel="stylesheet" href="${base}/map/vendor/maplibre-gl/maplibre-gl.css"></head>
+      <body style="margin:0"><div id="m" style="width:800px;height:600px"></div>
+      <script src="${base}/map/vendor/maplibre-gl/maplibre-gl.js"></script></body></html>`);
+    await m.waitForFunction(() => window.maplibregl !== undefined);
+    const drawn = await m.evaluate(async (base) => {
+      const map = new maplibregl.Map({ container: "m", center: [12.5, 55.7], zoom: 11,
+        style: { version: 8, sources: { areas: { type: "vector", url: `${base}/tiles/areas.json` } },
+          layers: [{ id: "areas", type: "fill", source: "areas", "source-layer": "areas", paint: { "fill-color": "#d7301f" } }] } });
+      await new Promise((resolve, reject) => {
+        map.on("idle", resolve);
+        map.on("error", (e) => reject(String(e.error)));
+        setTimeout(() => reject("MapLibre did not settle"), 20000);
+      });
+      const b = map.getBounds();
+      return { ids: [...new Set(map.queryRenderedFeatures({ layers: ["areas"] }).map((f) => f.properties.area_id))].sort(),
+        bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()] };
+    }, base);
+    const [w, s, e, n] = drawn.bounds;
+    const layer = await (await m.request.get(`${base}/v1/map/areas?bbox=${w},${s},${e},${n}`)).json();
+    const reaching = new Set(layer.features.map((f) => f.id));
+    const box = (f) => { const p = f.geometry.coordinates.flat(3); const xs = p.filter((_, i) => i % 2 === 0), ys = p.filter((_, i) => i % 2 === 1);
+      return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]; };
+    const inside = layer.features.filter((f) => { const b = box(f); return b[0] > w && b[2] < e && b[1] > s && b[3] < n; }).map((f) => f.id);
+    if (drawn.ids.length < 3) throw new Error(`MapLibre drew ${drawn.ids.length} areas`);
+    for (const id of inside) if (!drawn.ids.includes(id)) throw new Error(`MapLibre did not draw ${id}, which lies in the view`);
+    for (const id of drawn.ids) if (!reaching.has(id)) throw new Error(`MapLibre drew ${id}, which is not in the view`);
+    await m.screenshot({ path: `${artifacts}/maplibre-tiles.png` });
+    await m.close();
   }
 
   if (problems.length) throw new Error(problems.join("\n"));
