@@ -262,11 +262,11 @@
           fillColor: fill(f.properties)
         });
         bindArea(f, m);
-        markers.addLayer(m);
+        shape.marker = m;
       });
-      showMarkers();
       drawLegend(layer, palette);
       if (!state.fitted && areas.getBounds().isValid()) { map.fitBounds(areas.getBounds(), { padding: [20, 20] }); state.fitted = true; }
+      showMarkers();
       var link = el("figure-link");
       link.innerHTML = "";
       if (layer.mode === "comparison") {
@@ -287,11 +287,20 @@
     return a;
   }
 
+  // An area shows as its outline where that is large enough to see and to hit (14 pixels
+  // across), else as a marker; one tab stop per area, whichever shows.
   function showMarkers() {
-    var small = map.getZoom() < MARKER_ZOOM;
-    if (small) { map.addLayer(markers); } else { map.removeLayer(markers); }
-    // one tab stop per area: the marker while markers show, else the outline
-    areas.eachLayer(function (shape) { var node = shape.getElement && shape.getElement(); if (node) { node.setAttribute("tabindex", small ? "-1" : "0"); } });
+    if (!state.fitted) { return; } // (before the map has a view there are no pixels)
+    areas.eachLayer(function (shape) {
+      if (!shape.marker || !shape.getBounds) { return; }
+      var b = shape.getBounds();
+      var sw = map.latLngToLayerPoint(b.getSouthWest()), ne = map.latLngToLayerPoint(b.getNorthEast());
+      var small = map.getZoom() < MARKER_ZOOM && Math.max(Math.abs(ne.x - sw.x), Math.abs(sw.y - ne.y)) < 14;
+      if (small && !markers.hasLayer(shape.marker)) { markers.addLayer(shape.marker); }
+      if (!small && markers.hasLayer(shape.marker)) { markers.removeLayer(shape.marker); }
+      var node = shape.getElement && shape.getElement();
+      if (node) { node.setAttribute("tabindex", small ? "-1" : "0"); }
+    });
   }
   map.on("zoomend", showMarkers);
 
