@@ -103,13 +103,16 @@ declare -A PATHS=(
   # the legal criteria of every area in the latest year (the national extract maps their
   # roles onto its catalogue in the manifest)
   [criteria]="/v1/criteria?year=2024"
+  # a vector tile over Zealand at zoom 9, with the values (what a MapLibre front end asks)
+  [tile]="/tiles/areas/9/272/160.mvt?indicator=outside_work_education&year=2023"
 )
-ORDER=(comparisons series map_layer map_national ogc_items criteria)
+ORDER=(comparisons series map_layer map_national ogc_items criteria tile)
 
 # the same bodies for nginx, with gzip variants made as our service makes them
 mkdir -p "$WORK/www"
 for name in "${ORDER[@]}"; do
   curl -sf "$B${PATHS[$name]}" -o "$WORK/www/$name.json"
+  [ -s "$WORK/www/$name.json" ] || { echo "$name: an empty answer" >&2; exit 1; }
   gzip -6 -k -n "$WORK/www/$name.json"
 done
 ETAG=$(curl -sfI -H 'Accept:' -H 'Accept-Encoding: gzip' "$B${PATHS[comparisons]}" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
