@@ -64,6 +64,11 @@ impl Area {
 }
 
 impl Municipality {
+    /// Its region's code, as municipalities.csv gives it.
+    pub fn region(&self) -> Option<u16> {
+        self.region_code.as_deref()?.trim().parse().ok()
+    }
+
     /// The outline simplified with a tolerance in metres; `None` without one.
     pub fn simplified(&self, tolerance_m: f64) -> Option<MultiPolygon> {
         let g = self.geometry.as_ref()?;
@@ -403,11 +408,7 @@ impl Snapshot {
             raw_references.push(((Level::Region, code), record));
         }
         let numbering = Numbering::new(&delimitations, areas.len(), raw_references.iter().map(|(key, _)| *key));
-        let region_of = |m: u16| {
-            MunicipalityCode::new(m)
-                .and_then(|c| municipalities.get(&c))
-                .and_then(|x: &Municipality| x.region_code.as_deref()?.parse::<u16>().ok())
-        };
+        let region_of = |m: u16| MunicipalityCode::new(m).and_then(|c| municipalities.get(&c)).and_then(Municipality::region);
         let (containments, rest_groups) = containments(&delimitations, &numbering, &region_of);
         // per indicator and year (1900 to 2100), every figure
         let group = |indicator: usize, year: i64| -> Result<usize, StoreError> {
@@ -570,8 +571,10 @@ pub struct Criteria {
     pub roles: Vec<RoleIndicators>,
     /// The years evaluated, ascending: from the first to the last with data for any role.
     pub years: Vec<u16>,
-    /// (delimitation, rule set) → area index → evaluations, one per year of `years`.
-    evaluations: HashMap<(String, usize), HashMap<usize, Vec<Evaluation>>>,
+    /// The indicator playing each role, where the dataset has one (in the order of ROLES).
+    role_indicators: Vec<(&'static str, usize)>,
+    /// delimitation → rule set → area index → evaluations, one per year of `years`.
+    evaluations: HashMap<String, HashMap<usize, HashMap<usize, Vec<Evaluation>>>>,
     /// What evaluating them took when the version was loaded, and about how much memory the
     /// evaluations hold (for the metrics).
     pub build_seconds: f64,
@@ -586,7 +589,7 @@ impl Criteria {
 
     /// An area's evaluations under a delimitation and a rule set, one per year of `years`.
     pub fn of(&self, delimitation: &str, rules: usize, area: usize) -> Option<&[Evaluation]> {
-        self.evaluations.get(&(delimitation.to_string(), rules))?.get(&area).map(Vec::as_slice)
+        self.evaluations.get(delimitation)?.get(&rules)?.get(&area).map(Vec::as_slice)
     }
 }
 
@@ -625,29 +628,40 @@ impl crate::domain::criteria::Figures for AreaFigures<'_> {
 impl Snapshot {
     /// The region code of a municipality, as municipalities.csv gives it.
     pub fn region_of(&self, municipality: MunicipalityCode) -> Option<u16> {
-        self.municipalities.get(&municipality)?.region_code.as_deref()?.trim().parse().ok()
+        self.municipalities.get(&municipality)?.region()
     }
 
-    /// Which indicator plays a role: the manifest's criteria_indicators, else the one whose
-    /// code is the role; none when it is absent or of a kind the role cannot be.
+    /// Which indicator plays a role (as found by [`Snapshot::with_criteria`]).
     pub fn role_indicator(&self, role: &str) -> Option<usize> {
+        self.criteria.role_indicators.iter().find(|r| r.0 == role).map(|r| r.1)
+    }
+
+    /// The indicator of each role: the manifest's criteria_indicators, else the one whose code
+    /// is the role; none where it is absent or of a kind the role cannot be.
+    fn find_role_indicators(&self) -> Vec<(&'static str, usize)> {
         let mapped: Option<BTreeMap<String, String>> =
             self.dataset.criteria_indicators.as_deref().and_then(|j| serde_json::from_str(j).ok());
-        let code = mapped.as_ref().and_then(|m| m.get(role)).map_or(role, String::as_str);
-        let (i, indicator) = self.indicator(code)?;
-        crate::domain::criteria::role_kinds(role).contains(&indicator.kind).then_some(i)
+        let find = |role: &str| {
+            let code = mapped.as_ref().and_then(|m| m.get(role)).map_or(role, String::as_str);
+            let (i, indicator) = self.indicator(code)?;
+            crate::domain::criteria::role_kinds(role).contains(&indicator.kind).then_some(i)
+        };
+        crate::domain::criteria::ROLES.into_iter().filter_map(|role| find(role).map(|i| (role, i))).collect()
     }
 
     /// Evaluates every rule set for every area, delimitation and year with data.
     pub fn with_criteria(mut self, rules: &[Arc<RuleSet>]) -> Snapshot {
         let started = std::time::Instant::now();
-        let mut c = Criteria { rules: rules.to_vec(), ..Criteria::default() };
+        let mut c = Criteria { rules: rules.to_vec(), role_indicators: self.find_role_indicators(), ..Criteria::default() };
+        let indicator_of = |role: &str| c.role_indicators.iter().find(|r| r.0 == role).map(|r| r.1);
+        let mut roles = Vec::with_capacity(rules.len());
         for r in rules {
             let needed = r.roles();
-            let found: Vec<(&'static str, Option<usize>)> = needed.iter().map(|role| (*role, self.role_indicator(role))).collect();
+            let found: Vec<(&'static str, Option<usize>)> = needed.iter().map(|role| (*role, indicator_of(role))).collect();
             let missing: Vec<&'static str> = found.iter().filter(|x| x.1.is_none()).map(|x| x.0).collect();
-            c.roles.push(if missing.is_empty() { Ok(found.into_iter().map(|(r, i)| (r, i.unwrap())).collect()) } else { Err(missing) });
+            roles.push(if missing.is_empty() { Ok(found.into_iter().map(|(r, i)| (r, i.unwrap())).collect()) } else { Err(missing) });
         }
+        c.roles = roles;
         let role_years = c.roles.iter().flatten().flatten().flat_map(|(_, i)| self.indicators[*i].years.iter().copied());
         let (first, last) = role_years.fold((u16::MAX, 0), |(a, b), y| (a.min(y), b.max(y)));
         c.years = if first <= last { (first..=last).collect() } else { Vec::new() };
@@ -665,7 +679,7 @@ impl Snapshot {
                     }
                     by_area.insert(a, evaluations);
                 }
-                c.evaluations.insert((name.clone(), k), by_area);
+                c.evaluations.entry(name.clone()).or_default().insert(k, by_area);
             }
         }
         use crate::domain::criteria::{ClassificationOutcome, CriterionOutcome};
@@ -673,6 +687,7 @@ impl Snapshot {
         c.bytes = c
             .evaluations
             .values()
+            .flat_map(|by_rules| by_rules.values())
             .flat_map(|by_area| by_area.values())
             .flatten()
             .map(|e| {

@@ -129,16 +129,13 @@ pub struct ComparisonParams<'q> {
 
 /// Validates a query's comparison parameters against a snapshot.
 pub fn parse_request<'s>(snapshot: &'s Snapshot, p: ComparisonParams) -> Result<ComparisonRequest<'s>, ApiError> {
-    let (indicator, _) = indicator_param(snapshot, required_str(p.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
-    let from = params::year("from", required_str(p.from, "from", "the first year, such as 2015")?)?;
-    let to = params::year("to", required_str(p.to, "to", "the last year, such as 2023")?)?;
+    let (indicator, _) =
+        indicator_param(snapshot, params::required_str(p.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
+    let from = params::year("from", params::required_str(p.from, "from", "the first year, such as 2015")?)?;
+    let to = params::year("to", params::required_str(p.to, "to", "the last year, such as 2023")?)?;
     before(from, to)?;
     let (reference, boundary_version, delimitation, threshold) = shared_parameters(snapshot, p)?;
     Ok(ComparisonRequest { indicator, from, to, reference, boundary_version, delimitation, threshold })
-}
-
-fn required_str<'a>(value: Option<&'a str>, name: &str, hint: &str) -> Result<&'a str, ApiError> {
-    value.ok_or_else(|| ApiError::invalid(name, format!("{name} is required: {hint}")))
 }
 
 /// The items of a comparison, named for output.

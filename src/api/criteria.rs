@@ -217,15 +217,28 @@ pub(super) fn rule_set<'s>(c: &'s Criteria, rules: Option<&str>, year: Option<u1
     Ok((i, r))
 }
 
-pub(super) fn year_of(c: &Criteria, text: &str) -> Result<usize, ApiError> {
-    let year = params::year("year", text)?;
-    c.years.iter().position(|&y| y == year).ok_or_else(|| {
+/// A year the criteria are evaluated for (its position in `years`, named `parameter` in
+/// errors) and the rule set for it: the one named, else the one valid for the year. A rule
+/// set named is checked first: without its indicators there are no years.
+pub(super) fn year_and_rules<'c>(
+    c: &'c Criteria,
+    parameter: &str,
+    text: &str,
+    rules: Option<&str>,
+) -> Result<(usize, usize, &'c RuleSet), ApiError> {
+    let year = params::year(parameter, text)?;
+    if let Some(id) = rules {
+        rule_set(c, Some(id), None)?;
+    }
+    let k = c.years.iter().position(|&y| y == year).ok_or_else(|| {
         let range = match (c.years.first(), c.years.last()) {
             (Some(a), Some(b)) => format!("{a} to {b}"),
             _ => "none".into(),
         };
-        ApiError::invalid("year", format!("year {year} is outside the dataset's years for the criteria ({range})"))
-    })
+        ApiError::invalid(parameter, format!("{parameter} {year} is outside the dataset's years for the criteria ({range})"))
+    })?;
+    let (ri, r) = rule_set(c, rules, Some(year))?;
+    Ok((k, ri, r))
 }
 
 fn summarise(r: &RuleSet, items: &[AreaCriteria]) -> BTreeMap<String, VerdictCounts> {
@@ -277,14 +290,8 @@ pub async fn get_criteria(
         let q = &*query;
         let c = &snapshot.criteria;
         let year_text = params::required(&q.year, "year", "the data year, such as 2023")?;
-        // (a rule set named is checked first: without its indicators there are no years)
-        if let Some(id) = q.rules.as_deref() {
-            params::year("year", year_text)?;
-            rule_set(c, Some(id), None)?;
-        }
-        let k = year_of(c, year_text)?;
+        let (k, ri, r) = year_and_rules(c, "year", year_text, q.rules.as_deref())?;
         let year = c.years[k];
-        let (ri, r) = rule_set(c, q.rules.as_deref(), Some(year))?;
         let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
         let csv = csv?;
         let items: Vec<AreaCriteria> = d
@@ -335,19 +342,13 @@ fn to_csv(r: &RuleSet, items: &[AreaCriteria]) -> Table {
     }
     let names: Vec<&str> = columns.iter().map(String::as_str).collect();
     let mut table = Table::new(&names);
-    let status = |v: Verdict| match v {
-        Verdict::Yes => "yes",
-        Verdict::No => "no",
-        Verdict::Undetermined => "undetermined",
-    };
     for item in items {
         let mut row = vec![text(&item.area_id), text(&item.area_name), text(&item.municipality_code), number(item.population)];
         for c in &item.criteria {
-            let s = serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            row.extend([s, number(c.value), number(c.threshold), number(c.margin)]);
+            row.extend([c.status.as_str().to_string(), number(c.value), number(c.threshold), number(c.margin)]);
         }
         for c in &item.classifications {
-            row.extend([status(c.status).to_string(), text(&c.nearest_exit.join(" "))]);
+            row.extend([c.status.as_str().to_string(), text(&c.nearest_exit.join(" "))]);
         }
         table.row(&row);
     }
@@ -460,17 +461,15 @@ fn area_csv(body: &AreaCriteriaResponse) -> Table {
     use csv::{number, text};
     let mut table =
         Table::new(&["area_id", "year", "rules", "item", "id", "status", "value", "threshold", "margin", "criteria_met", "nearest_exit"]);
-    let json_name = |v: serde_json::Value| v.as_str().map(str::to_string).unwrap_or_default();
     for y in &body.years {
         for c in &y.criteria {
-            let status = json_name(serde_json::to_value(c.status).unwrap_or_default());
             table.row(&[
                 text(&body.area_id),
                 y.year.to_string(),
                 text(&y.rules),
                 "criterion".into(),
                 text(&c.id),
-                status,
+                c.status.as_str().to_string(),
                 number(c.value),
                 number(c.threshold),
                 number(c.margin),
@@ -479,14 +478,13 @@ fn area_csv(body: &AreaCriteriaResponse) -> Table {
             ]);
         }
         for c in &y.classifications {
-            let status = json_name(serde_json::to_value(c.status).unwrap_or_default());
             table.row(&[
                 text(&body.area_id),
                 y.year.to_string(),
                 text(&y.rules),
                 "classification".into(),
                 text(&c.id),
-                status,
+                c.status.as_str().to_string(),
                 String::new(),
                 String::new(),
                 String::new(),

@@ -245,17 +245,7 @@ pub(super) fn layer(snapshot: &Snapshot, q: &MapQuery, lang: Lang, bbox: Option<
         (None, None, None, None) if q.criteria_year.is_some() => {
             let c = &snapshot.criteria;
             let text = q.criteria_year.as_deref().expect("matched");
-            if let Some(id) = q.rules.as_deref() {
-                params::year("criteria_year", text)?;
-                super::criteria::rule_set(c, Some(id), None)?;
-            }
-            let k = super::criteria::year_of(c, text).map_err(|_| {
-                ApiError::invalid(
-                    "criteria_year",
-                    format!("criteria_year {text:?} is not a year the criteria are evaluated for; see /v1/criteria"),
-                )
-            })?;
-            let (ri, r) = super::criteria::rule_set(c, q.rules.as_deref(), Some(c.years[k]))?;
+            let (k, ri, r) = super::criteria::year_and_rules(c, "criteria_year", text, q.rules.as_deref())?;
             collection.insert("mode".into(), json!("criteria"));
             collection.insert("criteria_year".into(), json!(c.years[k]));
             collection.insert("rules".into(), json!(r.id));

@@ -13,7 +13,11 @@ pub const MIN_YEAR: u16 = 1900;
 pub const MAX_YEAR: u16 = 2100;
 
 pub fn required<'a>(value: &'a Option<String>, name: &str, hint: &str) -> Result<&'a str, ApiError> {
-    value.as_deref().ok_or_else(|| ApiError::invalid(name, format!("{name} is required: {hint}")))
+    required_str(value.as_deref(), name, hint)
+}
+
+pub fn required_str<'a>(value: Option<&'a str>, name: &str, hint: &str) -> Result<&'a str, ApiError> {
+    value.ok_or_else(|| ApiError::invalid(name, format!("{name} is required: {hint}")))
 }
 
 pub fn year(name: &str, text: &str) -> Result<u16, ApiError> {

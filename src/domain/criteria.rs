@@ -266,6 +266,17 @@ pub enum CriterionStatus {
     Missing,
 }
 
+impl CriterionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CriterionStatus::Met => "met",
+            CriterionStatus::NotMet => "not_met",
+            CriterionStatus::Suppressed => "suppressed",
+            CriterionStatus::Missing => "missing",
+        }
+    }
+}
+
 /// One criterion for one area and year.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct CriterionResult {
@@ -289,6 +300,16 @@ pub enum Verdict {
     Yes,
     No,
     Undetermined,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Yes => "yes",
+            Verdict::No => "no",
+            Verdict::Undetermined => "undetermined",
+        }
+    }
 }
 
 /// One classification for one area and year.
@@ -629,6 +650,16 @@ mod tests {
 
     fn criterion(e: &Evaluation, id: &str) -> CriterionResult {
         e.criteria_results(&bundled(0)).into_iter().find(|c| c.id == id).unwrap()
+    }
+
+    #[test]
+    fn status_names_are_the_json_ones() {
+        for s in [CriterionStatus::Met, CriterionStatus::NotMet, CriterionStatus::Suppressed, CriterionStatus::Missing] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for v in [Verdict::Yes, Verdict::No, Verdict::Undetermined] {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+        }
     }
 
     #[test]
