@@ -87,7 +87,9 @@
   // areas are a few hundred metres across: at country zoom a marker shows and takes the click
   var markers = L.layerGroup().addTo(map);
   var MARKER_ZOOM = 12;
-  var legend = L.control({ position: "bottomright" });
+  // on a phone the lower part of the map is where an area's sheet opens: the legend goes on top
+  var phone = window.matchMedia("(max-width: 700px)").matches;
+  var legend = L.control({ position: phone ? "topright" : "bottomright" });
   legend.onAdd = function () { this.div = L.DomUtil.create("div", "legend"); return this.div; };
   legend.addTo(map);
 
@@ -291,6 +293,7 @@
   // across), else as a marker; one tab stop per area, whichever shows.
   function showMarkers() {
     if (!state.fitted) { return; } // (before the map has a view there are no pixels)
+    document.body.setAttribute("data-zoom", String(map.getZoom()));
     areas.eachLayer(function (shape) {
       if (!shape.marker || !shape.getBounds) { return; }
       var b = shape.getBounds();
@@ -319,7 +322,7 @@
       var v = p.value !== undefined ? p.value : p.difference;
       return p.name + ": " + (v === null || v === undefined ? t(p.status || "missing") : number(v, 1));
     });
-    layer.on("click", function () { state.selected = p.area_id; showArea(p.area_id); });
+    layer.on("click", function () { state.selected = p.area_id; showArea(p.area_id); keepAboveSheet(layer); });
     // Enter and Space open the panel as a click does, and focus moves into it
     layer.on("add", function () {
       var node = layer.getElement && layer.getElement();
@@ -333,8 +336,17 @@
         state.selected = p.area_id;
         state.returnTo = node;
         showArea(p.area_id).then(function () { el("area-name").focus(); });
+        keepAboveSheet(layer);
       });
     });
+  }
+
+  // on a phone the sheet covers the map's lower half: an area chosen there moves up into view
+  function keepAboveSheet(layer) {
+    if (!phone) { return; }
+    var at = map.latLngToContainerPoint(layer.getBounds ? layer.getBounds().getCenter() : layer.getLatLng());
+    var h = map.getSize().y;
+    if (at.y > 0.4 * h) { map.panBy([0, at.y - 0.25 * h]); }
   }
 
   // A small line chart: the area and its four references, year by year.
@@ -530,6 +542,24 @@
   }
 
   el("close").addEventListener("click", closePanel);
+  // the sheet's handle on a phone: dragged down by a third of the sheet, it dismisses it
+  // (pointer events, so a finger, a pen and a mouse alike; the close button does it by key)
+  el("handle").addEventListener("pointerdown", function (e) {
+    var panel = el("panel"), startY = e.clientY, height = panel.getBoundingClientRect().height;
+    el("handle").setPointerCapture(e.pointerId);
+    panel.style.transition = "none";
+    var move = function (m) { panel.style.transform = "translateY(" + Math.max(0, m.clientY - startY) + "px)"; };
+    var up = function (u) {
+      el("handle").removeEventListener("pointermove", move);
+      el("handle").removeEventListener("pointerup", up);
+      el("handle").removeEventListener("pointercancel", up);
+      panel.style.transition = ""; panel.style.transform = "";
+      if (u.type === "pointerup" && u.clientY - startY > height / 3) { closePanel(); }
+    };
+    el("handle").addEventListener("pointermove", move);
+    el("handle").addEventListener("pointerup", up);
+    el("handle").addEventListener("pointercancel", up);
+  });
   el("panel").addEventListener("keydown", function (e) { if (e.key === "Escape") { closePanel(); } });
   // the zoom buttons and the legend before the areas in the tab order
   var corners = map.getContainer().querySelector(".leaflet-control-container");

@@ -152,6 +152,44 @@ try {
     await k.close();
   }
 
+  // zooming in from the national view: an area shows as its outline exactly where that is 14
+  // pixels across or more (measured off the drawn outline), else as its marker, and has one
+  // tab stop either way; some zoom on the way shows both kinds
+  {
+    const z = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await z.goto(`${base}/map`);
+    await z.waitForSelector(`body[data-features="${expected}"][data-loading="false"][data-zoom]`, { timeout: 15000 });
+    // (zoomed by double clicks beside one area's marker, a point the zoom keeps in place)
+    const first = await z.locator("path.area-marker").first().boundingBox();
+    const at = { x: first.x + first.width / 2 + 25, y: first.y + first.height / 2 };
+    let mixed = 0;
+    for (let step = 0; step < 5; step++) {
+      const seen = await z.evaluate(() => {
+        const markers = new Set([...document.querySelectorAll("path.area-marker")].map((m) => m.getAttribute("aria-label")));
+        // (Leaflet clips what reaches out of the view: only outlines wholly inside it are measured)
+        const view = document.getElementById("map").getBoundingClientRect();
+        return [...document.querySelectorAll("path.area")].map((a) => {
+          const r = a.getBoundingClientRect();
+          const inside = r.width > 0 && r.left > view.left + 1 && r.right < view.right - 1 && r.top > view.top + 1 && r.bottom < view.bottom - 1;
+          return { name: a.getAttribute("aria-label"), inside, across: Math.max(r.width, r.height), marker: markers.has(a.getAttribute("aria-label")), tab: a.getAttribute("tabindex") };
+        }).filter((a) => a.inside);
+      });
+      const zoom = Number(await z.evaluate(() => document.body.dataset.zoom));
+      for (const a of seen) {
+        if (Math.abs(a.across - 14) < 0.5) continue; // on the line, rounding decides
+        const wanted = zoom < 12 && a.across < 14;
+        if (a.marker !== wanted) problems.push(`zoom ${zoom}: ${a.name} is ${a.across.toFixed(1)} px across and ${a.marker ? "shows" : "does not show"} a marker`);
+        if ((a.tab === "0") === a.marker) problems.push(`zoom ${zoom}: ${a.name} has tabindex ${a.tab} with marker ${a.marker}`);
+      }
+      if (seen.some((a) => a.marker) && seen.some((a) => !a.marker)) mixed += 1;
+      const before = zoom;
+      await z.mouse.dblclick(at.x, at.y);
+      await z.waitForFunction((b) => Number(document.body.dataset.zoom) > b, before);
+    }
+    if (!mixed) problems.push("no zoom from the national view showed both outlines and markers");
+    await z.close();
+  }
+
   // axe-core (WCAG 2.0/2.1, A and AA) in Danish and English, on a laptop and a phone, before
   // and with an area's panel open; and on the phone the map takes most of the screen, with
   // the legend on it
@@ -177,6 +215,20 @@ try {
         audits.push(`${width}x${height} ${lang} ${state}: ${result.violations.length}`);
       }
       if (width < 700) {
+        // the panel is a bottom sheet over the map's lower part: open (the audit opened it),
+        // then dismissed by dragging its handle down, which leaves the map as it was
+        const sheet = await p.evaluate(() => document.getElementById("panel").getBoundingClientRect().toJSON());
+        if (Math.abs(sheet.bottom - height) > 1 || sheet.top < 0.4 * height || sheet.width < width - 1) {
+          throw new Error(`on a phone the open panel is not a bottom sheet: ${JSON.stringify(sheet)}`);
+        }
+        await p.screenshot({ path: `${artifacts}/map-${width}x${height}-${lang}-sheet.png` });
+        const handle = await p.locator("#handle").boundingBox();
+        await p.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+        await p.mouse.down();
+        await p.mouse.move(handle.x + handle.width / 2, handle.y + sheet.height * 0.6, { steps: 8 });
+        await p.mouse.up();
+        await p.waitForFunction(() => !document.body.classList.contains("panel-open") && !document.body.hasAttribute("data-chart"));
+        await p.waitForFunction(() => getComputedStyle(document.getElementById("panel")).visibility === "hidden");
         const box = await p.evaluate(() => document.getElementById("map").getBoundingClientRect().toJSON());
         if (box.width * box.height < 0.6 * width * height) throw new Error(`on a phone the map is ${box.width}x${box.height} of ${width}x${height}`);
         const legendBox = await p.evaluate(() => document.querySelector(".legend").getBoundingClientRect().toJSON());
