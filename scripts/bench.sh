@@ -7,15 +7,19 @@
 #   - measures the time from start to ready on each backend,
 #   - and runs wrk with the same concurrency against the service (on PostgreSQL), against
 #     nginx serving the very same response bodies as static files with the same (gzip)
-#     compression (the ceiling), and against pygeoapi serving the same area features from a
-#     GeoJSON file under gunicorn (the alternative, for the items request),
+#     compression (the ceiling), and against the servers a municipality would otherwise
+#     deploy on the same areas in PostGIS: pygeoapi (PostgreSQL provider) and tipg for the
+#     OGC items page and a bbox query, Martin and tipg for the vector tile,
+#   - runs varied traffic (a distinct bbox per request, as a panning map; a distinct
+#     threshold, as a slider) against ours and the peers, and the hot query beside it,
 #   - and reports what evaluating the legal criteria at load adds to start to ready and memory.
 #
 #   scripts/bench.sh                               # needs: cargo, PostgreSQL at PG_URL
 #   DURATION=20s REPEAT=5 CONNECTIONS=64 scripts/bench.sh
 #
-# What else it needs (wrk, nginx, GNU time, bc, pygeoapi, gunicorn) it installs with apt-get
-# and pip when they are missing (INSTALL=0 to refuse). Each load is run REPEAT times,
+# What else it needs it installs when missing (INSTALL=0 to refuse): wrk, nginx, GNU time,
+# bc, GDAL and PostGIS with apt-get; pygeoapi and tipg with pip, each in its own virtualenv,
+# and Martin with cargo install, under BENCH_TOOLS (~/.cache/boligsocial-bench), once. Each load is run REPEAT times,
 # alternating ours and nginx, and the report gives the median of each figure: single runs
 # on two shared cores vary by 20 % from one to the next.
 set -euo pipefail
@@ -27,7 +31,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 SEED=${SEED:-1}
-PORT=18401 NGINX_PORT=18402 PYGEOAPI_PORT=18403 NGINX_COPY_PORT=18404
+PORT=18401 NGINX_PORT=18402 PYGEOAPI_PORT=18403 NGINX_COPY_PORT=18404 TIPG_PORT=18405 MARTIN_PORT=18406
 BIN=$TARGET_DIR/release/boligsocial
 WORK=$(mktemp -d)
 chmod 755 "$WORK" # nginx's workers read the bodies from here
@@ -37,20 +41,19 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
   psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS ${DB}_gis WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 missing_packages=()
-for tool in wrk:wrk curl:curl psql:postgresql-client nginx:nginx-light /usr/bin/time:time bc:bc python3:python3; do
-  command -v "${tool%%:*}" >/dev/null || missing_packages+=("${tool#*:}")
+for tool in wrk:wrk curl:curl psql:postgresql-client nginx:nginx-light /usr/bin/time:time bc:bc python3:python3 ogr2ogr:gdal-bin \
+  /usr/share/postgresql/15/extension/postgis.control:postgresql-15-postgis-3; do
+  { command -v "${tool%%:*}" || [ -e "${tool%%:*}" ]; } >/dev/null || missing_packages+=("${tool#*:}")
 done
 if [ ${#missing_packages[@]} -gt 0 ]; then
   [ "${INSTALL:-1}" = 1 ] || { echo "missing: ${missing_packages[*]}" >&2; exit 1; }
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing_packages[@]}" >/dev/null
-fi
-if [ "${INSTALL:-1}" = 1 ] && ! { python3 -c 'import pygeoapi' 2>/dev/null && command -v gunicorn >/dev/null; }; then
-  python3 -m pip install -q pygeoapi gunicorn || echo "pip could not install pygeoapi and gunicorn" >&2
 fi
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -140,14 +143,34 @@ NGINX_ETAG=$(curl -sfI -H 'Accept:' -H 'Accept-Encoding: gzip' "http://127.0.0.1
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept-Encoding: gzip' -H "If-None-Match: $NGINX_ETAG" "http://127.0.0.1:$NGINX_PORT/comparisons.json")" = 304 ] \
   || { echo "nginx does not answer 304" >&2; exit 1; }
 
-# pygeoapi with the same features
-PYGEOAPI=""
-if python3 -c 'import pygeoapi' 2>/dev/null && command -v gunicorn >/dev/null; then
-  curl -sf "$B/ogc/collections/areas/items?limit=10000" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-json.dump({"type": "FeatureCollection", "features": d["features"]}, open(sys.argv[1], "w"))' "$WORK/areas.geojson"
-  cat > "$WORK/pygeoapi.yml" <<YAML
+# == the peers, on the same areas in PostGIS (loaded from the service's own GeoJSON with
+# ogr2ogr, which builds a GiST index on the geometry), each in its documented production
+# configuration: workers = cores, their own caching as they ship it, request logs off (as ours
+# at warn and nginx's buffered log)
+GISDB="${DB}_gis"
+PEERS=()
+declare -A PEER_ABOUT
+if command -v ogr2ogr >/dev/null && psql "$PG_URL/postgres" -qc "CREATE DATABASE $GISDB" >/dev/null \
+  && psql "$PG_URL/$GISDB" -qc "CREATE EXTENSION postgis" >/dev/null 2>&1; then
+  PG_OGR="PG:host=127.0.0.1 port=5432 user=postgres dbname=$GISDB"
+  curl -sf "$B/ogc/collections/areas/items?limit=10000" -o "$WORK/items.geojson"
+  curl -sf "$B${PATHS[map_layer]}" -o "$WORK/values.geojson"
+  # areas: the OGC items' features; area_values: the map layer's (for the tiles)
+  ogr2ogr -f PostgreSQL "$PG_OGR" "$WORK/items.geojson" -nln areas -lco GEOMETRY_NAME=geom -lco FID=gid -nlt PROMOTE_TO_MULTI
+  ogr2ogr -f PostgreSQL "$PG_OGR" "$WORK/values.geojson" -nln area_values -lco GEOMETRY_NAME=geom -lco FID=gid -nlt PROMOTE_TO_MULTI
+  psql "$PG_URL/$GISDB" -qc "ANALYZE" >/dev/null
+  GIS_URL="postgresql://postgres@127.0.0.1:5432/$GISDB"
+  TOOLS=${BENCH_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/boligsocial-bench}
+  mkdir -p "$TOOLS"
+  venv() { # name, pip packages… → its bin directory, made once (INSTALL=0: only if there)
+    [ -e "$TOOLS/$1/.installed" ] || { [ "${INSTALL:-1}" = 1 ] && rm -rf "${TOOLS:?}/$1" && python3 -m venv "$TOOLS/$1" \
+      && "$TOOLS/$1/bin/pip" install -q "${@:2}" && touch "$TOOLS/$1/.installed"; } >&2 || return 1
+    echo "$TOOLS/$1/bin"
+  }
+
+  # pygeoapi with its PostgreSQL provider, under gunicorn (pygeoapi's deployment docs)
+  if PYG=$(venv pygeoapi pygeoapi gunicorn psycopg2-binary SQLAlchemy GeoAlchemy2); then
+    cat > "$WORK/pygeoapi.yml" <<YAML
 server:
   bind: {host: 127.0.0.1, port: $PYGEOAPI_PORT}
   url: http://127.0.0.1:$PYGEOAPI_PORT
@@ -170,23 +193,51 @@ resources:
     keywords: [areas]
     extents: {spatial: {bbox: [8, 54.5, 15.2, 57.8], crs: "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}}
     providers:
-      - {type: feature, name: GeoJSON, data: $WORK/areas.geojson, id_field: area_id}
+      - type: feature
+        name: PostgreSQL
+        data: {host: 127.0.0.1, port: 5432, dbname: $GISDB, user: postgres, password: "", search_path: [public]}
+        id_field: area_id
+        table: areas
+        geom_field: geom
 YAML
-  export PYGEOAPI_CONFIG=$WORK/pygeoapi.yml PYGEOAPI_OPENAPI=$WORK/pygeoapi-openapi.yml
-  pygeoapi openapi generate "$PYGEOAPI_CONFIG" --output-file "$PYGEOAPI_OPENAPI" >/dev/null 2>&1
-  gunicorn pygeoapi.flask_app:APP -w "$(nproc)" -b "127.0.0.1:$PYGEOAPI_PORT" > "$WORK/gunicorn.log" 2>&1 &
-  PIDS+=("$!")
-  wait_ready "http://127.0.0.1:$PYGEOAPI_PORT/" "${PIDS[-1]}" "$WORK/gunicorn.log"
-  PYGEOAPI="http://127.0.0.1:$PYGEOAPI_PORT/collections/areas/items?limit=100&offset=200&f=json"
+    export PYGEOAPI_CONFIG=$WORK/pygeoapi.yml PYGEOAPI_OPENAPI=$WORK/pygeoapi-openapi.yml
+    "$PYG/pygeoapi" openapi generate "$PYGEOAPI_CONFIG" --output-file "$PYGEOAPI_OPENAPI" >/dev/null 2>&1
+    "$PYG/gunicorn" pygeoapi.flask_app:APP -w "$(nproc)" -b "127.0.0.1:$PYGEOAPI_PORT" > "$WORK/gunicorn.log" 2>&1 &
+    PIDS+=("$!")
+    wait_ready "http://127.0.0.1:$PYGEOAPI_PORT/" "${PIDS[-1]}" "$WORK/gunicorn.log"
+    PEERS+=(pygeoapi)
+    PEER_ABOUT[pygeoapi]="pygeoapi $("$PYG/python" -c 'import pygeoapi; print(pygeoapi.__version__)'), PostgreSQL provider, gunicorn $(nproc) sync workers, log level ERROR, no access log"
+  fi
+
+  # tipg (FastAPI, asyncpg) under uvicorn (tipg's docs)
+  if TIPG=$(venv tipg tipg uvicorn); then
+    DATABASE_URL=$GIS_URL "$TIPG/uvicorn" tipg.main:app --host 127.0.0.1 --port "$TIPG_PORT" --workers "$(nproc)" \
+      --no-access-log --log-level warning > "$WORK/tipg.log" 2>&1 &
+    PIDS+=("$!")
+    wait_ready "http://127.0.0.1:$TIPG_PORT/collections/public.areas" "${PIDS[-1]}" "$WORK/tipg.log"
+    PEERS+=(tipg)
+    PEER_ABOUT[tipg]="tipg $("$TIPG/python" -c 'import tipg; print(tipg.__version__)'), uvicorn $(nproc) workers, log level warning, no access log"
+  fi
+
+  # Martin (crates.io) for the tiles, built once with its PostgreSQL source
+  MARTIN=$TOOLS/martin/bin/martin
+  if [ "${INSTALL:-1}" = 1 ] && [ ! -x "$MARTIN" ]; then
+    cargo install martin --version 1.14.0 --locked --no-default-features --features postgres --root "$TOOLS/martin" --quiet >&2 || true
+  fi
+  if [ -x "$MARTIN" ]; then
+    RUST_LOG=warn "$MARTIN" --listen-addresses "127.0.0.1:$MARTIN_PORT" --workers "$(nproc)" "$GIS_URL" > "$WORK/martin.log" 2>&1 &
+    PIDS+=("$!")
+    wait_ready "http://127.0.0.1:$MARTIN_PORT/catalog" "${PIDS[-1]}" "$WORK/martin.log"
+    PEERS+=(martin)
+    PEER_ABOUT[martin]="$("$MARTIN" --version), $(nproc) workers, its default tile cache (512 MB), RUST_LOG=warn"
+  fi
 else
-  echo "pygeoapi or gunicorn is missing (pip install pygeoapi gunicorn): no alternative measured" >&2
+  echo "ogr2ogr (gdal-bin) or PostGIS (postgresql-15-postgis-3) is missing: no peers measured" >&2
 fi
 
-# wrk, one run → "rps p50_ms p99_ms errors"
-load_once() { # url, extra header…
-  local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 10s)
-  for h in "${@:2}"; do [ -n "$h" ] && args+=(-H "$h"); done
-  wrk "${args[@]}" "$1" | python3 -c '
+# wrk's report on stdin → "rps p50_ms p99_ms errors"
+summarize() {
+  python3 -c '
 import re, sys
 t = sys.stdin.read()
 unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -198,6 +249,12 @@ bad = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", t))
 bad += sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
 p50, p99 = ms("50"), ms("99")
 print(f"{rps:.0f} {p50:.2f} {p99:.2f} {bad}")'
+}
+# wrk, one run → "rps p50_ms p99_ms errors"
+load_once() { # url, extra header…
+  local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 10s)
+  for h in "${@:2}"; do [ -n "$h" ] && args+=(-H "$h"); done
+  wrk "${args[@]}" "$1" | summarize
 }
 # REPEAT runs of each side, alternating → "rps p50 p99 errors" of each, medians (errors summed)
 compare() { # our url, nginx url, an extra header for ours, one for nginx (gzip on both)
@@ -246,20 +303,106 @@ for name in "${ORDER[@]}"; do
   { read -r ours; read -r theirs; } < <(compare "$B${PATHS[$name]}" "http://127.0.0.1:$NGINX_PORT/$name.json")
   report "$name" "$ours" "$theirs" "http://127.0.0.1:$NGINX_COPY_PORT/$name.json"
   OURS_RPS[$name]=${ours%% *}
-  [ "$name" = ogc_items ] && OGC_OURS=$ours
 done
 { read -r ours; read -r theirs; } < <(compare "$B${PATHS[comparisons]}" "http://127.0.0.1:$NGINX_PORT/comparisons.json" \
   "If-None-Match: $ETAG" "If-None-Match: $NGINX_ETAG")
 report "304 revalidate" "$ours" "$theirs"
 
-if [ -n "$PYGEOAPI" ]; then
-  pyg=$(load_once "$PYGEOAPI" "Accept-Encoding: gzip")
-  read -r r1 _ _ _ <<<"$OGC_OURS"
-  read -r r2 a2 b2 e2 <<<"$pyg"
-  printf '%-14s pygeoapi (gunicorn, %s workers, GeoJSON file): %s req/s, p50 %s ms, p99 %s ms, %s errors; ours/pygeoapi %s\n' \
-    ogc_items "$(nproc)" "$r2" "$a2" "$b2" "$e2" "$(echo "scale=1; $r1 / $r2" | bc)"
-  verdict "ogc_items: at least 50x pygeoapi" "$r1 >= 50 * $r2" "$(echo "scale=0; $r1 / $r2" | bc)x"
+# == against the peers: the same requests as each spells them, alternating, medians
+BBOX=11.9,55.5,12.7,55.9 # Copenhagen and its suburbs: what a city map asks for
+declare -A PEER_BASE=([pygeoapi]="http://127.0.0.1:$PYGEOAPI_PORT" [tipg]="http://127.0.0.1:$TIPG_PORT" [martin]="http://127.0.0.1:$MARTIN_PORT")
+declare -A AS_SPELT=(
+  [ours:ogc_items]="${PATHS[ogc_items]}"
+  [pygeoapi:ogc_items]="/collections/areas/items?limit=100&offset=200&f=json"
+  [tipg:ogc_items]="/collections/public.areas/items?limit=100&offset=200"
+  [ours:bbox]="/ogc/collections/areas/items?bbox=$BBOX&limit=100"
+  [pygeoapi:bbox]="/collections/areas/items?bbox=$BBOX&limit=100&f=json"
+  [tipg:bbox]="/collections/public.areas/items?bbox=$BBOX&limit=100"
+  [ours:tile]="${PATHS[tile]}"
+  [martin:tile]="/area_values/9/272/160"
+  [tipg:tile]="/collections/public.area_values/tiles/WebMercatorQuad/9/272/160"
+)
+declare -A PEER_RPS
+if [ ${#PEERS[@]} -gt 0 ]; then
+  for peer in "${PEERS[@]}"; do echo "   $peer: ${PEER_ABOUT[$peer]}"; done
+  printf '%-14s %-9s %10s %9s %9s %6s | %10s %9s %9s %6s | %10s\n' workload peer "ours rps" "p50 ms" "p99 ms" errors "peer rps" "p50 ms" "p99 ms" errors "ours/peer"
+  for workload in ogc_items bbox tile; do
+    for peer in "${PEERS[@]}"; do
+      path=${AS_SPELT[$peer:$workload]:-}
+      [ -n "$path" ] || continue
+      # the peer must answer these bytes before it is timed
+      code=$(curl -s -o "$WORK/peer.out" -w '%{http_code}' -H 'Accept-Encoding: gzip' --compressed "${PEER_BASE[$peer]}$path")
+      if [ "$code" != 200 ] || [ ! -s "$WORK/peer.out" ]; then echo "$peer $workload: answered $code, not measured" >&2; continue; fi
+      { read -r ours; read -r theirs; } < <(compare "$B${AS_SPELT[ours:$workload]}" "${PEER_BASE[$peer]}$path")
+      read -r r1 a1 b1 e1 <<<"$ours"
+      read -r r2 a2 b2 e2 <<<"$theirs"
+      printf '%-14s %-9s %10s %9s %9s %6s | %10s %9s %9s %6s | %10s\n' "$workload" "$peer" "$r1" "$a1" "$b1" "$e1" "$r2" "$a2" "$b2" "$e2" "$(echo "scale=1; $r1 / $r2" | bc)"
+      PEER_RPS[$peer:$workload]=$r2
+      [ "$workload" = tile ] || verdict "$workload: at least 10x $peer" "$r1 >= 10 * $r2" "$(echo "scale=1; $r1 / $r2" | bc)x"
+    done
+  done
 fi
+
+# == varied traffic: a distinct request each time, as map clients panning and a threshold
+# slider send (a wrk script makes them), at VARIED_CONNECTIONS; the hot comparison measured
+# alone and while the misses run beside it
+VARIED_CONNECTIONS=${VARIED_CONNECTIONS:-8}
+cat > "$WORK/varied.lua" <<'LUA'
+-- args: a path with string.format placeholders: four (a bbox) or one (a threshold)
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("k", threads * 1000000) end
+function init(args) template = args[1]; boxes = select(2, template:gsub("%%", "")) == 4 end
+function request()
+  k = k + 1
+  local u, v = (k * 0.6180339887) % 1, (k * 0.7548776662) % 1
+  if boxes then
+    local x, y = 8.1 + u * 6.4, 54.6 + v * 2.9 -- Denmark; a view of about 25 by 28 km
+    return wrk.format("GET", string.format(template, x, y, x + 0.4, y + 0.25))
+  end
+  return wrk.format("GET", string.format(template, u * 20))
+end
+LUA
+varied_once() { # base url, path template → "rps p50 p99 errors"
+  wrk -t"$THREADS" -c"$VARIED_CONNECTIONS" -d"$DURATION" --latency --timeout 10s -H "Accept-Encoding: gzip" \
+    -s "$WORK/varied.lua" "$1" -- "$2" | summarize
+}
+echo "== varied traffic: wrk -c$VARIED_CONNECTIONS -d$DURATION, a distinct request each time (load $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '%-22s %-9s %10s %9s %9s %6s\n' workload server rps "p50 ms" "p99 ms" errors
+declare -A VARIED=(
+  [ours:panning]="/ogc/collections/areas/items?limit=100&bbox=%.5f,%.5f,%.5f,%.5f"
+  [tipg:panning]="/collections/public.areas/items?limit=100&bbox=%.5f,%.5f,%.5f,%.5f"
+  [pygeoapi:panning]="/collections/areas/items?limit=100&f=json&bbox=%.5f,%.5f,%.5f,%.5f"
+  [ours:slider]="/v1/comparisons?indicator=outside_work_education&from=2012&to=2023&reference=municipality&threshold=%.6f"
+)
+declare -A VARIED_RPS
+for workload in panning slider; do
+  for server in ours "${PEERS[@]}"; do
+    path=${VARIED[$server:$workload]:-}
+    [ -n "$path" ] || continue
+    base=$B; [ "$server" = ours ] || base=${PEER_BASE[$server]}
+    read -r r a b e <<<"$(varied_once "$base" "$path")"
+    printf '%-22s %-9s %10s %9s %9s %6s\n' "$workload" "$server" "$r" "$a" "$b" "$e"
+    VARIED_RPS[$server:$workload]=$r
+    [ "$server" = ours ] && verdict "$workload: no failed requests" "$e == 0" "$e failed"
+  done
+done
+for peer in tipg pygeoapi; do
+  if [ -n "${VARIED_RPS[$peer:panning]:-}" ]; then
+    verdict "panning (bbox per request): at least 10x $peer" "${VARIED_RPS[ours:panning]} >= 10 * ${VARIED_RPS[$peer:panning]}" \
+      "$(echo "scale=1; ${VARIED_RPS[ours:panning]} / ${VARIED_RPS[$peer:panning]}" | bc)x"
+  fi
+done
+# the hot answer while the panning misses run: alone, then beside them, same connections
+hot="$B${PATHS[comparisons]}"
+CONNECTIONS_SAVED=$CONNECTIONS; CONNECTIONS=$VARIED_CONNECTIONS
+read -r alone _ alone_p99 _ <<<"$(load_once "$hot" "Accept-Encoding: gzip")"
+varied_once "$B" "${VARIED[ours:panning]}" > "$WORK/beside" &
+beside_pid=$!
+read -r during _ during_p99 _ <<<"$(load_once "$hot" "Accept-Encoding: gzip")"
+wait $beside_pid
+CONNECTIONS=$CONNECTIONS_SAVED
+printf 'hot comparison alone: %s req/s (p99 %s ms); beside the panning misses: %s req/s (p99 %s ms), the misses %s req/s\n' \
+  "$alone" "$alone_p99" "$during" "$during_p99" "$(cut -d' ' -f1 "$WORK/beside")"
 
 # what evaluating the criteria when a version is loaded adds (the service's own gauges)
 metric() { curl -sf "$B/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
