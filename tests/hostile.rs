@@ -81,7 +81,9 @@ async fn links_follow_the_public_url_or_a_trusted_proxy() {
 async fn the_spelling_of_a_request_does_not_bypass_the_cache() {
     let (_db, app) = spawn_demo_app().await;
     let first = "/v1/comparisons?indicator=outside_work_education&from=2015&to=2023&threshold=5";
+    // (an answer is kept from the second time it is asked for)
     let body = app.get_text(first).await;
+    assert_eq!(app.get_text(first).await, body);
     let (hits, misses) = (metric(&app, HITS).await, metric(&app, MISSES).await);
     let variants: [(&str, &[(&str, &str)]); 6] = [
         (first, &[("x-forwarded-host", "evil.example")]),
@@ -133,6 +135,44 @@ async fn a_scan_does_not_push_out_the_hot_answers() {
     assert_eq!(late_misses, 0, "the hot answer missed in {late_misses} of {rounds} rounds of a scan");
     let (bytes, entries) = (metric(&app, "boligsocial_http_cache_bytes").await, metric(&app, "boligsocial_http_cache_entries").await);
     assert!(bytes <= ((size * 3 / 2 + 512) * 8) as f64 && entries <= 10.0, "bounded: {bytes} bytes in {entries} entries");
+}
+
+/// Probe 1's slider and panning map: every request a new answer, each rendered, compressed and
+/// kept for nobody, so that misses cost more than needed and filled the memory. An answer asked
+/// for once is served (compressed fast, under a weak ETag that still revalidates) and not kept;
+/// asked again, it is kept, under a strong ETag, and then hit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_asked_for_once_is_not_kept() {
+    let (_db, app) = spawn_demo_app().await;
+    let entries = || metric(&app, "boligsocial_http_cache_entries");
+    let gzip = [("accept-encoding", "gzip")];
+    let before = entries().await;
+    let mut tags = Vec::new();
+    for i in 0..20 {
+        let r =
+            get_with(&app, &format!("/v1/comparisons?indicator=outside_work_education&from=2015&to=2023&threshold=0.{i:02}1"), &gzip).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        tags.push(r.headers()["etag"].to_str().unwrap().to_string());
+    }
+    assert_eq!(entries().await, before, "one-off answers are not kept");
+    assert!(tags.iter().all(|t| t.starts_with("W/\"")), "a fast-compressed answer's tag is weak: {tags:?}");
+    // the weak tag revalidates
+    let once = "/v1/comparisons?indicator=outside_work_education&from=2015&to=2023&threshold=0.001";
+    let r = get_with(&app, once, &[("accept-encoding", "gzip"), ("if-none-match", &tags[0])]).await;
+    assert_eq!(r.status(), 304);
+    // asked again (the revalidation was answered without rendering): kept now, with a strong tag,
+    // then hit
+    let r = get_with(&app, once, &gzip).await;
+    let strong = r.headers()["etag"].to_str().unwrap().to_string();
+    let body = r.bytes().await.unwrap();
+    assert_eq!(strong, tags[0].trim_start_matches("W/"), "the same representation, now byte for byte");
+    assert_eq!(entries().await, before + 1.0);
+    let hits = metric(&app, HITS).await;
+    let again = get_with(&app, once, &gzip).await;
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), strong);
+    assert_eq!(again.bytes().await.unwrap(), body);
+    assert_eq!(metric(&app, HITS).await, hits + 1.0);
 }
 
 /// Probe 7: `If-None-Match: *` was a 304 for unknown areas, invalid queries and unknown
