@@ -954,13 +954,17 @@ async fn check_series(app: &TestApp, w: &World) {
     assert!(suppressed_points > 10, "the extract exercises suppression: {suppressed_points}");
 }
 
-/// The CSV rendering of a series holds the JSON's points, row for row, and nothing more.
+/// The CSV rendering of a series holds the JSON's points, row for row, each ending with the
+/// dataset version they come from, and nothing more.
 async fn assert_series_csv_matches(app: &TestApp, path: &str, json: &Value) {
     let csv = app.get_text(&format!("{path}&format=csv")).await;
     let mut lines = csv.strip_prefix('\u{feff}').expect("a byte-order mark").split_terminator("\r\n");
     assert_eq!(
         lines.next(),
-        Some("area_id;area_name;municipality_code;indicator;boundary_version;series;year;status;value;numerator;denominator;coverage")
+        Some(
+            "area_id;area_name;municipality_code;indicator;boundary_version;series;year;status;value;numerator;denominator;coverage;\
+             dataset_version"
+        )
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(';').collect()).collect();
     let mut expected = Vec::new();
@@ -977,7 +981,9 @@ async fn assert_series_csv_matches(app: &TestApp, path: &str, json: &Value) {
             assert_eq!(*cell, want.as_str().unwrap(), "{what}");
         }
         assert_eq!((row[5], row[6], row[7]), (series, p["year"].to_string().as_str(), p["status"].as_str().unwrap()), "{what}");
-        for (cell, field) in row[8..].iter().zip(["value", "numerator", "denominator", "coverage"]) {
+        assert_eq!(row.len(), 13, "{what}");
+        assert_eq!(row[12], json["dataset_version"].to_string(), "{what}");
+        for (cell, field) in row[8..12].iter().zip(["value", "numerator", "denominator", "coverage"]) {
             let want = p.get(field).and_then(Value::as_f64);
             let got = (!cell.is_empty()).then(|| cell.replace(',', ".").parse::<f64>().unwrap());
             close(&got.map_or(Value::Null, Value::from), want, &format!("{what} {field}"));
@@ -1205,6 +1211,18 @@ async fn the_demo_reproduces_the_notes_headline_figures() {
     assert!(csv.starts_with("\u{feff}area_id;area_name;"));
     assert_eq!(csv.lines().count(), 49);
     assert_eq!(app.get_text(&format!("{base}&format=csv")).await, csv);
+    // booleans as the language's spreadsheet reads them, no `-0`, and each row says what it is of
+    let rows: Vec<Vec<&str>> = csv.trim_end().split("\r\n").map(|l| l.split(';').collect()).collect();
+    let column = |name: &str| rows[0].iter().position(|c| *c == name).unwrap();
+    let stronger = column("stronger");
+    assert!(rows[1..].iter().all(|r| r[stronger] == "SAND" || r[stronger] == "FALSK"), "{:?}", rows[1]);
+    assert!(rows[1..].iter().flatten().all(|c| *c != "-0"));
+    let tail = ["indicator", "from", "to", "reference", "threshold", "boundary_version", "dataset_version"];
+    assert_eq!(rows[0][rows[0].len() - tail.len()..], tail);
+    assert_eq!(rows[1][rows[1].len() - tail.len()..], ["outside_work_education", "2015", "2023", "municipality", "5", "2024-09", "1"]);
+    let english = app.get_text(&format!("{base}&format=csv&lang=en")).await;
+    let row: Vec<&str> = english.split("\r\n").nth(1).unwrap().split(';').collect();
+    assert!(row[stronger] == "TRUE" || row[stronger] == "FALSE", "{row:?}");
 }
 
 async fn catalogue_municipalities_areas_and_datasets(db: TestDb) {

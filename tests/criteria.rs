@@ -63,8 +63,14 @@ async fn the_demo_answers(db: TestDb) {
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').trim_end().split("\r\n").collect();
     assert_eq!(lines.len(), 49);
     assert!(lines[0].starts_with("area_id;area_name;municipality_code;population;outside_work_education_40_status;"), "{}", lines[0]);
-    assert!(lines[0].ends_with(";forebyggelsesomraade;forebyggelsesomraade_nearest_exit"));
+    assert!(
+        lines[0].ends_with(";forebyggelsesomraade;forebyggelsesomraade_nearest_exit;year;rules;boundary_version;dataset_version"),
+        "{}",
+        lines[0]
+    );
     assert_eq!(lines[1].split(';').count(), lines[0].split(';').count());
+    let what = format!(";2024;almenboligloven-2021;{};{}", body["boundary_version"].as_str().unwrap(), body["dataset_version"]);
+    assert!(lines[1..].iter().all(|l| l.ends_with(&what)), "every row says what it is of: {what}");
 
     // one area, every year, the rule set valid for each
     let first = items[0]["area_id"].as_str().unwrap();
@@ -78,7 +84,14 @@ async fn the_demo_answers(db: TestDb) {
     assert_eq!(latest["classifications"], items[0]["classifications"]);
     let csv = app.get_text(&format!("/v1/areas/{first}/criteria?format=csv")).await;
     let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').trim_end().split("\r\n").collect();
-    assert_eq!(rows[0], "area_id;year;rules;item;id;status;value;threshold;margin;criteria_met;nearest_exit");
+    assert_eq!(
+        rows[0],
+        "area_id;year;rules;item;id;status;value;threshold;margin;criteria_met;criteria_required;nearest_exit;boundary_version;dataset_version"
+    );
+    // criteria met and required as two numbers (as "3/4" a spreadsheet reads a date)
+    let classification = rows.iter().find(|r| r.contains(";classification;")).unwrap().split(';').collect::<Vec<_>>();
+    let (met, required) = (classification[9].parse::<u32>().unwrap(), classification[10].parse::<u32>().unwrap());
+    assert!(met <= required && required > 0, "{classification:?}");
     let expected: usize =
         years.iter().map(|y| y["criteria"].as_array().unwrap().len() + y["classifications"].as_array().unwrap().len()).sum();
     assert_eq!(rows.len() - 1, expected, "a row per year and criterion or classification");

@@ -211,7 +211,8 @@ pub struct SeriesQuery {
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
     /// `json` (default) or `csv`: one row per series and year (`;`-separated, decimal commas,
-    /// UTF-8 with a byte-order mark, for Danish spreadsheets); `Accept: text/csv` also selects CSV.
+    /// UTF-8 with a byte-order mark, for Danish spreadsheets; each row ends with the dataset
+    /// version); `Accept: text/csv` also selects CSV.
     #[param(value_type = Option<Format>, example = "csv")]
     pub format: Option<String>,
     /// Label language; default from `Accept-Language`, else Danish.
@@ -328,7 +329,7 @@ pub async fn get_series(
         };
         if csv {
             let filename = format!("series-{}-{}.csv", body.area_id, body.indicator);
-            return Ok(series_csv(&body).response(&snapshot, lang, &filename));
+            return Ok(series_csv(&body, snapshot.dataset.version).response(&snapshot, lang, &filename));
         }
         data_json(&snapshot, Some(lang), &body)
     })
@@ -351,9 +352,9 @@ const SERIES_CSV_COLUMNS: [&str; 12] = [
 ];
 
 /// The series as a spreadsheet table: the area's points, then each reference's.
-fn series_csv(s: &SeriesResponse) -> Table {
+fn series_csv(s: &SeriesResponse, dataset_version: i64) -> Table {
     use csv::{number, text};
-    let mut table = Table::new(&SERIES_CSV_COLUMNS);
+    let mut table = Table::described(&SERIES_CSV_COLUMNS, &[("dataset_version", dataset_version.to_string())]);
     let series = [
         ("area", &s.series.area),
         ("municipality", &s.series.municipality),

@@ -57,7 +57,9 @@ pub struct ComparisonsQuery {
     #[param(pattern = "^-?(area_id|area|name|municipality|difference|relative_difference)$", example = "difference")]
     pub sort: Option<String>,
     /// `json` (default) or `csv` (`;`-separated, decimal commas, UTF-8 with a byte-order mark,
-    /// for Danish spreadsheets); `Accept: text/csv` also selects CSV.
+    /// for Danish spreadsheets; booleans as `SAND`/`FALSK` in Danish and `TRUE`/`FALSE` in
+    /// English, as those spreadsheets read them; each row ends with the indicator, years,
+    /// reference, threshold, delimitation and dataset version); `Accept: text/csv` also selects CSV.
     #[param(value_type = Option<Format>, example = "csv")]
     pub format: Option<String>,
     /// Label language; default from `Accept-Language`, else Danish.
@@ -295,7 +297,17 @@ pub async fn get_comparisons(
         if csv {
             let filename =
                 format!("comparisons-{}-{}-{}-{}.csv", indicator.code, request.from, request.to, request.reference.reference.as_str());
-            return Ok(to_csv(&items, request.reference.reference == Reference::Twins).response(&snapshot, lang, &filename));
+            let context = [
+                ("indicator", csv::text(&indicator.code)),
+                ("from", request.from.to_string()),
+                ("to", request.to.to_string()),
+                ("reference", request.reference.reference.as_str().to_string()),
+                ("threshold", csv::number(Some(request.threshold))),
+                ("boundary_version", csv::text(request.boundary_version)),
+                ("dataset_version", snapshot.dataset.version.to_string()),
+            ];
+            let table = to_csv(&items, request.reference.reference == Reference::Twins, lang, &context);
+            return Ok(table.response(&snapshot, lang, &filename));
         }
         let body = ComparisonsResponse {
             dataset_version: snapshot.dataset.version,
@@ -496,15 +508,16 @@ const CSV_COLUMNS: [&str; 21] = [
     "beyond_threshold",
 ];
 
-/// The items as a spreadsheet table; for twins, with a last column naming them (space
-/// between ids).
-pub fn to_csv(items: &[ComparisonItem], with_twins: bool) -> Table {
-    use csv::{flag, number, text};
+/// The items as a spreadsheet table; for twins, with a column naming them (space between
+/// ids); every row ends with what the table is of (`context`).
+pub fn to_csv(items: &[ComparisonItem], with_twins: bool, lang: Lang, context: &[(&str, String)]) -> Table {
+    use csv::{number, text};
+    let flag = |x| csv::flag(x, lang);
     let mut columns = CSV_COLUMNS.to_vec();
     if with_twins {
         columns.push("twins");
     }
-    let mut table = Table::new(&columns);
+    let mut table = Table::described(&columns, context);
     for i in items {
         let c = &i.comparison;
         let mut row = vec![
@@ -578,13 +591,19 @@ mod tests {
 
     #[test]
     fn csv_for_danish_spreadsheets() {
-        let csv = to_csv(&[item("a", "=HYPERLINK(\"x\")", Some(-2.5)), item("b", "Nord; Syd", None)], false).into_string();
+        let mut b = item("b", "Nord; Syd", None);
+        (b.comparison.stronger, b.comparison.beyond_threshold) = (Some(true), Some(false));
+        let context = [("indicator", "x".to_string()), ("dataset_version", "7".to_string())];
+        let csv = to_csv(&[item("a", "=HYPERLINK(\"x\")", Some(-2.5)), b], false, Lang::Da, &context).into_string();
         assert!(csv.starts_with("\u{feff}area_id;area_name;"));
         let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[1].starts_with("a;\"'=HYPERLINK(\"\"x\"\")\";101;;ok;12,5;"), "{}", lines[1]);
         assert!(lines[1].contains(";-2,5;"));
         assert!(lines[2].starts_with("b;\"Nord; Syd\";101;;missing;"));
-        assert_eq!(lines[1].matches(';').count(), CSV_COLUMNS.len() - 1);
+        assert_eq!(lines[1].matches(';').count(), CSV_COLUMNS.len() + context.len() - 1);
+        // booleans as Danish spreadsheets read them, and every row says what it is of
+        assert!(lines[0].ends_with(";stronger;stronger_relative;beyond_threshold;indicator;dataset_version"), "{}", lines[0]);
+        assert!(lines[2].ends_with(";SAND;;FALSK;x;7"), "{}", lines[2]);
     }
 }

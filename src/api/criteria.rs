@@ -157,7 +157,8 @@ pub struct CriteriaQuery {
     /// Delimitation version; default the dataset's.
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
-    /// `json` (default) or `csv`; `Accept: text/csv` also selects CSV.
+    /// `json` (default) or `csv` (a row per area; each row ends with the year, rule set,
+    /// delimitation and dataset version); `Accept: text/csv` also selects CSV.
     #[param(value_type = Option<Format>)]
     pub format: Option<String>,
     /// Label language; default from `Accept-Language`, else Danish.
@@ -310,7 +311,13 @@ pub async fn get_criteria(
             })
             .collect();
         if csv {
-            return Ok(to_csv(r, &items).response(&snapshot, lang, &format!("criteria-{}-{year}.csv", r.id)));
+            let context = [
+                ("year", year.to_string()),
+                ("rules", csv::text(&r.id)),
+                ("boundary_version", csv::text(boundary_version)),
+                ("dataset_version", snapshot.dataset.version.to_string()),
+            ];
+            return Ok(to_csv(r, &items, &context).response(&snapshot, lang, &format!("criteria-{}-{year}.csv", r.id)));
         }
         let summary = summarise(r, &items);
         let body = CriteriaResponse {
@@ -327,8 +334,9 @@ pub async fn get_criteria(
     .await
 }
 
-/// One row per area: its criteria (status, value, threshold, margin) and classifications.
-fn to_csv(r: &RuleSet, items: &[AreaCriteria]) -> Table {
+/// One row per area: its criteria (status, value, threshold, margin) and classifications,
+/// then what the table is of (`context`).
+fn to_csv(r: &RuleSet, items: &[AreaCriteria], context: &[(&str, String)]) -> Table {
     use csv::{number, text};
     let mut columns: Vec<String> = ["area_id", "area_name", "municipality_code", "population"].map(String::from).to_vec();
     for c in &r.criteria {
@@ -341,7 +349,7 @@ fn to_csv(r: &RuleSet, items: &[AreaCriteria]) -> Table {
         columns.push(format!("{}_nearest_exit", c.id));
     }
     let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let mut table = Table::new(&names);
+    let mut table = Table::described(&names, context);
     for item in items {
         let mut row = vec![text(&item.area_id), text(&item.area_name), text(&item.municipality_code), number(item.population)];
         for c in &item.criteria {
@@ -365,8 +373,9 @@ pub struct AreaCriteriaQuery {
     /// Delimitation version; default the dataset's.
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
-    /// `json` (default) or `csv` (a row per criterion and year); `Accept: text/csv` also
-    /// selects CSV.
+    /// `json` (default) or `csv` (a row per year and criterion or classification, criteria met
+    /// and required as two numbers; each row ends with the delimitation and dataset version);
+    /// `Accept: text/csv` also selects CSV.
     #[param(value_type = Option<Format>)]
     pub format: Option<String>,
     /// Label language; default from `Accept-Language`, else Danish.
@@ -459,8 +468,24 @@ pub async fn get_area_criteria(
 /// An area's years as a table: a row per year and criterion, then per year and classification.
 fn area_csv(body: &AreaCriteriaResponse) -> Table {
     use csv::{number, text};
-    let mut table =
-        Table::new(&["area_id", "year", "rules", "item", "id", "status", "value", "threshold", "margin", "criteria_met", "nearest_exit"]);
+    let context = [("boundary_version", text(&body.boundary_version)), ("dataset_version", body.dataset_version.to_string())];
+    let mut table = Table::described(
+        &[
+            "area_id",
+            "year",
+            "rules",
+            "item",
+            "id",
+            "status",
+            "value",
+            "threshold",
+            "margin",
+            "criteria_met",
+            "criteria_required",
+            "nearest_exit",
+        ],
+        &context,
+    );
     for y in &body.years {
         for c in &y.criteria {
             table.row(&[
@@ -473,6 +498,7 @@ fn area_csv(body: &AreaCriteriaResponse) -> Table {
                 number(c.value),
                 number(c.threshold),
                 number(c.margin),
+                String::new(),
                 String::new(),
                 String::new(),
             ]);
@@ -488,7 +514,9 @@ fn area_csv(body: &AreaCriteriaResponse) -> Table {
                 String::new(),
                 String::new(),
                 String::new(),
-                format!("{}/{}", c.criteria_met, c.criteria_required),
+                // (two numbers: "3/4" would open as a date in a Danish spreadsheet)
+                c.criteria_met.to_string(),
+                c.criteria_required.to_string(),
                 text(&c.nearest_exit.join(" ")),
             ]);
         }
