@@ -236,7 +236,9 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::H
     let detail = match detail.strip_prefix("unknown field ") {
         Some(rest) => format!(
             "unknown parameter {}",
-            rest.replacen(", expected one of ", "; this operation takes ", 1).replacen(", expected ", "; this operation takes ", 1)
+            rest.replacen(", expected one of ", "; this operation takes ", 1)
+                .replacen(", expected ", "; this operation takes ", 1)
+                .replacen(", there are no fields", "; this operation takes no parameters", 1)
         ),
         None => format!("invalid query string: {detail}"),
     };

@@ -1223,6 +1223,18 @@ async fn the_demo_reproduces_the_notes_headline_figures() {
     let english = app.get_text(&format!("{base}&format=csv&lang=en")).await;
     let row: Vec<&str> = english.split("\r\n").nth(1).unwrap().split(';').collect();
     assert!(row[stronger] == "TRUE" || row[stronger] == "FALSE", "{row:?}");
+    // the CSV as an operation of its own: the same bytes, and no other format
+    let r = app.get(&format!("/v1/comparisons.csv?{}", base.split_once('?').unwrap().1)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"comparisons-"));
+    assert_eq!(r.text().await.unwrap(), csv);
+    let (status, problem) = app.get_json(&format!("/v1/comparisons.csv?{}&format=json", base.split_once('?').unwrap().1)).await;
+    assert_eq!((status, problem["parameter"].as_str()), (400, Some("format")), "{problem}");
+    let (_, areas) = app.get_json("/v1/areas").await;
+    let first = areas["items"][0]["area_id"].as_str().unwrap();
+    let series = app.get_text(&format!("/v1/areas/{first}/series?indicator=outside_work_education&format=csv")).await;
+    assert_eq!(app.get_text(&format!("/v1/areas/{first}/series.csv?indicator=outside_work_education")).await, series);
 }
 
 async fn catalogue_municipalities_areas_and_datasets(db: TestDb) {

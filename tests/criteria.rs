@@ -60,6 +60,7 @@ async fn the_demo_answers(db: TestDb) {
 
     // CSV: one row per area, a column per criterion part and classification
     let csv = app.get_text("/v1/criteria?year=2024&format=csv").await;
+    assert_eq!(app.get_text("/v1/criteria.csv?year=2024").await, csv, "the CSV operation answers the same");
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').trim_end().split("\r\n").collect();
     assert_eq!(lines.len(), 49);
     assert!(lines[0].starts_with("area_id;area_name;municipality_code;population;outside_work_education_40_status;"), "{}", lines[0]);
@@ -83,6 +84,7 @@ async fn the_demo_answers(db: TestDb) {
     let latest = years.last().unwrap();
     assert_eq!(latest["classifications"], items[0]["classifications"]);
     let csv = app.get_text(&format!("/v1/areas/{first}/criteria?format=csv")).await;
+    assert_eq!(app.get_text(&format!("/v1/areas/{first}/criteria.csv")).await, csv, "the CSV operation answers the same");
     let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').trim_end().split("\r\n").collect();
     assert_eq!(
         rows[0],

@@ -57,3 +57,28 @@ fn integer_bounds_fit_their_format() {
     let limit = items.as_array().unwrap().iter().find(|p| p["name"] == "limit").unwrap();
     assert!(limit["schema"].get("maximum").is_none() && limit["schema"].get("format").is_none(), "{limit}");
 }
+
+/// A generated client types an answer by its one media type: a response declaring two (JSON
+/// and CSV under one 200) made openapi-python-client parse CSV as JSON and left TypeScript
+/// with `Json | string`. CSV has operations of its own (`….csv`), which take no `format`.
+#[test]
+fn every_response_has_one_representation() {
+    let doc: serde_json::Value = serde_json::from_str(boligsocial::api::openapi::openapi_json_text()).unwrap();
+    let mut csv_operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let types: Vec<&String> = response["content"].as_object().map(|c| c.keys().collect()).unwrap_or_default();
+                let bodiless = status == "204" || status == "304";
+                assert_eq!(types.len(), usize::from(!bodiless), "{method} {path} {status}: {types:?}");
+            }
+            if path.ends_with(".csv") {
+                csv_operations += 1;
+                assert_eq!(op["responses"]["200"]["content"].as_object().unwrap().keys().next().unwrap(), "text/csv", "{path}");
+                let names: Vec<&str> = op["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+                assert!(!names.contains(&"format"), "{path} takes no format: {names:?}");
+            }
+        }
+    }
+    assert_eq!(csv_operations, 4);
+}

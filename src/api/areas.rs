@@ -280,8 +280,8 @@ pub struct SeriesResponse {
     tag = "areas",
     params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
     responses(
-        (status = 200, description = "The series as JSON, or as CSV (`format=csv` or `Accept: text/csv`)",
-            content((SeriesResponse = "application/json"), (String = "text/csv"))),
+        (status = 200, description = "The series (with `format=csv` or `Accept: text/csv`, the CSV of /v1/areas/{area_id}/series.csv instead, for links made before that operation)",
+            content((SeriesResponse = "application/json"))),
         (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 400, description = "A missing or unknown indicator, an unknown delimitation or language", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
@@ -294,10 +294,43 @@ pub async fn get_series(
     path: web::Path<String>,
     query: web::Query<SeriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    get_series_answer(state, req, path, query).await
+}
+
+/// The area's series and its references' as a table for Danish spreadsheets: one row per series and year: the same answer as `/v1/areas/{area_id}/series` with `format=csv`, as an operation of its own so that a
+/// generated client types it.
+#[utoipa::path(
+    tag = "areas",
+    params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
+    responses(
+        (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
+            `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
+            example = json!("area_id;area_name;municipality_code;indicator;boundary_version;series;year;status;value;numerator;denominator;coverage;dataset_version\r\n751-1;Marguritten;751;outside_work_education;2024-09;area;2015;ok;44,1;512;1161;1;1\r\n")),
+        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/areas/{area_id}/series.csv")]
+pub async fn get_series_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<SeriesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    get_series_answer(state, req, path, query).await
+}
+
+async fn get_series_answer(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<SeriesQuery>,
+) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     // (negotiated here, where the request is; its errors come in their old order below)
     let lang = Lang::negotiate(&req, query.lang.as_deref());
-    let csv = csv::wants_csv(&req, query.format.as_deref());
+    let csv = csv::wanted(&req, query.format.as_deref());
     render(&req, move || {
         let (index, area) = area_path(&snapshot, &path)?;
         let lang = lang?;

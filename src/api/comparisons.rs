@@ -261,7 +261,7 @@ pub fn sort_items(items: &mut [ComparisonItem], sort: Option<&str>) -> Result<()
     tag = "comparisons",
     params(ComparisonsQuery),
     responses(
-        (status = 200, description = "The items and the summary as JSON, or the items as CSV (`format=csv` or `Accept: text/csv`)",
+        (status = 200, description = "The items and the summary (with `format=csv` or `Accept: text/csv`, the CSV of /v1/comparisons.csv instead, for links made before that operation)",
          content((ComparisonsResponse = "application/json", example = json!({"dataset_version": 1, "indicator": "outside_work_education", "indicator_name": "Uden for arbejdsmarkedet eller uddannelse",
             "kind": "share", "unit": "percent", "direction": "lower_is_better", "lang": "da", "from": 2015, "to": 2023, "reference": "municipality",
             "boundary_version": "2024-09", "threshold": 5.0,
@@ -271,8 +271,7 @@ pub fn sort_items(items: &mut [ComparisonItem], sort: Option<&str>) -> Result<()
                 "difference": -7.7, "difference_rounded": -7.7, "relative_difference": -7.18, "gap_from": 26.9, "gap_to": 19.2,
                 "stronger": true, "stronger_relative": true, "beyond_threshold": true}],
             "summary": {"areas": 48, "compared": 48, "suppressed": 0, "missing": 0, "improved": 48, "stronger": 48, "stronger_relative": 31,
-                "beyond_threshold": 25, "threshold": 5.0, "median_difference": -5.3}})),
-            (String = "text/csv"))),
+                "beyond_threshold": 25, "threshold": 5.0, "median_difference": -5.3}})))),
         (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
     )
@@ -283,9 +282,39 @@ pub async fn get_comparisons(
     req: HttpRequest,
     query: web::Query<ComparisonsQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    get_comparisons_answer(state, req, query).await
+}
+
+/// Every area against the reference as a table for Danish spreadsheets: the items of `/v1/comparisons`, one row each (the summary is left out): the same answer as `/v1/comparisons` with `format=csv`, as an operation of its own so that a
+/// generated client types it.
+#[utoipa::path(
+    tag = "comparisons",
+    params(ComparisonsQuery),
+    responses(
+        (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
+            `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
+            example = json!("area_id;area_name;municipality_code;municipality_name;status;area_from;area_to;area_change;area_relative_change;reference_from;reference_to;reference_change;reference_relative_change;difference;difference_rounded;relative_difference;gap_from;gap_to;stronger;stronger_relative;beyond_threshold;indicator;from;to;reference;threshold;boundary_version;dataset_version\r\n751-1;Marguritten;751;Aarhus;ok;44,1;33,5;-10,6;-24,04;17,2;14,3;-2,9;-16,86;-7,7;-7,7;-7,18;26,9;19,2;SAND;SAND;SAND;outside_work_education;2015;2023;municipality;5;2024-09;1\r\n")),
+        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/comparisons.csv")]
+pub async fn get_comparisons_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ComparisonsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    get_comparisons_answer(state, req, query).await
+}
+
+async fn get_comparisons_answer(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ComparisonsQuery>,
+) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
-    let csv = csv::wants_csv(&req, query.format.as_deref());
+    let csv = csv::wanted(&req, query.format.as_deref());
     render(&req, move || {
         let q = &*query;
         let request = parse_request(&snapshot, q.params())?;

@@ -91,11 +91,16 @@ fn summary(snapshot: &Snapshot, i: usize) -> RuleSetSummary {
                 "title_en": "The Social Housing Act, sections 61 a and 61 b", "legal_basis": "Almenboligloven § 61 a, stk. 1-4, og § 61 b",
                 "from_year": 2018, "to_year": null, "available": true, "missing_roles": [],
                 "indicators": {"convicted": "convicted", "outside_work_education": "outside_work_education"}}]})))),
+        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/rules")]
-pub async fn list_rules(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list_rules(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _query: web::Query<params::NoParameters>,
+) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     render(&req, move || {
         let items = (0..snapshot.criteria.rules.len()).map(|i| summary(&snapshot, i)).collect();
@@ -120,12 +125,18 @@ pub async fn list_rules(state: web::Data<AppState>, req: HttpRequest) -> Result<
                 "threshold": {"times_country": 3.0}, "years": 2}],
             "classifications": [{"id": "omdannelsesomraade", "name_da": "Omdannelsesområde", "name_en": "Transformation area",
                 "persists": {"classification": "parallelsamfund", "years": 5}}]})))),
+        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No such rule set", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/rules/{id}")]
-pub async fn get_rules(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_rules(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    _query: web::Query<params::NoParameters>,
+) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     render(&req, move || {
         let (i, r) = snapshot
@@ -263,7 +274,7 @@ fn summarise(r: &RuleSet, items: &[AreaCriteria]) -> BTreeMap<String, VerdictCou
     params(CriteriaQuery),
     responses(
         (status = 200, description = "Every area of the delimitation: its criteria (value, threshold, margin) and classifications \
-            (yes, no or undetermined by three-valued logic, so that none reveals a suppressed figure), as JSON or CSV",
+            (yes, no or undetermined by three-valued logic, so that none reveals a suppressed figure); with `format=csv` or `Accept: text/csv`, the CSV of /v1/criteria.csv instead",
          content((CriteriaResponse = "application/json", example = json!({"dataset_version": 1, "note": NOT_OFFICIAL, "year": 2023,
             "rules": "almenboligloven-2021", "boundary_version": "2024-09",
             "items": [{"area_id": "751-1", "area_name": "Marguritten", "municipality_code": "751", "population": 2412.0,
@@ -271,8 +282,7 @@ fn summarise(r: &RuleSet, items: &[AreaCriteria]) -> BTreeMap<String, VerdictCou
                     "value": 43.1, "threshold": 40.0, "margin": 3.1, "years": [2022, 2023]}],
                 "classifications": [{"id": "udsat_boligomraade", "status": "yes", "criteria_met": 2, "criteria_required": 2,
                     "nearest_exit": ["outside_work_education_40"]}]}],
-            "summary": {"udsat_boligomraade": {"yes": 9, "no": 36, "undetermined": 3}}})),
-            (String = "text/csv"))),
+            "summary": {"udsat_boligomraade": {"yes": 9, "no": 36, "undetermined": 3}}})))),
         (status = 400, description = "An unknown or unavailable rule set, or a year outside the dataset's: the problem names the parameter",
          body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
@@ -284,9 +294,39 @@ pub async fn get_criteria(
     req: HttpRequest,
     query: web::Query<CriteriaQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    get_criteria_answer(state, req, query).await
+}
+
+/// Every area's criteria and classifications in the year as a table for Danish spreadsheets: one row per area: the same answer as `/v1/criteria` with `format=csv`, as an operation of its own so that a
+/// generated client types it.
+#[utoipa::path(
+    tag = "criteria",
+    params(CriteriaQuery),
+    responses(
+        (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
+            `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
+            example = json!("area_id;area_name;municipality_code;population;outside_work_education_40_status;outside_work_education_40_value;outside_work_education_40_threshold;outside_work_education_40_margin;udsat_boligomraade;udsat_boligomraade_nearest_exit;year;rules;boundary_version;dataset_version\r\n751-1;Marguritten;751;2412;met;43,1;40;3,1;yes;outside_work_education_40;2023;almenboligloven-2021;2024-09;1\r\n")),
+        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/criteria.csv")]
+pub async fn get_criteria_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<CriteriaQuery>,
+) -> Result<HttpResponse, ApiError> {
+    get_criteria_answer(state, req, query).await
+}
+
+async fn get_criteria_answer(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<CriteriaQuery>,
+) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
-    let csv = csv::wants_csv(&req, query.format.as_deref());
+    let csv = csv::wanted(&req, query.format.as_deref());
     render(&req, move || {
         let q = &*query;
         let c = &snapshot.criteria;
@@ -410,8 +450,8 @@ pub struct AreaCriteriaResponse {
     tag = "criteria",
     params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),
     responses(
-        (status = 200, description = "The area's criteria year by year, as JSON or CSV (a row per year and criterion, then per year and classification)",
-         content((AreaCriteriaResponse = "application/json"), (String = "text/csv"))),
+        (status = 200, description = "The area's criteria year by year (with `format=csv` or `Accept: text/csv`, the CSV of /v1/areas/{area_id}/criteria.csv instead)",
+         content((AreaCriteriaResponse = "application/json"))),
         (status = 400, description = "An unknown or unavailable rule set: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
@@ -424,9 +464,42 @@ pub async fn get_area_criteria(
     path: web::Path<String>,
     query: web::Query<AreaCriteriaQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    get_area_criteria_answer(state, req, path, query).await
+}
+
+/// The area's criteria year by year as a table for Danish spreadsheets: a row per year and criterion, then per year and classification: the same answer as `/v1/areas/{area_id}/criteria` with `format=csv`, as an operation of its own so that a
+/// generated client types it.
+#[utoipa::path(
+    tag = "criteria",
+    params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),
+    responses(
+        (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
+            `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
+            example = json!("area_id;year;rules;item;id;status;value;threshold;margin;criteria_met;criteria_required;nearest_exit;boundary_version;dataset_version\r\n751-1;2023;almenboligloven-2021;criterion;outside_work_education_40;met;43,1;40;3,1;;;;2024-09;1\r\n")),
+        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/areas/{area_id}/criteria.csv")]
+pub async fn get_area_criteria_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<AreaCriteriaQuery>,
+) -> Result<HttpResponse, ApiError> {
+    get_area_criteria_answer(state, req, path, query).await
+}
+
+async fn get_area_criteria_answer(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<AreaCriteriaQuery>,
+) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref());
-    let csv = csv::wants_csv(&req, query.format.as_deref());
+    let csv = csv::wanted(&req, query.format.as_deref());
     render(&req, move || {
         let (a, area) = params::area_path(&snapshot, &path)?;
         let lang = lang?;

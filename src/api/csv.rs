@@ -1,6 +1,6 @@
 //! CSV renderings for spreadsheets: `;`-separated, decimal commas, UTF-8 with a byte-order
-//! mark and CRLF line ends, as Danish Excel opens them; chosen by `format=csv` or
-//! `Accept: text/csv`.
+//! mark and CRLF line ends, as Danish Excel opens them; served by the `.csv` operations, and
+//! by the JSON ones for `format=csv` or `Accept: text/csv`.
 
 use actix_web::HttpRequest;
 use actix_web::http::header::ACCEPT;
@@ -21,8 +21,15 @@ pub enum Format {
     Csv,
 }
 
-/// Whether the request asks for CSV: `format=` decides, else the Accept header.
-pub fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
+/// Whether to answer CSV: always on a `.csv` path (where `format`, if given, must say so),
+/// else `format=` decides, else the Accept header.
+pub fn wanted(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
+    if req.path().ends_with(".csv") {
+        return match format {
+            None | Some("csv") => Ok(true),
+            Some(other) => Err(ApiError::invalid("format", format!("format {other:?}: this operation answers CSV; leave format out"))),
+        };
+    }
     match format {
         Some("csv") => Ok(true),
         Some("json") => Ok(false),

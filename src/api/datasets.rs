@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::params::NoParameters;
 use crate::error::{ApiError, ProblemDetails};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,11 +38,12 @@ pub struct DatasetList {
     tag = "datasets",
     responses(
         (status = 200, description = "The versions", body = DatasetList),
+        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "The database has not been reached yet", body = ProblemDetails, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/datasets")]
-pub async fn list_datasets(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_datasets(state: web::Data<AppState>, _query: web::Query<NoParameters>) -> Result<HttpResponse, ApiError> {
     let datasets = state
         .snapshot
         .datasets()

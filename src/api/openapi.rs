@@ -52,8 +52,21 @@ impl utoipa::Modify for BearerAuth {
 
 /// The document as the running service would describe itself.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(super::configure).split_for_parts();
+    let (_, mut api) = actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(super::configure).split_for_parts();
+    without_format_on_csv_paths(&mut api);
     api
+}
+
+/// A `.csv` operation shares its query with the JSON one, whose `format` it needs not: the path
+/// says CSV (and `format` other than `csv` is refused there).
+fn without_format_on_csv_paths(api: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in api.paths.paths.iter_mut() {
+        if let (true, Some(get)) = (path.ends_with(".csv"), item.get.as_mut())
+            && let Some(parameters) = get.parameters.as_mut()
+        {
+            parameters.retain(|p| !matches!(p, utoipa::openapi::RefOr::T(p) if p.name == "format"));
+        }
+    }
 }
 
 /// The document as pretty JSON, the form committed as openapi/openapi.json.

@@ -130,6 +130,11 @@ pub fn canonical_value(name: &str, value: &str) -> Option<String> {
     .filter(|canonical| canonical != value)
 }
 
+/// The query of an operation that takes none: a parameter sent to it is refused, not ignored.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParameters {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

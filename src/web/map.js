@@ -275,7 +275,7 @@
         var query = "?indicator=" + encodeURIComponent(layer.indicator) + "&from=" + layer.from + "&to=" + layer.to + "&reference=" + layer.reference + "&lang=" + state.lang;
         link.appendChild(anchor("figure", "/v1/comparisons/chart.svg" + query, t("figure")));
         link.appendChild(document.createTextNode(" · "));
-        link.appendChild(anchor("comparison-csv", "/v1/comparisons" + query + "&sort=difference&format=csv", t("csv_comparison")));
+        link.appendChild(anchor("comparison-csv", "/v1/comparisons.csv" + query + "&sort=difference", t("csv_comparison")));
       }
       if (state.selected) { showArea(state.selected); }
       document.body.setAttribute("data-loading", "false");
@@ -514,7 +514,7 @@
     var chart = json("/v1/areas/" + id + "/series?indicator=" + encodeURIComponent(el("indicator").value)).then(function (data) {
       el("area-name").textContent = data.area_name + " (" + data.indicator_name + ")";
       drawChart(data);
-      var csv = "/v1/areas/" + id + "/series?indicator=" + encodeURIComponent(data.indicator) + "&format=csv&lang=" + state.lang;
+      var csv = "/v1/areas/" + id + "/series.csv?indicator=" + encodeURIComponent(data.indicator) + "&lang=" + state.lang;
       el("chart").appendChild(anchor("series-csv", csv, t("csv_series")));
     });
     return Promise.all([card, chart, criteria]).then(function () { document.body.setAttribute("data-chart", areaId); });
