@@ -1373,3 +1373,102 @@ async fn bad_requests_name_the_parameter(db: TestDb) {
 }
 
 on_both_backends!(matches_an_independent_computation, catalogue_municipalities_areas_and_datasets, bad_requests_name_the_parameter);
+
+/// JSON-stat 2.0 of the comparisons and of a series: every cell the JSON answer's figure, in
+/// row-major order, a status where there is none, labels in the language and the dataset
+/// version as an extension; and pyjstat (PyPI) reads the same cells into pandas.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_stat_holds_the_json_answers_figures() {
+    // (the hand-written extract: it has suppressed and missing items)
+    let db = TestDb::sqlite();
+    assert!(import(&db, &fixture("spec-extract")).status.success());
+    let app = spawn_app(settings(&db)).await;
+    let query = "indicator=udenfor&from=2015&to=2023&reference=social_housing&lang=en";
+    let (_, json) = app.get_json(&format!("/v1/comparisons?{query}")).await;
+    let (status, stat) = app.get_json(&format!("/v1/comparisons.jsonstat?{query}")).await;
+    assert_eq!(status, 200, "{stat}");
+    assert_eq!((stat["version"].as_str(), stat["class"].as_str()), (Some("2.0"), Some("dataset")));
+    assert_eq!(stat["id"], serde_json::json!(["area", "measure"]));
+    let items = json["items"].as_array().unwrap();
+    let measures: Vec<String> =
+        stat["dimension"]["measure"]["category"]["index"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_string()).collect();
+    assert_eq!(stat["size"], serde_json::json!([items.len(), measures.len()]));
+    assert_eq!(stat["extension"]["dataset_version"], json["dataset_version"]);
+    assert_eq!(stat["extension"]["reference"], "social_housing");
+    assert_eq!(stat["dimension"]["area"]["label"], "Area");
+    let mut withheld = 0;
+    for (a, item) in items.iter().enumerate() {
+        let id = item["area_id"].as_str().unwrap();
+        assert_eq!(stat["dimension"]["area"]["category"]["index"][a], id);
+        assert_eq!(stat["dimension"]["area"]["category"]["label"][id], item["area_name"]);
+        for (m, measure) in measures.iter().enumerate() {
+            let cell = a * measures.len() + m;
+            assert_eq!(stat["value"][cell].as_f64(), item[measure].as_f64(), "{id} {measure}");
+            assert!(stat["dimension"]["measure"]["category"]["unit"][measure]["label"].is_string(), "{measure} has a unit");
+            if item[measure].is_null() {
+                withheld += 1;
+                let why = stat["status"][cell.to_string()].as_str().unwrap_or_else(|| panic!("{id} {measure}: a null with no status"));
+                assert!(why == item["status"] || (item["status"] == "ok" && why == "missing"), "{id} {measure}: {why}");
+            }
+        }
+    }
+    assert!(withheld > 0, "the extract withholds some figures");
+
+    // an area with suppressed points
+    let (_, series) = app.get_json("/v1/areas/BOR-1/series?indicator=udenfor").await;
+    let (status, series_stat) = app.get_json("/v1/areas/BOR-1/series.jsonstat?indicator=udenfor").await;
+    assert_eq!(status, 200);
+    assert_eq!(series_stat["id"], serde_json::json!(["indicator", "series", "year"]));
+    assert_eq!(series_stat["role"]["time"], serde_json::json!(["year"]));
+    assert_eq!(series_stat["dimension"]["series"]["category"]["label"]["area"], "Området", "Danish by default");
+    let years: Vec<String> =
+        series_stat["dimension"]["year"]["category"]["index"].as_array().unwrap().iter().map(|y| y.as_str().unwrap().to_string()).collect();
+    let kinds = ["area", "municipality", "social_housing", "social_housing_rest", "country"];
+    let mut suppressed = 0;
+    for (s, kind) in kinds.iter().enumerate() {
+        assert_eq!(series_stat["dimension"]["series"]["category"]["index"][s], *kind);
+        for (y, year) in years.iter().enumerate() {
+            let cell = s * years.len() + y;
+            let point = series["series"][kind].as_array().unwrap().iter().find(|p| p["year"].as_u64() == year.parse().ok());
+            assert_eq!(series_stat["value"][cell].as_f64(), point.and_then(|p| p["value"].as_f64()), "{kind} {year}");
+            if point.is_some_and(|p| p["status"] == "suppressed") {
+                assert_eq!(series_stat["status"][cell.to_string()], "suppressed", "{kind} {year}");
+                suppressed += 1;
+            }
+        }
+    }
+
+    assert!(suppressed > 0, "BOR-1 has suppressed points");
+
+    // pyjstat, as an analyst reads it
+    if !std::process::Command::new("python3").args(["-c", "import pyjstat"]).output().is_ok_and(|o| o.status.success()) {
+        return absent("BOLIGSOCIAL_TEST_REQUIRE_CLIENTS", "pyjstat is not usable (PyPI pyjstat)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (comparisons_file, series_file) = (dir.path().join("comparisons.json"), dir.path().join("series.json"));
+    std::fs::write(&comparisons_file, stat.to_string()).unwrap();
+    std::fs::write(&series_file, series_stat.to_string()).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/pyjstat_read.py");
+    let out = std::process::Command::new("python3")
+        .args([script, comparisons_file.to_str().unwrap(), series_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = read[comparisons_file.to_str().unwrap()].as_array().unwrap();
+    assert_eq!(rows.len(), items.len() * measures.len());
+    for row in rows {
+        let item = items.iter().find(|i| i["area_id"] == row["area"]).unwrap();
+        assert_eq!(row["value"].as_f64(), item[row["measure"].as_str().unwrap()].as_f64(), "{row}");
+    }
+    let rows = read[series_file.to_str().unwrap()].as_array().unwrap();
+    assert_eq!(rows.len(), kinds.len() * years.len());
+    for row in rows {
+        let point = series["series"][row["series"].as_str().unwrap()]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["year"].as_u64() == row["year"].as_str().and_then(|y| y.parse().ok()));
+        assert_eq!(row["value"].as_f64(), point.and_then(|p| p["value"].as_f64()), "{row}");
+    }
+}

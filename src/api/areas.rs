@@ -11,7 +11,7 @@ use crate::domain::figures::{Figure, Status};
 use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
 use crate::http::negotiate::Lang;
-use crate::http::offload::render;
+use crate::http::offload::{Rendered, render};
 use crate::snapshot::{Point, Snapshot};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -321,6 +321,28 @@ pub async fn get_series_csv(
     get_series_answer(state, req, path, query).await
 }
 
+/// The area's series and its references' as JSON-stat 2.0 (dimensions indicator × series × year): the figures of `/v1/areas/{area_id}/series`, for pyjstat, rjstat and jsonstat-toolkit, with a status
+/// for every cell without a figure and the dataset version as an extension.
+#[utoipa::path(
+    tag = "areas",
+    params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
+    responses(
+        (status = 200, description = "A JSON-stat 2.0 dataset; labels in the chosen language", body = super::jsonstat::JsonStatDataset),
+        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/areas/{area_id}/series.jsonstat")]
+pub async fn get_series_jsonstat(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<SeriesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    get_series_answer(state, req, path, query).await
+}
+
 async fn get_series_answer(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -331,6 +353,7 @@ async fn get_series_answer(
     // (negotiated here, where the request is; its errors come in their old order below)
     let lang = Lang::negotiate(&req, query.lang.as_deref());
     let csv = csv::wanted(&req, query.format.as_deref());
+    let jsonstat = req.path().ends_with(".jsonstat");
     render(&req, move || {
         let (index, area) = area_path(&snapshot, &path)?;
         let lang = lang?;
@@ -360,6 +383,9 @@ async fn get_series_answer(
                 country: reference(Reference::Country),
             },
         };
+        if jsonstat {
+            return series_jsonstat(&body, &snapshot, lang);
+        }
         if csv {
             let filename = format!("series-{}-{}.csv", body.area_id, body.indicator);
             return Ok(series_csv(&body, snapshot.dataset.version).response(&snapshot, lang, &filename));
@@ -367,6 +393,60 @@ async fn get_series_answer(
         data_json(&snapshot, Some(lang), &body)
     })
     .await
+}
+
+/// The series as JSON-stat: the indicator (the metric, with its unit) × the five series ×
+/// the years; a cell without a point is `missing`, a withheld one `suppressed`.
+fn series_jsonstat(s: &SeriesResponse, snapshot: &Snapshot, lang: Lang) -> Result<Rendered, ApiError> {
+    use super::jsonstat::{Cube, Dimension, unit_label};
+    let series = [
+        ("area", lang.pick("Området", "The area"), &s.series.area),
+        (Reference::Municipality.as_str(), lang.pick("Kommunen", "The municipality"), &s.series.municipality),
+        (
+            Reference::SocialHousing.as_str(),
+            lang.pick("Almen sektor i kommunen", "Social housing in the municipality"),
+            &s.series.social_housing,
+        ),
+        (
+            Reference::SocialHousingRest.as_str(),
+            lang.pick("Almen sektor uden helhedsplansområderne", "Social housing without the plan areas"),
+            &s.series.social_housing_rest,
+        ),
+        (Reference::Country.as_str(), lang.pick("Hele landet", "Denmark"), &s.series.country),
+    ];
+    let mut years: Vec<u16> = series.iter().flat_map(|(_, _, ps)| ps.iter().map(|p| p.year)).collect();
+    years.sort_unstable();
+    years.dedup();
+    let metric = Dimension {
+        units: Some(vec![(unit_label(&s.unit, lang), 1)]),
+        ..Dimension::new("indicator", lang.pick("Indikator", "Indicator"), vec![(s.indicator.clone(), s.indicator_name.clone())])
+    };
+    let dimensions = vec![
+        metric,
+        Dimension::new(
+            "series",
+            lang.pick("Serie", "Series"),
+            series.iter().map(|(id, label, _)| (id.to_string(), label.to_string())).collect(),
+        ),
+        Dimension::new("year", lang.pick("År", "Year"), years.iter().map(|y| (y.to_string(), y.to_string())).collect()),
+    ];
+    let roles = serde_json::json!({"time": ["year"], "metric": ["indicator"]});
+    let mut cube = Cube::new(format!("{}: {}", s.area_name, s.indicator_name), dimensions, roles);
+    for (si, (_, _, points)) in series.iter().enumerate() {
+        for (yi, year) in years.iter().enumerate() {
+            match points.iter().find(|p| p.year == *year) {
+                Some(p) => cube.set(
+                    &[0, si, yi],
+                    p.value,
+                    p.value.is_none().then_some(if p.status == Status::Suppressed { "suppressed" } else { "missing" }),
+                ),
+                None => cube.set(&[0, si, yi], None, Some("missing")),
+            }
+        }
+    }
+    let extension =
+        serde_json::json!({"area_id": s.area_id, "municipality_code": s.municipality_code, "boundary_version": s.boundary_version});
+    cube.response(snapshot, lang, extension)
 }
 
 const SERIES_CSV_COLUMNS: [&str; 12] = [

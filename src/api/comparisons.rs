@@ -10,10 +10,11 @@ use super::areas::delimitation;
 use super::csv::{self, Format, Table};
 use super::params::{self, data_json, indicator_param};
 use crate::domain::comparisons::{Comparison, Summary, summarise};
+use crate::domain::figures::Status;
 use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
 use crate::http::negotiate::Lang;
-use crate::http::offload::render;
+use crate::http::offload::{Rendered, render};
 use crate::query::{
     self,
     comparisons::{AreaComparison, ComparisonRequest},
@@ -307,6 +308,26 @@ pub async fn get_comparisons_csv(
     get_comparisons_answer(state, req, query).await
 }
 
+/// Every area against the reference as JSON-stat 2.0 (dimensions area × measure, the measures with their units): the figures of `/v1/comparisons`, for pyjstat, rjstat and jsonstat-toolkit, with a status
+/// for every cell without a figure and the dataset version as an extension.
+#[utoipa::path(
+    tag = "comparisons",
+    params(ComparisonsQuery),
+    responses(
+        (status = 200, description = "A JSON-stat 2.0 dataset; labels in the chosen language", body = super::jsonstat::JsonStatDataset),
+        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/comparisons.jsonstat")]
+pub async fn get_comparisons_jsonstat(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ComparisonsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    get_comparisons_answer(state, req, query).await
+}
+
 async fn get_comparisons_answer(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -315,6 +336,7 @@ async fn get_comparisons_answer(
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     let csv = csv::wanted(&req, query.format.as_deref());
+    let jsonstat = req.path().ends_with(".jsonstat");
     render(&req, move || {
         let q = &*query;
         let request = parse_request(&snapshot, q.params())?;
@@ -323,6 +345,9 @@ async fn get_comparisons_answer(
         let mut items = items(&snapshot, &request);
         let summary = summarise(indicator.direction, request.threshold, items.iter().map(|i| &i.comparison));
         sort_items(&mut items, q.sort.as_deref())?;
+        if jsonstat {
+            return comparisons_jsonstat(&snapshot, &request, &items, lang);
+        }
         if csv {
             let filename =
                 format!("comparisons-{}-{}-{}-{}.csv", indicator.code, request.from, request.to, request.reference.reference.as_str());
@@ -537,6 +562,76 @@ const CSV_COLUMNS: [&str; 21] = [
     "beyond_threshold",
 ];
 
+/// The items as JSON-stat: area × measure, each measure with its unit; an item without
+/// figures has its status (`suppressed`, `missing`) on each of its cells.
+fn comparisons_jsonstat(
+    snapshot: &Snapshot,
+    request: &ComparisonRequest,
+    items: &[ComparisonItem],
+    lang: Lang,
+) -> Result<Rendered, ApiError> {
+    use super::jsonstat::{Cube, Dimension, unit_label};
+    let indicator = &snapshot.indicators[request.indicator];
+    let level = indicator.kind.unit();
+    // a change in a share is in percentage points; relative changes are percentages
+    let change = if indicator.kind == Kind::Share { "percentage_points" } else { level };
+    // (id, Danish label, English label, unit, the figure)
+    type Measure = (&'static str, &'static str, &'static str, &'static str, fn(&Comparison) -> Option<f64>);
+    let measures: [Measure; 13] = [
+        ("area_from", "Området, fra", "The area, from", level, |c| c.area_from),
+        ("area_to", "Området, til", "The area, to", level, |c| c.area_to),
+        ("area_change", "Områdets udvikling", "The area's change", change, |c| c.area_change),
+        ("area_relative_change", "Områdets relative udvikling", "The area's relative change", "percent", |c| c.area_relative_change),
+        ("reference_from", "Referencen, fra", "The reference, from", level, |c| c.reference_from),
+        ("reference_to", "Referencen, til", "The reference, to", level, |c| c.reference_to),
+        ("reference_change", "Referencens udvikling", "The reference's change", change, |c| c.reference_change),
+        ("reference_relative_change", "Referencens relative udvikling", "The reference's relative change", "percent", |c| {
+            c.reference_relative_change
+        }),
+        ("difference", "Forskel i udvikling", "Difference in change", change, |c| c.difference),
+        ("difference_rounded", "Forskel i udvikling, afrundet", "Difference in change, rounded", change, |c| c.difference_rounded),
+        ("relative_difference", "Forskel i relativ udvikling", "Difference in relative change", "percent", |c| c.relative_difference),
+        ("gap_from", "Afstand, fra", "Gap, from", change, |c| c.gap_from),
+        ("gap_to", "Afstand, til", "Gap, to", change, |c| c.gap_to),
+    ];
+    let areas = items.iter().map(|i| (i.area_id.clone(), i.area_name.clone())).collect();
+    let measure = Dimension {
+        units: Some(measures.iter().map(|m| (unit_label(m.3, lang), 2)).collect()),
+        ..Dimension::new(
+            "measure",
+            lang.pick("Mål", "Measure"),
+            measures.iter().map(|m| (m.0.to_string(), lang.pick(m.1, m.2).to_string())).collect(),
+        )
+    };
+    let dimensions = vec![Dimension::new("area", lang.pick("Område", "Area"), areas), measure];
+    let label = format!(
+        "{} {}–{}, {} {}",
+        lang.pick(&indicator.name_da, &indicator.name_en),
+        request.from,
+        request.to,
+        lang.pick("mod", "against"),
+        request.reference.reference.label(lang == Lang::Da)
+    );
+    let mut cube = Cube::new(label, dimensions, serde_json::json!({"geo": ["area"], "metric": ["measure"]}));
+    for (a, item) in items.iter().enumerate() {
+        let c = &item.comparison;
+        for (m, (.., get)) in measures.iter().enumerate() {
+            let value = get(c);
+            let status = match (value, c.status) {
+                (Some(_), _) => None,
+                (None, Status::Ok) => Some("missing"),
+                (None, other) => Some(other.as_str()),
+            };
+            cube.set(&[a, m], value, status);
+        }
+    }
+    let extension = serde_json::json!({
+        "indicator": indicator.code, "from": request.from, "to": request.to, "reference": request.reference.reference.as_str(),
+        "threshold": request.threshold, "boundary_version": request.boundary_version,
+    });
+    cube.response(snapshot, lang, extension)
+}
+
 /// The items as a spreadsheet table; for twins, with a column naming them (space between
 /// ids); every row ends with what the table is of (`context`).
 pub fn to_csv(items: &[ComparisonItem], with_twins: bool, lang: Lang, context: &[(&str, String)]) -> Table {
@@ -583,7 +678,6 @@ pub fn to_csv(items: &[ComparisonItem], with_twins: bool, lang: Lang, context: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::figures::Status;
 
     fn item(id: &str, name: &str, difference: Option<f64>) -> ComparisonItem {
         let mut c = crate::domain::comparisons::compare(

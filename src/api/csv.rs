@@ -24,6 +24,14 @@ pub enum Format {
 /// Whether to answer CSV: always on a `.csv` path (where `format`, if given, must say so),
 /// else `format=` decides, else the Accept header.
 pub fn wanted(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
+    if req.path().ends_with(".jsonstat") {
+        return match format {
+            None => Ok(false),
+            Some(other) => {
+                Err(ApiError::invalid("format", format!("format {other:?}: this operation answers JSON-stat; leave format out")))
+            }
+        };
+    }
     if req.path().ends_with(".csv") {
         return match format {
             None | Some("csv") => Ok(true),

@@ -11,6 +11,7 @@ pub mod csv;
 pub mod datasets;
 pub mod health;
 pub mod indicators;
+pub mod jsonstat;
 pub mod map;
 pub mod municipalities;
 pub mod ogc;
@@ -58,8 +59,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(areas::get_area)
         .service(areas::get_series)
         .service(areas::get_series_csv)
+        .service(areas::get_series_jsonstat)
         .service(comparisons::get_comparisons)
         .service(comparisons::get_comparisons_csv)
+        .service(comparisons::get_comparisons_jsonstat)
         .service(comparisons::get_area_comparisons)
         .service(chart::comparison_chart)
         .service(criteria::list_rules)
