@@ -58,6 +58,42 @@ async fn the_demo_answers(db: TestDb) {
     let (status, _) = app.get_json("/v1/criteria?year=2024&rules=ghettokriterier-2013&boundary=2021-03").await;
     assert_eq!(status, 200);
 
+    // JSON-stat: area × criterion × (value, threshold, margin), every cell the JSON's figure
+    let (status, stat) = app.get_json("/v1/criteria.jsonstat?year=2024&lang=en").await;
+    assert_eq!(status, 200, "{stat}");
+    assert_eq!(stat["id"], serde_json::json!(["area", "criterion", "measure"]));
+    assert_eq!(stat["size"], serde_json::json!([48, 9, 3]));
+    assert_eq!(stat["extension"]["dataset_version"], body["dataset_version"]);
+    assert_eq!(stat["extension"]["rules"], "almenboligloven-2021");
+    for (a, item) in items.iter().enumerate() {
+        assert_eq!(stat["dimension"]["area"]["category"]["index"][a], item["area_id"]);
+        for (c, criterion) in item["criteria"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(stat["dimension"]["criterion"]["category"]["index"][c], criterion["id"]);
+            assert!(stat["dimension"]["criterion"]["category"]["unit"][criterion["id"].as_str().unwrap()]["label"].is_string());
+            for (m, part) in ["value", "threshold", "margin"].iter().enumerate() {
+                let cell = (a * 9 + c) * 3 + m;
+                assert_eq!(stat["value"][cell].as_f64(), criterion[*part].as_f64(), "{} {} {part}", item["area_id"], criterion["id"]);
+                if criterion[*part].is_null() {
+                    assert!(stat["status"][cell.to_string()].is_string(), "a null cell has a status");
+                }
+            }
+        }
+    }
+
+    // and pyjstat and jsonstat-toolkit read the same cells
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("criteria.json");
+    std::fs::write(&file, stat.to_string()).unwrap();
+    for (reader, read) in json_stat_readers(&[&file]) {
+        let rows = read[file.to_str().unwrap()].as_array().unwrap();
+        assert_eq!(rows.len(), 48 * 9 * 3, "{reader}");
+        for row in rows {
+            let item = items.iter().find(|i| i["area_id"] == row["area"]).unwrap();
+            let criterion = item["criteria"].as_array().unwrap().iter().find(|c| c["id"] == row["criterion"]).unwrap();
+            assert_eq!(row["value"].as_f64(), criterion[row["measure"].as_str().unwrap()].as_f64(), "{reader}: {row}");
+        }
+    }
+
     // CSV: one row per area, a column per criterion part and classification
     let csv = app.get_text("/v1/criteria?year=2024&format=csv").await;
     assert_eq!(app.get_text("/v1/criteria.csv?year=2024").await, csv, "the CSV operation answers the same");

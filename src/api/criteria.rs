@@ -13,10 +13,10 @@ use super::AppState;
 use super::areas::delimitation;
 use super::csv::{self, Format, Table};
 use super::params::{self, data_json};
-use crate::domain::criteria::{Classification, ClassificationResult, Criterion, CriterionResult, RuleSet, Verdict};
+use crate::domain::criteria::{Classification, ClassificationResult, Criterion, CriterionResult, CriterionStatus, RuleSet, Verdict};
 use crate::error::{ApiError, ProblemDetails};
 use crate::http::negotiate::Lang;
-use crate::http::offload::render;
+use crate::http::offload::{Rendered, render};
 use crate::snapshot::{Criteria, Snapshot};
 
 /// What every answer says of itself.
@@ -319,6 +319,28 @@ pub async fn get_criteria_csv(
     get_criteria_answer(state, req, query).await
 }
 
+/// Every area's criteria in the year as JSON-stat 2.0 (dimensions area × criterion × measure:
+/// value, threshold, margin; the criterion the metric, with its indicator's unit): the figures of
+/// `/v1/criteria`, for pyjstat, rjstat and jsonstat-toolkit, with a status for every cell
+/// without a figure and the dataset version as an extension.
+#[utoipa::path(
+    tag = "criteria",
+    params(CriteriaQuery),
+    responses(
+        (status = 200, description = "A JSON-stat 2.0 dataset; labels in the chosen language", body = super::jsonstat::JsonStatDataset),
+        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/criteria.jsonstat")]
+pub async fn get_criteria_jsonstat(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<CriteriaQuery>,
+) -> Result<HttpResponse, ApiError> {
+    get_criteria_answer(state, req, query).await
+}
+
 async fn get_criteria_answer(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -327,6 +349,7 @@ async fn get_criteria_answer(
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     let csv = csv::wanted(&req, query.format.as_deref());
+    let jsonstat = req.path().ends_with(".jsonstat");
     render(&req, move || {
         let q = &*query;
         let c = &snapshot.criteria;
@@ -350,6 +373,9 @@ async fn get_criteria_answer(
                 })
             })
             .collect();
+        if jsonstat {
+            return criteria_jsonstat(&snapshot, r, year, boundary_version, &items, lang);
+        }
         if csv {
             let context = [
                 ("year", year.to_string()),
@@ -372,6 +398,53 @@ async fn get_criteria_answer(
         data_json(&snapshot, Some(lang), &body)
     })
     .await
+}
+
+/// The criteria as JSON-stat: area × criterion × (value, threshold, margin); a cell without a
+/// figure has the criterion's status (`suppressed`, `missing`).
+fn criteria_jsonstat(
+    snapshot: &Snapshot,
+    r: &RuleSet,
+    year: u16,
+    boundary_version: &str,
+    items: &[AreaCriteria],
+    lang: Lang,
+) -> Result<Rendered, ApiError> {
+    use super::jsonstat::{Cube, Dimension, unit_label};
+    let unit = |c: &Criterion| {
+        let kind = snapshot.role_indicator(&c.role).map(|i| snapshot.indicators[i].kind.unit());
+        (unit_label(kind.unwrap_or("number"), lang), 1)
+    };
+    let criterion = Dimension {
+        units: Some(r.criteria.iter().map(unit).collect()),
+        ..Dimension::new(
+            "criterion",
+            lang.pick("Kriterium", "Criterion"),
+            r.criteria.iter().map(|c| (c.id.clone(), lang.pick(&c.name_da, &c.name_en).to_string())).collect(),
+        )
+    };
+    let parts = [("value", "Værdi", "Value"), ("threshold", "Grænse", "Threshold"), ("margin", "Margin", "Margin")];
+    let dimensions = vec![
+        Dimension::new("area", lang.pick("Område", "Area"), items.iter().map(|i| (i.area_id.clone(), i.area_name.clone())).collect()),
+        criterion,
+        Dimension::new(
+            "measure",
+            lang.pick("Mål", "Measure"),
+            parts.iter().map(|p| (p.0.to_string(), lang.pick(p.1, p.2).to_string())).collect(),
+        ),
+    ];
+    let roles = serde_json::json!({"geo": ["area"], "metric": ["criterion"]});
+    let mut cube = Cube::new(format!("{} {year}", r.id), dimensions, roles);
+    for (a, item) in items.iter().enumerate() {
+        for (c, result) in item.criteria.iter().enumerate() {
+            for (m, value) in [result.value, result.threshold, result.margin].into_iter().enumerate() {
+                let status = value.is_none().then(|| if result.status == CriterionStatus::Suppressed { "suppressed" } else { "missing" });
+                cube.set(&[a, c, m], value, status);
+            }
+        }
+    }
+    let extension = serde_json::json!({"note": NOT_OFFICIAL, "year": year, "rules": r.id, "boundary_version": boundary_version});
+    cube.response(snapshot, lang, extension)
 }
 
 /// One row per area: its criteria (status, value, threshold, margin) and classifications,

@@ -69,6 +69,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(criteria::get_rules)
         .service(criteria::get_criteria)
         .service(criteria::get_criteria_csv)
+        .service(criteria::get_criteria_jsonstat)
         .service(criteria::get_area_criteria)
         .service(criteria::get_area_criteria_csv)
         .service(datasets::list_datasets)

@@ -306,3 +306,36 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// What the JSON-stat readers here make of these files: pyjstat (PyPI) and jsonstat-toolkit
+/// (npm, in tests/browser), each as `{path: [{dimension: category, …, "value": …}]}`; a reader
+/// not installed is skipped (CI: BOLIGSOCIAL_TEST_REQUIRE_CLIENTS=1 insists).
+pub fn json_stat_readers(files: &[&std::path::Path]) -> Vec<(&'static str, serde_json::Value)> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let paths: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+    let mut out = Vec::new();
+    let readers: [(&str, &str, String, bool); 2] = [
+        (
+            "pyjstat",
+            "python3",
+            format!("{root}/tests/clients/pyjstat_read.py"),
+            std::process::Command::new("python3").args(["-c", "import pyjstat"]).output().is_ok_and(|o| o.status.success()),
+        ),
+        (
+            "jsonstat-toolkit",
+            "node",
+            format!("{root}/tests/browser/jsonstat_read.mjs"),
+            std::path::Path::new(root).join("tests/browser/node_modules/jsonstat-toolkit").exists(),
+        ),
+    ];
+    for (name, program, script, present) in readers {
+        if !present {
+            absent("BOLIGSOCIAL_TEST_REQUIRE_CLIENTS", &format!("{name} is not installed"));
+            continue;
+        }
+        let run = std::process::Command::new(program).arg(&script).args(&paths).output().unwrap();
+        assert!(run.status.success(), "{name}: {}", String::from_utf8_lossy(&run.stderr));
+        out.push((name, serde_json::from_slice(&run.stdout).unwrap()));
+    }
+    out
+}
