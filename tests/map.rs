@@ -529,6 +529,9 @@ async fn vector_tiles_carry_the_map_layer() {
     let (status, tilejson) = app.get_json("/tiles/areas.json").await;
     assert_eq!(status, 200);
     assert_eq!(tilejson["tilejson"], "3.0.0");
+    // (a parameter it does not take would be a free cache miss: refused)
+    let (status, problem) = app.get_json("/tiles/areas.json?indicator=x").await;
+    assert_eq!((status, problem["parameter"].as_str()), (400, Some("indicator")), "{problem}");
     assert_eq!(tilejson["tiles"][0], format!("{}/tiles/areas/{{z}}/{{x}}/{{y}}.mvt", app.address));
     assert_eq!(tilejson["vector_layers"][0]["id"], "areas");
     let empty = app.get("/tiles/areas/7/0/0.mvt").await;

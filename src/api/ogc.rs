@@ -543,6 +543,7 @@ pub struct ItemQuery {
     pub f: Option<String>,
 }
 
+/// One feature of a collection: an area, or a municipality's outline.
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), ("feature_id" = String, Path, description = "An area_id, or a municipality code (`101` or `0101`)", example = "751-1"),
     ItemQuery), responses(
     (status = 200, description = "A GeoJSON Feature with links", content_type = "application/geo+json", body = Object),

@@ -16,7 +16,7 @@ municipality and Denmark. Figures about few people are suppressed (disclosure co
 whose difference with the published figures inside it (an earlier delimitation's areas, or a municipality's areas \
 inside its social-housing sector) would reveal such a figure (secondary suppression). Errors are RFC 9457 \
 problem details.",
-        license(name = "MIT"),
+        license(name = "MIT", identifier = "MIT"),
     ),
     tags(
         (name = "comparisons", description = "How each area developed against its municipality, the social-housing sector there, or Denmark"),
@@ -54,7 +54,20 @@ impl utoipa::Modify for BearerAuth {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut api) = actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(super::configure).split_for_parts();
     without_format_on_csv_paths(&mut api);
+    public_unless_said(&mut api);
+    // (relative: the document is served by the instance it describes, at whatever address)
+    api.servers = Some(vec![utoipa::openapi::Server::new("/")]);
     api
+}
+
+/// Every operation says what it needs: the administration's the bearer token (annotated),
+/// every other one nothing (`[{}]`, OpenAPI's "no security requirement").
+fn public_unless_said(api: &mut utoipa::openapi::OpenApi) {
+    for item in api.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch].into_iter().flatten() {
+            op.security.get_or_insert_with(|| vec![utoipa::openapi::security::SecurityRequirement::default()]);
+        }
+    }
 }
 
 /// A `.csv` operation shares its query with the JSON one, whose `format` it needs not: the path

@@ -235,11 +235,16 @@ pub async fn area_tile(
     tag = "map",
     responses(
         (status = 200, description = "TileJSON 3.0", content_type = "application/json", body = Object),
+        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
     )
 )]
 #[get("/tiles/areas.json")]
-pub async fn tilejson(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn tilejson(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _query: web::Query<super::params::NoParameters>,
+) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let base = crate::http::public_base::of(&req);
     render(&req, move || {
