@@ -1461,3 +1461,67 @@ async fn json_stat_holds_the_json_answers_figures() {
         }
     }
 }
+
+/// The comparisons as an Excel workbook, read with openpyxl (PyPI): numbers stored as numbers
+/// and yes/no as booleans, each equal to the JSON answer's; headers in the language; a sheet
+/// saying what the table is (context, source, dataset version, disclosure).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_xlsx_holds_the_json_answers_cells() {
+    let (_db, app) = spawn_demo_app().await;
+    let query = "indicator=outside_work_education&from=2015&to=2023&reference=municipality";
+    let (_, json) = app.get_json(&format!("/v1/comparisons?{query}")).await;
+    let r = app.get(&format!("/v1/comparisons.xlsx?{query}&lang=en")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    assert!(r.headers()["content-disposition"].to_str().unwrap().ends_with(".xlsx\""));
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], b"PK", "a zip, as Office Open XML is");
+    let (status, problem) = app.get_json(&format!("/v1/comparisons.xlsx?{query}&format=csv")).await;
+    assert_eq!((status, problem["parameter"].as_str()), (400, Some("format")));
+    if !std::process::Command::new("python3").args(["-c", "import openpyxl"]).output().is_ok_and(|o| o.status.success()) {
+        return absent("BOLIGSOCIAL_TEST_REQUIRE_CLIENTS", "openpyxl is not usable (PyPI openpyxl)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("comparisons.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/openpyxl_read.py");
+    let out = std::process::Command::new("python3").args([script, file.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let book: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = book["Table"].as_array().unwrap();
+    let header: Vec<&str> = rows[0].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
+    assert_eq!(header[..2], ["Area id", "Area"]);
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}: {header:?}"));
+    let items = json["items"].as_array().unwrap();
+    assert_eq!(rows.len(), items.len() + 1);
+    let (mut numbers, mut flags) = (0, 0);
+    for (row, item) in rows[1..].iter().zip(items) {
+        assert_eq!(row[at("Area id")], item["area_id"]);
+        for (column, field) in [("The area, from", "area_from"), ("Difference in change", "difference"), ("Gap, to", "gap_to")] {
+            assert_eq!(row[at(column)].as_f64(), item[field].as_f64(), "{column}");
+            numbers += usize::from(row[at(column)].is_number());
+        }
+        for (column, field) in [("Stronger than the reference", "stronger"), ("Beyond the threshold", "beyond_threshold")] {
+            assert_eq!(row[at(column)], item[field], "{column}: a boolean as the JSON's");
+            flags += usize::from(row[at(column)].is_boolean());
+        }
+        assert_eq!(row[at("Dataset version")].as_i64(), json["dataset_version"].as_i64());
+        assert_eq!(row[at("From")].as_i64(), Some(2015));
+    }
+    assert!(numbers > 100 && flags > 50, "{numbers} numbers, {flags} booleans");
+    let about: Vec<(String, Value)> =
+        book["About"].as_array().unwrap().iter().map(|r| (r[0].as_str().unwrap().to_string(), r[1].clone())).collect();
+    let said = |name: &str| about.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_else(|| panic!("About has no {name}"));
+    assert_eq!(said("Indicator"), "outside_work_education");
+    assert_eq!(said("Reference"), "municipality");
+    assert_eq!(said("Dataset version").as_i64(), json["dataset_version"].as_i64());
+    assert!(said("Source").as_str().is_some_and(|s| !s.is_empty()));
+    assert!(said("Disclosure control").as_str().unwrap().contains("withheld"));
+    // in Danish: the headers and the sheets
+    let da = app.get(&format!("/v1/comparisons.xlsx?{query}")).await.bytes().await.unwrap();
+    std::fs::write(&file, &da).unwrap();
+    let out = std::process::Command::new("python3").args([script, file.to_str().unwrap()]).output().unwrap();
+    let book: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(book["Tabel"][0][1], "Område");
+    assert!(book["Om tabellen"].is_array());
+}

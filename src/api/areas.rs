@@ -343,6 +343,29 @@ pub async fn get_series_jsonstat(
     get_series_answer(state, req, path, query).await
 }
 
+/// The area's series and its references' as an Excel workbook: one row per series and year: the table of `/v1/areas/{area_id}/series.csv` with numbers as numbers, yes/no as booleans, headers
+/// in the language, and a second sheet saying what it is (its context, source, dataset
+/// version and disclosure rules).
+#[utoipa::path(
+    tag = "areas",
+    params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
+    responses(
+        (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/areas/{area_id}/series.xlsx")]
+pub async fn get_series_xlsx(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<SeriesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    get_series_answer(state, req, path, query).await
+}
+
 async fn get_series_answer(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -354,6 +377,7 @@ async fn get_series_answer(
     let lang = Lang::negotiate(&req, query.lang.as_deref());
     let csv = csv::wanted(&req, query.format.as_deref());
     let jsonstat = req.path().ends_with(".jsonstat");
+    let xlsx = req.path().ends_with(".xlsx");
     render(&req, move || {
         let (index, area) = area_path(&snapshot, &path)?;
         let lang = lang?;
@@ -386,9 +410,13 @@ async fn get_series_answer(
         if jsonstat {
             return series_jsonstat(&body, &snapshot, lang);
         }
-        if csv {
-            let filename = format!("series-{}-{}.csv", body.area_id, body.indicator);
-            return Ok(series_csv(&body, snapshot.dataset.version).response(&snapshot, lang, &filename));
+        if csv || xlsx {
+            let table = series_table(&body, snapshot.dataset.version);
+            let filename = format!("series-{}-{}", body.area_id, body.indicator);
+            if xlsx {
+                return table.xlsx_response(&snapshot, lang, &format!("{filename}.xlsx"));
+            }
+            return Ok(table.response(&snapshot, lang, &format!("{filename}.csv")));
         }
         data_json(&snapshot, Some(lang), &body)
     })
@@ -465,9 +493,9 @@ const SERIES_CSV_COLUMNS: [&str; 12] = [
 ];
 
 /// The series as a spreadsheet table: the area's points, then each reference's.
-fn series_csv(s: &SeriesResponse, dataset_version: i64) -> Table {
+fn series_table(s: &SeriesResponse, dataset_version: i64) -> Table {
     use csv::{number, text};
-    let mut table = Table::described(&SERIES_CSV_COLUMNS, &[("dataset_version", dataset_version.to_string())]);
+    let mut table = Table::described(&SERIES_CSV_COLUMNS, vec![("dataset_version", dataset_version.into())]);
     let series = [
         ("area", &s.series.area),
         ("municipality", &s.series.municipality),
@@ -477,15 +505,15 @@ fn series_csv(s: &SeriesResponse, dataset_version: i64) -> Table {
     ];
     for (name, points) in series {
         for p in points {
-            table.row(&[
+            table.row(vec![
                 text(&s.area_id),
                 text(&s.area_name),
                 text(&s.municipality_code),
                 text(&s.indicator),
                 text(&s.boundary_version),
-                name.to_string(),
-                p.year.to_string(),
-                p.status.as_str().to_string(),
+                name.into(),
+                p.year.into(),
+                p.status.as_str().into(),
                 number(p.value),
                 number(p.numerator),
                 number(p.denominator),

@@ -328,6 +328,27 @@ pub async fn get_comparisons_jsonstat(
     get_comparisons_answer(state, req, query).await
 }
 
+/// Every area against the reference as an Excel workbook: the items of `/v1/comparisons`, one row each: the table of `/v1/comparisons.csv` with numbers as numbers, yes/no as booleans, headers
+/// in the language, and a second sheet saying what it is (its context, source, dataset
+/// version and disclosure rules).
+#[utoipa::path(
+    tag = "comparisons",
+    params(ComparisonsQuery),
+    responses(
+        (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/comparisons.xlsx")]
+pub async fn get_comparisons_xlsx(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ComparisonsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    get_comparisons_answer(state, req, query).await
+}
+
 async fn get_comparisons_answer(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -337,6 +358,7 @@ async fn get_comparisons_answer(
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     let csv = csv::wanted(&req, query.format.as_deref());
     let jsonstat = req.path().ends_with(".jsonstat");
+    let xlsx = req.path().ends_with(".xlsx");
     render(&req, move || {
         let q = &*query;
         let request = parse_request(&snapshot, q.params())?;
@@ -348,20 +370,23 @@ async fn get_comparisons_answer(
         if jsonstat {
             return comparisons_jsonstat(&snapshot, &request, &items, lang);
         }
-        if csv {
+        if csv || xlsx {
             let filename =
-                format!("comparisons-{}-{}-{}-{}.csv", indicator.code, request.from, request.to, request.reference.reference.as_str());
-            let context = [
+                format!("comparisons-{}-{}-{}-{}", indicator.code, request.from, request.to, request.reference.reference.as_str());
+            let context = vec![
                 ("indicator", csv::text(&indicator.code)),
-                ("from", request.from.to_string()),
-                ("to", request.to.to_string()),
-                ("reference", request.reference.reference.as_str().to_string()),
+                ("from", request.from.into()),
+                ("to", request.to.into()),
+                ("reference", request.reference.reference.as_str().into()),
                 ("threshold", csv::number(Some(request.threshold))),
                 ("boundary_version", csv::text(request.boundary_version)),
-                ("dataset_version", snapshot.dataset.version.to_string()),
+                ("dataset_version", snapshot.dataset.version.into()),
             ];
-            let table = to_csv(&items, request.reference.reference == Reference::Twins, lang, &context);
-            return Ok(table.response(&snapshot, lang, &filename));
+            let table = to_table(&items, request.reference.reference == Reference::Twins, context);
+            if xlsx {
+                return table.xlsx_response(&snapshot, lang, &format!("{filename}.xlsx"));
+            }
+            return Ok(table.response(&snapshot, lang, &format!("{filename}.csv")));
         }
         let body = ComparisonsResponse {
             dataset_version: snapshot.dataset.version,
@@ -634,9 +659,8 @@ fn comparisons_jsonstat(
 
 /// The items as a spreadsheet table; for twins, with a column naming them (space between
 /// ids); every row ends with what the table is of (`context`).
-pub fn to_csv(items: &[ComparisonItem], with_twins: bool, lang: Lang, context: &[(&str, String)]) -> Table {
-    use csv::{number, text};
-    let flag = |x| csv::flag(x, lang);
+pub fn to_table(items: &[ComparisonItem], with_twins: bool, context: Vec<(&str, csv::Cell)>) -> Table {
+    use csv::{flag, number, text};
     let mut columns = CSV_COLUMNS.to_vec();
     if with_twins {
         columns.push("twins");
@@ -649,7 +673,7 @@ pub fn to_csv(items: &[ComparisonItem], with_twins: bool, lang: Lang, context: &
             text(&i.area_name),
             text(&i.municipality_code),
             text(i.municipality_name.as_deref().unwrap_or("")),
-            c.status.as_str().to_string(),
+            c.status.as_str().into(),
             number(c.area_from),
             number(c.area_to),
             number(c.area_change),
@@ -670,7 +694,7 @@ pub fn to_csv(items: &[ComparisonItem], with_twins: bool, lang: Lang, context: &
         if with_twins {
             row.push(text(&i.twins.as_deref().unwrap_or_default().join(" ")));
         }
-        table.row(&row);
+        table.row(row);
     }
     table
 }
@@ -716,15 +740,16 @@ mod tests {
     fn csv_for_danish_spreadsheets() {
         let mut b = item("b", "Nord; Syd", None);
         (b.comparison.stronger, b.comparison.beyond_threshold) = (Some(true), Some(false));
-        let context = [("indicator", "x".to_string()), ("dataset_version", "7".to_string())];
-        let csv = to_csv(&[item("a", "=HYPERLINK(\"x\")", Some(-2.5)), b], false, Lang::Da, &context).into_string();
+        let context = vec![("indicator", csv::text("x")), ("dataset_version", 7i64.into())];
+        let width = context.len();
+        let csv = to_table(&[item("a", "=HYPERLINK(\"x\")", Some(-2.5)), b], false, context).csv(Lang::Da);
         assert!(csv.starts_with("\u{feff}area_id;area_name;"));
         let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[1].starts_with("a;\"'=HYPERLINK(\"\"x\"\")\";101;;ok;12,5;"), "{}", lines[1]);
         assert!(lines[1].contains(";-2,5;"));
         assert!(lines[2].starts_with("b;\"Nord; Syd\";101;;missing;"));
-        assert_eq!(lines[1].matches(';').count(), CSV_COLUMNS.len() + context.len() - 1);
+        assert_eq!(lines[1].matches(';').count(), CSV_COLUMNS.len() + width - 1);
         // booleans as Danish spreadsheets read them, and every row says what it is of
         assert!(lines[0].ends_with(";stronger;stronger_relative;beyond_threshold;indicator;dataset_version"), "{}", lines[0]);
         assert!(lines[2].ends_with(";SAND;;FALSK;x;7"), "{}", lines[2]);

@@ -341,6 +341,27 @@ pub async fn get_criteria_jsonstat(
     get_criteria_answer(state, req, query).await
 }
 
+/// Every area's criteria and classifications in the year as an Excel workbook: one row per area: the table of `/v1/criteria.csv` with numbers as numbers, yes/no as booleans, headers
+/// in the language, and a second sheet saying what it is (its context, source, dataset
+/// version and disclosure rules).
+#[utoipa::path(
+    tag = "criteria",
+    params(CriteriaQuery),
+    responses(
+        (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/criteria.xlsx")]
+pub async fn get_criteria_xlsx(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<CriteriaQuery>,
+) -> Result<HttpResponse, ApiError> {
+    get_criteria_answer(state, req, query).await
+}
+
 async fn get_criteria_answer(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -350,6 +371,7 @@ async fn get_criteria_answer(
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     let csv = csv::wanted(&req, query.format.as_deref());
     let jsonstat = req.path().ends_with(".jsonstat");
+    let xlsx = req.path().ends_with(".xlsx");
     render(&req, move || {
         let q = &*query;
         let c = &snapshot.criteria;
@@ -376,14 +398,18 @@ async fn get_criteria_answer(
         if jsonstat {
             return criteria_jsonstat(&snapshot, r, year, boundary_version, &items, lang);
         }
-        if csv {
-            let context = [
-                ("year", year.to_string()),
+        if csv || xlsx {
+            let context = vec![
+                ("year", year.into()),
                 ("rules", csv::text(&r.id)),
                 ("boundary_version", csv::text(boundary_version)),
-                ("dataset_version", snapshot.dataset.version.to_string()),
+                ("dataset_version", snapshot.dataset.version.into()),
             ];
-            return Ok(to_csv(r, &items, &context).response(&snapshot, lang, &format!("criteria-{}-{year}.csv", r.id)));
+            let table = to_table(r, &items, context);
+            if xlsx {
+                return table.xlsx_response(&snapshot, lang, &format!("criteria-{}-{year}.xlsx", r.id));
+            }
+            return Ok(table.response(&snapshot, lang, &format!("criteria-{}-{year}.csv", r.id)));
         }
         let summary = summarise(r, &items);
         let body = CriteriaResponse {
@@ -449,7 +475,7 @@ fn criteria_jsonstat(
 
 /// One row per area: its criteria (status, value, threshold, margin) and classifications,
 /// then what the table is of (`context`).
-fn to_csv(r: &RuleSet, items: &[AreaCriteria], context: &[(&str, String)]) -> Table {
+fn to_table(r: &RuleSet, items: &[AreaCriteria], context: Vec<(&str, csv::Cell)>) -> Table {
     use csv::{number, text};
     let mut columns: Vec<String> = ["area_id", "area_name", "municipality_code", "population"].map(String::from).to_vec();
     for c in &r.criteria {
@@ -466,12 +492,12 @@ fn to_csv(r: &RuleSet, items: &[AreaCriteria], context: &[(&str, String)]) -> Ta
     for item in items {
         let mut row = vec![text(&item.area_id), text(&item.area_name), text(&item.municipality_code), number(item.population)];
         for c in &item.criteria {
-            row.extend([c.status.as_str().to_string(), number(c.value), number(c.threshold), number(c.margin)]);
+            row.extend([c.status.as_str().into(), number(c.value), number(c.threshold), number(c.margin)]);
         }
         for c in &item.classifications {
-            row.extend([c.status.as_str().to_string(), text(&c.nearest_exit.join(" "))]);
+            row.extend([c.status.as_str().into(), text(&c.nearest_exit.join(" "))]);
         }
-        table.row(&row);
+        table.row(row);
     }
     table
 }
@@ -614,7 +640,7 @@ async fn get_area_criteria_answer(
 /// An area's years as a table: a row per year and criterion, then per year and classification.
 fn area_csv(body: &AreaCriteriaResponse) -> Table {
     use csv::{number, text};
-    let context = [("boundary_version", text(&body.boundary_version)), ("dataset_version", body.dataset_version.to_string())];
+    let context = vec![("boundary_version", text(&body.boundary_version)), ("dataset_version", body.dataset_version.into())];
     let mut table = Table::described(
         &[
             "area_id",
@@ -630,39 +656,39 @@ fn area_csv(body: &AreaCriteriaResponse) -> Table {
             "criteria_required",
             "nearest_exit",
         ],
-        &context,
+        context,
     );
     for y in &body.years {
         for c in &y.criteria {
-            table.row(&[
+            table.row(vec![
                 text(&body.area_id),
-                y.year.to_string(),
+                y.year.into(),
                 text(&y.rules),
                 "criterion".into(),
                 text(&c.id),
-                c.status.as_str().to_string(),
+                c.status.as_str().into(),
                 number(c.value),
                 number(c.threshold),
                 number(c.margin),
-                String::new(),
-                String::new(),
-                String::new(),
+                number(None),
+                number(None),
+                number(None),
             ]);
         }
         for c in &y.classifications {
-            table.row(&[
+            table.row(vec![
                 text(&body.area_id),
-                y.year.to_string(),
+                y.year.into(),
                 text(&y.rules),
                 "classification".into(),
                 text(&c.id),
-                c.status.as_str().to_string(),
-                String::new(),
-                String::new(),
-                String::new(),
+                c.status.as_str().into(),
+                number(None),
+                number(None),
+                number(None),
                 // (two numbers: "3/4" would open as a date in a Danish spreadsheet)
-                c.criteria_met.to_string(),
-                c.criteria_required.to_string(),
+                number(Some(c.criteria_met as f64)),
+                number(Some(c.criteria_required as f64)),
                 text(&c.nearest_exit.join(" ")),
             ]);
         }

@@ -24,11 +24,11 @@ pub enum Format {
 /// Whether to answer CSV: always on a `.csv` path (where `format`, if given, must say so),
 /// else `format=` decides, else the Accept header.
 pub fn wanted(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
-    if req.path().ends_with(".jsonstat") {
+    if req.path().ends_with(".jsonstat") || req.path().ends_with(".xlsx") {
         return match format {
             None => Ok(false),
             Some(other) => {
-                Err(ApiError::invalid("format", format!("format {other:?}: this operation answers JSON-stat; leave format out")))
+                Err(ApiError::invalid("format", format!("format {other:?}: the path says what this operation answers; leave format out")))
             }
         };
     }
@@ -46,58 +46,244 @@ pub fn wanted(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError>
     }
 }
 
-/// A table being written: the header row first, then one row at a time.
+/// A cell of a table: text, a number or a yes/no, none where there is no figure. Typed, so that
+/// the CSV writes each as the spreadsheet of the language reads it and the XLSX stores it as a
+/// number or a boolean.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(Option<f64>),
+    Flag(Option<bool>),
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        Cell::Text(s)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+}
+
+impl From<u16> for Cell {
+    fn from(n: u16) -> Cell {
+        Cell::Number(Some(f64::from(n)))
+    }
+}
+
+impl From<u32> for Cell {
+    fn from(n: u32) -> Cell {
+        Cell::Number(Some(f64::from(n)))
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(n: i64) -> Cell {
+        Cell::Number(Some(n as f64))
+    }
+}
+
+impl Cell {
+    fn csv(&self, lang: Lang) -> String {
+        match self {
+            Cell::Text(s) => csv_text(s),
+            Cell::Number(x) => csv_number(*x),
+            Cell::Flag(x) => csv_flag(*x, lang),
+        }
+    }
+}
+
+/// A table: its columns, its rows, and the cells every row ends with (what the table is of:
+/// indicator, years, dataset version).
 pub struct Table {
-    text: String,
-    columns: usize,
-    /// The cells every row ends with (what the table is of: indicator, years, dataset version).
-    context: String,
+    columns: Vec<String>,
+    context: Vec<(String, Cell)>,
+    rows: Vec<Vec<Cell>>,
 }
 
 impl Table {
     pub fn new(columns: &[&str]) -> Table {
-        Table::described(columns, &[])
+        Table::described(columns, Vec::new())
     }
 
     /// A table whose rows end with the same cells, named by `context`: a file that says what
     /// it holds wherever it is saved, readable by any CSV reader (a preamble would not be).
-    pub fn described(columns: &[&str], context: &[(&str, String)]) -> Table {
-        let mut text = String::from("\u{feff}");
-        text.push_str(&columns.join(";"));
-        for (name, _) in context {
-            text.push(';');
-            text.push_str(name);
+    pub fn described(columns: &[&str], context: Vec<(&str, Cell)>) -> Table {
+        Table {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            context: context.into_iter().map(|(n, c)| (n.to_string(), c)).collect(),
+            rows: Vec::new(),
         }
+    }
+
+    pub fn row(&mut self, cells: Vec<Cell>) {
+        debug_assert_eq!(cells.len(), self.columns.len(), "a row has a cell per column");
+        self.rows.push(cells);
+    }
+
+    /// `;`-separated, decimal commas, a byte-order mark, CRLF.
+    pub fn csv(&self, lang: Lang) -> String {
+        let mut text = String::from("\u{feff}");
+        let names: Vec<&str> = self.columns.iter().chain(self.context.iter().map(|(n, _)| n)).map(String::as_str).collect();
+        text.push_str(&names.join(";"));
         text.push_str("\r\n");
-        let context = context.iter().map(|(_, value)| format!(";{value}")).collect();
-        Table { text, columns: columns.len(), context }
+        let context: String = self.context.iter().map(|(_, c)| format!(";{}", c.csv(lang))).collect();
+        for row in &self.rows {
+            let cells: Vec<String> = row.iter().map(|c| c.csv(lang)).collect();
+            text.push_str(&cells.join(";"));
+            text.push_str(&context);
+            text.push_str("\r\n");
+        }
+        text
     }
 
-    pub fn row(&mut self, cells: &[String]) {
-        debug_assert_eq!(cells.len(), self.columns, "a row has a cell per column");
-        self.text.push_str(&cells.join(";"));
-        self.text.push_str(&self.context);
-        self.text.push_str("\r\n");
-    }
-
-    pub fn into_string(self) -> String {
-        self.text
-    }
-
-    /// The table as a download named `filename` (made of safe characters by the caller).
+    /// The table as a CSV download named `filename` (made of safe characters by the caller).
     pub fn response(self, snapshot: &Snapshot, lang: Lang, filename: &str) -> Rendered {
-        data_body(snapshot, Some(lang), "text/csv; charset=utf-8", self.text).attachment(filename)
+        data_body(snapshot, Some(lang), "text/csv; charset=utf-8", self.csv(lang)).attachment(filename)
+    }
+
+    /// An Excel workbook: the table on its first sheet (numbers as numbers, yes/no as
+    /// booleans, headers in the language), and a second sheet saying what it is: the context,
+    /// the source, the dataset version and the disclosure rules.
+    pub fn xlsx(&self, lang: Lang, snapshot: &Snapshot) -> Result<Vec<u8>, ApiError> {
+        use rust_xlsxwriter::{Format as XlsxFormat, Workbook};
+        let fail = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(format!("the workbook could not be written: {e}"));
+        let mut book = Workbook::new();
+        let bold = XlsxFormat::new().set_bold();
+        let sheet = book.add_worksheet();
+        sheet.set_name(lang.pick("Tabel", "Table")).map_err(fail)?;
+        let names = self.columns.iter().chain(self.context.iter().map(|(n, _)| n));
+        for (c, name) in names.enumerate() {
+            sheet.write_string_with_format(0, c as u16, header(name, lang), &bold).map_err(fail)?;
+        }
+        for (r, row) in self.rows.iter().enumerate() {
+            let at = r as u32 + 1;
+            for (c, cell) in row.iter().chain(self.context.iter().map(|(_, c)| c)).enumerate() {
+                let col = c as u16;
+                match cell {
+                    Cell::Text(s) if !s.is_empty() => {
+                        sheet.write_string(at, col, s).map_err(fail)?;
+                    }
+                    Cell::Number(Some(x)) => {
+                        sheet.write_number(at, col, if *x == 0.0 { 0.0 } else { *x }).map_err(fail)?;
+                    }
+                    Cell::Flag(Some(b)) => {
+                        sheet.write_boolean(at, col, *b).map_err(fail)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        sheet.set_freeze_panes(1, 0).map_err(fail)?;
+        let about = book.add_worksheet();
+        about.set_name(lang.pick("Om tabellen", "About")).map_err(fail)?;
+        let mut lines: Vec<(String, Cell)> = self.context.iter().map(|(n, c)| (header(n, lang).to_string(), c.clone())).collect();
+        lines.push((lang.pick("Kilde", "Source").to_string(), Cell::Text(snapshot.dataset.source.clone())));
+        lines.push((lang.pick("Datasæt", "Dataset").to_string(), Cell::Text(snapshot.dataset.title.clone())));
+        lines.push((lang.pick("Importeret", "Imported").to_string(), Cell::Text(snapshot.dataset.imported_at.clone())));
+        lines.push((
+            lang.pick("Diskretionering", "Disclosure control").to_string(),
+            Cell::Text(DISCLOSURE[usize::from(lang == Lang::En)].into()),
+        ));
+        for (r, (name, cell)) in lines.iter().enumerate() {
+            about.write_string_with_format(r as u32, 0, name, &bold).map_err(fail)?;
+            match cell {
+                Cell::Text(s) => about.write_string(r as u32, 1, s).map(|_| ()),
+                Cell::Number(Some(x)) => about.write_number(r as u32, 1, *x).map(|_| ()),
+                Cell::Flag(Some(b)) => about.write_boolean(r as u32, 1, *b).map(|_| ()),
+                _ => Ok(()),
+            }
+            .map_err(fail)?;
+        }
+        about.set_column_width(0, 22).map_err(fail)?;
+        about.set_column_width(1, 90).map_err(fail)?;
+        book.save_to_buffer().map_err(fail)
+    }
+
+    /// The table as an XLSX download named `filename`.
+    pub fn xlsx_response(self, snapshot: &Snapshot, lang: Lang, filename: &str) -> Result<Rendered, ApiError> {
+        let book = self.xlsx(lang, snapshot)?;
+        Ok(data_body(snapshot, Some(lang), XLSX, book).attachment(filename))
     }
 }
 
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// What the workbook says of the disclosure rules (Danish, English).
+const DISCLOSURE: [&str; 2] = [
+    "Tal om få personer er udeladt (diskretionering), og det er et tal også, når forskellen til de offentliggjorte tal inden i det \
+     ville afsløre et sådant tal (sekundær diskretionering). En tom celle er et tal, der ikke offentliggøres eller ikke findes.",
+    "Figures about few people are withheld (disclosure control), and so is a figure whose difference with the published figures \
+     inside it would reveal such a figure (secondary suppression). An empty cell is a figure withheld or not there.",
+];
+
+/// A column's header in the language: the known columns by name, the rest (a rule set's
+/// criteria) by their id.
+fn header(id: &str, lang: Lang) -> &str {
+    const HEADERS: [(&str, &str, &str); 33] = [
+        ("area_id", "Område-id", "Area id"),
+        ("area_name", "Område", "Area"),
+        ("municipality_code", "Kommunekode", "Municipality code"),
+        ("municipality_name", "Kommune", "Municipality"),
+        ("status", "Status", "Status"),
+        ("area_from", "Området, fra", "The area, from"),
+        ("area_to", "Området, til", "The area, to"),
+        ("area_change", "Områdets udvikling", "The area's change"),
+        ("area_relative_change", "Områdets relative udvikling (%)", "The area's relative change (%)"),
+        ("reference_from", "Referencen, fra", "The reference, from"),
+        ("reference_to", "Referencen, til", "The reference, to"),
+        ("reference_change", "Referencens udvikling", "The reference's change"),
+        ("reference_relative_change", "Referencens relative udvikling (%)", "The reference's relative change (%)"),
+        ("difference", "Forskel i udvikling", "Difference in change"),
+        ("difference_rounded", "Forskel i udvikling, afrundet", "Difference in change, rounded"),
+        ("relative_difference", "Forskel i relativ udvikling", "Difference in relative change"),
+        ("gap_from", "Afstand, fra", "Gap, from"),
+        ("gap_to", "Afstand, til", "Gap, to"),
+        ("stronger", "Stærkere end referencen", "Stronger than the reference"),
+        ("stronger_relative", "Relativt stærkere", "Relatively stronger"),
+        ("beyond_threshold", "Ud over tærsklen", "Beyond the threshold"),
+        ("twins", "Tvillinger", "Twins"),
+        ("indicator", "Indikator", "Indicator"),
+        ("from", "Fra", "From"),
+        ("to", "Til", "To"),
+        ("reference", "Reference", "Reference"),
+        ("threshold", "Tærskel", "Threshold"),
+        ("boundary_version", "Afgrænsning", "Delimitation"),
+        ("dataset_version", "Datasætversion", "Dataset version"),
+        ("year", "År", "Year"),
+        ("series", "Serie", "Series"),
+        ("value", "Værdi", "Value"),
+        ("rules", "Regelsæt", "Rule set"),
+    ];
+    HEADERS.iter().find(|h| h.0 == id).map_or(id, |h| lang.pick(h.1, h.2))
+}
+
+/// A text cell.
+pub fn text(s: &str) -> Cell {
+    Cell::Text(s.to_string())
+}
+
+/// A number cell; none where there is no figure.
+pub fn number(x: Option<f64>) -> Cell {
+    Cell::Number(x)
+}
+
+/// A yes/no cell; none where there is no answer.
+pub fn flag(x: Option<bool>) -> Cell {
+    Cell::Flag(x)
+}
+
 /// A number with a decimal comma; empty for none. A rounded zero is `0`, never `-0`.
-pub fn number(x: Option<f64>) -> String {
+fn csv_number(x: Option<f64>) -> String {
     x.map(|v| if v == 0.0 { "0".to_string() } else { v.to_string().replace('.', ",") }).unwrap_or_default()
 }
 
 /// A yes or no as the spreadsheet of the language reads a boolean on import: `SAND`/`FALSK`
 /// in Danish, `TRUE`/`FALSE` in English; empty for none.
-pub fn flag(x: Option<bool>, lang: Lang) -> String {
+fn csv_flag(x: Option<bool>, lang: Lang) -> String {
     let (yes, no) = match lang {
         Lang::Da => ("SAND", "FALSK"),
         Lang::En => ("TRUE", "FALSE"),
@@ -106,7 +292,7 @@ pub fn flag(x: Option<bool>, lang: Lang) -> String {
 }
 
 /// Quotes a text cell when needed, and keeps a spreadsheet from reading it as a formula.
-pub fn text(s: &str) -> String {
+fn csv_text(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
     if s.contains([';', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
@@ -117,24 +303,24 @@ mod tests {
 
     #[test]
     fn cells_for_danish_spreadsheets() {
-        assert_eq!(number(Some(-2.5)), "-2,5");
-        assert_eq!(number(None), "");
-        assert_eq!(number(Some(-0.0)), "0");
-        assert_eq!(number(Some(0.0)), "0");
-        assert_eq!(number(Some(-0.04)), "-0,04");
-        assert_eq!(flag(Some(true), Lang::Da), "SAND");
-        assert_eq!(flag(Some(false), Lang::Da), "FALSK");
-        assert_eq!(flag(Some(false), Lang::En), "FALSE");
-        assert_eq!(flag(None, Lang::En), "");
-        assert_eq!(text("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(text("Nord; Syd"), "\"Nord; Syd\"");
-        assert_eq!(text("Aarhus"), "Aarhus");
+        assert_eq!(csv_number(Some(-2.5)), "-2,5");
+        assert_eq!(csv_number(None), "");
+        assert_eq!(csv_number(Some(-0.0)), "0");
+        assert_eq!(csv_number(Some(0.0)), "0");
+        assert_eq!(csv_number(Some(-0.04)), "-0,04");
+        assert_eq!(csv_flag(Some(true), Lang::Da), "SAND");
+        assert_eq!(csv_flag(Some(false), Lang::Da), "FALSK");
+        assert_eq!(csv_flag(Some(false), Lang::En), "FALSE");
+        assert_eq!(csv_flag(None, Lang::En), "");
+        assert_eq!(csv_text("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_text("Nord; Syd"), "\"Nord; Syd\"");
+        assert_eq!(csv_text("Aarhus"), "Aarhus");
         let mut t = Table::new(&["a", "b"]);
-        t.row(&["1".into(), text("x;y")]);
-        assert_eq!(t.into_string(), "\u{feff}a;b\r\n1;\"x;y\"\r\n");
-        let mut t = Table::described(&["a"], &[("year", "2024".into()), ("dataset_version", "3".into())]);
-        t.row(&["1".into()]);
-        t.row(&["2".into()]);
-        assert_eq!(t.into_string(), "\u{feff}a;year;dataset_version\r\n1;2024;3\r\n2;2024;3\r\n");
+        t.row(vec![Cell::from(1u16), text("x;y")]);
+        assert_eq!(t.csv(Lang::Da), "\u{feff}a;b\r\n1;\"x;y\"\r\n");
+        let mut t = Table::described(&["a"], vec![("year", Cell::from(2024u16)), ("dataset_version", Cell::from(3i64))]);
+        t.row(vec![flag(Some(true))]);
+        t.row(vec![number(Some(2.5))]);
+        assert_eq!(t.csv(Lang::En), "\u{feff}a;year;dataset_version\r\nTRUE;2024;3\r\n2,5;2024;3\r\n");
     }
 }

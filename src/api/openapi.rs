@@ -53,7 +53,7 @@ impl utoipa::Modify for BearerAuth {
 /// The document as the running service would describe itself.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut api) = actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(super::configure).split_for_parts();
-    without_format_on_csv_paths(&mut api);
+    without_format(&mut api);
     public_unless_said(&mut api);
     // (relative: the document is served by the instance it describes, at whatever address)
     api.servers = Some(vec![utoipa::openapi::Server::new("/")]);
@@ -70,11 +70,15 @@ fn public_unless_said(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// A `.csv` operation shares its query with the JSON one, whose `format` it needs not: the path
-/// says CSV (and `format` other than `csv` is refused there).
-fn without_format_on_csv_paths(api: &mut utoipa::openapi::OpenApi) {
+/// `format` is left out of the document: a `.csv`, `.jsonstat` or `.xlsx` operation shares its
+/// query with the JSON one and needs none (the path says it), and on the JSON one `format=csv`
+/// still answers the CSV for links made before the `.csv` operations, but documented there it
+/// would give one operation two representations, which generated clients cannot type.
+fn without_format(api: &mut utoipa::openapi::OpenApi) {
+    let with_csv: Vec<String> = api.paths.paths.keys().filter_map(|p| p.strip_suffix(".csv")).map(str::to_string).collect();
     for (path, item) in api.paths.paths.iter_mut() {
-        if let (true, Some(get)) = (path.ends_with(".csv"), item.get.as_mut())
+        let sibling = [".csv", ".jsonstat", ".xlsx"].iter().any(|s| path.ends_with(s)) || with_csv.contains(path);
+        if let (true, Some(get)) = (sibling, item.get.as_mut())
             && let Some(parameters) = get.parameters.as_mut()
         {
             parameters.retain(|p| !matches!(p, utoipa::openapi::RefOr::T(p) if p.name == "format"));
