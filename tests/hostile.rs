@@ -483,7 +483,8 @@ async fn a_dataset_without_areas_in_its_default_delimitation_is_served() {
 
 /// A misspelt or made-up parameter is refused with 400 naming it, not ignored: ignored, it
 /// was a free way to make any request miss the cache (`&x=1`, `&x=2`, …), and a misspelt
-/// filter silently answered something else (`refrence=country` gave the municipality).
+/// filter silently answered something else (`refrence=country` gave the municipality). And
+/// each operation's answer carries the headers its document promises, and its 304.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_parameters_are_refused_by_every_data_operation() {
     let (_db, app) = spawn_demo_app().await;
@@ -512,7 +513,19 @@ async fn unknown_parameters_are_refused_by_every_data_operation() {
             }
         }
         let base = if query.is_empty() { path.clone() } else { format!("{path}?{}", query.join("&")) };
-        assert_eq!(app.get(&base).await.status(), 200, "{base}");
+        let r = app.get(&base).await;
+        assert_eq!(r.status(), 200, "{base}");
+        // the headers the document gives the answer are sent, and its ETag revalidates
+        if !template.starts_with("/v1/datasets") {
+            assert!(get["responses"]["200"]["headers"]["ETag"].is_object(), "{template} documents its ETag");
+        }
+        for name in get["responses"]["200"]["headers"].as_object().into_iter().flatten().map(|(n, _)| n) {
+            assert!(r.headers().contains_key(name.as_str()), "{base}: the documented {name} is sent");
+        }
+        if let Some(tag) = r.headers().get("etag").and_then(|t| t.to_str().ok()) {
+            assert!(get["responses"]["304"].is_object(), "{base}: its 304 is documented");
+            assert_eq!(get_with(&app, &base, &[("if-none-match", tag)]).await.status(), 304, "{base}");
+        }
         let (status, problem) = app.get_json(&format!("{base}{}refrence=country", if query.is_empty() { '?' } else { '&' })).await;
         assert_eq!(status, 400, "{base}");
         assert_eq!(problem["parameter"], "refrence", "{base}: {problem}");

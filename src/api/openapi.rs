@@ -54,10 +54,50 @@ impl utoipa::Modify for BearerAuth {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut api) = actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(super::configure).split_for_parts();
     without_format(&mut api);
+    with_caching_headers(&mut api);
     public_unless_said(&mut api);
     // (relative: the document is served by the instance it describes, at whatever address)
     api.servers = Some(vec![utoipa::openapi::Server::new("/")]);
     api
+}
+
+/// What the response cache adds to every answer from a dataset version (the read operations
+/// of /v1, /ogc and /tiles): its headers on the 200 (and Content-Disposition on the downloads),
+/// the 304 of a revalidation, and Retry-After on a 503.
+fn with_caching_headers(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::Header;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{RefOr, Response};
+    let header = |kind: Type, description: &str| {
+        let mut h = Header::new(ObjectBuilder::new().schema_type(kind).build());
+        h.description = Some(description.to_string());
+        RefOr::T(h)
+    };
+    for (path, item) in api.paths.paths.iter_mut() {
+        let read = (path.starts_with("/v1/") && !path.starts_with("/v1/admin") && !path.starts_with("/v1/datasets"))
+            || path.starts_with("/ogc")
+            || path.starts_with("/tiles/");
+        let Some(get) = item.get.as_mut().filter(|_| read) else { continue };
+        let etag =
+            header(Type::String, "Names this representation (dataset version, request, coding); sent back in If-None-Match, a 304 answers");
+        if let Some(RefOr::T(ok)) = get.responses.responses.get_mut("200") {
+            ok.headers.insert("ETag".into(), etag.clone());
+            ok.headers.insert("x-dataset-version".into(), header(Type::Integer, "The dataset version the answer comes from"));
+            ok.headers.insert("Cache-Control".into(), header(Type::String, "public, max-age=… (http.max_age_seconds)"));
+            if path.ends_with(".csv") || path.ends_with(".xlsx") {
+                ok.headers.insert(
+                    "Content-Disposition".into(),
+                    header(Type::String, "attachment; filename=\"…\": a download, named for what it holds"),
+                );
+            }
+        }
+        if let Some(RefOr::T(busy)) = get.responses.responses.get_mut("503") {
+            busy.headers.insert("Retry-After".into(), header(Type::Integer, "Seconds to wait before asking again"));
+        }
+        let mut not_modified = Response::new("Not modified: the representation named in If-None-Match is still the current one");
+        not_modified.headers.insert("ETag".into(), etag);
+        get.responses.responses.insert("304".into(), RefOr::T(not_modified));
+    }
 }
 
 /// Every operation says what it needs: the administration's the bearer token (annotated),
