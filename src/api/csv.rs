@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::http::negotiate::{Lang, accepts_csv};
 use crate::http::offload::Rendered;
 use crate::snapshot::Snapshot;
+use crate::store::read::DatasetRecord;
 
 /// Output formats of the endpoints that offer CSV.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -148,7 +149,7 @@ impl Table {
     /// An Excel workbook: the table on its first sheet (numbers as numbers, yes/no as
     /// booleans, headers in the language), and a second sheet saying what it is: the context,
     /// the source, the dataset version and the disclosure rules.
-    pub fn xlsx(&self, lang: Lang, snapshot: &Snapshot) -> Result<Vec<u8>, ApiError> {
+    pub fn xlsx(&self, lang: Lang, dataset: &DatasetRecord) -> Result<Vec<u8>, ApiError> {
         use rust_xlsxwriter::{Format as XlsxFormat, Workbook};
         let fail = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(format!("the workbook could not be written: {e}"));
         let mut book = Workbook::new();
@@ -165,7 +166,7 @@ impl Table {
                 let col = c as u16;
                 match cell {
                     Cell::Text(s) if !s.is_empty() => {
-                        sheet.write_string(at, col, s).map_err(fail)?;
+                        sheet.write_string(at, col, excel_text(s)).map_err(fail)?;
                     }
                     Cell::Number(Some(x)) => {
                         sheet.write_number(at, col, if *x == 0.0 { 0.0 } else { *x }).map_err(fail)?;
@@ -181,9 +182,9 @@ impl Table {
         let about = book.add_worksheet();
         about.set_name(lang.pick("Om tabellen", "About")).map_err(fail)?;
         let mut lines: Vec<(String, Cell)> = self.context.iter().map(|(n, c)| (header(n, lang).to_string(), c.clone())).collect();
-        lines.push((lang.pick("Kilde", "Source").to_string(), Cell::Text(snapshot.dataset.source.clone())));
-        lines.push((lang.pick("Datasæt", "Dataset").to_string(), Cell::Text(snapshot.dataset.title.clone())));
-        lines.push((lang.pick("Importeret", "Imported").to_string(), Cell::Text(snapshot.dataset.imported_at.clone())));
+        lines.push((lang.pick("Kilde", "Source").to_string(), Cell::Text(dataset.source.clone())));
+        lines.push((lang.pick("Datasæt", "Dataset").to_string(), Cell::Text(dataset.title.clone())));
+        lines.push((lang.pick("Importeret", "Imported").to_string(), Cell::Text(dataset.imported_at.clone())));
         lines.push((
             lang.pick("Diskretionering", "Disclosure control").to_string(),
             Cell::Text(DISCLOSURE[usize::from(lang == Lang::En)].into()),
@@ -191,7 +192,7 @@ impl Table {
         for (r, (name, cell)) in lines.iter().enumerate() {
             about.write_string_with_format(r as u32, 0, name, &bold).map_err(fail)?;
             match cell {
-                Cell::Text(s) => about.write_string(r as u32, 1, s).map(|_| ()),
+                Cell::Text(s) => about.write_string(r as u32, 1, excel_text(s)).map(|_| ()),
                 Cell::Number(Some(x)) => about.write_number(r as u32, 1, *x).map(|_| ()),
                 Cell::Flag(Some(b)) => about.write_boolean(r as u32, 1, *b).map(|_| ()),
                 _ => Ok(()),
@@ -205,8 +206,21 @@ impl Table {
 
     /// The table as an XLSX download named `filename`.
     pub fn xlsx_response(self, snapshot: &Snapshot, lang: Lang, filename: &str) -> Result<Rendered, ApiError> {
-        let book = self.xlsx(lang, snapshot)?;
+        let book = self.xlsx(lang, &snapshot.dataset)?;
         Ok(data_body(snapshot, Some(lang), XLSX, book).attachment(filename))
+    }
+}
+
+/// A cell's text as a workbook can hold it: at most 32,767 characters (Excel's limit; a longer
+/// one would fail the whole answer), cut with an ellipsis.
+fn excel_text(s: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 32_767;
+    match s.char_indices().nth(MAX) {
+        None => s.into(),
+        Some(_) => {
+            let end = s.char_indices().nth(MAX - 1).map_or(s.len(), |(i, _)| i);
+            format!("{}…", &s[..end]).into()
+        }
     }
 }
 
@@ -322,5 +336,24 @@ mod tests {
         t.row(vec![flag(Some(true))]);
         t.row(vec![number(Some(2.5))]);
         assert_eq!(t.csv(Lang::En), "\u{feff}a;year;dataset_version\r\nTRUE;2024;3\r\n2,5;2024;3\r\n");
+        // a text longer than a workbook cell holds is cut, not a failed answer
+        assert_eq!(excel_text("kort"), "kort");
+        let long = "æ".repeat(40_000);
+        let cut = excel_text(&long);
+        assert_eq!(cut.chars().count(), 32_767);
+        assert!(cut.ends_with('…'));
+        let mut t = Table::new(&["name"]);
+        t.row(vec![text(&long)]);
+        let dataset = DatasetRecord {
+            version: 1,
+            title: "t".into(),
+            source: "s".into(),
+            boundary_version: "B".into(),
+            content_hash: "h".into(),
+            imported_at: "2026-01-01T00:00:00Z".into(),
+            active: true,
+            criteria_indicators: None,
+        };
+        assert!(t.xlsx(Lang::Da, &dataset).is_ok_and(|book| book.starts_with(b"PK")));
     }
 }
