@@ -297,7 +297,9 @@ pub async fn get_series(
     get_series_answer(state, req, path, query).await
 }
 
-/// The area's series and its references' as a table for Danish spreadsheets: one row per series and year: the same answer as `/v1/areas/{area_id}/series` with `format=csv`, as an operation of its own so that a
+/// The area's series and its references' as a table for Danish spreadsheets: one row per series and year.
+///
+/// The same answer as `/v1/areas/{area_id}/series` with `format=csv`, as an operation of its own so that a
 /// generated client types it.
 #[utoipa::path(
     tag = "areas",
@@ -321,7 +323,9 @@ pub async fn get_series_csv(
     get_series_answer(state, req, path, query).await
 }
 
-/// The area's series and its references' as JSON-stat 2.0 (dimensions indicator × series × year): the figures of `/v1/areas/{area_id}/series`, for pyjstat, rjstat and jsonstat-toolkit, with a status
+/// The area's series and its references' as JSON-stat 2.0 (dimensions indicator × series × year).
+///
+/// The figures of `/v1/areas/{area_id}/series`, for pyjstat, rjstat and jsonstat-toolkit, with a status
 /// for every cell without a figure and the dataset version as an extension.
 #[utoipa::path(
     tag = "areas",
@@ -343,7 +347,9 @@ pub async fn get_series_jsonstat(
     get_series_answer(state, req, path, query).await
 }
 
-/// The area's series and its references' as an Excel workbook: one row per series and year: the table of `/v1/areas/{area_id}/series.csv` with numbers as numbers, yes/no as booleans, headers
+/// The area's series and its references' as an Excel workbook: one row per series and year.
+///
+/// The table of `/v1/areas/{area_id}/series.csv` with numbers as numbers, yes/no as booleans, headers
 /// in the language, and a second sheet saying what it is (its context, source, dataset
 /// version and disclosure rules).
 #[utoipa::path(

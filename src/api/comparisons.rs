@@ -286,7 +286,9 @@ pub async fn get_comparisons(
     get_comparisons_answer(state, req, query).await
 }
 
-/// Every area against the reference as a table for Danish spreadsheets: the items of `/v1/comparisons`, one row each (the summary is left out): the same answer as `/v1/comparisons` with `format=csv`, as an operation of its own so that a
+/// Every area against the reference as a table for Danish spreadsheets: the items of `/v1/comparisons`, one row each (the summary is left out).
+///
+/// The same answer as `/v1/comparisons` with `format=csv`, as an operation of its own so that a
 /// generated client types it.
 #[utoipa::path(
     tag = "comparisons",
@@ -308,7 +310,9 @@ pub async fn get_comparisons_csv(
     get_comparisons_answer(state, req, query).await
 }
 
-/// Every area against the reference as JSON-stat 2.0 (dimensions area × measure, the measures with their units): the figures of `/v1/comparisons`, for pyjstat, rjstat and jsonstat-toolkit, with a status
+/// Every area against the reference as JSON-stat 2.0 (dimensions area × measure, the measures with their units).
+///
+/// The figures of `/v1/comparisons`, for pyjstat, rjstat and jsonstat-toolkit, with a status
 /// for every cell without a figure and the dataset version as an extension.
 #[utoipa::path(
     tag = "comparisons",
@@ -328,7 +332,9 @@ pub async fn get_comparisons_jsonstat(
     get_comparisons_answer(state, req, query).await
 }
 
-/// Every area against the reference as an Excel workbook: the items of `/v1/comparisons`, one row each: the table of `/v1/comparisons.csv` with numbers as numbers, yes/no as booleans, headers
+/// Every area against the reference as an Excel workbook: the items of `/v1/comparisons`, one row each.
+///
+/// The table of `/v1/comparisons.csv` with numbers as numbers, yes/no as booleans, headers
 /// in the language, and a second sheet saying what it is (its context, source, dataset
 /// version and disclosure rules).
 #[utoipa::path(

@@ -297,7 +297,9 @@ pub async fn get_criteria(
     get_criteria_answer(state, req, query).await
 }
 
-/// Every area's criteria and classifications in the year as a table for Danish spreadsheets: one row per area: the same answer as `/v1/criteria` with `format=csv`, as an operation of its own so that a
+/// Every area's criteria and classifications in the year as a table for Danish spreadsheets: one row per area.
+///
+/// The same answer as `/v1/criteria` with `format=csv`, as an operation of its own so that a
 /// generated client types it.
 #[utoipa::path(
     tag = "criteria",
@@ -319,10 +321,12 @@ pub async fn get_criteria_csv(
     get_criteria_answer(state, req, query).await
 }
 
-/// Every area's criteria in the year as JSON-stat 2.0 (dimensions area × criterion × measure:
-/// value, threshold, margin; the criterion the metric, with its indicator's unit): the figures of
-/// `/v1/criteria`, for pyjstat, rjstat and jsonstat-toolkit, with a status for every cell
-/// without a figure and the dataset version as an extension.
+/// Every area's criteria in the year as JSON-stat 2.0.
+///
+/// Dimensions area × criterion × measure (value, threshold, margin), the criterion the metric
+/// with its indicator's unit: the figures of `/v1/criteria`, for pyjstat, rjstat and
+/// jsonstat-toolkit, with a status for every cell without a figure and the dataset version as
+/// an extension.
 #[utoipa::path(
     tag = "criteria",
     params(CriteriaQuery),
@@ -341,7 +345,9 @@ pub async fn get_criteria_jsonstat(
     get_criteria_answer(state, req, query).await
 }
 
-/// Every area's criteria and classifications in the year as an Excel workbook: one row per area: the table of `/v1/criteria.csv` with numbers as numbers, yes/no as booleans, headers
+/// Every area's criteria and classifications in the year as an Excel workbook: one row per area.
+///
+/// The table of `/v1/criteria.csv` with numbers as numbers, yes/no as booleans, headers
 /// in the language, and a second sheet saying what it is (its context, source, dataset
 /// version and disclosure rules).
 #[utoipa::path(
@@ -566,7 +572,9 @@ pub async fn get_area_criteria(
     get_area_criteria_answer(state, req, path, query).await
 }
 
-/// The area's criteria year by year as a table for Danish spreadsheets: a row per year and criterion, then per year and classification: the same answer as `/v1/areas/{area_id}/criteria` with `format=csv`, as an operation of its own so that a
+/// The area's criteria year by year as a table for Danish spreadsheets: a row per year and criterion, then per year and classification.
+///
+/// The same answer as `/v1/areas/{area_id}/criteria` with `format=csv`, as an operation of its own so that a
 /// generated client types it.
 #[utoipa::path(
     tag = "criteria",
