@@ -232,6 +232,14 @@ impl Delimitation {
     pub fn rest_series(&self, municipality: MunicipalityCode, indicator: usize) -> &[Point] {
         self.rest.get(&(municipality.get(), indicator)).map_or(&[], Vec::as_slice)
     }
+
+    /// Every series of the sector without the areas: (municipality code, indicator index,
+    /// points), in that order.
+    pub fn rest_figures(&self) -> Vec<(u16, usize, &[Point])> {
+        let mut all: Vec<_> = self.rest.iter().map(|(&(m, i), p)| (m, i, p.as_slice())).collect();
+        all.sort_unstable_by_key(|&(m, i, _)| (m, i));
+        all
+    }
 }
 
 #[derive(Debug)]
@@ -302,6 +310,14 @@ impl Snapshot {
         };
         let unit = if level == Level::Country { 0 } else { municipality.get() };
         self.references.get(&(level, unit, indicator)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every delivered reference series: (level, municipality or region code or 0 for the
+    /// country, indicator index, points), in that order.
+    pub fn reference_figures(&self) -> Vec<(Level, u16, usize, &[Point])> {
+        let mut all: Vec<_> = self.references.iter().map(|(&(l, u, i), p)| (l, u, i, p.as_slice())).collect();
+        all.sort_unstable_by_key(|&(l, u, i, _)| (l.as_str(), u, i));
+        all
     }
 
     /// Builds a snapshot from a stored version, applying disclosure control to every figure.

@@ -245,3 +245,182 @@ fn requests_are_logged_as_json_lines_with_their_span() {
     assert_eq!(line["status"], 200);
     assert!(line["latency_ms"].as_f64().is_some());
 }
+
+/// A number compared to within a few units in the last place.
+#[derive(Debug)]
+struct Close(f64);
+
+impl PartialEq for Close {
+    fn eq(&self, other: &Close) -> bool {
+        (self.0 - other.0).abs() <= 1e-12 * self.0.abs().max(other.0.abs())
+    }
+}
+
+/// The tables of a data package, read from its zip: name → rows of field → text.
+fn package_tables(
+    zip_bytes: &[u8],
+) -> (serde_json::Value, std::collections::BTreeMap<String, Vec<std::collections::BTreeMap<String, String>>>) {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
+    let mut descriptor = String::new();
+    zip.by_name("datapackage.json").unwrap().read_to_string(&mut descriptor).unwrap();
+    let descriptor: serde_json::Value = serde_json::from_str(&descriptor).unwrap();
+    let mut tables = std::collections::BTreeMap::new();
+    for resource in descriptor["resources"].as_array().unwrap() {
+        let mut text = String::new();
+        zip.by_name(resource["path"].as_str().unwrap()).unwrap().read_to_string(&mut text).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let names: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        let fields: Vec<&str> = resource["schema"]["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+        assert_eq!(names, fields, "{}: the header is the schema's fields", resource["name"]);
+        let rows = reader.records().map(|r| names.iter().cloned().zip(r.unwrap().iter().map(str::to_string)).collect()).collect();
+        tables.insert(resource["name"].as_str().unwrap().to_string(), rows);
+    }
+    (descriptor, tables)
+}
+
+/// `/v1/datapackage.zip` is the whole published dataset: every area's and every reference's
+/// figures equal the series the API serves (withheld ones withheld), the criteria equal the
+/// criteria answers, the same version gives the same bytes, and frictionless validates it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_package_holds_what_the_api_serves() {
+    let (_db, app) = spawn_demo_app().await;
+    let r = app.get("/v1/datapackage.zip").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    assert_eq!(r.headers()["content-disposition"], "attachment; filename=\"boligsocial-dataset-1.zip\"");
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(app.get("/v1/datapackage.zip").await.bytes().await.unwrap(), bytes, "one version, one package");
+    let again = app.client.get(format!("{}/v1/datapackage.zip", app.address)).header("If-None-Match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+    // deflated already: not compressed again for a client that takes br or gzip
+    let coded = app.client.get(format!("{}/v1/datapackage.zip", app.address)).header("Accept-Encoding", "br, gzip").send().await.unwrap();
+    assert_eq!(coded.headers().get("content-encoding"), None);
+    assert_eq!(coded.bytes().await.unwrap(), bytes);
+    let (status, problem) = app.get_json("/v1/datapackage.zip?boundary=2024-09").await;
+    assert_eq!((status, problem["parameter"].as_str()), (400, Some("boundary")));
+
+    let (descriptor, tables) = package_tables(&bytes);
+    assert_eq!(descriptor["profile"], "tabular-data-package");
+    assert_eq!(descriptor["boligsocial:dataset_version"], 1);
+    let figure = |row: &std::collections::BTreeMap<String, String>, field: &str| -> serde_json::Value {
+        let text = &row[field];
+        if text.is_empty() { serde_json::Value::Null } else { serde_json::json!(text.parse::<f64>().unwrap()) }
+    };
+    // (serde_json's default float parsing may be one unit in the last place off; the
+    // package's text is parsed exactly)
+    let as_f64 = |v: &serde_json::Value| v.as_f64().map(Close);
+    // the series of every area of the default delimitation, and its references', for every indicator
+    let (_, areas) = app.get_json("/v1/areas").await;
+    let (_, indicators) = app.get_json("/v1/indicators").await;
+    let boundary = areas["boundary_version"].as_str().unwrap();
+    let (mut compared, mut withheld) = (0, 0);
+    let find = |table: &str, key: &[(&str, &str)]| -> Vec<std::collections::BTreeMap<String, String>> {
+        tables[table].iter().filter(|row| key.iter().all(|(k, v)| row[*k] == *v)).cloned().collect()
+    };
+    for area in areas["items"].as_array().unwrap() {
+        let id = area["area_id"].as_str().unwrap();
+        let municipality = area["municipality_code"].as_str().unwrap();
+        for indicator in indicators["items"].as_array().unwrap() {
+            let code = indicator["code"].as_str().unwrap();
+            let (_, series) = app.get_json(&format!("/v1/areas/{id}/series?indicator={code}")).await;
+            let key = [("indicator", code)];
+            let of = |table: &str, more: &[(&str, &str)]| find(table, &[key.as_slice(), more].concat());
+            for (name, rows) in [
+                ("area", of("area_figures", &[("boundary_version", boundary), ("area_id", id)])),
+                ("municipality", of("reference_figures", &[("level", "municipality"), ("unit_code", municipality)])),
+                ("social_housing", of("reference_figures", &[("level", "social_housing"), ("unit_code", municipality)])),
+                (
+                    "social_housing_rest",
+                    of("social_housing_rest_figures", &[("boundary_version", boundary), ("municipality_code", municipality)]),
+                ),
+                ("country", of("reference_figures", &[("level", "country"), ("unit_code", "DK")])),
+            ] {
+                let points = series["series"][name].as_array().unwrap();
+                assert_eq!(rows.len(), points.len(), "{id} {code} {name}: a row per point");
+                for (row, point) in rows.iter().zip(points) {
+                    assert_eq!(row["year"], point["year"].to_string(), "{id} {code} {name}");
+                    assert_eq!(row["status"], point["status"].as_str().unwrap(), "{id} {code} {name}");
+                    for field in ["value", "numerator", "denominator"] {
+                        assert_eq!(as_f64(&figure(row, field)), as_f64(&point[field]), "{id} {code} {name} {} {field}", row["year"]);
+                    }
+                    compared += 1;
+                    withheld += usize::from(row["status"] == "suppressed");
+                }
+            }
+        }
+    }
+    assert!(compared > 10_000 && withheld > 100, "{compared} figures compared, {withheld} withheld");
+    // the criteria of each rule set, for a few areas
+    for area in areas["items"].as_array().unwrap().iter().step_by(7) {
+        let id = area["area_id"].as_str().unwrap();
+        for rules in ["almenboligloven-2021", "ghettokriterier-2013"] {
+            let (_, answer) = app.get_json(&format!("/v1/areas/{id}/criteria?rules={rules}")).await;
+            for year in answer["years"].as_array().unwrap() {
+                let y = year["year"].to_string();
+                for c in year["criteria"].as_array().unwrap() {
+                    let row = find(
+                        "criteria",
+                        &[
+                            ("boundary_version", boundary),
+                            ("rules", rules),
+                            ("area_id", id),
+                            ("year", &y),
+                            ("id", c["id"].as_str().unwrap()),
+                        ],
+                    );
+                    assert_eq!(row.len(), 1, "{id} {rules} {y} {}", c["id"]);
+                    assert_eq!(row[0]["status"], c["status"].as_str().unwrap());
+                    assert_eq!(as_f64(&figure(&row[0], "value")), as_f64(&c["value"]), "{id} {rules} {y} {}", c["id"]);
+                    assert_eq!(as_f64(&figure(&row[0], "threshold")), as_f64(&c["threshold"]));
+                }
+                for c in year["classifications"].as_array().unwrap() {
+                    let row = find(
+                        "criteria",
+                        &[
+                            ("boundary_version", boundary),
+                            ("rules", rules),
+                            ("area_id", id),
+                            ("year", &y),
+                            ("item", "classification"),
+                            ("id", c["id"].as_str().unwrap()),
+                        ],
+                    );
+                    assert_eq!(row.len(), 1);
+                    assert_eq!(row[0]["status"], c["status"].as_str().unwrap());
+                    assert_eq!(row[0]["criteria_met"], c["criteria_met"].to_string());
+                }
+            }
+        }
+    }
+
+    if !std::process::Command::new("python3").args(["-c", "import frictionless"]).output().is_ok_and(|o| o.status.success()) {
+        return absent("BOLIGSOCIAL_TEST_REQUIRE_CLIENTS", "frictionless is not usable (PyPI frictionless)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("package.zip");
+    std::fs::write(&file, &bytes).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/frictionless_read.py");
+    let out = std::process::Command::new("python3").args([script, file.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(read["valid"], true, "frictionless validate: {}", read["errors"]);
+    // frictionless's typed rows are the CSV's: numbers as numbers, a withheld figure as null
+    for (name, rows) in &tables {
+        let typed = read["tables"][name].as_array().unwrap();
+        assert_eq!(typed.len(), rows.len(), "{name}");
+        for (t, row) in typed.iter().zip(rows) {
+            for (field, text) in row {
+                match &t[field] {
+                    serde_json::Value::Null => assert!(text.is_empty(), "{name}.{field}: {text:?} read as missing"),
+                    serde_json::Value::Number(n) => {
+                        assert_eq!(n.as_f64().map(Close), text.parse::<f64>().ok().map(Close), "{name}.{field}")
+                    }
+                    serde_json::Value::String(s) => assert_eq!(s, text, "{name}.{field}"),
+                    other => panic!("{name}.{field}: {other}"),
+                }
+            }
+        }
+    }
+}

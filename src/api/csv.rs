@@ -169,7 +169,7 @@ impl Table {
                         sheet.write_string(at, col, excel_text(s)).map_err(fail)?;
                     }
                     Cell::Number(Some(x)) => {
-                        sheet.write_number(at, col, if *x == 0.0 { 0.0 } else { *x }).map_err(fail)?;
+                        sheet.write_number(at, col, unsigned_zero(*x)).map_err(fail)?;
                     }
                     Cell::Flag(Some(b)) => {
                         sheet.write_boolean(at, col, *b).map_err(fail)?;
@@ -290,9 +290,19 @@ pub fn flag(x: Option<bool>) -> Cell {
     Cell::Flag(x)
 }
 
-/// A number with a decimal comma; empty for none. A rounded zero is `0`, never `-0`.
+/// `-0` (a rounded small negative) as `0`: every format the service writes shows a zero so.
+pub fn unsigned_zero(x: f64) -> f64 {
+    if x == 0.0 { 0.0 } else { x }
+}
+
+/// A number with a decimal point; empty for none; never `-0`.
+pub fn plain_number(x: Option<f64>) -> String {
+    x.map(|v| unsigned_zero(v).to_string()).unwrap_or_default()
+}
+
+/// A number with a decimal comma; empty for none; never `-0`.
 fn csv_number(x: Option<f64>) -> String {
-    x.map(|v| if v == 0.0 { "0".to_string() } else { v.to_string().replace('.', ",") }).unwrap_or_default()
+    plain_number(x).replace('.', ",")
 }
 
 /// A yes or no as the spreadsheet of the language reads a boolean on import: `SAND`/`FALSK`
@@ -322,6 +332,10 @@ mod tests {
         assert_eq!(csv_number(Some(-0.0)), "0");
         assert_eq!(csv_number(Some(0.0)), "0");
         assert_eq!(csv_number(Some(-0.04)), "-0,04");
+        assert_eq!(plain_number(Some(-0.0)), "0");
+        assert_eq!(plain_number(Some(12.25)), "12.25");
+        assert_eq!(plain_number(None), "");
+        assert!(unsigned_zero(-0.0).is_sign_positive());
         assert_eq!(csv_flag(Some(true), Lang::Da), "SAND");
         assert_eq!(csv_flag(Some(false), Lang::Da), "FALSK");
         assert_eq!(csv_flag(Some(false), Lang::En), "FALSE");

@@ -8,6 +8,7 @@ pub mod chart;
 pub mod comparisons;
 pub mod criteria;
 pub mod csv;
+pub mod datapackage;
 pub mod datasets;
 pub mod health;
 pub mod indicators;
@@ -76,6 +77,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(criteria::get_area_criteria)
         .service(criteria::get_area_criteria_csv)
         .service(datasets::list_datasets)
+        .service(datapackage::get_datapackage)
         .service(map::map_areas)
         .service(map::map_municipalities)
         .service(tiles::tilejson)

@@ -56,6 +56,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     without_format(&mut api);
     with_caching_headers(&mut api);
     public_unless_said(&mut api);
+    binary_bodies(&mut api);
     // (relative: the document is served by the instance it describes, at whatever address)
     api.servers = Some(vec![utoipa::openapi::Server::new("/")]);
     api
@@ -84,7 +85,7 @@ fn with_caching_headers(api: &mut utoipa::openapi::OpenApi) {
             ok.headers.insert("ETag".into(), etag.clone());
             ok.headers.insert("x-dataset-version".into(), header(Type::Integer, "The dataset version the answer comes from"));
             ok.headers.insert("Cache-Control".into(), header(Type::String, "public, max-age=… (http.max_age_seconds)"));
-            if path.ends_with(".csv") || path.ends_with(".xlsx") {
+            if [".csv", ".xlsx", ".zip"].iter().any(|s| path.ends_with(s)) {
                 ok.headers.insert(
                     "Content-Disposition".into(),
                     header(Type::String, "attachment; filename=\"…\": a download, named for what it holds"),
@@ -99,6 +100,33 @@ fn with_caching_headers(api: &mut utoipa::openapi::OpenApi) {
         get.responses.responses.insert("304".into(), RefOr::T(not_modified));
     }
 }
+
+/// A download that is bytes (a zip, a workbook, a vector tile) is a binary string to the
+/// generators (openapi-python-client reads it as bytes, openapi-typescript as a string or a
+/// Blob), not the array of integers a `Vec<u8>` body would say.
+fn binary_bodies(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
+    for item in api.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+            for response in op.responses.responses.values_mut() {
+                let utoipa::openapi::RefOr::T(response) = response else { continue };
+                for (media_type, content) in response.content.iter_mut() {
+                    if let utoipa::openapi::RefOr::T(content) = content
+                        && BINARY.iter().any(|b| media_type.starts_with(b))
+                    {
+                        let schema = ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .format(Some(SchemaFormat::Custom("binary".into())))
+                            .content_media_type(media_type.clone());
+                        content.schema = Some(schema.into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+const BINARY: [&str; 3] = ["application/zip", "application/vnd.openxmlformats", "application/vnd.mapbox-vector-tile"];
 
 /// Every operation says what it needs: the administration's the bearer token (annotated),
 /// every other one nothing (`[{}]`, OpenAPI's "no security requirement").

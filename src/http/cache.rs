@@ -64,6 +64,14 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// A zip or a workbook is deflated already: compressing it again costs CPU for nothing.
+    fn compressed_already(&self) -> bool {
+        self.headers.iter().any(|(n, v)| {
+            n == header::CONTENT_TYPE
+                && v.to_str().is_ok_and(|t| t.starts_with("application/zip") || t.starts_with("application/vnd.openxmlformats"))
+        })
+    }
+
     fn variant(&self, coding: Coding) -> Option<Bytes> {
         match coding {
             Coding::Identity => Some(self.identity.clone()),
@@ -418,7 +426,7 @@ const STREAM_CHUNK: usize = 1024 * 1024;
 /// Serves a kept entry in the negotiated coding, compressing on the pool the first time; when
 /// the pool is full, or the body too small to gain, it goes out uncompressed with its own ETag.
 async fn serve(cache: &ResponseCache, entry: Arc<Entry>, version: i64, key: &Key, coding: Coding, tag: String) -> HttpResponse {
-    let coding = if entry.identity.len() < MIN_COMPRESS_BYTES { Coding::Identity } else { coding };
+    let coding = if entry.identity.len() < MIN_COMPRESS_BYTES || entry.compressed_already() { Coding::Identity } else { coding };
     if let Some(body) = entry.variant(coding) {
         let tag = if coding == Coding::Identity { etag(version, key, coding) } else { entry.variant_tag(tag, coding) };
         return respond(&entry, body, &tag, coding, cache);
