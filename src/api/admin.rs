@@ -136,8 +136,8 @@ fn store_error(e: StoreError) -> ApiError {
     tag = "admin",
     security(("bearer" = [])),
     request_body(
-        description = "A zip of an extract (extract-format.md)",
-        content((ZipBody = "application/zip"), (ZipBody = "application/octet-stream"))
+        description = "A zip of an extract (extract-format.md); sent as application/octet-stream it is taken too",
+        content((ZipBody = "application/zip"))
     ),
     responses(
         (status = 201, description = "Imported as a new version, now served", body = ImportResult),

@@ -348,7 +348,7 @@ pub(super) fn layer(snapshot: &Snapshot, q: &MapQuery, lang: Lang, bbox: Option<
             indicator, mode (areas, values or comparison), classification {method, classes, field, breaks}. Each feature's id is \
             the area_id; its properties hold area_id, name, municipality_code, municipality_name, and for values: year, status, \
             value, numerator, denominator, coverage, class; for a comparison: the comparison item's fields and class (of difference).",
-            content_type = "application/geo+json", body = Object),
+            content_type = "application/geo+json", body = super::shapes::AreaLayer),
         (status = 400, description = "An invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
     )
@@ -460,7 +460,7 @@ pub struct MunicipalityMapQuery {
     params(MunicipalityMapQuery),
     responses(
         (status = 200, description = "A GeoJSON FeatureCollection (RFC 7946); feature id is the municipality code",
-            content_type = "application/geo+json", body = Object),
+            content_type = "application/geo+json", body = super::shapes::MunicipalityLayer),
         (status = 400, description = "An invalid parameter", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
     )

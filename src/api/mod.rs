@@ -18,6 +18,7 @@ pub mod municipalities;
 pub mod ogc;
 pub mod openapi;
 pub mod params;
+pub mod shapes;
 pub mod tiles;
 pub mod web;
 

@@ -167,7 +167,7 @@ const FEATURE_FORMATS: &[&str] = &["json", "geojson"];
 
 /// The landing page.
 #[utoipa::path(tag = "ogc", params(FormatQuery), responses(
-    (status = 200, description = "Links to the API definition, the conformance declaration and the collections", body = Object),
+    (status = 200, description = "Links to the API definition, the conformance declaration and the collections", body = super::shapes::LandingPage),
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
@@ -196,7 +196,7 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest, query: web::Q
 
 /// The conformance declaration.
 #[utoipa::path(tag = "ogc", params(FormatQuery), responses(
-    (status = 200, description = "The conformance classes implemented", body = Object),
+    (status = 200, description = "The conformance classes implemented", body = super::shapes::Conformance),
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/conformance")]
@@ -258,7 +258,7 @@ fn collection_document(snapshot: &Snapshot, b: &str, collection: Collection) -> 
 
 /// The collections: `areas` and `municipalities`.
 #[utoipa::path(tag = "ogc", params(FormatQuery), responses(
-    (status = 200, description = "The collections", body = Object),
+    (status = 200, description = "The collections", body = super::shapes::Collections),
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
@@ -280,7 +280,7 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest, query: we
 
 /// One collection.
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), FormatQuery), responses(
-    (status = 200, description = "The collection", body = Object),
+    (status = 200, description = "The collection", body = super::shapes::CollectionInfo),
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 404, description = "No such collection", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
@@ -300,7 +300,7 @@ pub async fn get_collection(
 
 /// The properties a client may query on (OGC API – Features Part 3's queryables).
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), FormatQuery), responses(
-    (status = 200, description = "A JSON Schema of the features' properties", body = Object, content_type = "application/schema+json"),
+    (status = 200, description = "A JSON Schema of the features' properties", body = super::shapes::Queryables, content_type = "application/schema+json"),
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 404, description = "No such collection", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
@@ -457,7 +457,7 @@ fn municipality_properties(snapshot: &Snapshot, code: MunicipalityCode, outline:
 /// A collection's features, a page at a time.
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), ItemsQuery), responses(
     (status = 200, description = "A GeoJSON FeatureCollection with links (next while more remain), numberMatched and numberReturned",
-        content_type = "application/geo+json", body = Object),
+        content_type = "application/geo+json", body = super::shapes::FeaturePage),
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 404, description = "No such collection", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
@@ -546,7 +546,7 @@ pub struct ItemQuery {
 /// One feature of a collection: an area, or a municipality's outline.
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), ("feature_id" = String, Path, description = "An area_id, or a municipality code (`101` or `0101`)", example = "751-1"),
     ItemQuery), responses(
-    (status = 200, description = "A GeoJSON Feature with links", content_type = "application/geo+json", body = Object),
+    (status = 200, description = "A GeoJSON Feature with links", content_type = "application/geo+json", body = super::shapes::OgcFeature),
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
     (status = 404, description = "No such collection or feature", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
