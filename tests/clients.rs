@@ -66,11 +66,8 @@ fn answer_schema(doc: &Value, path: &str) -> Value {
     schema
 }
 
-/// Every JSON answer, in each of its modes, is what the document's schema for it says.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn answers_are_what_the_document_says() {
-    let doc: Value = serde_json::from_str(boligsocial::api::openapi::openapi_json_text()).unwrap();
-    let (_db, app) = spawn_demo_app().await;
+/// A request for every operation answering JSON, in each of its modes: (operation, URL).
+async fn json_requests(app: &TestApp) -> Vec<(&'static str, String)> {
     let (_, areas) = app.get_json("/v1/areas").await;
     let area = areas["items"][0]["area_id"].as_str().unwrap().to_string();
     let municipality = areas["items"][0]["municipality_code"].as_str().unwrap().to_string();
@@ -79,7 +76,7 @@ async fn answers_are_what_the_document_says() {
     let year = rules["years"].as_array().unwrap().last().unwrap().as_u64().unwrap();
     let i = "indicator=outside_work_education";
     let c = format!("{i}&from=2015&to=2023");
-    let asked: Vec<(&str, String)> = vec![
+    vec![
         ("/v1/indicators", "/v1/indicators".into()),
         ("/v1/indicators/{code}", "/v1/indicators/outside_work_education".into()),
         ("/v1/municipalities", "/v1/municipalities?with_areas=true".into()),
@@ -116,7 +113,15 @@ async fn answers_are_what_the_document_says() {
         ("/tiles/areas.json", "/tiles/areas.json".into()),
         ("/healthz", "/healthz".into()),
         ("/readyz", "/readyz".into()),
-    ];
+    ]
+}
+
+/// Every JSON answer, in each of its modes, is what the document's schema for it says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_what_the_document_says() {
+    let doc: Value = serde_json::from_str(boligsocial::api::openapi::openapi_json_text()).unwrap();
+    let (_db, app) = spawn_demo_app().await;
+    let asked = json_requests(&app).await;
     let mut checked = std::collections::BTreeSet::new();
     for (operation, url) in &asked {
         let schema = answer_schema(&doc, operation);
@@ -275,4 +280,81 @@ async fn a_generated_typescript_client_uses_every_operation() {
     );
     assert!(out.contains("\"answers\""), "{out}");
     every_v1_operation_was_used(&app, "the TypeScript program").await;
+}
+
+/// An answer cut down to an example: lists to two items, an outline's rings to a triangle;
+/// a JSON-stat dataset whole (its values must fill its dimensions).
+fn shortened(v: &Value) -> Value {
+    match v {
+        Value::Object(o) if o.get("class").is_some_and(|c| c == "dataset") => v.clone(),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), shortened(v))).collect()),
+        Value::Array(a)
+            if a.len() > 3 && a.iter().all(|p| p.as_array().is_some_and(|p| p.len() == 2 && p.iter().all(Value::is_number))) =>
+        {
+            Value::Array(vec![a[0].clone(), a[1].clone(), a[2].clone(), a[0].clone()])
+        }
+        Value::Array(a) => Value::Array(a.iter().take(2).map(shortened).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Every answer with a body has an example in the document (a download of bytes excepted),
+/// and each is what the answer's schema says. `UPDATE_OPENAPI=1` remakes openapi/examples.json
+/// from the demo's answers (then `UPDATE_OPENAPI=1 cargo test --test openapi` puts them in the
+/// document).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_has_an_example_of_its_schema() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        let (_db, app, dir) = app_for_a_program().await;
+        let mut examples = serde_json::Map::new();
+        for (operation, url) in json_requests(&app).await {
+            let key = format!("GET {operation} 200");
+            if !examples.contains_key(&key) {
+                examples.insert(key, shortened(&app.get_json(&url).await.1));
+            }
+        }
+        let zip = std::fs::read(dir.path().join("extract.zip")).unwrap();
+        let post = |path: &str, body: Vec<u8>| {
+            app.client.post(format!("{}{path}", app.address)).bearer_auth(TOKEN).header("Content-Type", "application/zip").body(body).send()
+        };
+        for status in ["201", "200"] {
+            let answer: Value = post("/v1/admin/imports", zip.clone()).await.unwrap().json().await.unwrap();
+            examples.insert(format!("POST /v1/admin/imports {status}"), answer);
+        }
+        let answer: Value = post("/v1/admin/datasets/1/activate", Vec::new()).await.unwrap().json().await.unwrap();
+        examples.insert("POST /v1/admin/datasets/{version}/activate 200".into(), answer);
+        let chart = app.get_text("/v1/comparisons/chart.svg?indicator=outside_work_education&from=2015&to=2023&lang=en").await;
+        examples.insert("GET /v1/comparisons/chart.svg 200".into(), json!(chart));
+        let metrics = app.get_text("/metrics").await;
+        let lines: Vec<&str> = metrics.lines().filter(|l| l.contains("dataset_version") || l.contains("cache_lookups_total")).collect();
+        examples.insert("GET /metrics 200".into(), json!(lines.join("\n") + "\n"));
+        // (links name the address asked: a public one in the document)
+        let text = serde_json::to_string_pretty(&examples).unwrap().replace(&app.address, "https://boligsocial.example.org");
+        std::fs::write(format!("{root}/openapi/examples.json"), text + "\n").unwrap();
+    }
+    let doc: Value = serde_json::from_str(boligsocial::api::openapi::openapi_json_text()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                for (media_type, content) in response["content"].as_object().into_iter().flatten() {
+                    let what = format!("{method} {path} {status} {media_type}");
+                    if content["schema"]["format"] == "binary" || path == "/openapi.json" {
+                        continue;
+                    }
+                    let example = content.get("example").unwrap_or_else(|| panic!("{what} has no example"));
+                    let mut schema = content["schema"].clone();
+                    schema["components"] = doc["components"].clone();
+                    strict(&mut schema);
+                    let validator = jsonschema::validator_for(&schema).unwrap();
+                    let errors: Vec<String> =
+                        validator.iter_errors(example).take(5).map(|e| format!("{e} at {}", e.instance_path())).collect();
+                    assert!(errors.is_empty(), "{what}: the example is not of its schema:\n{}", errors.join("\n"));
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} examples");
 }

@@ -90,7 +90,8 @@ fn every_response_has_one_representation() {
 }
 
 /// What Redocly's recommended rules ask (CI runs `redocly lint` too): servers, a license with
-/// its SPDX identifier, a summary and a declared security on every operation, the bearer token
+/// its SPDX identifier, a summary and a declared security on every operation; and what users
+/// need besides: a description of every operation and parameter, the bearer token
 /// on the administration's and none on the rest.
 #[test]
 fn every_operation_says_what_it_needs() {
@@ -100,6 +101,11 @@ fn every_operation_says_what_it_needs() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{method} {path} has a summary");
+            let description = op["description"].as_str().unwrap_or_default();
+            assert!(description.len() > 40, "{method} {path} says what it is for in a description: {description:?}");
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                assert!(p["description"].as_str().is_some_and(|d| !d.is_empty()), "{method} {path}: parameter {} is described", p["name"]);
+            }
             // (`[]`, not `[{}]`: with the latter openapi-python-client types the operation as needing a token)
             let wanted = if path.starts_with("/v1/admin") { serde_json::json!([{"bearer": []}]) } else { serde_json::json!([]) };
             assert_eq!(op["security"], wanted, "{method} {path}");

@@ -131,7 +131,13 @@ fn store_error(e: StoreError) -> ApiError {
     }
 }
 
-/// Imports a zip of an extract as a new dataset version, validated exactly as the CLI does.
+/// Imports an extract as a new dataset version.
+///
+/// The body is a zip of an extract (extract-format.md), validated exactly as `boligsocial import` does: accepted,
+/// it is stored as a new version and served by every instance within `dataset.refresh_seconds`; rejected, nothing
+/// changes and the answer lists each problem with its file, line and column. The same content imported again
+/// changes nothing (200). Needs the bearer token `admin.token`; limited in size (`admin.max_upload_bytes`), time
+/// and rate.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
@@ -250,8 +256,11 @@ pub struct Activated {
     pub active: bool,
 }
 
-/// Serves a stored dataset version again (a rollback), on every instance within
-/// `dataset.refresh_seconds`.
+/// Serves an earlier dataset version again (a rollback).
+///
+/// Makes a stored version the active one; every instance serves it within `dataset.refresh_seconds`, whichever
+/// instance was asked. Versions are never deleted, so a bad import is undone by activating the one before it. Needs
+/// the bearer token.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),

@@ -62,6 +62,10 @@ pub fn delimitation<'s>(snapshot: &'s Snapshot, boundary: Option<&str>) -> Resul
 }
 
 /// The areas of a delimitation.
+///
+/// Every area with a boligsocial helhedsplan (helhedsplansområde) in the delimitation asked for (default the
+/// dataset's): its id, name, municipality and how many housing departments (afdelinger) it is made of. Filter by
+/// municipality or by a part of the name.
 #[utoipa::path(
     tag = "areas",
     params(AreasQuery),
@@ -147,6 +151,9 @@ pub struct AreaDetail {
 }
 
 /// One area: its municipality, departments and delimitations.
+///
+/// The area's housing departments in the delimitation asked for, the delimitations it belongs to (an area's
+/// departments may differ between them), and its bounding box for a map to zoom to.
 #[utoipa::path(
     tag = "areas",
     params(("area_id" = String, Path, description = "Area id", example = "751-1"), BoundaryQuery),
@@ -274,8 +281,13 @@ pub struct SeriesResponse {
     pub series: Series,
 }
 
-/// An area's figures year by year, with its municipality, the social-housing sector in its
-/// municipality, and Denmark.
+/// An area's figures year by year, with its references.
+///
+/// One indicator for one area and every year with data, beside the same figure for its municipality, the
+/// social-housing sector in its municipality, that sector without the delimitation's plan areas, and Denmark: the
+/// time series a chart of the area's development draws. Each point has its value, numerator and denominator, or the
+/// status `suppressed` where disclosure control withholds it; the area's points say what share of its departments
+/// had an observation (coverage).
 #[utoipa::path(
     tag = "areas",
     params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),

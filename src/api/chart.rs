@@ -114,7 +114,11 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// The comparison as a bar chart (SVG), sorted by difference, in the note's style.
+/// The comparison as a bar chart (SVG), in the note's style.
+///
+/// One bar per area with a figure: the difference between the area's development and the reference's over the years
+/// asked for, sorted, coloured by whether the area developed better (in the indicator's direction), labelled to one
+/// decimal. For a report or a web page; the same parameters as /v1/comparisons.
 #[utoipa::path(
     tag = "comparisons",
     params(ComparisonsQuery),

@@ -257,7 +257,13 @@ pub fn sort_items(items: &mut [ComparisonItem], sort: Option<&str>) -> Result<()
     Ok(())
 }
 
-/// Per-area comparisons and their summary (comparisons.md).
+/// How every area developed against a reference (comparisons.md).
+///
+/// For one indicator and two years: each area's change from `from` to `to`, the reference's change (its
+/// municipality, the social-housing sector there, that sector without the plan areas, its statistical twins, or
+/// Denmark), the difference in the indicator's direction, relative changes and gaps, whether the area developed
+/// more strongly, and whether the difference is beyond the threshold; with a summary over all areas. Areas whose
+/// figures are withheld are listed with the status `suppressed` and no numbers.
 #[utoipa::path(
     tag = "comparisons",
     params(ComparisonsQuery),
@@ -481,7 +487,10 @@ pub struct AreaComparisonsResponse {
     pub items: Vec<IndicatorComparison>,
 }
 
-/// One area against a reference on every indicator: the area's page on a map, in one request.
+/// One area against a reference on every indicator.
+///
+/// The area's page on a map in one request: for each indicator with data, its comparison with the reference (as
+/// /v1/comparisons computes it) between the years asked for, or each indicator's first and last year with data.
 #[utoipa::path(
     tag = "comparisons",
     params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaComparisonsQuery),

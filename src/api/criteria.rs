@@ -80,7 +80,10 @@ fn summary(snapshot: &Snapshot, i: usize) -> RuleSetSummary {
     }
 }
 
-/// The rule sets the service knows, and whether the served dataset can answer each.
+/// The rule sets of almenboligloven § 61 a and § 61 b.
+///
+/// The legal criteria as the service knows them, one rule set per version of the law (criteria.md), the years each
+/// applies to, and whether the served dataset has the indicators each one needs.
 #[utoipa::path(
     tag = "criteria",
     responses(
@@ -110,7 +113,10 @@ pub async fn list_rules(
     .await
 }
 
-/// One rule set: its criteria (role, test, threshold, years) and classifications.
+/// One rule set: its criteria and classifications.
+///
+/// Each criterion's role, test, threshold and years, and each classification (udsat boligområde, parallelsamfund,
+/// omdannelsesområde, forebyggelsesområde, …) with the criteria it takes and how many of them must be met.
 #[utoipa::path(
     tag = "criteria",
     params(("id" = String, Path, description = "A rule set id", example = "almenboligloven-2021")),
@@ -268,7 +274,12 @@ fn summarise(r: &RuleSet, items: &[AreaCriteria]) -> BTreeMap<String, VerdictCou
     out
 }
 
-/// Every area's criteria and classifications for one year, with a summary.
+/// Every area's criteria and classifications for one year.
+///
+/// The legal criteria applied to the service's areas and figures: per area and criterion whether it is met, not
+/// met, or cannot be said (its figure suppressed or missing), with the value, the threshold and the margin; per
+/// classification yes, no or undetermined (three-valued logic, criteria.md), and a summary. Not the ministry's
+/// official lists.
 #[utoipa::path(
     tag = "criteria",
     params(CriteriaQuery),
@@ -550,7 +561,10 @@ pub struct AreaCriteriaResponse {
     pub years: Vec<AreaYear>,
 }
 
-/// One area's criteria and classifications in every year with data.
+/// One area's criteria and classifications in every year.
+///
+/// The area's criteria and classifications year by year, each year under the rule set valid that year unless one is
+/// named: how close the area is to a list, and which met criteria would take it off (nearest_exit).
 #[utoipa::path(
     tag = "criteria",
     params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),

@@ -34,6 +34,10 @@ pub struct DatasetList {
 }
 
 /// The stored dataset versions, newest first.
+///
+/// Every imported version with its title, source, delimitation, content hash and import time; exactly one is
+/// active, and `served_version` is the one this instance serves now. Every data answer names its version
+/// (`x-dataset-version`).
 #[utoipa::path(
     tag = "datasets",
     responses(

@@ -24,13 +24,18 @@ pub struct Readiness {
 }
 
 /// The process lives.
+///
+/// Liveness for an orchestrator: answers while the process runs, whatever the database does.
 #[utoipa::path(tag = "health", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok".into() })
 }
 
-/// The database answers, a dataset is loaded, and the refresher has checked it lately.
+/// Ready to serve: the database answers and a dataset is loaded.
+///
+/// Readiness for a load balancer: 200 while the database answers, a dataset is loaded and the refresher has checked
+/// for a newer version within three refresh intervals; 503 with the reason otherwise.
 #[utoipa::path(
     tag = "health",
     responses(
@@ -61,10 +66,13 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     Ok(HttpResponse::Ok().json(Readiness { status: "ready".into(), dataset_version: version }))
 }
 
-/// Prometheus metrics: `boligsocial_http_requests_total{route,method,status}`,
-/// `boligsocial_http_request_duration_seconds{route}`, `boligsocial_dataset_version`,
-/// `boligsocial_snapshot_age_seconds`, `boligsocial_snapshot_loaded`,
-/// `boligsocial_imports_total{outcome}`, `boligsocial_snapshot_loads_total{outcome}`.
+/// Prometheus metrics.
+///
+/// In Prometheus's text format: `boligsocial_http_requests_total{route,method,status}`,
+/// `boligsocial_http_request_duration_seconds{route}`, the response cache's lookups and size,
+/// `boligsocial_dataset_version`, `boligsocial_snapshot_age_seconds`, `boligsocial_snapshot_loaded`,
+/// `boligsocial_imports_total{outcome}`, `boligsocial_snapshot_loads_total{outcome}` and the figures withheld by
+/// disclosure control.
 #[utoipa::path(tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>, cache: Option<web::Data<crate::http::cache::ResponseCache>>) -> HttpResponse {

@@ -82,7 +82,11 @@ pub struct IndicatorDetail {
     pub indicator: IndicatorView,
 }
 
-/// The indicators of the served dataset, in the extract's order.
+/// The indicators of the served dataset.
+///
+/// Employment and education, school grades, income, crime, safety, turnout and the rest, in the extract's order:
+/// each with its names and descriptions in Danish and English, who it is about, its kind and unit, which direction
+/// is better, and its years.
 #[utoipa::path(
     tag = "indicators",
     params(LangQuery),
@@ -104,6 +108,8 @@ pub async fn list_indicators(state: web::Data<AppState>, req: HttpRequest, query
 }
 
 /// One indicator.
+///
+/// The indicator's names, description, population, kind, unit, direction and years, as in /v1/indicators.
 #[utoipa::path(
     tag = "indicators",
     params(("code" = String, Path, description = "Indicator code", example = "outside_work_education"), LangQuery),

@@ -338,8 +338,14 @@ pub(super) fn layer(snapshot: &Snapshot, q: &MapQuery, lang: Lang, bbox: Option<
     Ok(Layer { areas, properties, collection })
 }
 
-/// The areas as a GeoJSON FeatureCollection, optionally with an indicator's values in a year
-/// or a comparison, and class breaks for a choropleth.
+/// The areas as a GeoJSON layer for a map.
+///
+/// A FeatureCollection (RFC 7946) with an outline per area, for a choropleth: the areas alone; an indicator's
+/// values in a year (`indicator`, `year`); a comparison (`indicator`, `from`, `to`, `reference`); or the legal
+/// criteria's classifications in a year (`criteria_year`). With values or a comparison, class breaks (`classes`,
+/// `classification`) and each area's class. `bbox` keeps the areas reaching into a box, `simplify` and `precision`
+/// make the outlines lighter, `geometry=false` leaves them out (a map that has them already). GDAL and QGIS open it
+/// by its URL.
 #[utoipa::path(
     tag = "map",
     params(MapQuery),
@@ -434,7 +440,8 @@ pub struct MunicipalityMapQuery {
     pub boundary: Option<String>,
     /// An indicator code, with `year`, for the municipality level's values.
     pub indicator: Option<String>,
-    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100)]
+    /// The year of the values, with `indicator`.
+    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2023)]
     pub year: Option<String>,
     /// `municipality` (default), `social_housing` or `social_housing_rest` (the sector
     /// without the delimitation's plan areas): which level's values.
@@ -451,10 +458,13 @@ pub struct MunicipalityMapQuery {
     pub lang: Option<String>,
 }
 
-/// The municipalities as a GeoJSON FeatureCollection: those with areas in the delimitation,
-/// and those whose outline the extract carries. The outline is the municipality's own when
-/// the extract has one (`municipalities.geojson`; `properties.geometry_source = "extract"`),
-/// else the convex hull of its areas (`"hull_of_areas"`).
+/// The municipalities as a GeoJSON layer for a map.
+///
+/// Those with areas in the delimitation, and those whose outline the extract carries. The outline is the
+/// municipality's own when the extract has one (`municipalities.geojson`; `properties.geometry_source =
+/// "extract"`), else the convex hull of its areas (`"hull_of_areas"`). With `indicator` and `year`, the
+/// municipality level's figure (or the social-housing sector's, or the sector's without the plan areas, by
+/// `level`).
 #[utoipa::path(
     tag = "map",
     params(MunicipalityMapQuery),

@@ -82,7 +82,10 @@ fn view(snapshot: &Snapshot, d: &Delimitation, m: &Municipality) -> Municipality
     }
 }
 
-/// The municipalities of the served dataset, by code.
+/// The municipalities of the served dataset.
+///
+/// By code (Danmarks Statistik's three digits, and the four-digit form), with name and region; `with_areas=true` lists
+/// their areas too.
 #[utoipa::path(
     tag = "municipalities",
     params(MunicipalitiesQuery),
@@ -118,7 +121,9 @@ pub async fn list_municipalities(
     .await
 }
 
-/// One municipality; `101` and `0101` both name København.
+/// One municipality.
+///
+/// Its name, region and areas; `101` and `0101` both name København.
 #[utoipa::path(
     tag = "municipalities",
     params(("code" = String, Path, description = "Municipality code, three- or four-digit form", example = "0751"), MunicipalitiesQuery),

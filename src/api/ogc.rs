@@ -165,7 +165,10 @@ fn check_format(f: Option<&str>, offered: &[&str]) -> Result<(), ApiError> {
 const DOCUMENT_FORMATS: &[&str] = &["json"];
 const FEATURE_FORMATS: &[&str] = &["json", "geojson"];
 
-/// The landing page.
+/// The OGC API – Features landing page.
+///
+/// Links to the API definition, its documentation, the conformance declaration and the collections, as OGC API –
+/// Features Part 1: Core requires; GDAL's OAPIF driver, OWSLib and QGIS start here.
 #[utoipa::path(tag = "ogc", params(FormatQuery), responses(
     (status = 200, description = "Links to the API definition, the conformance declaration and the collections", body = super::shapes::LandingPage),
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
@@ -195,6 +198,8 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest, query: web::Q
 }
 
 /// The conformance declaration.
+///
+/// The conformance classes implemented: Core and GeoJSON of OGC API – Features Part 1.
 #[utoipa::path(tag = "ogc", params(FormatQuery), responses(
     (status = 200, description = "The conformance classes implemented", body = super::shapes::Conformance),
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
@@ -257,6 +262,9 @@ fn collection_document(snapshot: &Snapshot, b: &str, collection: Collection) -> 
 }
 
 /// The collections: `areas` and `municipalities`.
+///
+/// Each with its title, description, extent (the areas' bounding box and the years with data), reference system
+/// (CRS84) and links.
 #[utoipa::path(tag = "ogc", params(FormatQuery), responses(
     (status = 200, description = "The collections", body = super::shapes::Collections),
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
@@ -279,6 +287,8 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest, query: we
 }
 
 /// One collection.
+///
+/// As in /ogc/collections: its description, extent, reference system and links to its items and queryables.
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), FormatQuery), responses(
     (status = 200, description = "The collection", body = super::shapes::CollectionInfo),
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
@@ -298,7 +308,10 @@ pub async fn get_collection(
     render(&req, move || Ok(json_response(&snapshot, "application/json", &collection_document(&snapshot, &b, collection)))).await
 }
 
-/// The properties a client may query on (OGC API – Features Part 3's queryables).
+/// The properties a client may query on.
+///
+/// A JSON Schema of the features' properties (OGC API – Features Part 3's queryables): who a feature is and each
+/// indicator's value, with titles and descriptions.
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), FormatQuery), responses(
     (status = 200, description = "A JSON Schema of the features' properties", body = super::shapes::Queryables, content_type = "application/schema+json"),
     (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
@@ -455,6 +468,10 @@ fn municipality_properties(snapshot: &Snapshot, code: MunicipalityCode, outline:
 }
 
 /// A collection's features, a page at a time.
+///
+/// Areas or municipalities as GeoJSON features with each indicator's published value in a year (`datetime`, default
+/// the latest) as a property named by the indicator's code, null where suppressed or missing; filtered by `bbox`
+/// and `municipality_code`, paged by `limit` and `offset` with next and prev links.
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), ItemsQuery), responses(
     (status = 200, description = "A GeoJSON FeatureCollection with links (next while more remain), numberMatched and numberReturned",
         content_type = "application/geo+json", body = super::shapes::FeaturePage),
@@ -543,7 +560,9 @@ pub struct ItemQuery {
     pub f: Option<String>,
 }
 
-/// One feature of a collection: an area, or a municipality's outline.
+/// One feature of a collection.
+///
+/// An area, by its area id, or a municipality, by its code, with links to itself and its collection.
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), ("feature_id" = String, Path, description = "An area_id, or a municipality code (`101` or `0101`)", example = "751-1"),
     ItemQuery), responses(
     (status = 200, description = "A GeoJSON Feature with links", content_type = "application/geo+json", body = super::shapes::OgcFeature),

@@ -57,6 +57,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     with_caching_headers(&mut api);
     public_unless_said(&mut api);
     binary_bodies(&mut api);
+    with_examples(&mut api);
+    parameters_described(&mut api);
     // (relative: the document is served by the instance it describes, at whatever address)
     api.servers = Some(vec![utoipa::openapi::Server::new("/")]);
     api
@@ -128,6 +130,97 @@ fn binary_bodies(api: &mut utoipa::openapi::OpenApi) {
 
 const BINARY: [&str; 3] = ["application/zip", "application/vnd.openxmlformats", "application/vnd.mapbox-vector-tile"];
 
+/// Real answers as examples, so that a reader (and a mock server) sees what comes back: the
+/// JSON answers of the demo (openapi/examples.json, its lists cut to two items, made by
+/// `UPDATE_OPENAPI=1 cargo test --test clients`, which also validates every example against
+/// its schema), and every problem as the service words it for that status.
+fn with_examples(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    let answers: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(include_str!("../../openapi/examples.json")).expect("openapi/examples.json is JSON");
+    for (path, item) in api.paths.paths.iter_mut() {
+        for (method, op) in [("GET", &mut item.get), ("POST", &mut item.post)] {
+            let Some(op) = op else { continue };
+            for (status, response) in op.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else { continue };
+                for (media_type, content) in response.content.iter_mut() {
+                    let RefOr::T(content) = content else { continue };
+                    if content.example.is_some() || !content.examples.is_empty() {
+                        continue;
+                    }
+                    content.example = if media_type == "application/problem+json" {
+                        problem_example(path, status).and_then(|p| serde_json::to_value(p).ok())
+                    } else {
+                        answers.get(&format!("{method} {path} {status}")).cloned()
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// The problem the service answers with `status`, worded for the operation at `path`.
+fn problem_example(path: &str, status: &str) -> Option<crate::error::ProblemDetails> {
+    use crate::error::ApiError;
+    let error = match status {
+        "400" if path.starts_with("/ogc") => {
+            ApiError::invalid("limit", "limit \"0\" must be a whole number ≥ 1 (pages hold at most 10000)")
+        }
+        "400" if path.contains("criteria") => ApiError::invalid("rules", "unknown rule set \"x\"; see /v1/rules"),
+        "400" => ApiError::invalid("indicator", "unknown indicator \"x\"; see /v1/indicators"),
+        "404" if path.contains("{code}") && path.contains("indicators") => {
+            ApiError::NotFound("no indicator \"x\"; see /v1/indicators".into())
+        }
+        "401" => ApiError::Unauthorized,
+        "404" if path.contains("{area_id}") => ApiError::NotFound("no area \"751-99\"; see /v1/areas".into()),
+        "404" if path.contains("{version}") => ApiError::NotFound("no dataset version 99; see /v1/datasets".into()),
+        "404" if path.contains("{feature_id}") => ApiError::NotFound("no feature \"x\" in the collection \"areas\"".into()),
+        "404" if path.contains("{collection_id}") => {
+            ApiError::NotFound("no collection \"x\"; the collections are \"areas\" and \"municipalities\"".into())
+        }
+        "404" if path.contains("municipalities/{code}") => {
+            ApiError::NotFound("no municipality \"999\" in the dataset; see /v1/municipalities".into())
+        }
+        "404" if path.contains("rules/{id}") => ApiError::NotFound("no rule set \"x\"; see /v1/rules".into()),
+        "404" if path.contains("tiles") => ApiError::NotFound("no tile 3/9/9: z from 0 to 18, x and y below 2^z".into()),
+        "404" => ApiError::NotFound("no such resource".into()),
+        "408" => ApiError::RequestTimeout("the upload took longer than 60 s".into()),
+        "413" => ApiError::PayloadTooLarge("the extract is larger than 268435456 bytes".into()),
+        "415" => ApiError::UnsupportedMediaType("send the extract as application/zip".into()),
+        "422" => ApiError::Rejected(crate::ingest::Rejection {
+            problems: vec![crate::ingest::Problem {
+                file: "observations.csv".into(),
+                line: Some(12),
+                column: Some(5),
+                message: "numerator \"12,5\" is not a number (use a decimal point)".into(),
+            }],
+            total: 1,
+        }),
+        "429" => ApiError::TooManyRequests { retry_after_seconds: 12 },
+        "503" => ApiError::Unavailable("no dataset is loaded yet; try again shortly".into()),
+        _ => return None,
+    };
+    Some(error.problem())
+}
+
+/// A parameter whose schema is built by hand (`schema_with`, which takes no doc comment) says
+/// what it is in its schema: the parameter says it too, where readers and generators look.
+fn parameters_described(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{RefOr, Schema};
+    for item in api.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+            for p in op.parameters.iter_mut().flatten() {
+                let RefOr::T(p) = p else { continue };
+                if p.description.is_none()
+                    && let Some(RefOr::T(Schema::Object(schema))) = &p.schema
+                {
+                    p.description = schema.description.clone();
+                }
+            }
+        }
+    }
+}
+
 /// Every operation says what it needs: the administration's the bearer token (annotated),
 /// every other one nothing (`security: []`, as Redocly recommends for a public operation;
 /// `[{}]` would say the same, but openapi-python-client then asks for a token).
@@ -166,6 +259,9 @@ pub fn openapi_json_text() -> &'static str {
 }
 
 /// This document.
+///
+/// The OpenAPI 3.1 description of the service, the same as `boligsocial openapi` prints and openapi/openapi.json in
+/// the repository.
 #[utoipa::path(tag = "health", responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 #[get("/openapi.json")]
 pub async fn openapi_json() -> HttpResponse {

@@ -193,8 +193,12 @@ fn coordinates(path: &(String, String, String)) -> Result<(u8, u32, u32), ApiErr
     Ok((z, x, y))
 }
 
-/// A vector tile of the areas (Mapbox Vector Tile 2.1), layer `areas`, with the properties of
-/// the map layer for the same query; 204 when no area reaches into the tile.
+/// A vector tile of the areas.
+///
+/// A Mapbox Vector Tile 2.1 with one layer `areas`: each area reaching into the tile with the properties of the map
+/// layer for the same query (an indicator's values, a comparison or the criteria), clipped and simplified for the
+/// zoom; 204 when no area reaches into the tile. For MapLibre and other vector-tile clients, from the TileJSON
+/// document.
 #[utoipa::path(
     tag = "map",
     params(
@@ -231,6 +235,9 @@ pub async fn area_tile(
 }
 
 /// The TileJSON 3.0 document of the area tiles.
+///
+/// The tile URL template, zoom range, bounds and the `areas` layer's fields, for MapLibre's `addSource` or any
+/// TileJSON client; the tiles take the map layer's query parameters (`indicator`, `year`, `from`, `to`, `reference`, …).
 #[utoipa::path(
     tag = "map",
     responses(
