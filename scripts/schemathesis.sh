@@ -25,6 +25,8 @@ TOKEN=schemathesis-admin-token-0123456789
 command -v st >/dev/null || python3 -m pip install -q schemathesis
 cargo build --quiet
 WORK=$(mktemp -d)
+# the import's zip bodies (scripts/schemathesis_hooks.py)
+export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks
 run_server() { # extra environment…
   (cd "$WORK" && exec env BOLIGSOCIAL__LOG__LEVEL=warn BOLIGSOCIAL__ADMIN__TOKEN=$TOKEN "$@" \
     "$TARGET_DIR/debug/boligsocial" serve --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1) &

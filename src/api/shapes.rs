@@ -367,3 +367,38 @@ pub struct Queryables {
     #[schema(value_type = Object)]
     properties: serde_json::Map<String, serde_json::Value>,
 }
+
+/// A vector layer of a TileJSON document.
+#[derive(Serialize, ToSchema)]
+pub struct VectorLayer {
+    #[schema(example = "areas")]
+    id: String,
+    description: String,
+    minzoom: u8,
+    maxzoom: u8,
+    /// Each property of the layer's features and its type (`String`, `Number`, `Boolean`).
+    fields: std::collections::BTreeMap<String, String>,
+}
+
+/// A TileJSON 3.0.0 document (MapLibre's `addSource` reads it).
+#[derive(Serialize, ToSchema)]
+pub struct TileJson {
+    #[schema(example = "3.0.0")]
+    tilejson: String,
+    name: String,
+    description: String,
+    /// The tiles' version: the dataset version's (they change with it).
+    version: String,
+    attribution: String,
+    /// `xyz`.
+    scheme: String,
+    /// The tile URL template, `{z}/{x}/{y}`.
+    tiles: Vec<String>,
+    minzoom: u8,
+    maxzoom: u8,
+    /// [west, south, east, north] of the areas.
+    bounds: Vec<f64>,
+    /// [longitude, latitude, zoom].
+    center: Vec<f64>,
+    vector_layers: Vec<VectorLayer>,
+}

@@ -241,7 +241,7 @@ pub async fn area_tile(
 #[utoipa::path(
     tag = "map",
     responses(
-        (status = 200, description = "TileJSON 3.0", content_type = "application/json", body = Object),
+        (status = 200, description = "TileJSON 3.0", content_type = "application/json", body = super::shapes::TileJson),
         (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
     )
