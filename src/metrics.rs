@@ -1,16 +1,45 @@
 //! Prometheus metrics at /metrics: requests by route and status, latency, the served dataset
 //! version, the snapshot's age and its withheld figures, imports and reloads.
 
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::SystemTime;
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use actix_web::http::{Method, StatusCode};
+use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 use crate::snapshot::SnapshotCell;
 
 const CACHE_RESULTS: [&str; 4] = ["hit", "miss", "coalesced", "not_modified"];
 
+/// A route pattern's request metrics with the label sets of its usual answers resolved once:
+/// prometheus hashes the labels on every `with_label_values`, and this counts every request.
+pub struct RouteMetrics {
+    route: String,
+    latency: Histogram,
+    /// GET answered with each of COMMON_STATUSES, made on first use (a label set appears in
+    /// /metrics only once it has counted).
+    common: [OnceLock<IntCounter>; COMMON_STATUSES.len()],
+    requests: IntCounterVec,
+}
+
+const COMMON_STATUSES: [u16; 6] = [200, 204, 304, 400, 404, 503];
+
+impl RouteMetrics {
+    pub fn observe(&self, method: &Method, status: StatusCode, seconds: f64) {
+        self.latency.observe(seconds);
+        let common = (method == Method::GET).then(|| COMMON_STATUSES.iter().position(|&s| s == status.as_u16())).flatten();
+        match common {
+            Some(i) => self.common[i].get_or_init(|| self.requests.with_label_values(&[self.route.as_str(), "GET", status.as_str()])).inc(),
+            None => self.requests.with_label_values(&[self.route.as_str(), method.as_str(), status.as_str()]).inc(),
+        }
+    }
+}
+
 pub struct Metrics {
     registry: Registry,
+    /// path → its route's metrics (see [`Metrics::route`])
+    routes: RwLock<HashMap<String, Arc<RouteMetrics>>>,
     requests: IntCounterVec,
     latency: HistogramVec,
     imports: IntCounterVec,
@@ -128,6 +157,7 @@ impl Metrics {
         let cache_lookups = CACHE_RESULTS.map(|r| cache_lookups.with_label_values(&[r]));
         Metrics {
             registry,
+            routes: RwLock::default(),
             requests,
             latency,
             imports,
@@ -148,9 +178,26 @@ impl Metrics {
         }
     }
 
-    pub fn observe_request(&self, route: &str, method: &str, status: &str, seconds: f64) {
-        self.requests.with_label_values(&[route, method, status]).inc();
-        self.latency.with_label_values(&[route]).observe(seconds);
+    /// What the requests for `path` count into: its route pattern's metrics, found by `pattern`
+    /// (the router's match, which runs its regular expressions again) the first time a path is
+    /// seen. Remembered per path, bounded: unknown paths cannot grow it without limit.
+    pub fn route(&self, path: &str, pattern: impl FnOnce() -> Option<String>) -> Arc<RouteMetrics> {
+        if let Some(r) = self.routes.read().unwrap_or_else(|e| e.into_inner()).get(path) {
+            return r.clone();
+        }
+        let route = pattern().unwrap_or_else(|| "unmatched".to_string());
+        let r = Arc::new(RouteMetrics {
+            latency: self.latency.with_label_values(&[route.as_str()]),
+            common: Default::default(),
+            requests: self.requests.clone(),
+            route,
+        });
+        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
+        if routes.len() >= 10_000 {
+            routes.clear();
+        }
+        routes.insert(path.to_string(), r.clone());
+        r
     }
 
     /// `imported`, `identical`, `rejected` or `failed`.

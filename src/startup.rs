@@ -41,7 +41,9 @@ fn cors(origins: Option<&[String]>) -> actix_cors::Cors {
         ])
         .max_age(3600);
     match origins {
-        None => cors = cors.allow_any_origin().send_wildcard(),
+        // one answer for every origin: it varies by none, and the cached answers' Vary is
+        // made once by the cache (actix-cors would append to every answer's)
+        None => cors = cors.allow_any_origin().send_wildcard().disable_vary_header(),
         Some(list) => {
             for o in list {
                 cors = cors.allowed_origin(o);
@@ -250,6 +252,7 @@ impl Application {
                 max_age_seconds: settings.http.cache_max_age_seconds,
                 public_base: public_base.clone(),
                 canonical_value: api::params::canonical_value,
+                vary_cors: settings.http.cors_origin_list().is_none(),
             },
             offload.clone(),
             metrics.clone(),

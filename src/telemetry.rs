@@ -2,7 +2,6 @@
 //! request with method, path, status, latency and a request id echoed in `x-request-id`.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -74,26 +73,6 @@ fn fresh_id() -> String {
     uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
 }
 
-/// The route pattern of a path (`/v1/areas/{area_id}`), for metric labels. Matching runs the
-/// router's regular expressions again, so answers are remembered (a bounded memo: unknown
-/// paths cannot grow it without limit).
-fn route_of(req: &ServiceRequest) -> Arc<str> {
-    use std::collections::HashMap;
-    use std::sync::{OnceLock, RwLock};
-    static MEMO: OnceLock<RwLock<HashMap<String, Arc<str>>>> = OnceLock::new();
-    let memo = MEMO.get_or_init(Default::default);
-    if let Some(route) = memo.read().unwrap_or_else(|e| e.into_inner()).get(req.path()) {
-        return route.clone();
-    }
-    let route: Arc<str> = req.match_pattern().unwrap_or_else(|| "unmatched".to_string()).into();
-    let mut memo = memo.write().unwrap_or_else(|e| e.into_inner());
-    if memo.len() >= 10_000 {
-        memo.clear();
-    }
-    memo.insert(req.path().to_string(), route.clone());
-    route
-}
-
 /// Middleware: the request's span and its closing log line.
 pub async fn request_span(
     req: ServiceRequest,
@@ -101,9 +80,8 @@ pub async fn request_span(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id(&req);
     // the route pattern, not the path, so that the metrics' labels stay few
-    let route = route_of(&req);
+    let route = req.app_data::<actix_web::web::Data<crate::api::AppState>>().map(|s| s.metrics.route(req.path(), || req.match_pattern()));
     let method = req.method().clone();
-    let state = req.app_data::<actix_web::web::Data<crate::api::AppState>>().cloned();
     let span = tracing::info_span!(
         "request",
         method = %req.method(),
@@ -116,8 +94,8 @@ pub async fn request_span(
     let mut res = next.call(req).instrument(span.clone()).await?;
     let status = res.status();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    if let Some(state) = state {
-        state.metrics.observe_request(&route, method.as_str(), status.as_str(), latency_ms / 1000.0);
+    if let Some(route) = route {
+        route.observe(&method, status, latency_ms / 1000.0);
     }
     span.record("status", status.as_u16());
     span.record("latency_ms", latency_ms);

@@ -190,6 +190,7 @@ async fn every_v1_operation_was_used(app: &TestApp, program: &str) {
             l.contains(&format!("method=\"{method}\""))
                 && l.contains(&format!("route=\"{route}\""))
                 && l.contains(&format!("status=\"{class}"))
+                && l.rsplit(' ').next().and_then(|n| n.parse::<u64>().ok()).is_some_and(|n| n > 0)
         })
     };
     let mut operations = 0;

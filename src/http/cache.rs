@@ -162,6 +162,9 @@ pub struct CacheSettings {
     pub max_age_seconds: u64,
     pub public_base: PublicBase,
     pub canonical_value: fn(&str, &str) -> Option<String>,
+    /// Name the CORS request headers in `Vary` here, made once, rather than have the CORS
+    /// layer append them to every answer (it does, when it answers each origin differently).
+    pub vary_cors: bool,
 }
 
 impl ResponseCache {
@@ -171,6 +174,9 @@ impl ResponseCache {
         let mut vary = "Accept, Accept-Language, Accept-Encoding".to_string();
         if settings.public_base.uses_forwarded_headers() {
             vary.push_str(", Forwarded, X-Forwarded-Host, X-Forwarded-Proto");
+        }
+        if settings.vary_cors {
+            vary.push_str(", Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
         }
         let entries = moka::sync::Cache::builder().max_capacity(settings.capacity_bytes).weigher(|_, e: &Arc<Entry>| e.weight()).build();
         ResponseCache {
