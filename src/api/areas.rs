@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::csv::{self, Format, Table};
+use super::csv::{self, Format, Representation, Table};
 use super::params::{self, area_path, data_json, indicator_param, required};
 use crate::domain::figures::{Figure, Status};
 use crate::domain::model::{Direction, Kind, Reference};
@@ -393,15 +393,13 @@ async fn get_series_answer(
     let snapshot = state.snapshot()?;
     // (negotiated here, where the request is; its errors come in their old order below)
     let lang = Lang::negotiate(&req, query.lang.as_deref());
-    let csv = csv::wanted(&req, query.format.as_deref());
-    let jsonstat = req.path().ends_with(".jsonstat");
-    let xlsx = req.path().ends_with(".xlsx");
+    let representation = Representation::of(&req, query.format.as_deref());
     render(&req, move || {
         let (index, area) = area_path(&snapshot, &path)?;
         let lang = lang?;
         let (i, indicator) = indicator_param(&snapshot, required(&query.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
         let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
-        let csv = csv?;
+        let representation = representation?;
         let points = |ps: &[Point]| ps.iter().map(SeriesPoint::new).collect::<Vec<_>>();
         let reference = |r: Reference| points(snapshot.reference_series(r, d, area.municipality, i));
         let body = SeriesResponse {
@@ -425,16 +423,12 @@ async fn get_series_answer(
                 country: reference(Reference::Country),
             },
         };
-        if jsonstat {
+        if representation == Representation::JsonStat {
             return series_jsonstat(&body, &snapshot, lang);
         }
-        if csv || xlsx {
+        if representation.is_table() {
             let table = series_table(&body, snapshot.dataset.version);
-            let filename = format!("series-{}-{}", body.area_id, body.indicator);
-            if xlsx {
-                return table.xlsx_response(&snapshot, lang, &format!("{filename}.xlsx"));
-            }
-            return Ok(table.response(&snapshot, lang, &format!("{filename}.csv")));
+            return table.download(&snapshot, lang, representation, &format!("series-{}-{}", body.area_id, body.indicator));
         }
         data_json(&snapshot, Some(lang), &body)
     })

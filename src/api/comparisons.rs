@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::areas::delimitation;
-use super::csv::{self, Format, Table};
+use super::csv::{self, Format, Representation, Table};
 use super::params::{self, data_json, indicator_param};
 use crate::domain::comparisons::{Comparison, Summary, summarise};
 use crate::domain::figures::Status;
@@ -368,21 +368,19 @@ async fn get_comparisons_answer(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
-    let csv = csv::wanted(&req, query.format.as_deref());
-    let jsonstat = req.path().ends_with(".jsonstat");
-    let xlsx = req.path().ends_with(".xlsx");
+    let representation = Representation::of(&req, query.format.as_deref());
     render(&req, move || {
         let q = &*query;
         let request = parse_request(&snapshot, q.params())?;
-        let csv = csv?;
+        let representation = representation?;
         let indicator = &snapshot.indicators[request.indicator];
         let mut items = items(&snapshot, &request);
         let summary = summarise(indicator.direction, request.threshold, items.iter().map(|i| &i.comparison));
         sort_items(&mut items, q.sort.as_deref())?;
-        if jsonstat {
+        if representation == Representation::JsonStat {
             return comparisons_jsonstat(&snapshot, &request, &items, lang);
         }
-        if csv || xlsx {
+        if representation.is_table() {
             let filename =
                 format!("comparisons-{}-{}-{}-{}", indicator.code, request.from, request.to, request.reference.reference.as_str());
             let context = vec![
@@ -395,10 +393,7 @@ async fn get_comparisons_answer(
                 ("dataset_version", snapshot.dataset.version.into()),
             ];
             let table = to_table(&items, request.reference.reference == Reference::Twins, context);
-            if xlsx {
-                return table.xlsx_response(&snapshot, lang, &format!("{filename}.xlsx"));
-            }
-            return Ok(table.response(&snapshot, lang, &format!("{filename}.csv")));
+            return table.download(&snapshot, lang, representation, &filename);
         }
         let body = ComparisonsResponse {
             dataset_version: snapshot.dataset.version,

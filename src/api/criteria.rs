@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::areas::delimitation;
-use super::csv::{self, Format, Table};
+use super::csv::{self, Format, Representation, Table};
 use super::params::{self, data_json};
 use crate::domain::criteria::{Classification, ClassificationResult, Criterion, CriterionResult, CriterionStatus, RuleSet, Verdict};
 use crate::error::{ApiError, ProblemDetails};
@@ -386,9 +386,7 @@ async fn get_criteria_answer(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
-    let csv = csv::wanted(&req, query.format.as_deref());
-    let jsonstat = req.path().ends_with(".jsonstat");
-    let xlsx = req.path().ends_with(".xlsx");
+    let representation = Representation::of(&req, query.format.as_deref());
     render(&req, move || {
         let q = &*query;
         let c = &snapshot.criteria;
@@ -396,7 +394,7 @@ async fn get_criteria_answer(
         let (k, ri, r) = year_and_rules(c, "year", year_text, q.rules.as_deref())?;
         let year = c.years[k];
         let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
-        let csv = csv?;
+        let representation = representation?;
         let items: Vec<AreaCriteria> = d
             .areas()
             .filter_map(|a| {
@@ -412,10 +410,10 @@ async fn get_criteria_answer(
                 })
             })
             .collect();
-        if jsonstat {
+        if representation == Representation::JsonStat {
             return criteria_jsonstat(&snapshot, r, year, boundary_version, &items, lang);
         }
-        if csv || xlsx {
+        if representation.is_table() {
             let context = vec![
                 ("year", year.into()),
                 ("rules", csv::text(&r.id)),
@@ -423,10 +421,7 @@ async fn get_criteria_answer(
                 ("dataset_version", snapshot.dataset.version.into()),
             ];
             let table = to_table(r, &items, context);
-            if xlsx {
-                return table.xlsx_response(&snapshot, lang, &format!("criteria-{}-{year}.xlsx", r.id));
-            }
-            return Ok(table.response(&snapshot, lang, &format!("criteria-{}-{year}.csv", r.id)));
+            return table.download(&snapshot, lang, representation, &format!("criteria-{}-{year}", r.id));
         }
         let summary = summarise(r, &items);
         let body = CriteriaResponse {
@@ -612,6 +607,30 @@ pub async fn get_area_criteria_csv(
     get_area_criteria_answer(state, req, path, query).await
 }
 
+/// The area's criteria year by year as an Excel workbook.
+///
+/// The table of `/v1/areas/{area_id}/criteria.csv` with numbers as numbers, headers in the language, and a second
+/// sheet saying what it is (its delimitation, source, dataset version and disclosure rules).
+#[utoipa::path(
+    tag = "criteria",
+    params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),
+    responses(
+        (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/areas/{area_id}/criteria.xlsx")]
+pub async fn get_area_criteria_xlsx(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<AreaCriteriaQuery>,
+) -> Result<HttpResponse, ApiError> {
+    get_area_criteria_answer(state, req, path, query).await
+}
+
 async fn get_area_criteria_answer(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -620,11 +639,11 @@ async fn get_area_criteria_answer(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref());
-    let csv = csv::wanted(&req, query.format.as_deref());
+    let representation = Representation::of(&req, query.format.as_deref());
     render(&req, move || {
         let (a, area) = params::area_path(&snapshot, &path)?;
         let lang = lang?;
-        let csv = csv?;
+        let representation = representation?;
         let c = &snapshot.criteria;
         if let Some(id) = query.rules.as_deref() {
             rule_set(c, Some(id), None)?;
@@ -651,8 +670,8 @@ async fn get_area_criteria_answer(
             boundary_version: boundary_version.to_string(),
             years,
         };
-        if csv {
-            return Ok(area_csv(&body).response(&snapshot, lang, &format!("criteria-{}.csv", body.area_id)));
+        if representation.is_table() {
+            return area_csv(&body).download(&snapshot, lang, representation, &format!("criteria-{}", body.area_id));
         }
         data_json(&snapshot, Some(lang), &body)
     })

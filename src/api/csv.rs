@@ -22,28 +22,47 @@ pub enum Format {
     Csv,
 }
 
-/// Whether to answer CSV: always on a `.csv` path (where `format`, if given, must say so),
-/// else `format=` decides, else the Accept header.
-pub fn wanted(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
-    if req.path().ends_with(".jsonstat") || req.path().ends_with(".xlsx") {
-        return match format {
-            None => Ok(false),
-            Some(other) => {
-                Err(ApiError::invalid("format", format!("format {other:?}: the path says what this operation answers; leave format out")))
-            }
-        };
+/// What an answer is written as, decided once per request: by the path's suffix (`.csv`,
+/// `.jsonstat`, `.xlsx`, where `format`, if given, must agree), else by `format=`, else by
+/// the Accept header (CSV when it asks for text/csv).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Representation {
+    Json,
+    Csv,
+    JsonStat,
+    Xlsx,
+}
+
+impl Representation {
+    pub fn of(req: &HttpRequest, format: Option<&str>) -> Result<Representation, ApiError> {
+        let path = req.path();
+        let by_path = [(".csv", Representation::Csv), (".jsonstat", Representation::JsonStat), (".xlsx", Representation::Xlsx)]
+            .into_iter()
+            .find(|(suffix, _)| path.ends_with(suffix));
+        if let Some((_, r)) = by_path {
+            return match (r, format) {
+                (_, None) | (Representation::Csv, Some("csv")) => Ok(r),
+                (Representation::Csv, Some(other)) => {
+                    Err(ApiError::invalid("format", format!("format {other:?}: this operation answers CSV; leave format out")))
+                }
+                (_, Some(other)) => Err(ApiError::invalid(
+                    "format",
+                    format!("format {other:?}: the path says what this operation answers; leave format out"),
+                )),
+            };
+        }
+        match format {
+            Some("csv") => Ok(Representation::Csv),
+            Some("json") => Ok(Representation::Json),
+            Some(other) => Err(ApiError::invalid("format", format!("format {other:?} must be json or csv"))),
+            None if req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(accepts_csv) => Ok(Representation::Csv),
+            None => Ok(Representation::Json),
+        }
     }
-    if req.path().ends_with(".csv") {
-        return match format {
-            None | Some("csv") => Ok(true),
-            Some(other) => Err(ApiError::invalid("format", format!("format {other:?}: this operation answers CSV; leave format out"))),
-        };
-    }
-    match format {
-        Some("csv") => Ok(true),
-        Some("json") => Ok(false),
-        Some(other) => Err(ApiError::invalid("format", format!("format {other:?} must be json or csv"))),
-        None => Ok(req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(accepts_csv)),
+
+    /// A table: CSV or a workbook.
+    pub fn is_table(self) -> bool {
+        matches!(self, Representation::Csv | Representation::Xlsx)
     }
 }
 
@@ -209,6 +228,14 @@ impl Table {
         let book = self.xlsx(lang, &snapshot.dataset)?;
         Ok(data_body(snapshot, Some(lang), XLSX, book).attachment(filename))
     }
+
+    /// The table as the download asked for, a workbook or CSV, named `stem` and its suffix.
+    pub fn download(self, snapshot: &Snapshot, lang: Lang, representation: Representation, stem: &str) -> Result<Rendered, ApiError> {
+        match representation {
+            Representation::Xlsx => self.xlsx_response(snapshot, lang, &format!("{stem}.xlsx")),
+            _ => Ok(self.response(snapshot, lang, &format!("{stem}.csv"))),
+        }
+    }
 }
 
 /// A cell's text as a workbook can hold it: at most 32,767 characters (Excel's limit; a longer
@@ -237,7 +264,7 @@ const DISCLOSURE: [&str; 2] = [
 /// A column's header in the language: the known columns by name, the rest (a rule set's
 /// criteria) by their id.
 fn header(id: &str, lang: Lang) -> &str {
-    const HEADERS: [(&str, &str, &str); 33] = [
+    const HEADERS: [(&str, &str, &str); 39] = [
         ("area_id", "Område-id", "Area id"),
         ("area_name", "Område", "Area"),
         ("municipality_code", "Kommunekode", "Municipality code"),
@@ -271,6 +298,12 @@ fn header(id: &str, lang: Lang) -> &str {
         ("series", "Serie", "Series"),
         ("value", "Værdi", "Value"),
         ("rules", "Regelsæt", "Rule set"),
+        ("item", "Slags", "Kind"),
+        ("id", "Id", "Id"),
+        ("margin", "Margin", "Margin"),
+        ("criteria_met", "Kriterier opfyldt", "Criteria met"),
+        ("criteria_required", "Kriterier krævet", "Criteria required"),
+        ("nearest_exit", "Nærmeste vej ud", "Nearest exit"),
     ];
     HEADERS.iter().find(|h| h.0 == id).map_or(id, |h| lang.pick(h.1, h.2))
 }

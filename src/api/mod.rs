@@ -77,6 +77,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(criteria::get_criteria_xlsx)
         .service(criteria::get_area_criteria)
         .service(criteria::get_area_criteria_csv)
+        .service(criteria::get_area_criteria_xlsx)
         .service(datasets::list_datasets)
         .service(datapackage::get_datapackage)
         .service(map::map_areas)

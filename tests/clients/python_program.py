@@ -36,6 +36,7 @@ from boligsocial_client.api.comparisons import (  # noqa: E402
 from boligsocial_client.api.criteria import (  # noqa: E402
     get_area_criteria,
     get_area_criteria_csv,
+    get_area_criteria_xlsx,
     get_criteria,
     get_criteria_csv,
     get_criteria_jsonstat,
@@ -144,6 +145,8 @@ area_criteria = ok(get_area_criteria.sync_detailed(area.area_id, client=client),
 assert area_criteria.area_id == area.area_id and area_criteria.years
 csv = ok(get_area_criteria_csv.sync_detailed(area.area_id, client=client), str)
 assert area.area_id in csv
+book = ok(get_area_criteria_xlsx.sync_detailed(area.area_id, client=client), File)
+assert book.payload.read(2) == b"PK"
 
 # the map layers, typed to their properties
 layer = ok(map_areas.sync_detailed(client=client, indicator=indicator.code, year=last), models.AreaLayer)

@@ -111,6 +111,7 @@ const areaCriteria = ok(await client.GET("/v1/areas/{area_id}/criteria", { param
 check(areaCriteria.years.length > 0, "years of criteria");
 const areaCriteriaCsv: string = ok(await client.GET("/v1/areas/{area_id}/criteria.csv", { params: { path: { area_id: area.area_id } }, parseAs: "text" }));
 check(areaCriteriaCsv.includes(area.area_id), "the area's rows");
+check(isZip(ok(await client.GET("/v1/areas/{area_id}/criteria.xlsx", { params: { path: { area_id: area.area_id } }, parseAs: "arrayBuffer" }))), "a workbook");
 
 // the map layers, typed to their properties
 const layer = ok(await client.GET("/v1/map/areas", { params: { query: { indicator: indicator.code, year: last } } }));
