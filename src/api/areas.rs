@@ -281,107 +281,87 @@ pub struct SeriesResponse {
     pub series: Series,
 }
 
-/// An area's figures year by year, with its references.
-///
-/// One indicator for one area and every year with data, beside the same figure for its municipality, the
-/// social-housing sector in its municipality, that sector without the delimitation's plan areas, and Denmark: the
-/// time series a chart of the area's development draws. Each point has its value, numerator and denominator, or the
-/// status `suppressed` where disclosure control withholds it; the area's points say what share of its departments
-/// had an observation (coverage).
-#[utoipa::path(
-    tag = "areas",
-    params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
-    responses(
-        (status = 200, description = "The series (with `format=csv` or `Accept: text/csv`, the CSV of /v1/areas/{area_id}/series.csv instead, for links made before that operation)",
-            content((SeriesResponse = "application/json"))),
-        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 400, description = "A missing or unknown indicator, an unknown delimitation or language", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/areas/{area_id}/series")]
-pub async fn get_series(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    query: web::Query<SeriesQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_series_answer(state, req, path, query).await
+representation! {
+    /// An area's figures year by year, with its references.
+    ///
+    /// One indicator for one area and every year with data, beside the same figure for its municipality, the
+    /// social-housing sector in its municipality, that sector without the delimitation's plan areas, and Denmark: the
+    /// time series a chart of the area's development draws. Each point has its value, numerator and denominator, or the
+    /// status `suppressed` where disclosure control withholds it; the area's points say what share of its departments
+    /// had an observation (coverage).
+    #[utoipa::path(
+        tag = "areas",
+        params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
+        responses(
+            (status = 200, description = "The series (with `format=csv` or `Accept: text/csv`, the CSV of /v1/areas/{area_id}/series.csv instead, for links made before that operation)",
+                content((SeriesResponse = "application/json"))),
+            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 400, description = "A missing or unknown indicator, an unknown delimitation or language", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/areas/{area_id}/series")]
+    get_series(path: String, query: SeriesQuery) => get_series_answer
 }
 
-/// The area's series and its references' as a table for Danish spreadsheets: one row per series and year.
-///
-/// The same answer as `/v1/areas/{area_id}/series` with `format=csv`, as an operation of its own so that a
-/// generated client types it.
-#[utoipa::path(
-    tag = "areas",
-    params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
-    responses(
-        (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
-            `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
-            example = json!("area_id;area_name;municipality_code;indicator;boundary_version;series;year;status;value;numerator;denominator;coverage;dataset_version\r\n751-1;Marguritten;751;outside_work_education;2024-09;area;2015;ok;44,1;512;1161;1;1\r\n")),
-        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/areas/{area_id}/series.csv")]
-pub async fn get_series_csv(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    query: web::Query<SeriesQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_series_answer(state, req, path, query).await
+representation! {
+    /// The area's series and its references' as a table for Danish spreadsheets: one row per series and year.
+    ///
+    /// The same answer as `/v1/areas/{area_id}/series` with `format=csv`, as an operation of its own so that a
+    /// generated client types it.
+    #[utoipa::path(
+        tag = "areas",
+        params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
+        responses(
+            (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
+                `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
+                example = json!("area_id;area_name;municipality_code;indicator;boundary_version;series;year;status;value;numerator;denominator;coverage;dataset_version\r\n751-1;Marguritten;751;outside_work_education;2024-09;area;2015;ok;44,1;512;1161;1;1\r\n")),
+            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/areas/{area_id}/series.csv")]
+    get_series_csv(path: String, query: SeriesQuery) => get_series_answer
 }
 
-/// The area's series and its references' as JSON-stat 2.0 (dimensions indicator × series × year).
-///
-/// The figures of `/v1/areas/{area_id}/series`, for pyjstat, rjstat and jsonstat-toolkit, with a status
-/// for every cell without a figure and the dataset version as an extension.
-#[utoipa::path(
-    tag = "areas",
-    params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
-    responses(
-        (status = 200, description = "A JSON-stat 2.0 dataset; labels in the chosen language", body = super::jsonstat::JsonStatDataset),
-        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/areas/{area_id}/series.jsonstat")]
-pub async fn get_series_jsonstat(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    query: web::Query<SeriesQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_series_answer(state, req, path, query).await
+representation! {
+    /// The area's series and its references' as JSON-stat 2.0 (dimensions indicator × series × year).
+    ///
+    /// The figures of `/v1/areas/{area_id}/series`, for pyjstat, rjstat and jsonstat-toolkit, with a status
+    /// for every cell without a figure and the dataset version as an extension.
+    #[utoipa::path(
+        tag = "areas",
+        params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
+        responses(
+            (status = 200, description = "A JSON-stat 2.0 dataset; labels in the chosen language", body = super::jsonstat::JsonStatDataset),
+            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/areas/{area_id}/series.jsonstat")]
+    get_series_jsonstat(path: String, query: SeriesQuery) => get_series_answer
 }
 
-/// The area's series and its references' as an Excel workbook: one row per series and year.
-///
-/// The table of `/v1/areas/{area_id}/series.csv` with numbers as numbers, yes/no as booleans, headers
-/// in the language, and a second sheet saying what it is (its context, source, dataset
-/// version and disclosure rules).
-#[utoipa::path(
-    tag = "areas",
-    params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
-    responses(
-        (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/areas/{area_id}/series.xlsx")]
-pub async fn get_series_xlsx(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    query: web::Query<SeriesQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_series_answer(state, req, path, query).await
+representation! {
+    /// The area's series and its references' as an Excel workbook: one row per series and year.
+    ///
+    /// The table of `/v1/areas/{area_id}/series.csv` with numbers as numbers, yes/no as booleans, headers
+    /// in the language, and a second sheet saying what it is (its context, source, dataset
+    /// version and disclosure rules).
+    #[utoipa::path(
+        tag = "areas",
+        params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
+        responses(
+            (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/areas/{area_id}/series.xlsx")]
+    get_series_xlsx(path: String, query: SeriesQuery) => get_series_answer
 }
 
 async fn get_series_answer(

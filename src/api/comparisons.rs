@@ -257,108 +257,92 @@ pub fn sort_items(items: &mut [ComparisonItem], sort: Option<&str>) -> Result<()
     Ok(())
 }
 
-/// How every area developed against a reference (comparisons.md).
-///
-/// For one indicator and two years: each area's change from `from` to `to`, the reference's change (its
-/// municipality, the social-housing sector there, that sector without the plan areas, its statistical twins, or
-/// Denmark), the difference in the indicator's direction, relative changes and gaps, whether the area developed
-/// more strongly, and whether the difference is beyond the threshold; with a summary over all areas. Areas whose
-/// figures are withheld are listed with the status `suppressed` and no numbers.
-#[utoipa::path(
-    tag = "comparisons",
-    params(ComparisonsQuery),
-    responses(
-        (status = 200, description = "The items and the summary (with `format=csv` or `Accept: text/csv`, the CSV of /v1/comparisons.csv instead, for links made before that operation)",
-         content((ComparisonsResponse = "application/json", example = json!({"dataset_version": 1, "indicator": "outside_work_education", "indicator_name": "Uden for arbejdsmarkedet eller uddannelse",
-            "kind": "share", "unit": "percent", "direction": "lower_is_better", "lang": "da", "from": 2015, "to": 2023, "reference": "municipality",
-            "boundary_version": "2024-09", "threshold": 5.0,
-            "items": [{"area_id": "751-1", "area_name": "Marguritten", "municipality_code": "751", "municipality_name": "Aarhus", "status": "ok",
-                "area_from": 44.1, "area_to": 33.5, "area_change": -10.6, "area_relative_change": -24.04,
-                "reference_from": 17.2, "reference_to": 14.3, "reference_change": -2.9, "reference_relative_change": -16.86,
-                "difference": -7.7, "difference_rounded": -7.7, "relative_difference": -7.18, "gap_from": 26.9, "gap_to": 19.2,
-                "stronger": true, "stronger_relative": true, "beyond_threshold": true}],
-            "summary": {"areas": 48, "compared": 48, "suppressed": 0, "missing": 0, "improved": 48, "stronger": 48, "stronger_relative": 31,
-                "beyond_threshold": 25, "threshold": 5.0, "median_difference": -5.3}})))),
-        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/comparisons")]
-pub async fn get_comparisons(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<ComparisonsQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_comparisons_answer(state, req, query).await
+representation! {
+    /// How every area developed against a reference (comparisons.md).
+    ///
+    /// For one indicator and two years: each area's change from `from` to `to`, the reference's change (its
+    /// municipality, the social-housing sector there, that sector without the plan areas, its statistical twins, or
+    /// Denmark), the difference in the indicator's direction, relative changes and gaps, whether the area developed
+    /// more strongly, and whether the difference is beyond the threshold; with a summary over all areas. Areas whose
+    /// figures are withheld are listed with the status `suppressed` and no numbers.
+    #[utoipa::path(
+        tag = "comparisons",
+        params(ComparisonsQuery),
+        responses(
+            (status = 200, description = "The items and the summary (with `format=csv` or `Accept: text/csv`, the CSV of /v1/comparisons.csv instead, for links made before that operation)",
+             content((ComparisonsResponse = "application/json", example = json!({"dataset_version": 1, "indicator": "outside_work_education", "indicator_name": "Uden for arbejdsmarkedet eller uddannelse",
+                "kind": "share", "unit": "percent", "direction": "lower_is_better", "lang": "da", "from": 2015, "to": 2023, "reference": "municipality",
+                "boundary_version": "2024-09", "threshold": 5.0,
+                "items": [{"area_id": "751-1", "area_name": "Marguritten", "municipality_code": "751", "municipality_name": "Aarhus", "status": "ok",
+                    "area_from": 44.1, "area_to": 33.5, "area_change": -10.6, "area_relative_change": -24.04,
+                    "reference_from": 17.2, "reference_to": 14.3, "reference_change": -2.9, "reference_relative_change": -16.86,
+                    "difference": -7.7, "difference_rounded": -7.7, "relative_difference": -7.18, "gap_from": 26.9, "gap_to": 19.2,
+                    "stronger": true, "stronger_relative": true, "beyond_threshold": true}],
+                "summary": {"areas": 48, "compared": 48, "suppressed": 0, "missing": 0, "improved": 48, "stronger": 48, "stronger_relative": 31,
+                    "beyond_threshold": 25, "threshold": 5.0, "median_difference": -5.3}})))),
+            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/comparisons")]
+    get_comparisons(query: ComparisonsQuery) => get_comparisons_answer
 }
 
-/// Every area against the reference as a table for Danish spreadsheets: the items of `/v1/comparisons`, one row each (the summary is left out).
-///
-/// The same answer as `/v1/comparisons` with `format=csv`, as an operation of its own so that a
-/// generated client types it.
-#[utoipa::path(
-    tag = "comparisons",
-    params(ComparisonsQuery),
-    responses(
-        (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
-            `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
-            example = json!("area_id;area_name;municipality_code;municipality_name;status;area_from;area_to;area_change;area_relative_change;reference_from;reference_to;reference_change;reference_relative_change;difference;difference_rounded;relative_difference;gap_from;gap_to;stronger;stronger_relative;beyond_threshold;indicator;from;to;reference;threshold;boundary_version;dataset_version\r\n751-1;Marguritten;751;Aarhus;ok;44,1;33,5;-10,6;-24,04;17,2;14,3;-2,9;-16,86;-7,7;-7,7;-7,18;26,9;19,2;SAND;SAND;SAND;outside_work_education;2015;2023;municipality;5;2024-09;1\r\n")),
-        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/comparisons.csv")]
-pub async fn get_comparisons_csv(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<ComparisonsQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_comparisons_answer(state, req, query).await
+representation! {
+    /// Every area against the reference as a table for Danish spreadsheets: the items of `/v1/comparisons`, one row each (the summary is left out).
+    ///
+    /// The same answer as `/v1/comparisons` with `format=csv`, as an operation of its own so that a
+    /// generated client types it.
+    #[utoipa::path(
+        tag = "comparisons",
+        params(ComparisonsQuery),
+        responses(
+            (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
+                `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
+                example = json!("area_id;area_name;municipality_code;municipality_name;status;area_from;area_to;area_change;area_relative_change;reference_from;reference_to;reference_change;reference_relative_change;difference;difference_rounded;relative_difference;gap_from;gap_to;stronger;stronger_relative;beyond_threshold;indicator;from;to;reference;threshold;boundary_version;dataset_version\r\n751-1;Marguritten;751;Aarhus;ok;44,1;33,5;-10,6;-24,04;17,2;14,3;-2,9;-16,86;-7,7;-7,7;-7,18;26,9;19,2;SAND;SAND;SAND;outside_work_education;2015;2023;municipality;5;2024-09;1\r\n")),
+            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/comparisons.csv")]
+    get_comparisons_csv(query: ComparisonsQuery) => get_comparisons_answer
 }
 
-/// Every area against the reference as JSON-stat 2.0 (dimensions area × measure, the measures with their units).
-///
-/// The figures of `/v1/comparisons`, for pyjstat, rjstat and jsonstat-toolkit, with a status
-/// for every cell without a figure and the dataset version as an extension.
-#[utoipa::path(
-    tag = "comparisons",
-    params(ComparisonsQuery),
-    responses(
-        (status = 200, description = "A JSON-stat 2.0 dataset; labels in the chosen language", body = super::jsonstat::JsonStatDataset),
-        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/comparisons.jsonstat")]
-pub async fn get_comparisons_jsonstat(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<ComparisonsQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_comparisons_answer(state, req, query).await
+representation! {
+    /// Every area against the reference as JSON-stat 2.0 (dimensions area × measure, the measures with their units).
+    ///
+    /// The figures of `/v1/comparisons`, for pyjstat, rjstat and jsonstat-toolkit, with a status
+    /// for every cell without a figure and the dataset version as an extension.
+    #[utoipa::path(
+        tag = "comparisons",
+        params(ComparisonsQuery),
+        responses(
+            (status = 200, description = "A JSON-stat 2.0 dataset; labels in the chosen language", body = super::jsonstat::JsonStatDataset),
+            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/comparisons.jsonstat")]
+    get_comparisons_jsonstat(query: ComparisonsQuery) => get_comparisons_answer
 }
 
-/// Every area against the reference as an Excel workbook: the items of `/v1/comparisons`, one row each.
-///
-/// The table of `/v1/comparisons.csv` with numbers as numbers, yes/no as booleans, headers
-/// in the language, and a second sheet saying what it is (its context, source, dataset
-/// version and disclosure rules).
-#[utoipa::path(
-    tag = "comparisons",
-    params(ComparisonsQuery),
-    responses(
-        (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/comparisons.xlsx")]
-pub async fn get_comparisons_xlsx(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<ComparisonsQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_comparisons_answer(state, req, query).await
+representation! {
+    /// Every area against the reference as an Excel workbook: the items of `/v1/comparisons`, one row each.
+    ///
+    /// The table of `/v1/comparisons.csv` with numbers as numbers, yes/no as booleans, headers
+    /// in the language, and a second sheet saying what it is (its context, source, dataset
+    /// version and disclosure rules).
+    #[utoipa::path(
+        tag = "comparisons",
+        params(ComparisonsQuery),
+        responses(
+            (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/comparisons.xlsx")]
+    get_comparisons_xlsx(query: ComparisonsQuery) => get_comparisons_answer
 }
 
 async fn get_comparisons_answer(

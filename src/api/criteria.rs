@@ -274,109 +274,93 @@ fn summarise(r: &RuleSet, items: &[AreaCriteria]) -> BTreeMap<String, VerdictCou
     out
 }
 
-/// Every area's criteria and classifications for one year.
-///
-/// The legal criteria applied to the service's areas and figures: per area and criterion whether it is met, not
-/// met, or cannot be said (its figure suppressed or missing), with the value, the threshold and the margin; per
-/// classification yes, no or undetermined (three-valued logic, criteria.md), and a summary. Not the ministry's
-/// official lists.
-#[utoipa::path(
-    tag = "criteria",
-    params(CriteriaQuery),
-    responses(
-        (status = 200, description = "Every area of the delimitation: its criteria (value, threshold, margin) and classifications \
-            (yes, no or undetermined by three-valued logic, so that none reveals a suppressed figure); with `format=csv` or `Accept: text/csv`, the CSV of /v1/criteria.csv instead",
-         content((CriteriaResponse = "application/json", example = json!({"dataset_version": 1, "note": NOT_OFFICIAL, "year": 2023,
-            "rules": "almenboligloven-2021", "boundary_version": "2024-09",
-            "items": [{"area_id": "751-1", "area_name": "Marguritten", "municipality_code": "751", "population": 2412.0,
-                "criteria": [{"id": "outside_work_education_40", "role": "outside_work_education", "status": "met", "met": true,
-                    "value": 43.1, "threshold": 40.0, "margin": 3.1, "years": [2022, 2023]}],
-                "classifications": [{"id": "udsat_boligomraade", "status": "yes", "criteria_met": 2, "criteria_required": 2,
-                    "nearest_exit": ["outside_work_education_40"]}]}],
-            "summary": {"udsat_boligomraade": {"yes": 9, "no": 36, "undetermined": 3}}})))),
-        (status = 400, description = "An unknown or unavailable rule set, or a year outside the dataset's: the problem names the parameter",
-         body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/criteria")]
-pub async fn get_criteria(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<CriteriaQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_criteria_answer(state, req, query).await
+representation! {
+    /// Every area's criteria and classifications for one year.
+    ///
+    /// The legal criteria applied to the service's areas and figures: per area and criterion whether it is met, not
+    /// met, or cannot be said (its figure suppressed or missing), with the value, the threshold and the margin; per
+    /// classification yes, no or undetermined (three-valued logic, criteria.md), and a summary. Not the ministry's
+    /// official lists.
+    #[utoipa::path(
+        tag = "criteria",
+        params(CriteriaQuery),
+        responses(
+            (status = 200, description = "Every area of the delimitation: its criteria (value, threshold, margin) and classifications \
+                (yes, no or undetermined by three-valued logic, so that none reveals a suppressed figure); with `format=csv` or `Accept: text/csv`, the CSV of /v1/criteria.csv instead",
+             content((CriteriaResponse = "application/json", example = json!({"dataset_version": 1, "note": NOT_OFFICIAL, "year": 2023,
+                "rules": "almenboligloven-2021", "boundary_version": "2024-09",
+                "items": [{"area_id": "751-1", "area_name": "Marguritten", "municipality_code": "751", "population": 2412.0,
+                    "criteria": [{"id": "outside_work_education_40", "role": "outside_work_education", "status": "met", "met": true,
+                        "value": 43.1, "threshold": 40.0, "margin": 3.1, "years": [2022, 2023]}],
+                    "classifications": [{"id": "udsat_boligomraade", "status": "yes", "criteria_met": 2, "criteria_required": 2,
+                        "nearest_exit": ["outside_work_education_40"]}]}],
+                "summary": {"udsat_boligomraade": {"yes": 9, "no": 36, "undetermined": 3}}})))),
+            (status = 400, description = "An unknown or unavailable rule set, or a year outside the dataset's: the problem names the parameter",
+             body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/criteria")]
+    get_criteria(query: CriteriaQuery) => get_criteria_answer
 }
 
-/// Every area's criteria and classifications in the year as a table for Danish spreadsheets: one row per area.
-///
-/// The same answer as `/v1/criteria` with `format=csv`, as an operation of its own so that a
-/// generated client types it.
-#[utoipa::path(
-    tag = "criteria",
-    params(CriteriaQuery),
-    responses(
-        (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
-            `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
-            example = json!("area_id;area_name;municipality_code;population;outside_work_education_40_status;outside_work_education_40_value;outside_work_education_40_threshold;outside_work_education_40_margin;udsat_boligomraade;udsat_boligomraade_nearest_exit;year;rules;boundary_version;dataset_version\r\n751-1;Marguritten;751;2412;met;43,1;40;3,1;yes;outside_work_education_40;2023;almenboligloven-2021;2024-09;1\r\n")),
-        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/criteria.csv")]
-pub async fn get_criteria_csv(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<CriteriaQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_criteria_answer(state, req, query).await
+representation! {
+    /// Every area's criteria and classifications in the year as a table for Danish spreadsheets: one row per area.
+    ///
+    /// The same answer as `/v1/criteria` with `format=csv`, as an operation of its own so that a
+    /// generated client types it.
+    #[utoipa::path(
+        tag = "criteria",
+        params(CriteriaQuery),
+        responses(
+            (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
+                `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
+                example = json!("area_id;area_name;municipality_code;population;outside_work_education_40_status;outside_work_education_40_value;outside_work_education_40_threshold;outside_work_education_40_margin;udsat_boligomraade;udsat_boligomraade_nearest_exit;year;rules;boundary_version;dataset_version\r\n751-1;Marguritten;751;2412;met;43,1;40;3,1;yes;outside_work_education_40;2023;almenboligloven-2021;2024-09;1\r\n")),
+            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/criteria.csv")]
+    get_criteria_csv(query: CriteriaQuery) => get_criteria_answer
 }
 
-/// Every area's criteria in the year as JSON-stat 2.0.
-///
-/// Dimensions area × criterion × measure (value, threshold, margin), the criterion the metric
-/// with its indicator's unit: the figures of `/v1/criteria`, for pyjstat, rjstat and
-/// jsonstat-toolkit, with a status for every cell without a figure and the dataset version as
-/// an extension.
-#[utoipa::path(
-    tag = "criteria",
-    params(CriteriaQuery),
-    responses(
-        (status = 200, description = "A JSON-stat 2.0 dataset; labels in the chosen language", body = super::jsonstat::JsonStatDataset),
-        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/criteria.jsonstat")]
-pub async fn get_criteria_jsonstat(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<CriteriaQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_criteria_answer(state, req, query).await
+representation! {
+    /// Every area's criteria in the year as JSON-stat 2.0.
+    ///
+    /// Dimensions area × criterion × measure (value, threshold, margin), the criterion the metric
+    /// with its indicator's unit: the figures of `/v1/criteria`, for pyjstat, rjstat and
+    /// jsonstat-toolkit, with a status for every cell without a figure and the dataset version as
+    /// an extension.
+    #[utoipa::path(
+        tag = "criteria",
+        params(CriteriaQuery),
+        responses(
+            (status = 200, description = "A JSON-stat 2.0 dataset; labels in the chosen language", body = super::jsonstat::JsonStatDataset),
+            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/criteria.jsonstat")]
+    get_criteria_jsonstat(query: CriteriaQuery) => get_criteria_answer
 }
 
-/// Every area's criteria and classifications in the year as an Excel workbook: one row per area.
-///
-/// The table of `/v1/criteria.csv` with numbers as numbers, yes/no as booleans, headers
-/// in the language, and a second sheet saying what it is (its context, source, dataset
-/// version and disclosure rules).
-#[utoipa::path(
-    tag = "criteria",
-    params(CriteriaQuery),
-    responses(
-        (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/criteria.xlsx")]
-pub async fn get_criteria_xlsx(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<CriteriaQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_criteria_answer(state, req, query).await
+representation! {
+    /// Every area's criteria and classifications in the year as an Excel workbook: one row per area.
+    ///
+    /// The table of `/v1/criteria.csv` with numbers as numbers, yes/no as booleans, headers
+    /// in the language, and a second sheet saying what it is (its context, source, dataset
+    /// version and disclosure rules).
+    #[utoipa::path(
+        tag = "criteria",
+        params(CriteriaQuery),
+        responses(
+            (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/criteria.xlsx")]
+    get_criteria_xlsx(query: CriteriaQuery) => get_criteria_answer
 }
 
 async fn get_criteria_answer(
@@ -556,79 +540,64 @@ pub struct AreaCriteriaResponse {
     pub years: Vec<AreaYear>,
 }
 
-/// One area's criteria and classifications in every year.
-///
-/// The area's criteria and classifications year by year, each year under the rule set valid that year unless one is
-/// named: how close the area is to a list, and which met criteria would take it off (nearest_exit).
-#[utoipa::path(
-    tag = "criteria",
-    params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),
-    responses(
-        (status = 200, description = "The area's criteria year by year (with `format=csv` or `Accept: text/csv`, the CSV of /v1/areas/{area_id}/criteria.csv instead)",
-         content((AreaCriteriaResponse = "application/json"))),
-        (status = 400, description = "An unknown or unavailable rule set: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/areas/{area_id}/criteria")]
-pub async fn get_area_criteria(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    query: web::Query<AreaCriteriaQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_area_criteria_answer(state, req, path, query).await
+representation! {
+    /// One area's criteria and classifications in every year.
+    ///
+    /// The area's criteria and classifications year by year, each year under the rule set valid that year unless one is
+    /// named: how close the area is to a list, and which met criteria would take it off (nearest_exit).
+    #[utoipa::path(
+        tag = "criteria",
+        params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),
+        responses(
+            (status = 200, description = "The area's criteria year by year (with `format=csv` or `Accept: text/csv`, the CSV of /v1/areas/{area_id}/criteria.csv instead)",
+             content((AreaCriteriaResponse = "application/json"))),
+            (status = 400, description = "An unknown or unavailable rule set: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/areas/{area_id}/criteria")]
+    get_area_criteria(path: String, query: AreaCriteriaQuery) => get_area_criteria_answer
 }
 
-/// The area's criteria year by year as a table for Danish spreadsheets: a row per year and criterion, then per year and classification.
-///
-/// The same answer as `/v1/areas/{area_id}/criteria` with `format=csv`, as an operation of its own so that a
-/// generated client types it.
-#[utoipa::path(
-    tag = "criteria",
-    params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),
-    responses(
-        (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
-            `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
-            example = json!("area_id;year;rules;item;id;status;value;threshold;margin;criteria_met;criteria_required;nearest_exit;boundary_version;dataset_version\r\n751-1;2023;almenboligloven-2021;criterion;outside_work_education_40;met;43,1;40;3,1;;;;2024-09;1\r\n")),
-        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/areas/{area_id}/criteria.csv")]
-pub async fn get_area_criteria_csv(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    query: web::Query<AreaCriteriaQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_area_criteria_answer(state, req, path, query).await
+representation! {
+    /// The area's criteria year by year as a table for Danish spreadsheets: a row per year and criterion, then per year and classification.
+    ///
+    /// The same answer as `/v1/areas/{area_id}/criteria` with `format=csv`, as an operation of its own so that a
+    /// generated client types it.
+    #[utoipa::path(
+        tag = "criteria",
+        params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),
+        responses(
+            (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
+                `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
+                example = json!("area_id;year;rules;item;id;status;value;threshold;margin;criteria_met;criteria_required;nearest_exit;boundary_version;dataset_version\r\n751-1;2023;almenboligloven-2021;criterion;outside_work_education_40;met;43,1;40;3,1;;;;2024-09;1\r\n")),
+            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/areas/{area_id}/criteria.csv")]
+    get_area_criteria_csv(path: String, query: AreaCriteriaQuery) => get_area_criteria_answer
 }
 
-/// The area's criteria year by year as an Excel workbook.
-///
-/// The table of `/v1/areas/{area_id}/criteria.csv` with numbers as numbers, headers in the language, and a second
-/// sheet saying what it is (its delimitation, source, dataset version and disclosure rules).
-#[utoipa::path(
-    tag = "criteria",
-    params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),
-    responses(
-        (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-        (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/areas/{area_id}/criteria.xlsx")]
-pub async fn get_area_criteria_xlsx(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    query: web::Query<AreaCriteriaQuery>,
-) -> Result<HttpResponse, ApiError> {
-    get_area_criteria_answer(state, req, path, query).await
+representation! {
+    /// The area's criteria year by year as an Excel workbook.
+    ///
+    /// The table of `/v1/areas/{area_id}/criteria.csv` with numbers as numbers, headers in the language, and a second
+    /// sheet saying what it is (its delimitation, source, dataset version and disclosure rules).
+    #[utoipa::path(
+        tag = "criteria",
+        params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),
+        responses(
+            (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        )
+    )]
+    #[get("/v1/areas/{area_id}/criteria.xlsx")]
+    get_area_criteria_xlsx(path: String, query: AreaCriteriaQuery) => get_area_criteria_answer
 }
 
 async fn get_area_criteria_answer(

@@ -2,6 +2,29 @@
 //! and render. Every documented route is registered with `.service(…)` so that utoipa
 //! collects it into the OpenAPI document.
 
+/// An operation answering one representation of a query (JSON, CSV, JSON-stat, XLSX): its
+/// documentation and route, and the handler its representations share, which reads the
+/// representation off the request ([`csv::Representation::of`]).
+macro_rules! representation {
+    ($(#[$attr:meta])* $name:ident(path: $path:ty, query: $query:ty) => $answer:ident) => {
+        $(#[$attr])*
+        pub async fn $name(
+            state: web::Data<AppState>,
+            req: HttpRequest,
+            path: web::Path<$path>,
+            query: web::Query<$query>,
+        ) -> Result<HttpResponse, ApiError> {
+            $answer(state, req, path, query).await
+        }
+    };
+    ($(#[$attr:meta])* $name:ident(query: $query:ty) => $answer:ident) => {
+        $(#[$attr])*
+        pub async fn $name(state: web::Data<AppState>, req: HttpRequest, query: web::Query<$query>) -> Result<HttpResponse, ApiError> {
+            $answer(state, req, query).await
+        }
+    };
+}
+
 pub mod admin;
 pub mod areas;
 pub mod chart;
