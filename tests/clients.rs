@@ -60,7 +60,12 @@ fn answer_schema(doc: &Value, path: &str) -> Value {
     let content = doc["paths"][path]["get"]["responses"]["200"]["content"].as_object().unwrap_or_else(|| panic!("{path}: no 200 content"));
     assert_eq!(content.len(), 1, "{path}: one representation");
     let (_, media) = content.iter().next().unwrap();
-    let mut schema = media["schema"].clone();
+    strict_schema(doc, &media["schema"])
+}
+
+/// A schema of the document, strict, with the document's components for its `$ref`s.
+fn strict_schema(doc: &Value, schema: &Value) -> Value {
+    let mut schema = schema.clone();
     schema["components"] = doc["components"].clone();
     strict(&mut schema);
     schema
@@ -361,9 +366,7 @@ async fn every_answer_has_an_example_of_its_schema() {
                         continue;
                     }
                     let example = content.get("example").unwrap_or_else(|| panic!("{what} has no example"));
-                    let mut schema = content["schema"].clone();
-                    schema["components"] = doc["components"].clone();
-                    strict(&mut schema);
+                    let schema = strict_schema(&doc, &content["schema"]);
                     let validator = jsonschema::validator_for(&schema).unwrap();
                     let errors: Vec<String> =
                         validator.iter_errors(example).take(5).map(|e| format!("{e} at {}", e.instance_path())).collect();

@@ -61,12 +61,15 @@ pub struct Entry {
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
     kept: bool,
+    /// Its body is deflated already ([`Entry::compressed_already`]): served as it is.
+    deflated: bool,
 }
 
 impl Entry {
-    /// A zip or a workbook is deflated already: compressing it again costs CPU for nothing.
-    fn compressed_already(&self) -> bool {
-        self.headers.iter().any(|(n, v)| {
+    /// A zip or a workbook is deflated already: compressing it again costs CPU for nothing
+    /// (decided once, when the entry is made, not on each hit).
+    fn compressed_already(headers: &[(HeaderName, HeaderValue)]) -> bool {
+        headers.iter().any(|(n, v)| {
             n == header::CONTENT_TYPE
                 && v.to_str().is_ok_and(|t| t.starts_with("application/zip") || t.starts_with("application/vnd.openxmlformats"))
         })
@@ -432,7 +435,7 @@ const STREAM_CHUNK: usize = 1024 * 1024;
 /// Serves a kept entry in the negotiated coding, compressing on the pool the first time; when
 /// the pool is full, or the body too small to gain, it goes out uncompressed with its own ETag.
 async fn serve(cache: &ResponseCache, entry: Arc<Entry>, version: i64, key: &Key, coding: Coding, tag: String) -> HttpResponse {
-    let coding = if entry.identity.len() < MIN_COMPRESS_BYTES || entry.compressed_already() { Coding::Identity } else { coding };
+    let coding = if entry.identity.len() < MIN_COMPRESS_BYTES || entry.deflated { Coding::Identity } else { coding };
     if let Some(body) = entry.variant(coding) {
         let tag = if coding == Coding::Identity { etag(version, key, coding) } else { entry.variant_tag(tag, coding) };
         return respond(&entry, body, &tag, coding, cache);
@@ -519,7 +522,8 @@ pub async fn middleware(
     };
     let weight = Entry::weight_of(body.len());
     let kept = cache.admits(version, key, weight);
-    let entry = Arc::new(Entry { headers, identity: body, gzip: OnceLock::new(), brotli: OnceLock::new(), kept });
+    let deflated = Entry::compressed_already(&headers);
+    let entry = Arc::new(Entry { headers, identity: body, gzip: OnceLock::new(), brotli: OnceLock::new(), kept, deflated });
     if kept {
         cache.put(version, key, entry.clone());
     }
