@@ -1,8 +1,7 @@
 //! Prometheus metrics at /metrics: requests by route and status, latency, the served dataset
 //! version, the snapshot's age and its withheld figures, imports and reloads.
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use actix_web::http::{Method, StatusCode};
@@ -38,8 +37,6 @@ impl RouteMetrics {
 
 pub struct Metrics {
     registry: Registry,
-    /// path → its route's metrics (see [`Metrics::route`])
-    routes: RwLock<HashMap<String, Arc<RouteMetrics>>>,
     requests: IntCounterVec,
     latency: HistogramVec,
     imports: IntCounterVec,
@@ -157,7 +154,6 @@ impl Metrics {
         let cache_lookups = CACHE_RESULTS.map(|r| cache_lookups.with_label_values(&[r]));
         Metrics {
             registry,
-            routes: RwLock::default(),
             requests,
             latency,
             imports,
@@ -178,26 +174,16 @@ impl Metrics {
         }
     }
 
-    /// What the requests for `path` count into: its route pattern's metrics, found by `pattern`
-    /// (the router's match, which runs its regular expressions again) the first time a path is
-    /// seen. Remembered per path, bounded: unknown paths cannot grow it without limit.
-    pub fn route(&self, path: &str, pattern: impl FnOnce() -> Option<String>) -> Arc<RouteMetrics> {
-        if let Some(r) = self.routes.read().unwrap_or_else(|e| e.into_inner()).get(path) {
-            return r.clone();
-        }
-        let route = pattern().unwrap_or_else(|| "unmatched".to_string());
-        let r = Arc::new(RouteMetrics {
+    /// What the requests of a route pattern count into (`None`: a path no route matched).
+    /// Resolving it hashes labels; the request layer remembers it per path.
+    pub fn route(&self, pattern: Option<String>) -> RouteMetrics {
+        let route = pattern.unwrap_or_else(|| "unmatched".to_string());
+        RouteMetrics {
             latency: self.latency.with_label_values(&[route.as_str()]),
             common: Default::default(),
             requests: self.requests.clone(),
             route,
-        });
-        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
-        if routes.len() >= 10_000 {
-            routes.clear();
         }
-        routes.insert(path.to_string(), r.clone());
-        r
     }
 
     /// `imported`, `identical`, `rejected` or `failed`.

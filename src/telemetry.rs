@@ -1,16 +1,22 @@
 //! Logging with tracing: human-readable on a terminal, JSON lines otherwise; one span per
 //! request with method, path, status, latency and a request id echoed in `x-request-id`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
 use std::io::IsTerminal;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
+use crate::metrics::{Metrics, RouteMetrics};
 use crate::settings::{LogFormat, LogSettings};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -40,20 +46,41 @@ pub fn init(settings: &LogSettings) -> LogGuard {
     LogGuard { _writer: installed.is_ok().then_some(guard) }
 }
 
-/// A caller's request id is kept when it is short and printable, so that traces can be
-/// joined across services; otherwise a fresh one is made.
-fn request_id(req: &ServiceRequest) -> String {
-    req.headers()
-        .get(&REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| (1..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_string)
-        .unwrap_or_else(fresh_id)
+/// A request's id: the caller's when it is short and printable, so that traces can be joined
+/// across services; otherwise a fresh one.
+enum RequestId {
+    Given(HeaderValue),
+    Fresh([u8; 36]),
 }
 
-/// A random (version 4) UUID from a per-thread generator seeded once from the operating
-/// system: ids need to be unique, not secret, and a system call per request is measurable.
-fn fresh_id() -> String {
+impl RequestId {
+    fn of(req: &ServiceRequest) -> RequestId {
+        match req.headers().get(&REQUEST_ID_HEADER) {
+            Some(v) if (1..=128).contains(&v.len()) && v.as_bytes().iter().all(u8::is_ascii_graphic) => RequestId::Given(v.clone()),
+            _ => RequestId::Fresh(fresh_id()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // (printable ASCII, checked above)
+            RequestId::Given(v) => v.to_str().unwrap_or(""),
+            RequestId::Fresh(b) => std::str::from_utf8(b).unwrap_or(""),
+        }
+    }
+
+    fn header_value(&self) -> Option<HeaderValue> {
+        match self {
+            RequestId::Given(v) => Some(v.clone()),
+            RequestId::Fresh(b) => HeaderValue::from_bytes(b).ok(),
+        }
+    }
+}
+
+/// A random (version 4) UUID, hyphenated, from a per-thread generator seeded once from the
+/// operating system: ids need to be unique, not secret, and a system call per request is
+/// measurable (as is a string for it).
+fn fresh_id() -> [u8; 36] {
     use std::cell::Cell;
     thread_local! {
         static STATE: Cell<u64> = Cell::new(u64::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..8].try_into().expect("8 bytes")) | 1);
@@ -70,44 +97,156 @@ fn fresh_id() -> String {
         })
     };
     let bytes = ((u128::from(next()) << 64) | u128::from(next())).to_le_bytes();
-    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    let mut out = [0u8; 36];
+    uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().encode_lower(&mut out);
+    out
 }
 
-/// Middleware: the request's span and its closing log line.
-pub async fn request_span(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = request_id(&req);
-    // the route pattern, not the path, so that the metrics' labels stay few
-    let route = req.app_data::<actix_web::web::Data<crate::api::AppState>>().map(|s| s.metrics.route(req.path(), || req.match_pattern()));
-    let method = req.method().clone();
-    let span = tracing::info_span!(
-        "request",
-        method = %req.method(),
-        path = %req.path(),
-        request_id = %id,
-        status = tracing::field::Empty,
-        latency_ms = tracing::field::Empty,
-    );
-    let started = Instant::now();
-    let mut res = next.call(req).instrument(span.clone()).await?;
-    let status = res.status();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    if let Some(route) = route {
-        route.observe(&method, status, latency_ms / 1000.0);
+/// The request layer: each request's span and closing log line, its id echoed in
+/// `x-request-id`, and its route's metrics. A plain service rather than `from_fn`, which boxes
+/// a future per request; the route metrics are remembered per path in each worker (no lock
+/// shared between workers on the request path).
+pub struct RequestSpan {
+    metrics: Arc<Metrics>,
+}
+
+impl RequestSpan {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        RequestSpan { metrics }
     }
-    span.record("status", status.as_u16());
-    span.record("latency_ms", latency_ms);
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(REQUEST_ID_HEADER, value);
+}
+
+impl<S, B> Transform<S, ServiceRequest> for RequestSpan
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Transform = RequestSpanService<S>;
+    type InitError = ();
+    type Future = std::future::Ready<Result<Self::Transform, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(RequestSpanService { service, metrics: self.metrics.clone(), routes: RefCell::default() }))
     }
-    span.in_scope(|| {
-        if status.is_server_error() {
-            tracing::error!(status = status.as_u16(), latency_ms, "request failed");
-        } else {
-            tracing::info!(status = status.as_u16(), latency_ms, "request finished");
+}
+
+/// Paths remembered per worker; unknown paths cannot grow it without limit.
+const ROUTES_REMEMBERED: usize = 10_000;
+
+pub struct RequestSpanService<S> {
+    service: S,
+    metrics: Arc<Metrics>,
+    /// path → its route pattern's metrics (the router's match runs its regular expressions
+    /// again, so it is looked up once per path)
+    routes: RefCell<HashMap<String, Rc<RouteMetrics>, foldhash::fast::RandomState>>,
+}
+
+impl<S> RequestSpanService<S> {
+    fn route(&self, req: &ServiceRequest) -> Rc<RouteMetrics> {
+        if let Some(r) = self.routes.borrow().get(req.path()) {
+            return r.clone();
         }
-    });
-    Ok(res)
+        let r = Rc::new(self.metrics.route(req.match_pattern()));
+        let mut routes = self.routes.borrow_mut();
+        if routes.len() >= ROUTES_REMEMBERED {
+            routes.clear();
+        }
+        routes.insert(req.path().to_string(), r.clone());
+        r
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for RequestSpanService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future = RequestSpanFuture<S::Future>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let id = RequestId::of(&req);
+        // the route pattern, not the path, so that the metrics' labels stay few
+        let route = self.route(&req);
+        let method = req.method().clone();
+        let span = tracing::info_span!(
+            "request",
+            method = %req.method(),
+            path = %req.path(),
+            request_id = %id.as_str(),
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let inner = {
+            let _entered = span.enter();
+            self.service.call(req)
+        };
+        RequestSpanFuture { inner, span, started, id, route, method }
+    }
+}
+
+pin_project_lite::pin_project! {
+    pub struct RequestSpanFuture<F> {
+        #[pin]
+        inner: F,
+        span: tracing::Span,
+        started: Instant,
+        id: RequestId,
+        route: Rc<RouteMetrics>,
+        method: Method,
+    }
+}
+
+impl<F, B> Future for RequestSpanFuture<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut res = {
+            let _entered = this.span.enter();
+            match this.inner.poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(res)) => res,
+            }
+        };
+        let status = res.status();
+        let latency_ms = this.started.elapsed().as_secs_f64() * 1000.0;
+        this.route.observe(this.method, status, latency_ms / 1000.0);
+        this.span.record("status", status.as_u16());
+        this.span.record("latency_ms", latency_ms);
+        if let Some(value) = this.id.header_value() {
+            res.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        this.span.in_scope(|| {
+            if status.is_server_error() {
+                tracing::error!(status = status.as_u16(), latency_ms, "request failed");
+            } else {
+                tracing::info!(status = status.as_u16(), latency_ms, "request finished");
+            }
+        });
+        Poll::Ready(Ok(res))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_ids_are_hyphenated_version_4_uuids() {
+        let a = fresh_id();
+        let b = fresh_id();
+        assert_ne!(a, b);
+        let parsed = uuid::Uuid::parse_str(std::str::from_utf8(&a).unwrap()).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(parsed.hyphenated().to_string().as_bytes(), a);
+    }
 }
