@@ -16,20 +16,22 @@
 //! of a render thread: it goes out uncompressed instead.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::IpAddr;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use actix_web::HttpResponse;
 use actix_web::body::{self, BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::Next;
 use actix_web::web::Bytes;
+use futures_util::future::LocalBoxFuture;
 use sha2::{Digest, Sha256};
 
 use super::DATASET_VERSION_HEADER;
@@ -103,8 +105,8 @@ impl Entry {
 
     /// The ETag of a variant: a fast-compressed one has other bytes than the kept one, so its
     /// tag is weak (RFC 9110 8.8.1); If-None-Match compares weakly, so either revalidates.
-    fn variant_tag(&self, strong: String, coding: Coding) -> String {
-        if self.kept || coding == Coding::Identity { strong } else { format!("W/{strong}") }
+    fn variant_tag(&self, strong: &str, coding: Coding) -> String {
+        if self.kept || coding == Coding::Identity { strong.to_string() } else { format!("W/{strong}") }
     }
 
     /// What the entry counts against the cache's bytes: the body, and room for its variants.
@@ -432,14 +434,26 @@ fn respond(entry: &Entry, body: Bytes, etag: &str, coding: Coding, cache: &Respo
 /// The slice size for sending large cached bodies.
 const STREAM_CHUNK: usize = 1024 * 1024;
 
+/// The coding an entry goes out in: none when the body is too small to gain or deflated already.
+fn coding_for(entry: &Entry, coding: Coding) -> Coding {
+    if entry.identity.len() < MIN_COMPRESS_BYTES || entry.deflated { Coding::Identity } else { coding }
+}
+
+/// Serves a kept entry when the variant in its coding is made already (no waiting).
+fn serve_made(cache: &ResponseCache, entry: &Entry, version: i64, key: &Key, coding: Coding, tag: &str) -> Option<HttpResponse> {
+    let coding = coding_for(entry, coding);
+    let body = entry.variant(coding)?;
+    let tag = if coding == Coding::Identity { etag(version, key, coding) } else { entry.variant_tag(tag, coding) };
+    Some(respond(entry, body, &tag, coding, cache))
+}
+
 /// Serves a kept entry in the negotiated coding, compressing on the pool the first time; when
 /// the pool is full, or the body too small to gain, it goes out uncompressed with its own ETag.
-async fn serve(cache: &ResponseCache, entry: Arc<Entry>, version: i64, key: &Key, coding: Coding, tag: String) -> HttpResponse {
-    let coding = if entry.identity.len() < MIN_COMPRESS_BYTES || entry.deflated { Coding::Identity } else { coding };
-    if let Some(body) = entry.variant(coding) {
-        let tag = if coding == Coding::Identity { etag(version, key, coding) } else { entry.variant_tag(tag, coding) };
-        return respond(&entry, body, &tag, coding, cache);
+async fn serve(cache: &ResponseCache, entry: Arc<Entry>, version: i64, key: &Key, coding: Coding, tag: &str) -> HttpResponse {
+    if let Some(res) = serve_made(cache, &entry, version, key, coding, tag) {
+        return res;
     }
+    let coding = coding_for(&entry, coding);
     let job = entry.clone();
     if let Ok(rx) = cache.offload.spawn(move || job.compress(coding))
         && let Ok(body) = rx.await
@@ -449,40 +463,156 @@ async fn serve(cache: &ResponseCache, entry: Arc<Entry>, version: i64, key: &Key
     respond(&entry, entry.identity.clone(), &etag(version, key, Coding::Identity), Coding::Identity, cache)
 }
 
-/// The middleware. HEAD is answered as GET (actix-http leaves out the body).
-pub async fn middleware(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if req.method() == Method::HEAD {
-        req.head_mut().method = Method::GET;
+/// The caching layer, in front of the read endpoints. HEAD is answered as GET (actix-http
+/// leaves out the body). A plain service rather than `from_fn`: a 304 and a hit whose variant
+/// is made are answered at once, with no future boxed and no reference counted per request.
+pub struct Caching {
+    cache: Arc<ResponseCache>,
+}
+
+impl Caching {
+    pub fn new(cache: Arc<ResponseCache>) -> Self {
+        Caching { cache }
     }
-    let cache = req.app_data::<actix_web::web::Data<ResponseCache>>().map(|d| d.clone().into_inner());
-    let version = cache.as_ref().and_then(|c| c.snapshot.version());
-    let (Some(cache), Some(version), true) = (cache, version, req.method() == Method::GET && cacheable(req.path())) else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    // The key is the canonical request's. The handlers read the query as sent: they parse it
-    // into the same values whatever the spelling (canonical_value's contract), and what
-    // repeats the query (the OGC API's links) writes the canonical one.
-    let pairs = canonical_pairs(req.query_string(), cache.canonical_value);
-    let peer: Option<IpAddr> = req.peer_addr().map(|a| a.ip());
-    let base = cache.public_base.resolve_parts(req.head(), peer);
-    let key = request_key(&normalize_path(req.path()), &pairs, req.headers(), (&base.0, &base.1));
-    drop(pairs);
-    let coding = Coding::negotiate(req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
-    let tag = etag(version, &key, coding);
-    let condition = none_match(req.headers(), &tag);
-    if condition == NoneMatch::Tag {
-        cache.metrics.count_cache("not_modified");
-        return Ok(req.into_response(not_modified(&tag, &cache)));
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Caching
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = actix_web::Error;
+    type Transform = CachingService<S>;
+    type InitError = ();
+    type Future = std::future::Ready<Result<Self::Transform, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(CachingService { service: Rc::new(service), cache: self.cache.clone(), keys: RefCell::default() }))
     }
-    if let Some(entry) = cache.get(version, &key) {
-        cache.metrics.count_cache("hit");
-        if condition == NoneMatch::Any {
-            return Ok(req.into_response(not_modified(&tag, &cache)));
+}
+
+pub struct CachingService<S> {
+    service: Rc<S>,
+    cache: Arc<ResponseCache>,
+    keys: RefCell<KeyMemo>,
+}
+
+/// How many request keys a worker remembers.
+const KEYS_REMEMBERED: usize = 4096;
+
+/// The keys of the requests a worker saw lately, by the bytes the key is made from as the
+/// request spells them (path, query, the first Accept and Accept-Language, the base URL of
+/// links): the same bytes make the same key, so a repeated request skips decoding,
+/// canonicalising and hashing its query (a third of a 304's work in the layer). A memo of a
+/// pure function, per worker and so without a lock: cleared when full, as any key is made
+/// again at the cost of one computation, there is no policy to choose (and no crate for one).
+#[derive(Default)]
+struct KeyMemo {
+    keys: HashMap<Box<[u8]>, Key, foldhash::fast::RandomState>,
+    /// the bytes of the request being looked up (kept, so that a lookup allocates nothing)
+    scratch: Vec<u8>,
+}
+
+impl KeyMemo {
+    fn key(
+        &mut self,
+        path: &str,
+        query: &str,
+        headers: &HeaderMap,
+        base: (&str, &str),
+        canonical_value: fn(&str, &str) -> Option<String>,
+    ) -> Key {
+        let first = |name: HeaderName| headers.get(name).map_or(&b""[..], HeaderValue::as_bytes);
+        self.scratch.clear();
+        for piece in
+            [path.as_bytes(), query.as_bytes(), first(header::ACCEPT), first(header::ACCEPT_LANGUAGE), base.0.as_bytes(), base.1.as_bytes()]
+        {
+            self.scratch.extend_from_slice(&(piece.len() as u64).to_le_bytes());
+            self.scratch.extend_from_slice(piece);
         }
-        let res = serve(&cache, entry, version, &key, coding, tag).await;
+        if let Some(key) = self.keys.get(&self.scratch[..]) {
+            return *key;
+        }
+        let key = request_key(&normalize_path(path), &canonical_pairs(query, canonical_value), headers, base);
+        if self.keys.len() >= KEYS_REMEMBERED {
+            self.keys.clear();
+        }
+        self.keys.insert(self.scratch.as_slice().into(), key);
+        key
+    }
+}
+
+type Answer = Result<ServiceResponse<BoxBody>, actix_web::Error>;
+
+impl<S, B> Service<ServiceRequest> for CachingService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = actix_web::Error;
+    type Future = futures_util::future::Either<std::future::Ready<Answer>, LocalBoxFuture<'static, Answer>>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        use futures_util::future::Either;
+        if req.method() == Method::HEAD {
+            req.head_mut().method = Method::GET;
+        }
+        let cache = &self.cache;
+        let (Some(version), true) = (cache.snapshot.version(), req.method() == Method::GET && cacheable(req.path())) else {
+            let answer = self.service.call(req);
+            return Either::Right(Box::pin(async move { Ok(answer.await?.map_into_boxed_body()) }));
+        };
+        // The key is the canonical request's. The handlers read the query as sent: they parse
+        // it into the same values whatever the spelling (canonical_value's contract), and what
+        // repeats the query (the OGC API's links) writes the canonical one.
+        let peer: Option<IpAddr> = req.peer_addr().map(|a| a.ip());
+        let base = cache.public_base.resolve_parts(req.head(), peer);
+        let key = self.keys.borrow_mut().key(req.path(), req.query_string(), req.headers(), (&base.0, &base.1), cache.canonical_value);
+        let coding = Coding::negotiate(req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
+        let tag = etag(version, &key, coding);
+        let condition = none_match(req.headers(), &tag);
+        if condition == NoneMatch::Tag {
+            cache.metrics.count_cache("not_modified");
+            return Either::Left(std::future::ready(Ok(req.into_response(not_modified(&tag, cache)))));
+        }
+        let hit = cache.get(version, &key);
+        if let Some(entry) = &hit {
+            cache.metrics.count_cache("hit");
+            if condition == NoneMatch::Any {
+                return Either::Left(std::future::ready(Ok(req.into_response(not_modified(&tag, cache)))));
+            }
+            if let Some(res) = serve_made(cache, entry, version, &key, coding, &tag) {
+                return Either::Left(std::future::ready(Ok(req.into_response(res))));
+            }
+        }
+        let request = Request { version, key, coding, tag, condition };
+        Either::Right(Box::pin(answer(cache.clone(), self.service.clone(), req, request, hit)))
+    }
+}
+
+/// What the layer decided of a request before it waits for anything.
+struct Request {
+    version: i64,
+    key: Key,
+    coding: Coding,
+    tag: String,
+    condition: NoneMatch,
+}
+
+/// A request that waits: for a variant's compression, for another request rendering the same
+/// answer, or for the handler.
+async fn answer<S, B>(cache: Arc<ResponseCache>, service: Rc<S>, mut req: ServiceRequest, r: Request, hit: Option<Arc<Entry>>) -> Answer
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
+    let Request { version, key, coding, tag, condition } = r;
+    if let Some(entry) = hit {
+        let res = serve(&cache, entry, version, &key, coding, &tag).await;
         return Ok(req.into_response(res));
     }
     let leader = match cache.join_or_lead(version, key) {
@@ -495,7 +625,7 @@ pub async fn middleware(
                 if condition == NoneMatch::Any {
                     return Ok(req.into_response(not_modified(&tag, &cache)));
                 }
-                let res = serve(&cache, entry, version, &key, coding, tag).await;
+                let res = serve(&cache, entry, version, &key, coding, &tag).await;
                 return Ok(req.into_response(res));
             }
             // the other request's answer was not one to share: render it here
@@ -506,7 +636,7 @@ pub async fn middleware(
     cache.metrics.count_cache("miss");
     // the handler's answer is kept as it is, uncompressed: no coding is negotiated inside
     req.headers_mut().remove(header::ACCEPT_ENCODING);
-    let res = next.call(req).await?;
+    let res = service.call(req).await?;
     // only successful answers from the version named in the ETag are kept
     let answered_version = res.headers().get(DATASET_VERSION_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
     if res.status() != StatusCode::OK || answered_version != Some(version) {
@@ -533,7 +663,7 @@ pub async fn middleware(
     if condition == NoneMatch::Any {
         return Ok(ServiceResponse::new(req, not_modified(&tag, &cache)));
     }
-    let out = serve(&cache, entry, version, &key, coding, tag).await;
+    let out = serve(&cache, entry, version, &key, coding, &tag).await;
     Ok(ServiceResponse::new(req, out))
 }
 
@@ -605,6 +735,36 @@ mod tests {
         assert_eq!(normalize_path("/v1/areas/a%2fb"), "/v1/areas/a%2Fb");
         assert_eq!(normalize_path("/v1/areas/x%zz%4"), "/v1/areas/x%zz%4");
         assert!(matches!(normalize_path("/v1/areas"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn remembered_keys_are_the_keys() {
+        let mut memo = KeyMemo::default();
+        let mut h = HeaderMap::new();
+        let key = |memo: &mut KeyMemo, path: &str, query: &str, h: &HeaderMap, base: &str| {
+            let made = request_key(&normalize_path(path), &canonical_pairs(query, numbers), h, (base, ""));
+            assert_eq!(memo.key(path, query, h, (base, ""), numbers), made, "{path}?{query} {h:?} {base}");
+            made
+        };
+        for _ in 0..2 {
+            // (twice: made, then remembered)
+            let plain = key(&mut memo, "/v1/x", "threshold=5.0&a=1", &h, "http://h");
+            assert_eq!(plain, key(&mut memo, "/v1/x", "a=1&threshold=5", &h, "http://h"), "another spelling, the same key");
+            assert_ne!(plain, key(&mut memo, "/v1/x", "a=1&threshold=5", &h, "https://h"));
+            assert_ne!(plain, key(&mut memo, "/v1/x", "a=1&threshold=6", &h, "http://h"));
+            assert_ne!(plain, key(&mut memo, "/v1/xa", "=1&threshold=5", &h, "http://h"), "the pieces' bounds count");
+        }
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en"));
+        let en = key(&mut memo, "/v1/x", "a=1", &h, "http://h");
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("da"));
+        assert_ne!(en, key(&mut memo, "/v1/x", "a=1", &h, "http://h"), "a remembered key is not another header's");
+        h.insert(header::ACCEPT, HeaderValue::from_static("text/csv"));
+        key(&mut memo, "/v1/x", "a=1", &h, "http://h");
+        // bounded: full, it starts again
+        for i in 0..KEYS_REMEMBERED + 10 {
+            key(&mut memo, "/v1/x", &format!("a={i}"), &h, "http://h");
+        }
+        assert!(memo.keys.len() <= KEYS_REMEMBERED);
     }
 
     #[test]
