@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, ErrorHandlers, from_fn};
+use actix_web::middleware::{Compress, ErrorHandlers};
 use actix_web::{App, web};
 use utoipa_actix_web::AppExt;
 
@@ -23,35 +23,6 @@ use crate::settings::Settings;
 use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::store::{self, DatabaseUrl, Pool, StoreError, read};
 use crate::telemetry;
-
-/// CORS for browser clients: reading (GET, HEAD) from the given origins, or any.
-fn cors(origins: Option<&[String]>) -> actix_cors::Cors {
-    let mut cors = actix_cors::Cors::default()
-        .allowed_methods(["GET", "HEAD"])
-        .allowed_headers([
-            actix_web::http::header::ACCEPT,
-            actix_web::http::header::ACCEPT_LANGUAGE,
-            actix_web::http::header::IF_NONE_MATCH,
-        ])
-        .expose_headers([
-            actix_web::http::header::ETAG,
-            actix_web::http::header::CONTENT_DISPOSITION,
-            actix_web::http::header::HeaderName::from_static("x-dataset-version"),
-            actix_web::http::header::HeaderName::from_static("x-request-id"),
-        ])
-        .max_age(3600);
-    match origins {
-        // one answer for every origin: it varies by none, and the cached answers' Vary is
-        // made once by the cache (actix-cors would append to every answer's)
-        None => cors = cors.allow_any_origin().send_wildcard().disable_vary_header(),
-        Some(list) => {
-            for o in list {
-                cors = cors.allowed_origin(o);
-            }
-        }
-    }
-    cors
-}
 
 /// The HTTP/1.1 server: actix-web's, as `HttpServer` builds it, with each connection read
 /// through [`guard::Guarded`] (which `HttpServer` has no place for), so that requests the
@@ -270,6 +241,7 @@ impl Application {
             })
         };
         let public_base = web::Data::new(public_base);
+        let request_metrics = metrics.clone();
         let state = web::Data::new(AppState {
             snapshot: cell.clone(),
             pool,
@@ -292,11 +264,11 @@ impl Application {
                 // made once per answer (so its hits and 304s skip Compress); Compress serves
                 // the rest (the dataset list, the documentation, the metrics)
                 .wrap(Compress::default())
-                .wrap(from_fn(cache::middleware))
-                .wrap(cors(cors_origins.as_deref()))
+                .wrap(cache::Caching::new(cache.clone().into_inner()))
+                .wrap(crate::http::cors::Cors::new(cors_origins.as_deref()))
                 // outside CORS, so that its refusals are problem details too
                 .wrap(ErrorHandlers::new().default_handler(error::to_problem_details))
-                .wrap(from_fn(telemetry::request_span))
+                .wrap(telemetry::RequestSpan::new(request_metrics.clone()))
                 .configure(api::docs)
                 .into_utoipa_app()
                 .configure(api::configure)

@@ -1,11 +1,13 @@
 //! The HTTP layer the handlers stand on, and the middleware around them: caching of read
 //! answers keyed by the canonical request (`cache`), negotiation of language, coding and CSV
 //! (`negotiate`), the base URL of links (`public_base`), rendering and compression off the
-//! request workers (`offload`), and who the client is behind proxies (`client_address`).
+//! request workers (`offload`), who the client is behind proxies (`client_address`), CORS
+//! (`cors`) and the guard on each connection's bytes (`guard`).
 //! Nothing here knows a handler; `startup` puts the pieces together.
 
 pub mod cache;
 pub mod client_address;
+pub mod cors;
 pub mod guard;
 pub mod negotiate;
 pub mod offload;
