@@ -1,10 +1,11 @@
 //! Prometheus metrics at /metrics: requests by route and status, latency, the served dataset
 //! version, the snapshot's age and its withheld figures, imports and reloads.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use actix_web::http::{Method, StatusCode};
+use prometheus::proto::{Metric, MetricFamily};
 use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 use crate::snapshot::SnapshotCell;
@@ -35,10 +36,119 @@ impl RouteMetrics {
     }
 }
 
-pub struct Metrics {
+/// The metrics every request counts into, one set per worker: counters and histograms that
+/// both workers increment move their cache lines between the cores on every request (the
+/// latency histogram alone was 1 % of a 304's CPU). /metrics shows the workers' sums.
+pub struct RequestShard {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    /// hit, miss, coalesced, not_modified: resolved once, as they count every request
+    cache_lookups: [IntCounter; 4],
+}
+
+impl RequestShard {
+    fn new() -> Self {
+        let registry = Registry::new_custom(Some("boligsocial".into()), None).expect("a valid prefix");
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests answered, by route pattern, method and status"),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "Time to answer a request, by route pattern")
+                .buckets(vec![0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0]),
+            &["route"],
+        )
+        .expect("valid metric");
+        let cache_lookups = IntCounterVec::new(
+            Opts::new(
+                "http_cache_lookups_total",
+                "Cacheable requests by how they were answered: hit, miss (rendered), coalesced (waited for another's rendering), not_modified (304 by ETag)",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        for c in
+            [Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>, Box::new(latency.clone()), Box::new(cache_lookups.clone())]
+        {
+            registry.register(c).expect("registered once");
+        }
+        let cache_lookups = CACHE_RESULTS.map(|r| cache_lookups.with_label_values(&[r]));
+        RequestShard { registry, requests, latency, cache_lookups }
+    }
+
+    /// What the requests of a route pattern count into (`None`: a path no route matched).
+    /// Resolving it hashes labels; the request layer remembers it per path.
+    pub fn route(&self, pattern: Option<String>) -> RouteMetrics {
+        let route = pattern.unwrap_or_else(|| "unmatched".to_string());
+        RouteMetrics {
+            latency: self.latency.with_label_values(&[route.as_str()]),
+            common: Default::default(),
+            requests: self.requests.clone(),
+            route,
+        }
+    }
+
+    /// `hit`, `miss`, `coalesced` or `not_modified`.
+    pub fn count_cache(&self, result: &str) {
+        if let Some(i) = CACHE_RESULTS.iter().position(|r| *r == result) {
+            self.cache_lookups[i].inc();
+        }
+    }
+}
+
+/// The families of the workers' shards summed: one family per name, one metric per label set
+/// (the shards are made alike, so their histograms have the same buckets).
+fn summed(families: impl Iterator<Item = MetricFamily>) -> Vec<MetricFamily> {
+    let mut out: Vec<MetricFamily> = Vec::new();
+    for mut family in families {
+        let Some(into) = out.iter_mut().find(|f| f.name() == family.name()) else {
+            out.push(family);
+            continue;
+        };
+        for metric in family.take_metric() {
+            match into.mut_metric().iter_mut().find(|m| m.get_label() == metric.get_label()) {
+                Some(sum) => add(sum, &metric),
+                None => into.mut_metric().push(metric),
+            }
+        }
+    }
+    for family in &mut out {
+        family.mut_metric().sort_by(|a, b| {
+            let values = |m: &Metric| m.get_label().iter().map(|l| l.value().to_string()).collect::<Vec<_>>();
+            values(a).cmp(&values(b))
+        });
+    }
+    out
+}
+
+fn add(sum: &mut Metric, metric: &Metric) {
+    let mut counter = sum.get_counter().clone();
+    counter.set_value(counter.get_value() + metric.get_counter().get_value());
+    sum.set_counter(counter);
+    let (mut histogram, other) = (sum.get_histogram().clone(), metric.get_histogram());
+    histogram.set_sample_count(histogram.get_sample_count() + other.get_sample_count());
+    histogram.set_sample_sum(histogram.get_sample_sum() + other.get_sample_sum());
+    let buckets = histogram
+        .get_bucket()
+        .iter()
+        .zip(other.get_bucket())
+        .map(|(a, b)| {
+            let mut bucket = a.clone();
+            bucket.set_cumulative_count(a.cumulative_count() + b.cumulative_count());
+            bucket
+        })
+        .collect();
+    histogram.set_bucket(buckets);
+    sum.set_histogram(histogram);
+}
+
+pub struct Metrics {
+    registry: Registry,
+    /// Each worker's request metrics (see [`RequestShard`]), kept for as long as the metrics
+    /// are: a worker that ends leaves its counts in the sums.
+    shards: Mutex<Vec<Arc<RequestShard>>>,
     imports: IntCounterVec,
     snapshot_loads: IntCounterVec,
     dataset_version: IntGauge,
@@ -49,8 +159,6 @@ pub struct Metrics {
     rest_missing: IntGauge,
     criteria_seconds: prometheus::Gauge,
     criteria_bytes: IntGauge,
-    /// hit, miss, coalesced, not_modified: resolved once, as they count every request
-    cache_lookups: [prometheus::IntCounter; 4],
     shed: prometheus::IntCounter,
     cache_bytes: IntGauge,
     cache_entries: IntGauge,
@@ -66,17 +174,6 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new_custom(Some("boligsocial".into()), None).expect("a valid prefix");
-        let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests answered, by route pattern, method and status"),
-            &["route", "method", "status"],
-        )
-        .expect("valid metric");
-        let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "Time to answer a request, by route pattern")
-                .buckets(vec![0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0]),
-            &["route"],
-        )
-        .expect("valid metric");
         let imports =
             IntCounterVec::new(Opts::new("imports_total", "Extracts imported over HTTP by this instance, by outcome"), &["outcome"])
                 .expect("valid metric");
@@ -110,14 +207,6 @@ impl Metrics {
         .expect("valid");
         let criteria_bytes =
             IntGauge::new("snapshot_criteria_bytes", "Bytes, about, the served version's evaluated criteria hold").expect("valid");
-        let cache_lookups = IntCounterVec::new(
-            Opts::new(
-                "http_cache_lookups_total",
-                "Cacheable requests by how they were answered: hit, miss (rendered), coalesced (waited for another's rendering), not_modified (304 by ETag)",
-            ),
-            &["result"],
-        )
-        .expect("valid metric");
         let shed = prometheus::IntCounter::new(
             "http_shed_total",
             "Work refused because the render queue was full: misses answered 503, compressions skipped (sent uncompressed)",
@@ -131,9 +220,7 @@ impl Metrics {
         )
         .expect("valid");
         for c in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(latency.clone()),
-            Box::new(imports.clone()),
+            Box::new(imports.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(snapshot_loads.clone()),
             Box::new(dataset_version.clone()),
             Box::new(snapshot_age.clone()),
@@ -143,7 +230,6 @@ impl Metrics {
             Box::new(rest_missing.clone()),
             Box::new(criteria_seconds.clone()),
             Box::new(criteria_bytes.clone()),
-            Box::new(cache_lookups.clone()),
             Box::new(shed.clone()),
             Box::new(cache_bytes.clone()),
             Box::new(cache_entries.clone()),
@@ -151,11 +237,9 @@ impl Metrics {
         ] {
             registry.register(c).expect("registered once");
         }
-        let cache_lookups = CACHE_RESULTS.map(|r| cache_lookups.with_label_values(&[r]));
         Metrics {
             registry,
-            requests,
-            latency,
+            shards: Mutex::default(),
             imports,
             snapshot_loads,
             dataset_version,
@@ -166,7 +250,6 @@ impl Metrics {
             rest_missing,
             criteria_seconds,
             criteria_bytes,
-            cache_lookups,
             shed,
             cache_bytes,
             cache_entries,
@@ -174,16 +257,11 @@ impl Metrics {
         }
     }
 
-    /// What the requests of a route pattern count into (`None`: a path no route matched).
-    /// Resolving it hashes labels; the request layer remembers it per path.
-    pub fn route(&self, pattern: Option<String>) -> RouteMetrics {
-        let route = pattern.unwrap_or_else(|| "unmatched".to_string());
-        RouteMetrics {
-            latency: self.latency.with_label_values(&[route.as_str()]),
-            common: Default::default(),
-            requests: self.requests.clone(),
-            route,
-        }
+    /// A new set of request metrics, for one worker.
+    pub fn shard(&self) -> Arc<RequestShard> {
+        let shard = Arc::new(RequestShard::new());
+        self.shards.lock().unwrap_or_else(|e| e.into_inner()).push(shard.clone());
+        shard
     }
 
     /// `imported`, `identical`, `rejected` or `failed`.
@@ -194,13 +272,6 @@ impl Metrics {
     /// `loaded` or `failed`.
     pub fn count_snapshot_load(&self, outcome: &str) {
         self.snapshot_loads.with_label_values(&[outcome]).inc();
-    }
-
-    /// `hit`, `miss`, `coalesced` or `not_modified`.
-    pub fn count_cache(&self, result: &str) {
-        if let Some(i) = CACHE_RESULTS.iter().position(|r| *r == result) {
-            self.cache_lookups[i].inc();
-        }
     }
 
     pub fn count_shed(&self) {
@@ -240,8 +311,54 @@ impl Metrics {
                 self.criteria_bytes.set(0);
             }
         }
+        let mut families = self.registry.gather();
+        let shards: Vec<Arc<RequestShard>> = self.shards.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        families.extend(summed(shards.iter().flat_map(|s| s.registry.gather())));
+        families.sort_by(|a, b| a.name().cmp(b.name()));
         let mut out = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut out).expect("encoding to memory");
+        TextEncoder::new().encode(&families, &mut out).expect("encoding to memory");
         String::from_utf8(out).expect("the text format is UTF-8")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The value of the sample `name{labels}` in the text format.
+    fn sample(text: &str, line_start: &str) -> f64 {
+        let line = text.lines().find(|l| l.starts_with(line_start)).unwrap_or_else(|| panic!("no {line_start} in\n{text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn the_workers_counts_are_summed() {
+        let metrics = Metrics::new();
+        let (a, b) = (metrics.shard(), metrics.shard());
+        let (ra, rb) = (a.route(Some("/v1/areas".into())), b.route(Some("/v1/areas".into())));
+        ra.observe(&Method::GET, StatusCode::OK, 0.0002);
+        ra.observe(&Method::GET, StatusCode::OK, 0.003);
+        rb.observe(&Method::GET, StatusCode::OK, 0.0002);
+        rb.observe(&Method::GET, StatusCode::NOT_FOUND, 2.0);
+        b.route(None).observe(&Method::POST, StatusCode::METHOD_NOT_ALLOWED, 0.001);
+        a.count_cache("hit");
+        b.count_cache("hit");
+        b.count_cache("miss");
+        let text = metrics.render(&SnapshotCell::default());
+        let requests = "boligsocial_http_requests_total{method=\"GET\",route=\"/v1/areas\",";
+        assert_eq!(sample(&text, &format!("{requests}status=\"200\"}}")), 3.0);
+        assert_eq!(sample(&text, &format!("{requests}status=\"404\"}}")), 1.0);
+        assert_eq!(sample(&text, "boligsocial_http_requests_total{method=\"POST\",route=\"unmatched\",status=\"405\"}"), 1.0);
+        let latency = "boligsocial_http_request_duration_seconds";
+        assert_eq!(sample(&text, &format!("{latency}_count{{route=\"/v1/areas\"}}")), 4.0);
+        assert!((sample(&text, &format!("{latency}_sum{{route=\"/v1/areas\"}}")) - 2.0034).abs() < 1e-9);
+        assert_eq!(sample(&text, &format!("{latency}_bucket{{route=\"/v1/areas\",le=\"0.00025\"}}")), 2.0);
+        assert_eq!(sample(&text, &format!("{latency}_bucket{{route=\"/v1/areas\",le=\"0.005\"}}")), 3.0);
+        assert_eq!(sample(&text, &format!("{latency}_bucket{{route=\"/v1/areas\",le=\"+Inf\"}}")), 4.0);
+        assert_eq!(sample(&text, "boligsocial_http_cache_lookups_total{result=\"hit\"}"), 2.0);
+        assert_eq!(sample(&text, "boligsocial_http_cache_lookups_total{result=\"miss\"}"), 1.0);
+        // one family each: one HELP line, not one per worker
+        assert_eq!(text.matches("# HELP boligsocial_http_requests_total").count(), 1);
+        assert_eq!(text.matches("# TYPE boligsocial_http_request_duration_seconds histogram").count(), 1);
     }
 }

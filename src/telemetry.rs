@@ -16,7 +16,7 @@ use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use tracing_subscriber::EnvFilter;
 
-use crate::metrics::{Metrics, RouteMetrics};
+use crate::metrics::{Metrics, RequestShard, RouteMetrics};
 use crate::settings::{LogFormat, LogSettings};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -104,8 +104,8 @@ fn fresh_id() -> [u8; 36] {
 
 /// The request layer: each request's span and closing log line, its id echoed in
 /// `x-request-id`, and its route's metrics. A plain service rather than `from_fn`, which boxes
-/// a future per request; the route metrics are remembered per path in each worker (no lock
-/// shared between workers on the request path).
+/// a future per request; each worker counts into metrics of its own, with the route metrics
+/// remembered per path (no lock or counter shared between workers on the request path).
 pub struct RequestSpan {
     metrics: Arc<Metrics>,
 }
@@ -127,7 +127,7 @@ where
     type Future = std::future::Ready<Result<Self::Transform, ()>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        std::future::ready(Ok(RequestSpanService { service, metrics: self.metrics.clone(), routes: RefCell::default() }))
+        std::future::ready(Ok(RequestSpanService { service, metrics: self.metrics.shard(), routes: RefCell::default() }))
     }
 }
 
@@ -136,7 +136,8 @@ const ROUTES_REMEMBERED: usize = 10_000;
 
 pub struct RequestSpanService<S> {
     service: S,
-    metrics: Arc<Metrics>,
+    /// this worker's request metrics
+    metrics: Arc<RequestShard>,
     /// path → its route pattern's metrics (the router's match runs its regular expressions
     /// again, so it is looked up once per path)
     routes: RefCell<HashMap<String, Rc<RouteMetrics>, foldhash::fast::RandomState>>,

@@ -38,7 +38,7 @@ use super::DATASET_VERSION_HEADER;
 use super::negotiate::{Coding, accepts_csv, from_accept_language};
 use super::offload::{Offload, RENDERED_HEADERS};
 use super::public_base::PublicBase;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RequestShard};
 use crate::snapshot::SnapshotCell;
 
 /// Bodies smaller than this are not worth compressing.
@@ -488,7 +488,8 @@ where
     type Future = std::future::Ready<Result<Self::Transform, ()>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        std::future::ready(Ok(CachingService { service: Rc::new(service), cache: self.cache.clone(), keys: RefCell::default() }))
+        let metrics = self.cache.metrics.shard();
+        std::future::ready(Ok(CachingService { service: Rc::new(service), cache: self.cache.clone(), keys: RefCell::default(), metrics }))
     }
 }
 
@@ -496,6 +497,8 @@ pub struct CachingService<S> {
     service: Rc<S>,
     cache: Arc<ResponseCache>,
     keys: RefCell<KeyMemo>,
+    /// this worker's counts of lookups
+    metrics: Arc<RequestShard>,
 }
 
 /// How many request keys a worker remembers.
@@ -576,12 +579,12 @@ where
         let tag = etag(version, &key, coding);
         let condition = none_match(req.headers(), &tag);
         if condition == NoneMatch::Tag {
-            cache.metrics.count_cache("not_modified");
+            self.metrics.count_cache("not_modified");
             return Either::Left(std::future::ready(Ok(req.into_response(not_modified(&tag, cache)))));
         }
         let hit = cache.get(version, &key);
         if let Some(entry) = &hit {
-            cache.metrics.count_cache("hit");
+            self.metrics.count_cache("hit");
             if condition == NoneMatch::Any {
                 return Either::Left(std::future::ready(Ok(req.into_response(not_modified(&tag, cache)))));
             }
@@ -590,7 +593,7 @@ where
             }
         }
         let request = Request { version, key, coding, tag, condition };
-        Either::Right(Box::pin(answer(cache.clone(), self.service.clone(), req, request, hit)))
+        Either::Right(Box::pin(answer(cache.clone(), self.metrics.clone(), self.service.clone(), req, request, hit)))
     }
 }
 
@@ -605,7 +608,14 @@ struct Request {
 
 /// A request that waits: for a variant's compression, for another request rendering the same
 /// answer, or for the handler.
-async fn answer<S, B>(cache: Arc<ResponseCache>, service: Rc<S>, mut req: ServiceRequest, r: Request, hit: Option<Arc<Entry>>) -> Answer
+async fn answer<S, B>(
+    cache: Arc<ResponseCache>,
+    metrics: Arc<RequestShard>,
+    service: Rc<S>,
+    mut req: ServiceRequest,
+    r: Request,
+    hit: Option<Arc<Entry>>,
+) -> Answer
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody + 'static,
@@ -621,7 +631,7 @@ where
             if let Ok(Ok(shared)) = shared
                 && let Some(Some(entry)) = shared.clone()
             {
-                cache.metrics.count_cache("coalesced");
+                metrics.count_cache("coalesced");
                 if condition == NoneMatch::Any {
                     return Ok(req.into_response(not_modified(&tag, &cache)));
                 }
@@ -633,7 +643,7 @@ where
         }
         Err(leader) => Some(leader),
     };
-    cache.metrics.count_cache("miss");
+    metrics.count_cache("miss");
     // the handler's answer is kept as it is, uncompressed: no coding is negotiated inside
     req.headers_mut().remove(header::ACCEPT_ENCODING);
     let res = service.call(req).await?;
