@@ -6,8 +6,8 @@
 #     same observations file (the floor for loading PostgreSQL),
 #   - measures the time from start to ready on each backend,
 #   - and runs wrk with the same concurrency against the service (on PostgreSQL), against
-#     nginx serving the very same response bodies as static files with the same (gzip)
-#     compression (the ceiling), and against the servers a municipality would otherwise
+#     nginx serving the very same response bytes as static files (our answer and our gzip
+#     variant of it: the ceiling) and actix-web alone on those bytes (the floor), and against the servers a municipality would otherwise
 #     deploy on the same areas in PostGIS: pygeoapi (PostgreSQL provider) and tipg for the
 #     OGC items page and a bbox query, Martin and tipg for the vector tile,
 #   - runs varied traffic (a distinct bbox per request, as a panning map; a distinct
@@ -112,12 +112,17 @@ declare -A PATHS=(
 )
 ORDER=(comparisons series map_layer map_national ogc_items criteria tile)
 
-# the same bodies for nginx, with gzip variants made as our service makes them
+# the same bytes for nginx and actix-web alone: our answer and our kept gzip variant of it
+# (asked for twice first, so that the service keeps it: the first answer is compressed fast)
 mkdir -p "$WORK/www"
 for name in "${ORDER[@]}"; do
   curl -sf "$B${PATHS[$name]}" -o "$WORK/www/$name.json"
   [ -s "$WORK/www/$name.json" ] || { echo "$name: an empty answer" >&2; exit 1; }
-  gzip -6 -k -n "$WORK/www/$name.json"
+  curl -sf -o /dev/null -H 'Accept-Encoding: gzip' "$B${PATHS[$name]}"
+  curl -sf -D "$WORK/headers" -o "$WORK/www/$name.json.gz" -H 'Accept-Encoding: gzip' "$B${PATHS[$name]}"
+  grep -qi '^etag: "' "$WORK/headers" && grep -qi '^content-encoding: gzip' "$WORK/headers" \
+    || { echo "$name: the service did not keep its gzip variant" >&2; exit 1; }
+  touch -r "$WORK/www/$name.json" "$WORK/www/$name.json.gz" # (gzip_static wants it no older)
 done
 ETAG=$(curl -sfI -H 'Accept:' -H 'Accept-Encoding: gzip' "$B${PATHS[comparisons]}" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept:' -H 'Accept-Encoding: gzip' -H "If-None-Match: $ETAG" "$B${PATHS[comparisons]}")" = 304 ] \
