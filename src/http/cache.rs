@@ -501,8 +501,10 @@ pub struct CachingService<S> {
     metrics: Arc<RequestShard>,
 }
 
-/// How many request keys a worker remembers.
+/// How many request keys a worker remembers, and of requests up to what size (a request line
+/// may be 16 KB: 4096 of those would be 64 MB a worker; these bound the memo to 4 MB).
 const KEYS_REMEMBERED: usize = 4096;
+const KEY_BYTES_REMEMBERED: usize = 1024;
 
 /// The keys of the requests a worker saw lately, by the bytes the key is made from as the
 /// request spells them (path, query, the first Accept and Accept-Language, the base URL of
@@ -538,6 +540,9 @@ impl KeyMemo {
             return *key;
         }
         let key = request_key(&normalize_path(path), &canonical_pairs(query, canonical_value), headers, base);
+        if self.scratch.len() > KEY_BYTES_REMEMBERED {
+            return key;
+        }
         if self.keys.len() >= KEYS_REMEMBERED {
             self.keys.clear();
         }
@@ -770,11 +775,16 @@ mod tests {
         assert_ne!(en, key(&mut memo, "/v1/x", "a=1", &h, "http://h"), "a remembered key is not another header's");
         h.insert(header::ACCEPT, HeaderValue::from_static("text/csv"));
         key(&mut memo, "/v1/x", "a=1", &h, "http://h");
-        // bounded: full, it starts again
+        // bounded: full, it starts again; a long request is not remembered
         for i in 0..KEYS_REMEMBERED + 10 {
             key(&mut memo, "/v1/x", &format!("a={i}"), &h, "http://h");
         }
         assert!(memo.keys.len() <= KEYS_REMEMBERED);
+        let before = memo.keys.len();
+        let long = format!("a={}", "x".repeat(KEY_BYTES_REMEMBERED));
+        key(&mut memo, "/v1/x", &long, &h, "http://h");
+        key(&mut memo, "/v1/x", &long, &h, "http://h");
+        assert_eq!(memo.keys.len(), before);
     }
 
     #[test]
