@@ -105,8 +105,8 @@ impl Entry {
 
     /// The ETag of a variant: a fast-compressed one has other bytes than the kept one, so its
     /// tag is weak (RFC 9110 8.8.1); If-None-Match compares weakly, so either revalidates.
-    fn variant_tag(&self, strong: &str, coding: Coding) -> String {
-        if self.kept || coding == Coding::Identity { strong.to_string() } else { format!("W/{strong}") }
+    fn variant_tag<'a>(&self, strong: &'a str, coding: Coding) -> Cow<'a, str> {
+        if self.kept || coding == Coding::Identity { Cow::Borrowed(strong) } else { Cow::Owned(format!("W/{strong}")) }
     }
 
     /// What the entry counts against the cache's bytes: the body, and room for its variants.
@@ -443,7 +443,7 @@ fn coding_for(entry: &Entry, coding: Coding) -> Coding {
 fn serve_made(cache: &ResponseCache, entry: &Entry, version: i64, key: &Key, coding: Coding, tag: &str) -> Option<HttpResponse> {
     let coding = coding_for(entry, coding);
     let body = entry.variant(coding)?;
-    let tag = if coding == Coding::Identity { etag(version, key, coding) } else { entry.variant_tag(tag, coding) };
+    let tag = if coding == Coding::Identity { Cow::Owned(etag(version, key, coding)) } else { entry.variant_tag(tag, coding) };
     Some(respond(entry, body, &tag, coding, cache))
 }
 
