@@ -7,9 +7,10 @@
 #   - measures the time from start to ready on each backend,
 #   - and runs wrk with the same concurrency against the service (on PostgreSQL), against
 #     nginx serving the very same response bytes as static files (our answer and our gzip
-#     variant of it: the ceiling) and actix-web alone on those bytes (the floor), and against the servers a municipality would otherwise
-#     deploy on the same areas in PostGIS: pygeoapi (PostgreSQL provider) and tipg for the
-#     OGC items page and a bbox query, Martin and tipg for the vector tile,
+#     variant of it: the ceiling) and actix-web alone on those bytes (the floor), and against
+#     the servers a municipality would otherwise deploy on the same areas in PostGIS:
+#     pygeoapi (PostgreSQL provider) and tipg for the OGC items page and a bbox query,
+#     Martin and tipg for the vector tile,
 #   - runs varied traffic (a distinct bbox per request, as a panning map; a distinct
 #     threshold, as a slider) against ours and the peers, and the hot query beside it,
 #   - and reports what evaluating the legal criteria at load adds to start to ready and memory.

@@ -2,9 +2,9 @@
 //! actix-cors. With any origin allowed, a request without an `Origin` header (a request that
 //! is not a browser's cross-origin one) goes past actix-cors, except OPTIONS (a preflight),
 //! as its only work on it would be a header no client reads: its per-request box and header
-//! insertion were a tenth of a 304's cost. The answers do not differ by origin then, and the cached ones
-//! name `Origin` in their `Vary` (the cache makes that header once). With a list of origins,
-//! every request goes through it, as each answer varies by origin.
+//! insertion were a tenth of a 304's cost. The answers do not differ by origin then, and the
+//! cached ones name `Origin` in their `Vary` (the cache makes that header once). With a list
+//! of origins, every request goes through it, as each answer varies by origin.
 
 use std::rc::Rc;
 
@@ -15,16 +15,13 @@ use actix_web::http::header::{self, HeaderName};
 use futures_util::TryFutureExt;
 use futures_util::future::{Either, LocalBoxFuture, MapOk};
 
+use super::DATASET_VERSION_HEADER;
+
 fn builder(origins: Option<&[String]>) -> actix_cors::Cors {
     let mut cors = actix_cors::Cors::default()
         .allowed_methods(["GET", "HEAD"])
         .allowed_headers([header::ACCEPT, header::ACCEPT_LANGUAGE, header::IF_NONE_MATCH])
-        .expose_headers([
-            header::ETAG,
-            header::CONTENT_DISPOSITION,
-            HeaderName::from_static("x-dataset-version"),
-            HeaderName::from_static("x-request-id"),
-        ])
+        .expose_headers([header::ETAG, header::CONTENT_DISPOSITION, DATASET_VERSION_HEADER, HeaderName::from_static("x-request-id")])
         .max_age(3600);
     match origins {
         // one answer for every origin: it varies by none, and the cached answers' Vary is
