@@ -31,9 +31,28 @@ impl RouteMetrics {
         let common = (method == Method::GET).then(|| COMMON_STATUSES.iter().position(|&s| s == status.as_u16())).flatten();
         match common {
             Some(i) => self.common[i].get_or_init(|| self.requests.with_label_values(&[self.route.as_str(), "GET", status.as_str()])).inc(),
-            None => self.requests.with_label_values(&[self.route.as_str(), method.as_str(), status.as_str()]).inc(),
+            None => self.requests.with_label_values(&[self.route.as_str(), method_label(method), status.as_str()]).inc(),
         }
     }
+}
+
+/// A method as a label value: one of RFC 9110's (and PATCH), else `other`. A label value is a
+/// series for good, and a client may send any token as a method.
+fn method_label(method: &Method) -> &'static str {
+    [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::TRACE, "TRACE"),
+        (Method::PATCH, "PATCH"),
+    ]
+    .into_iter()
+    .find_map(|(m, label)| (m == method).then_some(label))
+    .unwrap_or("other")
 }
 
 /// The metrics every request counts into, one set per worker: counters and histograms that
@@ -341,6 +360,11 @@ mod tests {
         rb.observe(&Method::GET, StatusCode::OK, 0.0002);
         rb.observe(&Method::GET, StatusCode::NOT_FOUND, 2.0);
         b.route(None).observe(&Method::POST, StatusCode::METHOD_NOT_ALLOWED, 0.001);
+        // a made-up method is `other`, however many there are
+        for i in 0..100 {
+            let made_up = Method::from_bytes(format!("X{i}").as_bytes()).unwrap();
+            a.route(None).observe(&made_up, StatusCode::METHOD_NOT_ALLOWED, 0.001);
+        }
         a.count_cache("hit");
         b.count_cache("hit");
         b.count_cache("miss");
@@ -349,6 +373,8 @@ mod tests {
         assert_eq!(sample(&text, &format!("{requests}status=\"200\"}}")), 3.0);
         assert_eq!(sample(&text, &format!("{requests}status=\"404\"}}")), 1.0);
         assert_eq!(sample(&text, "boligsocial_http_requests_total{method=\"POST\",route=\"unmatched\",status=\"405\"}"), 1.0);
+        assert_eq!(sample(&text, "boligsocial_http_requests_total{method=\"other\",route=\"unmatched\",status=\"405\"}"), 100.0);
+        assert!(!text.contains("method=\"X"), "no made-up method is a label value");
         let latency = "boligsocial_http_request_duration_seconds";
         assert_eq!(sample(&text, &format!("{latency}_count{{route=\"/v1/areas\"}}")), 4.0);
         assert!((sample(&text, &format!("{latency}_sum{{route=\"/v1/areas\"}}")) - 2.0034).abs() < 1e-9);
