@@ -426,6 +426,7 @@ impl Snapshot {
         let numbering = Numbering::new(&delimitations, areas.len(), raw_references.iter().map(|(key, _)| *key));
         let region_of = |m: u16| MunicipalityCode::new(m).and_then(|c| municipalities.get(&c)).and_then(Municipality::region);
         let (containments, rest_groups) = containments(&delimitations, &numbering, &region_of);
+        let members = differencing::MemberSets::new(rest_groups);
         // per indicator and year (1900 to 2100), every figure
         let group = |indicator: usize, year: i64| -> Result<usize, StoreError> {
             (1900..=2100).contains(&year).then(|| indicator * 201 + (year - 1900) as usize).ok_or_else(|| corrupt(format!("year {year}")))
@@ -501,14 +502,7 @@ impl Snapshot {
             for f in &list {
                 counts[f.owner] = Some(f.counts);
             }
-            let mut secondary = differencing::secondary_suppressions(kind, disclosure, &counts, &containments, rank);
-            let passed = |f: usize| counts[f].is_some_and(|c| !disclosure.suppresses(kind, c)) && secondary.binary_search(&f).is_err();
-            let guarded = differencing::guard_rests(&rest_groups, &counts, &passed);
-            if !guarded.is_empty() {
-                secondary.extend(guarded);
-                secondary.sort_unstable();
-                secondary.dedup();
-            }
+            let secondary = differencing::withheld(kind, disclosure, &counts, &containments, &members, rank);
             let rests = secondary.iter().filter(|&&f| matches!(numbering.owners[f], Owner::Rest { .. })).count();
             withheld += secondary.len() - rests;
             rest_withheld += rests;

@@ -447,7 +447,156 @@ impl World {
                 self.area_order.iter().filter(|a| self.members[v].contains_key(*a)).map(|a| Who::Area(v, a.clone())).collect();
             out.push((Who::Reference("country", 0), all));
         }
+        // then each of those figures (by level, then code) holding one delimitation's areas in
+        // it with the other's that share no department with them
+        let mut containers: Vec<Who> = ["municipality", "social_housing"]
+            .iter()
+            .flat_map(|l| {
+                let mut codes = MUNICIPALITIES.to_vec();
+                codes.sort_unstable();
+                codes.into_iter().map(move |m| Who::Reference(l, m))
+            })
+            .collect();
+        containers.push(Who::Reference("country", 0));
+        let single: Vec<(Who, Vec<Who>)> = out.iter().filter(|(c, _)| matches!(c, Who::Reference(..))).cloned().collect();
+        for container in containers {
+            let lists: Vec<&Vec<Who>> = single.iter().filter(|(c, _)| *c == container).map(|(_, p)| p).collect();
+            for (k, parts) in lists.iter().enumerate() {
+                let taken: BTreeSet<&String> = parts.iter().flat_map(|p| self.departments_of(p)).collect();
+                for (_, others) in lists.iter().enumerate().filter(|(j, _)| *j != k) {
+                    let beside: Vec<Who> =
+                        others.iter().filter(|o| self.departments_of(o).iter().all(|d| !taken.contains(d))).cloned().collect();
+                    if !beside.is_empty() {
+                        let mut both: Vec<Who> = parts.iter().cloned().chain(beside).collect();
+                        both.sort_by_key(|w| self.figure_number(w));
+                        out.push((container.clone(), both));
+                    }
+                }
+            }
+        }
         out
+    }
+
+    fn departments_of(&self, who: &Who) -> &[String] {
+        match who {
+            Who::Area(b, a) => &self.members[b][a],
+            Who::Reference(..) => &[],
+        }
+    }
+
+    /// The order the service numbers figures in: areas by delimitation and the extract's
+    /// order, then reference levels by level and code.
+    fn figure_number(&self, who: &Who) -> (u8, usize) {
+        match who {
+            Who::Area(b, a) => (if *b == "B0" { 0 } else { 1 }, self.area_order.iter().position(|x| x == a).unwrap()),
+            Who::Reference(level, m) => {
+                (2 + ["municipality", "social_housing", "country"].iter().position(|l| l == level).unwrap() as u8, *m as usize)
+            }
+        }
+    }
+
+    /// The municipalities linked with `m` by an area reaching over their border.
+    fn linked(&self, m: u16) -> Vec<u16> {
+        if m == 101 || m == 751 { vec![101, 751] } else { vec![m] }
+    }
+
+    /// A figure as a set of members, with its municipalities: an area's departments; a
+    /// sector's departments in any area and its persons outside them (`u`, one member
+    /// whether there are any or not); none for another level (the service reckons with areas
+    /// and sectors alone here).
+    fn member_set(&self, who: &Who) -> Option<(Vec<u16>, BTreeSet<String>)> {
+        match who {
+            Who::Area(b, a) => {
+                let ds = self.members[b].get(a)?;
+                Some((self.linked(department_municipality(&ds[0])), ds.iter().cloned().collect()))
+            }
+            Who::Reference("social_housing", m) => {
+                let mut set: BTreeSet<String> = self
+                    .members
+                    .values()
+                    .flat_map(|areas| areas.values().flatten())
+                    .filter(|d| department_municipality(d) == *m)
+                    .cloned()
+                    .collect();
+                set.insert(format!("u{m}"));
+                Some((self.linked(*m), set))
+            }
+            Who::Reference(..) => None,
+        }
+    }
+
+    /// The figures that touch a group of municipalities, as member sets.
+    fn group_figures(&self, units: &[u16]) -> Vec<(Who, BTreeSet<String>)> {
+        let mut out = Vec::new();
+        for b in ["B0", "B1"] {
+            for a in &self.area_order {
+                if let Some(ds) = self.members[b].get(a).filter(|ds| ds.iter().any(|d| units.contains(&department_municipality(d)))) {
+                    out.push((Who::Area(b, a.clone()), ds.iter().cloned().collect()));
+                }
+            }
+        }
+        for &m in units {
+            let who = Who::Reference("social_housing", m);
+            let set = self.member_set(&who).unwrap().1;
+            out.push((who, set));
+        }
+        out
+    }
+
+    /// Whether the other published figures of its group give `who` by a linear combination
+    /// (Gaussian elimination on their member sets, exactly, in rationals).
+    fn given(&self, who: &Who, published: &dyn Fn(&Who) -> bool) -> bool {
+        let Some((units, target)) = self.member_set(who) else { return false };
+        let figures = self.group_figures(&units);
+        let members: Vec<&String> = figures.iter().flat_map(|f| f.1.iter()).collect::<BTreeSet<_>>().into_iter().collect();
+        let vector = |set: &BTreeSet<String>| -> Vec<Q> { members.iter().map(|m| Q(i128::from(set.contains(*m)), 1)).collect() };
+        let mut rows: Vec<Vec<Q>> = Vec::new();
+        let reduce = |rows: &[Vec<Q>], mut v: Vec<Q>| -> Vec<Q> {
+            for r in rows {
+                let pivot = r.iter().position(|x| x.0 != 0).unwrap();
+                if v[pivot].0 != 0 {
+                    let factor = v[pivot].div(r[pivot]);
+                    for (x, y) in v.iter_mut().zip(r) {
+                        *x = x.sub(Q(factor.0 * y.0, factor.1 * y.1).norm());
+                    }
+                }
+            }
+            v
+        };
+        for (f, set) in figures.iter().filter(|(f, _)| f != who && published(f)) {
+            let _ = f;
+            let r = reduce(&rows, vector(set));
+            if r.iter().any(|x| x.0 != 0) {
+                // keep the rows in echelon form: each new row is reduced by those before it,
+                // and the earlier ones by it
+                let pivot = r.iter().position(|x| x.0 != 0).unwrap();
+                for old in rows.iter_mut() {
+                    if old[pivot].0 != 0 {
+                        let factor = old[pivot].div(r[pivot]);
+                        for (x, y) in old.iter_mut().zip(&r) {
+                            *x = x.sub(Q(factor.0 * y.0, factor.1 * y.1).norm());
+                        }
+                    }
+                }
+                rows.push(r);
+            }
+        }
+        reduce(&rows, vector(&target)).iter().all(|x| x.0 == 0)
+    }
+
+    /// Whether the containers' member sets hold the parts' (each side disjoint); false when
+    /// one of them has none, or they are not of one group.
+    fn holds(&self, container: &Who, parts: &[Who]) -> bool {
+        let Some((units, outer)) = self.member_set(container) else { return false };
+        let mut seen = BTreeSet::new();
+        for p in parts {
+            let Some((u, set)) = self.member_set(p) else { return false };
+            if u != units || !set.is_subset(&outer) || !set.is_disjoint(&seen) {
+                return false;
+            }
+            seen.extend(set);
+        }
+        true
     }
 
     /// Secondary suppression, computed here from the department sets: while a published
@@ -473,11 +622,11 @@ impl World {
             |out: &BTreeSet<Who>, who: &Who| !out.contains(who) && matches!(publish(kind, self.counts_of(who, i, y)), Fig::Ok(..));
         loop {
             let mut changed = false;
-            for (container, parts) in &containments {
+            for (container, all_parts) in &containments {
                 if !published(&out, container) {
                     continue;
                 }
-                let parts: Vec<&Who> = parts.iter().filter(|p| published(&out, p)).collect();
+                let parts: Vec<&Who> = all_parts.iter().filter(|p| published(&out, p)).collect();
                 if parts.is_empty() {
                     continue;
                 }
@@ -511,15 +660,38 @@ impl World {
                 if no_group || publish(kind, Some(rest)) != Fig::Suppressed {
                     continue;
                 }
-                let best_part = parts.iter().min_by_key(|p| (rank(p), -self.counts_of(p, i, y).unwrap().d, order(p))).copied().unwrap();
-                let victim = if rank(best_part) < rank(container) { best_part.clone() } else { container.clone() };
-                out.insert(victim);
+                // the candidates in the order they go: by rank, the container among equals,
+                // then the largest denominator, then the extract's order; of the first rank,
+                // one the other published figures do not give (where the containment holds
+                // between member sets), else the first
+                let mut candidates: Vec<&Who> = vec![container];
+                let mut sorted_parts = parts.clone();
+                sorted_parts.sort_by_key(|p| (rank(p), -self.counts_of(p, i, y).unwrap().d, order(p)));
+                candidates.extend(sorted_parts);
+                candidates.sort_by_key(|c| (rank(c), usize::from(*c != container)));
+                let first = candidates[0];
+                let victim = if self.holds(container, all_parts) {
+                    let now = out.clone();
+                    let shown = |who: &Who| published(&now, who);
+                    candidates.iter().take_while(|c| rank(c) == rank(first)).find(|c| !self.given(c, &shown)).copied().unwrap_or(first)
+                } else {
+                    first
+                };
+                out.insert(victim.clone());
                 changed = true;
             }
             if !changed {
-                return out;
+                break;
             }
         }
+        // and none withheld that the other published figures give already
+        let now = out.clone();
+        let shown = |who: &Who| published(&now, who);
+        let given: Vec<Who> = out.iter().filter(|who| self.given(who, &shown)).cloned().collect();
+        for who in given {
+            out.remove(&who);
+        }
+        out
     }
 
     /// The social-housing sector of `m` without `boundary`'s areas: the sector's counts minus
