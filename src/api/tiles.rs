@@ -94,35 +94,92 @@ fn tile_bounds(z: u8, x: u32, y: u32) -> [f64; 4] {
     [lon(f64::from(x)), lat(f64::from(y + 1)), lon(f64::from(x + 1)), lat(f64::from(y))]
 }
 
-/// The polygons in tile coordinates: rounded, repeated points dropped, rings of fewer than
-/// three points (and the holes of such an outer ring) left out.
-fn encode(geometry: &MultiPolygon, z: u8, x: u32, y: u32) -> Option<mvt::GeomData> {
+/// A longitude and latitude in the coordinates of tile z/x/y, unrounded.
+fn to_tile(z: u8, x: u32, y: u32) -> impl Fn(&[f64; 2]) -> (f64, f64) {
     let size = 2.0 * HALF / f64::from(1u32 << z);
     let (x0, y1) = (-HALF + f64::from(x) * size, HALF - f64::from(y) * size);
     let scale = f64::from(EXTENT) / size;
-    let to_tile = |p: &[f64; 2]| {
+    move |p: &[f64; 2]| {
         let (mx, my) = mercator(p[0], p[1]);
-        (((mx - x0) * scale).round(), ((y1 - my) * scale).round())
-    };
-    let clip = TileBox::new([(-BUFFER, -BUFFER), (f64::from(EXTENT) + BUFFER, f64::from(EXTENT) + BUFFER)]);
-    let mut encoder = GeomEncoder::new(GeomType::Polygon).bbox(clip);
+        ((mx - x0) * scale, (y1 - my) * scale)
+    }
+}
+
+fn clip_box() -> TileBox<f64> {
+    TileBox::new([(-BUFFER, -BUFFER), (f64::from(EXTENT) + BUFFER, f64::from(EXTENT) + BUFFER)])
+}
+
+/// A pixel of a 256-pixel tile, in tile coordinates: what an area too small to draw at a
+/// zoom is drawn as, so that every area is on the map at every zoom (as tippecanoe keeps
+/// tiny polygons).
+const PIXEL: f64 = EXTENT as f64 / 256.0;
+
+/// A square of one pixel around a point in tile coordinates (clockwise, y down: an exterior
+/// ring); false when that lies beyond the tile's buffer (a neighbouring tile draws it).
+fn add_pixel(encoder: &mut GeomEncoder<f64>, (cx, cy): (f64, f64)) -> Option<bool> {
+    let limit = f64::from(EXTENT) + BUFFER;
+    if !(-BUFFER..limit).contains(&cx) || !(-BUFFER..limit).contains(&cy) {
+        return Some(false);
+    }
+    let (x0, y0) = ((cx - PIXEL / 2.0).floor(), (cy - PIXEL / 2.0).floor());
+    for (px, py) in [(x0, y0), (x0 + PIXEL, y0), (x0 + PIXEL, y0 + PIXEL), (x0, y0 + PIXEL)] {
+        encoder.add_point(px, py).ok()?;
+    }
+    encoder.complete_geom().ok()?;
+    Some(true)
+}
+
+/// An area with nothing left to draw at a zoom (simplified away) as a pixel at the middle of
+/// its bounding box.
+fn pixel(bbox: &[f64; 4], z: u8, x: u32, y: u32) -> Option<mvt::GeomData> {
+    let centre = to_tile(z, x, y)(&[(bbox[0] + bbox[2]) / 2.0, (bbox[1] + bbox[3]) / 2.0]);
+    let mut encoder = GeomEncoder::new(GeomType::Polygon);
+    if !add_pixel(&mut encoder, centre)? {
+        return None;
+    }
+    encoder.encode().ok()
+}
+
+/// A ring in tile coordinates: rounded, repeated points dropped, not closed.
+fn ring_points(ring: &[[f64; 2]], project: &impl Fn(&[f64; 2]) -> (f64, f64)) -> Vec<(f64, f64)> {
+    let mut points: Vec<(f64, f64)> = Vec::with_capacity(ring.len());
+    for p in ring {
+        let (px, py) = project(p);
+        let t = (px.round(), py.round());
+        if points.last() != Some(&t) {
+            points.push(t);
+        }
+    }
+    if points.len() > 1 && points.first() == points.last() {
+        points.pop();
+    }
+    points
+}
+
+/// The polygons in tile coordinates: rounded, repeated points dropped, holes of fewer than
+/// three points left out, and a polygon smaller than a pixel each way drawn as a pixel at its
+/// middle (its holes with it); `None` when nothing reaches the tile.
+fn encode(geometry: &MultiPolygon, z: u8, x: u32, y: u32) -> Option<mvt::GeomData> {
+    let project = to_tile(z, x, y);
+    let mut encoder = GeomEncoder::new(GeomType::Polygon).bbox(clip_box());
     let mut any = false;
     for polygon in &geometry.0 {
+        let Some(outer) = polygon.first() else { continue };
+        let points = ring_points(outer, &project);
+        if points.is_empty() {
+            continue;
+        }
+        let (mut low, mut high) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
+        for &(px, py) in &points {
+            (low, high) = ((low.0.min(px), low.1.min(py)), (high.0.max(px), high.1.max(py)));
+        }
+        if points.len() < 3 || (high.0 - low.0 < PIXEL && high.1 - low.1 < PIXEL) {
+            any |= add_pixel(&mut encoder, ((low.0 + high.0) / 2.0, (low.1 + high.1) / 2.0))?;
+            continue;
+        }
         for (k, ring) in polygon.iter().enumerate() {
-            let mut points: Vec<(f64, f64)> = Vec::with_capacity(ring.len());
-            for p in ring {
-                let t = to_tile(p);
-                if points.last() != Some(&t) {
-                    points.push(t);
-                }
-            }
-            if points.len() > 1 && points.first() == points.last() {
-                points.pop();
-            }
+            let points = if k == 0 { points.clone() } else { ring_points(ring, &project) };
             if points.len() < 3 {
-                if k == 0 {
-                    break; // an outer ring of less than a pixel: its holes go with it
-                }
                 continue;
             }
             for (px, py) in points {
@@ -154,8 +211,8 @@ fn tile(snapshot: &Snapshot, q: &TileQuery, lang: Lang, (z, x, y): (u8, u32, u32
     let mut layer_out = out.create_layer("areas");
     for (a, p) in areas.iter().zip(&properties).filter(|(a, _)| inside(**a)) {
         let area = &snapshot.areas[*a];
-        let Some(geometry) = area.simplified(tolerance) else { continue };
-        let Some(data) = encode(&geometry, z, x, y) else { continue };
+        let drawn = area.simplified(tolerance).and_then(|g| encode(&g, z, x, y));
+        let Some(data) = drawn.or_else(|| area.bbox.and_then(|b| pixel(&b, z, x, y))) else { continue };
         let mut feature = layer_out.into_feature(data);
         feature.set_id(*a as u64 + 1);
         for (key, value) in p {
