@@ -267,7 +267,7 @@
         shape.marker = m;
       });
       drawLegend(layer, palette);
-      if (!state.fitted && areas.getBounds().isValid()) { map.fitBounds(areas.getBounds(), { padding: [20, 20] }); state.fitted = true; }
+      if (!state.fitted && areas.getBounds().isValid()) { fitAll(areas.getBounds()); state.fitted = true; }
       showMarkers();
       var link = el("figure-link");
       link.innerHTML = "";
@@ -281,6 +281,31 @@
       document.body.setAttribute("data-loading", "false");
       document.body.setAttribute("data-features", String(layer.features.length));
     });
+  }
+
+  // The first view holds every area clear of the controls in the map's corners (the zoom
+  // buttons, the legend, the attribution): either below and above them or beside them,
+  // whichever leaves the larger view; the map's size is read again first, as the controls
+  // above it may have wrapped since it was made.
+  function fitAll(bounds) {
+    map.invalidateSize();
+    var size = function (selector) {
+      var node = map.getContainer().querySelector(selector);
+      var r = node ? node.getBoundingClientRect() : { width: 0, height: 0 };
+      return [r.width, r.height];
+    };
+    var legend = size(".legend"), zoom = size(".leaflet-control-zoom"), attribution = size(".leaflet-control-attribution");
+    var m = 14; // margin, and a marker's radius beyond an area's outline
+    var candidates = [
+      { tl: [m, m + Math.max(zoom[1], phone ? legend[1] : 0)], br: [m, m + attribution[1] + (phone ? 0 : legend[1])] },
+      { tl: [m + zoom[0], m], br: [m + legend[0], m + attribution[1]] }
+    ];
+    var best = null;
+    candidates.forEach(function (c) {
+      var z = map.getBoundsZoom(bounds, false, L.point(c.tl).add(L.point(c.br)));
+      if (!best || z > best.zoom) { best = { zoom: z, c: c }; }
+    });
+    map.fitBounds(bounds, { paddingTopLeft: best.c.tl, paddingBottomRight: best.c.br });
   }
 
   function anchor(id, href, text) {

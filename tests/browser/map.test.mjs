@@ -204,6 +204,21 @@ try {
       p.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
       await p.goto(`${base}/map?lang=${lang}`);
       await p.waitForSelector(`body[data-features="${expected}"][data-loading="false"]`, { timeout: 15000 });
+      // the first view holds every area, clear of the map's controls, and the page does not
+      // scroll (at 390x844 the sheet below the map made it, and areas were cut off)
+      const view = await p.evaluate(() => {
+        const box = (n) => n.getBoundingClientRect();
+        const map = box(document.getElementById("map"));
+        const controls = [".legend", ".leaflet-control-zoom", ".leaflet-control-attribution"].map((s) => box(document.querySelector(s)));
+        const shown = [...document.querySelectorAll("path.area-marker, path.area")].map(box).filter((r) => r.width > 0 || r.height > 0);
+        const out = shown.filter((r) => r.left < map.left || r.right > map.right || r.top < map.top || r.bottom > map.bottom);
+        const covered = shown.filter((r) => controls.some((c) => r.left < c.right && r.right > c.left && r.top < c.bottom && r.bottom > c.top));
+        const e = document.documentElement;
+        return { shown: shown.length, out: out.length, covered: covered.length, scroll: [e.scrollWidth - innerWidth, e.scrollHeight - innerHeight] };
+      });
+      if (view.shown < expected || view.out || view.covered || view.scroll[0] > 0 || view.scroll[1] > 0) {
+        problems.push(`${width}x${height} ${lang}: the first view ${JSON.stringify(view)}: ${expected} areas wanted in view, none cut off or under a control, no scrolling`);
+      }
       for (const state of ["page", "panel"]) {
         if (state === "panel") {
           await p.locator("path.area-marker").first().dispatchEvent("click");
