@@ -20,7 +20,8 @@ pub struct DatasetView {
     pub content_hash: String,
     /// RFC 3339, UTC.
     pub imported_at: String,
-    /// The version activated for serving; exactly one is.
+    /// The version this instance serves (the one activated, within `dataset.refresh_seconds`);
+    /// exactly one is, and every data answer given meanwhile names it.
     pub active: bool,
 }
 
@@ -52,6 +53,9 @@ pub async fn list_datasets(state: web::Data<AppState>, _query: web::Query<NoPara
         .snapshot
         .datasets()
         .ok_or_else(|| ApiError::Unavailable("the dataset versions have not been read yet; try again shortly".into()))?;
+    // What is served says which is active: the list is read before a newly activated version
+    // is loaded, and said so meanwhile while the data answers came from the one before.
+    let served = state.snapshot.version();
     let items = datasets
         .iter()
         .map(|d| DatasetView {
@@ -61,8 +65,12 @@ pub async fn list_datasets(state: web::Data<AppState>, _query: web::Query<NoPara
             boundary_version: d.boundary_version.clone(),
             content_hash: d.content_hash.clone(),
             imported_at: d.imported_at.clone(),
-            active: d.active,
+            active: served.map_or(d.active, |v| v == d.version),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(DatasetList { served_version: state.snapshot.version(), items }))
+    let mut r = HttpResponse::Ok();
+    if let Some(v) = served {
+        r.insert_header((crate::http::DATASET_VERSION_HEADER, v));
+    }
+    Ok(r.json(DatasetList { served_version: served, items }))
 }
