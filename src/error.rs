@@ -57,6 +57,12 @@ pub enum ApiError {
     RequestTimeout(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// No representation the request accepts (`Accept`, `Accept-Language` with `q=0`).
+    #[error("{0}")]
+    NotAcceptable(String),
+    /// A condition of the request (`If-Match`) does not hold for the current representation.
+    #[error("{0}")]
+    PreconditionFailed(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_seconds: u64 },
     #[error("the extract was rejected")]
@@ -87,6 +93,8 @@ impl ApiError {
             ApiError::PayloadTooLarge(detail) => ("/problems/payload-too-large", "Payload Too Large", detail.clone(), None),
             ApiError::RequestTimeout(detail) => ("/problems/request-timeout", "Request Timeout", detail.clone(), None),
             ApiError::UnsupportedMediaType(detail) => ("/problems/unsupported-media-type", "Unsupported Media Type", detail.clone(), None),
+            ApiError::NotAcceptable(detail) => ("/problems/not-acceptable", "Not Acceptable", detail.clone(), None),
+            ApiError::PreconditionFailed(detail) => ("/problems/precondition-failed", "Precondition Failed", detail.clone(), None),
             ApiError::TooManyRequests { retry_after_seconds } => (
                 "/problems/too-many-requests",
                 "Too Many Requests",
@@ -127,6 +135,8 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -229,6 +239,11 @@ pub async fn no_route(req: actix_web::HttpRequest) -> HttpResponse<BoxBody> {
 
 /// Extractor failures (malformed query strings and paths) become 400s that name the input.
 pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    query_problem(err).into()
+}
+
+/// A query string that does not parse into an operation's parameters: 400 naming the parameter.
+pub fn query_problem(err: actix_web::error::QueryPayloadError) -> ApiError {
     let detail = err.to_string();
     let detail = detail.strip_prefix("Query deserialize error: ").unwrap_or(&detail);
     let parameter = detail.split('`').nth(1).map(str::to_string).unwrap_or_else(|| "query".to_string());
@@ -242,7 +257,7 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::H
         ),
         None => format!("invalid query string: {detail}"),
     };
-    ApiError::InvalidParameter { parameter, detail }.into()
+    ApiError::InvalidParameter { parameter, detail }
 }
 
 pub fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {

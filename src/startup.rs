@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, ErrorHandlers};
+use actix_web::middleware::ErrorHandlers;
 use actix_web::{App, web};
 use utoipa_actix_web::AppExt;
 
@@ -261,9 +261,9 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
                 // the cache answers the read endpoints with compressed variants of its own,
-                // made once per answer (so its hits and 304s skip Compress); Compress serves
-                // the rest (the dataset list, the documentation, the metrics)
-                .wrap(Compress::default())
+                // made once per answer (so its hits and 304s skip this); Encode serves the
+                // rest (the dataset list, the documentation, the metrics)
+                .wrap(crate::http::encoding::Encode)
                 .wrap(cache::Caching::new(cache.clone().into_inner()))
                 .wrap(crate::http::cors::Cors::new(cors_origins.as_deref()))
                 // outside CORS, so that its refusals are problem details too

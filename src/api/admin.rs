@@ -148,6 +148,7 @@ fn store_error(e: StoreError) -> ApiError {
     responses(
         (status = 201, description = "Imported as a new version, now served", body = ImportResult),
         (status = 200, description = "The same content is already stored; nothing changed", body = ImportResult),
+        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "No or a wrong bearer token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "Administration is disabled (no admin.token)", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 408, description = "The upload took longer than admin.upload_timeout_seconds, or came slower than admin.upload_min_bytes_per_second", body = ProblemDetails, content_type = "application/problem+json"),
@@ -162,6 +163,7 @@ fn store_error(e: StoreError) -> ApiError {
 #[post("/v1/admin/imports")]
 pub async fn import(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
+    super::params::no_parameters(&req)?;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if !["application/zip", "application/x-zip-compressed", "application/octet-stream"].contains(&essence.as_str()) {
@@ -267,6 +269,7 @@ pub struct Activated {
     params(("version" = i64, Path, description = "A stored dataset version", example = 1)),
     responses(
         (status = 200, description = "The version is active", body = Activated),
+        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "No or a wrong bearer token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No such version, or administration is disabled", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 429, description = "Too many administration requests from this client", body = ProblemDetails, content_type = "application/problem+json"),
@@ -276,6 +279,7 @@ pub struct Activated {
 #[post("/v1/admin/datasets/{version}/activate")]
 pub async fn activate(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
+    super::params::no_parameters(&req)?;
     let version: i64 = path.parse().map_err(|_| ApiError::NotFound(format!("no dataset version {:?}; see /v1/datasets", path.as_str())))?;
     let pool = state.pool.clone();
     let found = web::block(move || -> Result<bool, ApiError> { query::datasets::activate_pooled(&pool, version).map_err(store_error) })

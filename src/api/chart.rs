@@ -135,6 +135,9 @@ pub async fn comparison_chart(
     req: HttpRequest,
     query: web::Query<ComparisonsQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(format) = &query.format {
+        return Err(ApiError::invalid("format", format!("format {format:?}: this operation answers SVG; leave format out")));
+    }
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     offload::render(&req, move || {

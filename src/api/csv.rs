@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::params::data_body;
 use crate::error::ApiError;
-use crate::http::negotiate::{Lang, accepts_csv};
+use crate::http::negotiate::{Lang, prefers_csv};
 use crate::http::offload::Rendered;
 use crate::snapshot::Snapshot;
 use crate::store::read::DatasetRecord;
@@ -55,8 +55,13 @@ impl Representation {
             Some("csv") => Ok(Representation::Csv),
             Some("json") => Ok(Representation::Json),
             Some(other) => Err(ApiError::invalid("format", format!("format {other:?} must be json or csv"))),
-            None if req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(accepts_csv) => Ok(Representation::Csv),
-            None => Ok(Representation::Json),
+            None => match prefers_csv(req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("")) {
+                Some(true) => Ok(Representation::Csv),
+                Some(false) => Ok(Representation::Json),
+                None => {
+                    Err(ApiError::NotAcceptable("Accept refuses both representations of this answer: application/json and text/csv".into()))
+                }
+            },
         }
     }
 

@@ -93,7 +93,8 @@ pub struct Shape {
 pub fn parse_bbox(text: Option<&str>) -> Result<Option<BBox>, ApiError> {
     let Some(text) = text else { return Ok(None) };
     let bad = || ApiError::invalid("bbox", format!("bbox {text:?} must be minLon,minLat,maxLon,maxLat in WGS 84"));
-    let v: Vec<f64> = text.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    // (non-finite numbers are refused below; -0 is 0)
+    let v: Vec<f64> = text.split(',').map(|x| x.trim().parse::<f64>().map(|v| v + 0.0)).collect::<Result<_, _>>().map_err(|_| bad())?;
     // OGC allows six numbers (with heights); the heights are ignored
     let b = match v[..] {
         [a, b, c, d] => [a, b, c, d],
@@ -114,11 +115,8 @@ pub fn parse_shape(precision: Option<&str>, simplify: Option<&str>, geometry: Op
     let precision = params::whole("precision", precision, DEFAULT_PRECISION, 0..=15)?;
     let simplify = match simplify {
         None => 0.0,
-        Some(s) => s
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|t| t.is_finite() && (0.0..=100_000.0).contains(t))
+        Some(s) => params::number(s)
+            .filter(|t| (0.0..=100_000.0).contains(t))
             .ok_or_else(|| ApiError::invalid("simplify", format!("simplify {s:?} must be a tolerance in metres from 0 to 100000")))?,
     };
     let geometry = match geometry {

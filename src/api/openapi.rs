@@ -166,6 +166,9 @@ fn problem_example(path: &str, status: &str) -> Option<crate::error::ProblemDeta
         "400" if path.starts_with("/ogc") => {
             ApiError::invalid("limit", "limit \"0\" must be a whole number ≥ 1 (pages hold at most 10000)")
         }
+        "400" if path.starts_with("/v1/admin/") => {
+            ApiError::invalid("force", "unknown parameter `force`; this operation takes no parameters")
+        }
         "400" if path.contains("criteria") => ApiError::invalid("rules", "unknown rule set \"x\"; see /v1/rules"),
         "400" => ApiError::invalid("indicator", "unknown indicator \"x\"; see /v1/indicators"),
         "404" if path.contains("{code}") && path.contains("indicators") => {
@@ -232,14 +235,15 @@ fn public_unless_said(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// `format` is left out of the document: a `.csv`, `.jsonstat` or `.xlsx` operation shares its
-/// query with the JSON one and needs none (the path says it), and on the JSON one `format=csv`
-/// still answers the CSV for links made before the `.csv` operations, but documented there it
-/// would give one operation two representations, which generated clients cannot type.
+/// `format` is left out of the document: a `.csv`, `.jsonstat`, `.xlsx` or `.svg` operation
+/// shares its query with the JSON one and takes none (the path says it), and on the JSON one
+/// `format=csv` still answers the CSV for links made before the `.csv` operations, but
+/// documented there it would give one operation two representations, which generated clients
+/// cannot type.
 fn without_format(api: &mut utoipa::openapi::OpenApi) {
     let with_csv: Vec<String> = api.paths.paths.keys().filter_map(|p| p.strip_suffix(".csv")).map(str::to_string).collect();
     for (path, item) in api.paths.paths.iter_mut() {
-        let sibling = [".csv", ".jsonstat", ".xlsx"].iter().any(|s| path.ends_with(s)) || with_csv.contains(path);
+        let sibling = [".csv", ".jsonstat", ".xlsx", ".svg"].iter().any(|s| path.ends_with(s)) || with_csv.contains(path);
         if let (true, Some(get)) = (sibling, item.get.as_mut())
             && let Some(parameters) = get.parameters.as_mut()
         {
@@ -265,5 +269,15 @@ pub fn openapi_json_text() -> &'static str {
 #[utoipa::path(tag = "health", responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 #[get("/openapi.json")]
 pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(openapi_json_text())
+    static ETAG: OnceLock<String> = OnceLock::new();
+    let etag = ETAG.get_or_init(|| {
+        use sha2::Digest;
+        format!("\"{}\"", &hex::encode(sha2::Sha256::digest(openapi_json_text()))[..16])
+    });
+    // (a conditional request is answered by the encoding layer, on the tag of the coding sent)
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((actix_web::http::header::ETAG, etag.as_str()))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-cache"))
+        .body(openapi_json_text())
 }

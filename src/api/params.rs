@@ -42,13 +42,17 @@ pub fn reference(text: &str) -> Result<Reference, ApiError> {
     text.parse().map_err(|_| ApiError::invalid("reference", format!("reference {text:?} must be {}", Reference::choices())))
 }
 
+/// A finite number as a query spells it, `-0` as `0` (one value, so one answer and one key).
+pub fn number(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| v + 0.0)
+}
+
 /// A threshold: a finite number ≥ 0, in the indicator's unit.
 pub fn threshold(text: Option<&str>) -> Result<f64, ApiError> {
     let Some(text) = text else { return Ok(5.0) };
-    match text.trim().parse::<f64>() {
-        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
-        _ => Err(ApiError::invalid("threshold", format!("threshold {text:?} must be a number ≥ 0, such as 5 or 2.5"))),
-    }
+    number(text)
+        .filter(|t| *t >= 0.0)
+        .ok_or_else(|| ApiError::invalid("threshold", format!("threshold {text:?} must be a number ≥ 0, such as 5 or 2.5")))
 }
 
 pub fn municipality(name: &str, text: &str) -> Result<MunicipalityCode, ApiError> {
@@ -117,10 +121,9 @@ pub fn canonical_value(name: &str, value: &str) -> Option<String> {
     let t = value.trim();
     match name {
         "from" | "to" | "year" | "classes" | "precision" | "limit" | "offset" | "twins" => t.parse::<u64>().ok().map(|n| n.to_string()),
-        "threshold" | "simplify" => t.parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| v.to_string()),
+        "threshold" | "simplify" => number(t).map(|v| v.to_string()),
         "bbox" => {
-            let numbers: Option<Vec<String>> =
-                t.split(',').map(|x| x.trim().parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| v.to_string())).collect();
+            let numbers: Option<Vec<String>> = t.split(',').map(|x| number(x).map(|v| v.to_string())).collect();
             numbers.map(|n| n.join(","))
         }
         "municipality" | "municipality_code" => t.parse::<MunicipalityCode>().ok().map(|m| m.to_string()),
@@ -135,6 +138,12 @@ pub fn canonical_value(name: &str, value: &str) -> Option<String> {
 #[serde(deny_unknown_fields)]
 pub struct NoParameters {}
 
+/// Refuses any query parameter, as the `NoParameters` extractor does, where the operation
+/// decides something else first (the administration: whether it is enabled, the token).
+pub fn no_parameters(req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+    actix_web::web::Query::<NoParameters>::from_query(req.query_string()).map(|_| ()).map_err(crate::error::query_problem)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +157,7 @@ mod tests {
         assert_eq!(threshold(None).unwrap(), 5.0);
         assert_eq!(threshold(Some("2.5")).unwrap(), 2.5);
         assert_eq!(threshold(Some("0")).unwrap(), 0.0);
+        assert!(threshold(Some("-0")).unwrap().is_sign_positive(), "-0 is 0");
         for bad in ["-1", "NaN", "inf", "x", ""] {
             assert!(threshold(Some(bad)).is_err(), "{bad}");
         }
@@ -166,6 +176,9 @@ mod tests {
         assert_eq!(c("bbox", "9.90, 56.0,10.4,56.3"), "9.9,56,10.4,56.3");
         assert_eq!(c("municipality", "0101"), "101");
         assert_eq!(c("lang", "EN"), "en");
+        assert_eq!(c("threshold", "-0"), "0", "one key for -0 and 0");
+        assert_eq!(c("threshold", "-0.0"), "0");
+        assert_eq!(c("bbox", "-0,55,13,56"), "0,55,13,56");
         // what the handler would refuse stays as it was, to be refused
         for (n, v) in [("from", "15.0"), ("threshold", "NaN"), ("threshold", "inf"), ("bbox", "1,2,x,4"), ("municipality", "abc")] {
             assert_eq!(canonical_value(n, v), None, "{n}={v}");

@@ -6,8 +6,12 @@
 use std::sync::OnceLock;
 
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use sha2::{Digest, Sha256};
+
+use crate::http::encoding::{MIN_COMPRESS_BYTES, coded_etag, compress};
+use crate::http::negotiate::Coding;
 
 /// The page's Content-Security-Policy: everything from here, nothing inline, no framing.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -68,9 +72,41 @@ const ASSETS: [Asset; 8] = [
     },
 ];
 
-fn etags() -> &'static [String] {
-    static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
-    ETAGS.get_or_init(|| ASSETS.iter().map(|a| format!("\"{}\"", &hex::encode(Sha256::digest(a.body))[..16])).collect())
+/// Each asset's ETag, and its body in each coding, made on first use.
+struct Made {
+    etag: String,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+}
+
+fn made() -> &'static [Made] {
+    static MADE: OnceLock<Vec<Made>> = OnceLock::new();
+    MADE.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| Made {
+                etag: format!("\"{}\"", &hex::encode(Sha256::digest(a.body))[..16]),
+                gzip: OnceLock::new(),
+                brotli: OnceLock::new(),
+            })
+            .collect()
+    })
+}
+
+/// An asset in a coding, compressed well once (they are a few and never change), off the
+/// request workers: brotli takes a while over the megabyte of MapLibre.
+async fn body_in(i: usize, coding: Coding) -> Bytes {
+    let (a, m) = (&ASSETS[i], &made()[i]);
+    let cell = match coding {
+        Coding::Identity => return Bytes::from_static(a.body),
+        Coding::Gzip => &m.gzip,
+        Coding::Brotli => &m.brotli,
+    };
+    if let Some(b) = cell.get() {
+        return b.clone();
+    }
+    let made = web::block(move || compress(coding, a.body, 9)).await.unwrap_or_else(|_| compress(coding, a.body, 1));
+    cell.get_or_init(|| made).clone()
 }
 
 /// Headers that keep the page from being framed, sniffed or leaking where it was opened.
@@ -87,17 +123,30 @@ async fn asset(req: HttpRequest) -> HttpResponse {
     let Some(i) = ASSETS.iter().position(|a| a.path == path) else {
         return crate::error::not_found().await;
     };
-    let (a, etag) = (&ASSETS[i], &etags()[i]);
+    let a = &ASSETS[i];
+    // each coding is a representation of its own, with its own strong ETag (RFC 9110 8.8.3)
+    let coding = if a.body.len() < MIN_COMPRESS_BYTES {
+        Coding::Identity
+    } else {
+        Coding::negotiate(req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()))
+    };
+    let etag = coded_etag(&made()[i].etag, coding);
     // the page and its files always exist, so `*` matches too
-    let unchanged = crate::http::cache::none_match(req.headers(), etag) != crate::http::cache::NoneMatch::Absent;
+    let unchanged = crate::http::cache::none_match(req.headers(), &etag) != crate::http::cache::NoneMatch::Absent;
     let mut r = if unchanged { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    r.insert_header((header::ETAG, HeaderValue::from_str(etag).expect("hex")));
+    r.insert_header((header::ETAG, HeaderValue::from_str(&etag).expect("hex")));
     r.insert_header((header::CACHE_CONTROL, a.cache_control));
+    if a.body.len() >= MIN_COMPRESS_BYTES {
+        r.insert_header((header::VARY, "Accept-Encoding"));
+    }
     security_headers(&mut r);
     if unchanged {
         return r.finish();
     }
-    r.content_type(a.content_type).body(a.body)
+    if let Some(name) = coding.header() {
+        r.insert_header((header::CONTENT_ENCODING, name));
+    }
+    r.content_type(a.content_type).body(body_in(i, coding).await)
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -18,7 +18,6 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::Write;
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -35,14 +34,12 @@ use futures_util::future::LocalBoxFuture;
 use sha2::{Digest, Sha256};
 
 use super::DATASET_VERSION_HEADER;
-use super::negotiate::{Coding, accepts_csv, from_accept_language};
+use super::encoding::{MIN_COMPRESS_BYTES, compress, compressible};
+use super::negotiate::{Coding, from_accept_language, prefers_csv, refuses};
 use super::offload::{Offload, RENDERED_HEADERS};
 use super::public_base::PublicBase;
 use crate::metrics::{Metrics, RequestShard};
 use crate::snapshot::SnapshotCell;
-
-/// Bodies smaller than this are not worth compressing.
-const MIN_COMPRESS_BYTES: usize = 512;
 
 /// Bodies larger than this are compressed at a lower level: brotli at level 6 takes 0.8 s for
 /// a national map layer (9.6 MB), level 4 a fifth of that for a 10 % larger result.
@@ -58,6 +55,9 @@ const ONCE_SEEN: u64 = 32_768;
 /// A rendered response, with its compressed variants made on first use; `kept` when the cache
 /// holds it, else it is an answer asked for the first time, served and dropped.
 pub struct Entry {
+    /// 200, or 204 for an answer rightly empty (a vector tile without features): both are
+    /// representations, with the same ETag, caching headers and conditions.
+    status: StatusCode,
     headers: Vec<(HeaderName, HeaderValue)>,
     identity: Bytes,
     gzip: OnceLock<Bytes>,
@@ -71,10 +71,11 @@ impl Entry {
     /// A zip or a workbook is deflated already: compressing it again costs CPU for nothing
     /// (decided once, when the entry is made, not on each hit).
     fn compressed_already(headers: &[(HeaderName, HeaderValue)]) -> bool {
-        headers.iter().any(|(n, v)| {
-            n == header::CONTENT_TYPE
-                && v.to_str().is_ok_and(|t| t.starts_with("application/zip") || t.starts_with("application/vnd.openxmlformats"))
-        })
+        !compressible(headers.iter().find(|(n, _)| n == header::CONTENT_TYPE).map(|(_, v)| v))
+    }
+
+    fn content_type(&self) -> Option<&HeaderValue> {
+        self.headers.iter().find(|(n, _)| n == header::CONTENT_TYPE).map(|(_, v)| v)
     }
 
     fn variant(&self, coding: Coding) -> Option<Bytes> {
@@ -98,8 +99,8 @@ impl Entry {
         };
         match coding {
             Coding::Identity => self.identity.clone(),
-            Coding::Gzip => self.gzip.get_or_init(|| gzip(&self.identity, level)).clone(),
-            Coding::Brotli => self.brotli.get_or_init(|| brotli(&self.identity, level)).clone(),
+            Coding::Gzip => self.gzip.get_or_init(|| compress(coding, &self.identity, level)).clone(),
+            Coding::Brotli => self.brotli.get_or_init(|| compress(coding, &self.identity, level)).clone(),
         }
     }
 
@@ -117,21 +118,6 @@ impl Entry {
     fn weight_of(n: usize) -> u32 {
         u32::try_from(n + n / 2 + 512).unwrap_or(u32::MAX)
     }
-}
-
-fn gzip(data: &[u8], level: u32) -> Bytes {
-    let mut e = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4), flate2::Compression::new(level));
-    e.write_all(data).expect("writing to memory");
-    Bytes::from(e.finish().expect("writing to memory"))
-}
-
-fn brotli(data: &[u8], quality: u32) -> Bytes {
-    let mut out = Vec::with_capacity(data.len() / 5);
-    {
-        let mut w = brotli::CompressorWriter::new(&mut out, 64 * 1024, quality, 22);
-        w.write_all(data).expect("writing to memory");
-    }
-    Bytes::from(out)
 }
 
 pub type Key = [u8; 16];
@@ -347,9 +333,10 @@ fn request_key(path: &str, pairs: &[(Cow<str>, Cow<str>)], headers: &HeaderMap, 
     // which language the labels are in (`*/*`, no Accept at all, `en-GB` and `en` share);
     // a parameter that decides either leaves the header out
     let has = |n: &str| pairs.iter().any(|(k, _)| k == n);
-    let csv = !has("format") && accepts_csv(text(header::ACCEPT));
+    let csv = !has("format") && prefers_csv(text(header::ACCEPT)) == Some(true);
     piece(&[u8::from(csv)]);
-    piece(if has("lang") { b"" } else { from_accept_language(text(header::ACCEPT_LANGUAGE)).code().as_bytes() });
+    // (both refused is a 406 of its own, never kept)
+    piece(if has("lang") { b"" } else { from_accept_language(text(header::ACCEPT_LANGUAGE)).map_or(b"-", |l| l.code().as_bytes()) });
     piece(base.0.as_bytes());
     piece(base.1.as_bytes());
     let digest = h.finalize();
@@ -385,8 +372,13 @@ pub enum NoneMatch {
 
 /// Weak comparison, as If-None-Match uses.
 pub fn none_match(headers: &HeaderMap, etag: &str) -> NoneMatch {
+    none_match_in(headers.get_all(header::IF_NONE_MATCH), etag)
+}
+
+/// [`none_match`] of the header's values.
+pub fn none_match_in<'a>(values: impl Iterator<Item = &'a HeaderValue>, etag: &str) -> NoneMatch {
     let mut any = false;
-    for t in headers.get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')) {
+    for t in values.filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')) {
         let t = t.trim();
         if t == "*" {
             any = true;
@@ -395,6 +387,46 @@ pub fn none_match(headers: &HeaderMap, etag: &str) -> NoneMatch {
         }
     }
     if any { NoneMatch::Any } else { NoneMatch::Absent }
+}
+
+/// RFC 9110 13.1.1: whether `If-Match` (its values as received) lets a request through to a
+/// representation with this ETag: `*` (one exists), or a listed tag equal to it by strong
+/// comparison; a weak tag in the list never is. (Our own weak tag, a fast-compressed variant,
+/// is compared as the strong one it stands in for: it is the same answer in other bytes.)
+pub fn if_match_holds(values: &[HeaderValue], etag: Option<&str>) -> bool {
+    let ours = etag.map(|t| t.strip_prefix("W/").unwrap_or(t));
+    values
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|t| t == "*" || (Some(t) == ours && !t.starts_with("W/")))
+}
+
+/// The answer when `Accept` refuses the only representation there is (`q=0` on its type).
+pub fn not_acceptable(media_type: &str) -> HttpResponse {
+    let problem = crate::error::ApiError::NotAcceptable(format!("Accept refuses {media_type}, the representation this answer has"));
+    actix_web::ResponseError::error_response(&problem)
+}
+
+/// The `Accept` of a request when it may refuse something (it has a `q=0`): kept for the
+/// answer's media type, known only once it is made.
+fn refusing_accept(headers: &HeaderMap) -> Option<String> {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).filter(|a| a.contains("q=0")).map(str::to_string)
+}
+
+/// The media type an answer is refused for, if it is.
+fn refused<'a>(accept: Option<&str>, content_type: Option<&'a HeaderValue>) -> Option<&'a str> {
+    let t = content_type.and_then(|v| v.to_str().ok())?;
+    refuses(accept?, t).then_some(t)
+}
+
+/// The answer when `If-Match` fails on a representation that exists.
+pub fn precondition_failed() -> HttpResponse {
+    let problem = crate::error::ApiError::PreconditionFailed(
+        "If-Match: no current representation of this resource has any of the entity tags given".into(),
+    );
+    actix_web::ResponseError::error_response(&problem)
 }
 
 fn caching_headers(r: &mut actix_web::HttpResponseBuilder, etag: &str, cache: &ResponseCache) {
@@ -410,7 +442,7 @@ fn not_modified(etag: &str, cache: &ResponseCache) -> HttpResponse {
 }
 
 fn respond(entry: &Entry, body: Bytes, etag: &str, coding: Coding, cache: &ResponseCache) -> HttpResponse {
-    let mut r = HttpResponse::Ok();
+    let mut r = HttpResponse::build(entry.status);
     for (name, value) in &entry.headers {
         r.insert_header((name.clone(), value.clone()));
     }
@@ -570,9 +602,29 @@ where
             req.head_mut().method = Method::GET;
         }
         let cache = &self.cache;
+        // (rare: kept only when sent, and then every fast path is left for the slow one)
+        let if_match: Vec<HeaderValue> =
+            if req.method() == Method::GET { req.headers().get_all(header::IF_MATCH).cloned().collect() } else { Vec::new() };
+        let accept = refusing_accept(req.headers());
         let (Some(version), true) = (cache.snapshot.version(), req.method() == Method::GET && cacheable(req.path())) else {
             let answer = self.service.call(req);
-            return Either::Right(Box::pin(async move { Ok(answer.await?.map_into_boxed_body()) }));
+            return Either::Right(Box::pin(async move {
+                let res = answer.await?;
+                if !res.status().is_success() {
+                    return Ok(res.map_into_boxed_body());
+                }
+                // an answer that exists, whose ETag (if it has one) is none of those given, or
+                // whose media type the client refuses
+                let tag = res.headers().get(header::ETAG).and_then(|v| v.to_str().ok());
+                let out = if !if_match.is_empty() && !if_match_holds(&if_match, tag) {
+                    precondition_failed()
+                } else if let Some(t) = refused(accept.as_deref(), res.headers().get(header::CONTENT_TYPE)) {
+                    not_acceptable(t)
+                } else {
+                    return Ok(res.map_into_boxed_body());
+                };
+                Ok(ServiceResponse::new(res.into_parts().0, out))
+            }));
         };
         // The key is the canonical request's. The handlers read the query as sent: they parse
         // it into the same values whatever the spelling (canonical_value's contract), and what
@@ -583,6 +635,12 @@ where
         let coding = Coding::negotiate(req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
         let tag = etag(version, &key, coding);
         let condition = none_match(req.headers(), &tag);
+        if !if_match.is_empty() {
+            // If-Match is decided first (RFC 9110 13.2.2), on the answer as it would be sent
+            let request = Request { version, key, coding, tag, condition, if_match, accept };
+            let hit = cache.get(version, &key);
+            return Either::Right(Box::pin(answer(cache.clone(), self.metrics.clone(), self.service.clone(), req, request, hit)));
+        }
         if condition == NoneMatch::Tag {
             self.metrics.count_cache("not_modified");
             return Either::Left(std::future::ready(Ok(req.into_response(not_modified(&tag, cache)))));
@@ -593,11 +651,14 @@ where
             if condition == NoneMatch::Any {
                 return Either::Left(std::future::ready(Ok(req.into_response(not_modified(&tag, cache)))));
             }
+            if let Some(t) = refused(accept.as_deref(), entry.content_type()) {
+                return Either::Left(std::future::ready(Ok(req.into_response(not_acceptable(t)))));
+            }
             if let Some(res) = serve_made(cache, entry, version, &key, coding, &tag) {
                 return Either::Left(std::future::ready(Ok(req.into_response(res))));
             }
         }
-        let request = Request { version, key, coding, tag, condition };
+        let request = Request { version, key, coding, tag, condition, if_match, accept };
         Either::Right(Box::pin(answer(cache.clone(), self.metrics.clone(), self.service.clone(), req, request, hit)))
     }
 }
@@ -609,6 +670,29 @@ struct Request {
     coding: Coding,
     tag: String,
     condition: NoneMatch,
+    /// `If-Match` as received (empty without one)
+    if_match: Vec<HeaderValue>,
+    /// `Accept`, when it may refuse the answer's media type
+    accept: Option<String>,
+}
+
+impl Request {
+    /// The answer for an entry: 412 when If-Match fails on the variant that would be sent,
+    /// 304 when If-None-Match holds, else the entry in the negotiated coding.
+    async fn finish(&self, cache: &ResponseCache, entry: Arc<Entry>) -> HttpResponse {
+        let Request { version, key, coding, tag, condition, if_match, accept } = self;
+        if !if_match.is_empty() && !if_match_holds(if_match, Some(&etag(*version, key, coding_for(&entry, *coding)))) {
+            return precondition_failed();
+        }
+        if let Some(t) = refused(accept.as_deref(), entry.content_type()) {
+            return not_acceptable(t);
+        }
+        // (a Tag never comes here without If-Match: the layer answers it at once)
+        if *condition != NoneMatch::Absent {
+            return not_modified(tag, cache);
+        }
+        serve(cache, entry, *version, key, *coding, tag).await
+    }
 }
 
 /// A request that waits: for a variant's compression, for another request rendering the same
@@ -625,23 +709,17 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody + 'static,
 {
-    let Request { version, key, coding, tag, condition } = r;
     if let Some(entry) = hit {
-        let res = serve(&cache, entry, version, &key, coding, &tag).await;
-        return Ok(req.into_response(res));
+        return Ok(req.into_response(r.finish(&cache, entry).await));
     }
-    let leader = match cache.join_or_lead(version, key) {
+    let leader = match cache.join_or_lead(r.version, r.key) {
         Ok(mut rx) => {
             let shared = tokio::time::timeout(COALESCE_WAIT, rx.wait_for(Option::is_some)).await;
             if let Ok(Ok(shared)) = shared
                 && let Some(Some(entry)) = shared.clone()
             {
                 metrics.count_cache("coalesced");
-                if condition == NoneMatch::Any {
-                    return Ok(req.into_response(not_modified(&tag, &cache)));
-                }
-                let res = serve(&cache, entry, version, &key, coding, &tag).await;
-                return Ok(req.into_response(res));
+                return Ok(req.into_response(r.finish(&cache, entry).await));
             }
             // the other request's answer was not one to share: render it here
             None
@@ -654,7 +732,8 @@ where
     let res = service.call(req).await?;
     // only successful answers from the version named in the ETag are kept
     let answered_version = res.headers().get(DATASET_VERSION_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
-    if res.status() != StatusCode::OK || answered_version != Some(version) {
+    let status = res.status();
+    if !matches!(status, StatusCode::OK | StatusCode::NO_CONTENT) || answered_version != Some(r.version) {
         return Ok(res.map_into_boxed_body());
     }
     let (req, res) = res.into_parts();
@@ -665,41 +744,24 @@ where
         let problem = crate::error::ApiError::Internal("response body could not be read".into());
         return Ok(ServiceResponse::new(req, actix_web::ResponseError::error_response(&problem)));
     };
+    let (version, key) = (r.version, r.key);
     let weight = Entry::weight_of(body.len());
     let kept = cache.admits(version, key, weight);
     let deflated = Entry::compressed_already(&headers);
-    let entry = Arc::new(Entry { headers, identity: body, gzip: OnceLock::new(), brotli: OnceLock::new(), kept, deflated });
+    let entry = Arc::new(Entry { status, headers, identity: body, gzip: OnceLock::new(), brotli: OnceLock::new(), kept, deflated });
     if kept {
         cache.put(version, key, entry.clone());
     }
     if let Some(leader) = leader {
         leader.publish(Some(entry.clone()));
     }
-    if condition == NoneMatch::Any {
-        return Ok(ServiceResponse::new(req, not_modified(&tag, &cache)));
-    }
-    let out = serve(&cache, entry, version, &key, coding, &tag).await;
+    let out = r.finish(&cache, entry).await;
     Ok(ServiceResponse::new(req, out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn compresses_reversibly() {
-        use std::io::Read;
-        let data = "{\"a\": 1}".repeat(1000);
-        let gz = gzip(data.as_bytes(), 6);
-        let mut out = String::new();
-        flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut out).unwrap();
-        assert_eq!(out, data);
-        let br = brotli(data.as_bytes(), 6);
-        let mut out = String::new();
-        brotli::Decompressor::new(&br[..], 4096).read_to_string(&mut out).unwrap();
-        assert_eq!(out, data);
-        assert!(br.len() < data.len() / 10);
-    }
 
     #[test]
     fn etags_are_written_as_format_would() {
