@@ -250,6 +250,10 @@ fn without_format(api: &mut utoipa::openapi::OpenApi) {
             parameters.retain(|p| !matches!(p, utoipa::openapi::RefOr::T(p) if p.name == "format"));
         }
     }
+    // (the schema of `format`, which no operation documents now)
+    if let Some(components) = api.components.as_mut() {
+        components.schemas.remove("Format");
+    }
 }
 
 /// The document as pretty JSON, the form committed as openapi/openapi.json.
