@@ -4,11 +4,9 @@
 //! zips, re-imports, and one broken extract per validation rule, each rejected with its
 //! file, line and column while the served data stays the same, byte for byte.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -340,7 +338,7 @@ async fn valid_and_broken_extracts(db: TestDb) {
     let out = import(&db, &fixture("spec-extract"));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("dataset version 1"), "{}", stdout(&out));
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let served_before = app.get_text("/v1/areas").await;
     let served_before_2020 = app.get_text("/v1/areas?boundary=2020-01").await;
     let datasets_before = stdout(&cli(&["datasets", "--database-url", db.url()]));
@@ -366,7 +364,7 @@ async fn valid_and_broken_extracts(db: TestDb) {
 
 async fn zips_reimports_and_new_versions(db: TestDb) {
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let files = tempfile::tempdir().unwrap();
     // the same files zipped, at the root and in one folder: recognised by their content
     for (name, folder) in [("root.zip", None), ("folder.zip", Some("udtraek-2024"))] {

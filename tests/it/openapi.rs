@@ -1,5 +1,5 @@
 //! openapi/openapi.json is what the code generates. After changing the API, run
-//! `UPDATE_OPENAPI=1 cargo test --test openapi` and commit the file.
+//! `UPDATE_OPENAPI=1 cargo test --test it openapi::` and commit the file.
 
 #[test]
 fn the_committed_document_matches_the_code() {
@@ -9,7 +9,10 @@ fn the_committed_document_matches_the_code() {
         std::fs::write(path, generated).unwrap();
     }
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(committed == generated, "openapi/openapi.json is out of date; run `UPDATE_OPENAPI=1 cargo test --test openapi` and commit it");
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is out of date; run `UPDATE_OPENAPI=1 cargo test --test it openapi::` and commit it"
+    );
 }
 
 #[test]

@@ -1,11 +1,9 @@
 //! The map feed: GeoJSON layers (RFC 7946), class breaks, shaping options, and OGC API –
 //! Features read by real GIS clients (GDAL's ogrinfo, OWSLib, QGIS).
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// Twice the signed area; positive when counterclockwise.
@@ -54,7 +52,7 @@ async fn geojson_layers(db: TestDb) {
     g["features"].as_array_mut().unwrap().pop();
     std::fs::write(&path, g.to_string()).unwrap();
     assert!(import(&db, dir.path()).status.success());
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
 
     let r = app.get("/v1/map/areas").await;
     assert_eq!(r.headers()["content-type"], "application/geo+json");
@@ -158,7 +156,7 @@ async fn ogc_api_features(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
     assert!(cli(&["demo-extract", dir.path().to_str().unwrap()]).status.success());
     assert!(import(&db, dir.path()).status.success());
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let (_, landing) = app.get_json("/ogc").await;
     let rels: BTreeSet<&str> = landing["links"].as_array().unwrap().iter().map(|l| l["rel"].as_str().unwrap()).collect();
     for rel in ["self", "service-desc", "conformance", "data"] {
@@ -295,7 +293,7 @@ async fn municipality_outlines_from_the_extract(db: TestDb) {
     std::fs::write(dir.path().join("municipalities.geojson"), collection.to_string()).unwrap();
     let out = import(&db, dir.path());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
 
     let (_, layer) = app.get_json("/v1/map/municipalities?indicator=udenfor&year=2015").await;
     let features = layer["features"].as_array().unwrap();
@@ -359,7 +357,7 @@ fn ogrinfo_values(text: &str, prefix: &str) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gdal_and_owslib_read_every_feature() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let (_, all) = app.get_json("/v1/areas").await;
     let expected: BTreeSet<String> = all["items"].as_array().unwrap().iter().map(|i| i["area_id"].as_str().unwrap().to_string()).collect();
     assert_eq!(expected.len(), 48);
@@ -433,7 +431,7 @@ async fn qgis_reads_every_feature() {
     else {
         return absent("BOLIGSOCIAL_TEST_REQUIRE_GIS", "PyQGIS is not usable (Debian python3-qgis)");
     };
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let rect = [12.3, 55.5, 12.7, 55.9]; // Copenhagen and its western suburbs
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gis/qgis_read.py");
     let layer = "/v1/map/areas?indicator=outside_work_education&year=2023";
@@ -498,7 +496,7 @@ async fn qgis_reads_every_feature() {
 /// The note's figure as SVG: one bar per area with figures, sorted, labelled like the note.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_comparison_chart_is_the_notes_figure() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let q = "indicator=outside_work_education&from=2015&to=2023&reference=municipality";
     let r = app.get(&format!("/v1/comparisons/chart.svg?{q}")).await;
     assert_eq!(r.headers()["content-type"], "image/svg+xml");
@@ -525,7 +523,7 @@ async fn the_comparison_chart_is_the_notes_figure() {
 /// mapbox-vector-tile from PyPI); an empty tile as 204; a tile that cannot exist as 404.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vector_tiles_carry_the_map_layer() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let (status, tilejson) = app.get_json("/tiles/areas.json").await;
     assert_eq!(status, 200);
     assert_eq!(tilejson["tilejson"], "3.0.0");

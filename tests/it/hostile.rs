@@ -4,9 +4,7 @@
 //! the render queue are shed with 503 while cached and health answers go on; `If-None-Match:
 //! *` is a 304 only for something that exists.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// A sample's value from the Prometheus text at /metrics (0 when the sample is absent).
 async fn metric(app: &TestApp, sample: &str) -> f64 {
@@ -30,7 +28,7 @@ async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> reqwes
 /// them: a CDN would have handed `https://evil.example/…` links to everyone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarded_headers_from_a_client_reach_no_link() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let forged = [("x-forwarded-host", "evil.example"), ("x-forwarded-proto", "https"), ("forwarded", "host=evil.example;proto=https")];
     for path in ["/ogc", "/ogc/collections", "/ogc/collections/areas", "/ogc/collections/areas/items?limit=2"] {
         let text = get_with(&app, path, &forged).await.text().await.unwrap();
@@ -46,22 +44,26 @@ async fn forwarded_headers_from_a_client_reach_no_link() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_follow_the_public_url_or_a_trusted_proxy() {
     let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.dataset.load_demo = true;
-    s.server.public_url = Some("https://kort.example.dk/boligsocial".into());
-    s.server.trusted_proxies = "127.0.0.1".into();
-    let app = spawn_app(s).await;
+    let app = TestApp::on(&db)
+        .with(move |s| {
+            s.dataset.load_demo = true;
+            s.server.public_url = Some("https://kort.example.dk/boligsocial".into());
+            s.server.trusted_proxies = "127.0.0.1".into();
+        })
+        .spawn()
+        .await;
     let r = get_with(&app, "/ogc", &[("x-forwarded-host", "lb.example")]).await;
     let vary = r.headers()["vary"].to_str().unwrap().to_ascii_lowercase();
     assert!(!vary.contains("forwarded"), "a fixed public URL depends on no forwarded header: {vary}");
     let landing: serde_json::Value = r.json().await.unwrap();
     assert_eq!(landing["links"][0]["href"], "https://kort.example.dk/boligsocial/ogc");
 
-    let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.dataset.load_demo = true;
-    s.server.trusted_proxies = "127.0.0.1".into();
-    let app = spawn_app(s).await;
+    let app = TestApp::demo()
+        .with(move |s| {
+            s.server.trusted_proxies = "127.0.0.1".into();
+        })
+        .spawn()
+        .await;
     let r = get_with(&app, "/ogc", &[("x-forwarded-host", "kort.example.dk"), ("x-forwarded-proto", "https")]).await;
     let vary = r.headers()["vary"].to_str().unwrap().to_ascii_lowercase();
     for h in ["x-forwarded-host", "x-forwarded-proto", "forwarded"] {
@@ -79,7 +81,7 @@ async fn links_follow_the_public_url_or_a_trusted_proxy() {
 /// on, the order of the parameters, their escapes and their spelling all find the one entry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_spelling_of_a_request_does_not_bypass_the_cache() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let first = "/v1/comparisons?indicator=outside_work_education&from=2015&to=2023&threshold=5";
     // (an answer is kept from the second time it is asked for)
     let body = app.get_text(first).await;
@@ -109,14 +111,11 @@ async fn the_spelling_of_a_request_does_not_bypass_the_cache() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scan_does_not_push_out_the_hot_answers() {
     let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.dataset.load_demo = true;
-    let probe = spawn_app(s.clone()).await;
+    let probe = TestApp::on(&db).with(|s| s.dataset.load_demo = true).spawn().await;
     let hot = "/v1/comparisons?indicator=outside_work_education&from=2015&to=2023";
     let size = probe.get_text(hot).await.len();
     // room for about eight answers of this size
-    s.http.response_cache_bytes = (size * 3 / 2 + 512) * 8;
-    let app = spawn_app(s).await;
+    let app = TestApp::on(&db).with(move |s| s.http.response_cache_bytes = (size * 3 / 2 + 512) * 8).spawn().await;
     let (mut rounds, mut late_misses) = (0, 0);
     for round in 0..40 {
         let misses = metric(&app, MISSES).await;
@@ -143,7 +142,7 @@ async fn a_scan_does_not_push_out_the_hot_answers() {
 /// asked again, it is kept, under a strong ETag, and then hit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_asked_for_once_is_not_kept() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let entries = || metric(&app, "boligsocial_http_cache_entries");
     let gzip = [("accept-encoding", "gzip")];
     let before = entries().await;
@@ -179,7 +178,7 @@ async fn an_answer_asked_for_once_is_not_kept() {
 /// routes; RFC 9110 13.1.2 makes it one only when a current representation exists.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn if_none_match_star_needs_a_representation() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let star = [("if-none-match", "*")];
     for (path, status) in [
         ("/v1/areas/NO-SUCH-AREA", 404),
@@ -204,13 +203,14 @@ async fn if_none_match_star_needs_a_representation() {
 /// while a kept answer and the health checks are served: they never wait behind it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn misses_beyond_the_render_queue_are_shed_and_hits_are_not() {
-    let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.dataset.load_demo = true;
-    s.http.render_threads = Some(1);
-    s.http.render_queue = 1;
-    s.server.workers = Some(2);
-    let app = spawn_app(s).await;
+    let app = TestApp::demo()
+        .with(move |s| {
+            s.http.render_threads = Some(1);
+            s.http.render_queue = 1;
+            s.server.workers = Some(2);
+        })
+        .spawn()
+        .await;
     let hot = "/v1/map/areas?indicator=outside_work_education&year=2023";
     // (kept from the second time it is asked for)
     let hot_body = app.get_text(hot).await;
@@ -274,7 +274,7 @@ async fn a_sawtooth_ring_is_simplified_without_taking_the_process_down() {
     let extract = sawtooth_extract(99_990);
     let out = import(&db, extract.path());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     for path in ["/v1/map/areas?simplify=1", "/v1/map/areas?simplify=1&precision=6", "/v1/map/municipalities?simplify=1"] {
         let (status, layer) = app.get_json(path).await;
         assert_eq!(status, 200, "{path}");
@@ -380,9 +380,12 @@ async fn a_geojson_bomb_is_refused_in_little_memory() {
     assert!(peak < 200 << 20, "peak resident memory {} MB", peak >> 20);
 
     // over HTTP, inside the serving process
-    let mut s = settings(&db);
-    s.admin.token = Some("test-token-0123456789abcdef".into());
-    let app = spawn_app(s).await;
+    let app = TestApp::on(&db)
+        .with(move |s| {
+            s.admin.token = Some("test-token-0123456789abcdef".into());
+        })
+        .spawn()
+        .await;
     let r = app
         .client
         .post(format!("{}/v1/admin/imports", app.address))
@@ -462,7 +465,7 @@ async fn a_dataset_without_areas_in_its_default_delimitation_is_served() {
     let db = TestDb::sqlite();
     assert!(import(&db, &fixture("spec-extract")).status.success());
     db.connect().batch_execute("UPDATE datasets SET boundary_version = 'nowhere'").unwrap();
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     for path in [
         "/ogc/collections",
         "/ogc/collections/areas",
@@ -487,7 +490,7 @@ async fn a_dataset_without_areas_in_its_default_delimitation_is_served() {
 /// each operation's answer carries the headers its document promises, and its 304.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_parameters_are_refused_by_every_data_operation() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let (_, areas) = app.get_json("/v1/areas").await;
     let area = areas["items"][0]["area_id"].as_str().unwrap().to_string();
     let municipality = areas["items"][0]["municipality_code"].as_str().unwrap().to_string();
@@ -551,11 +554,12 @@ async fn raw_exchange(app: &TestApp, request: Vec<u8>) -> String {
 /// whichever layer finds it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_below_the_handlers_are_problem_details_too() {
-    let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.dataset.load_demo = true;
-    s.http.cors_origins = "https://kort.example.dk".into();
-    let app = spawn_app(s).await;
+    let app = TestApp::demo()
+        .with(move |s| {
+            s.http.cors_origins = "https://kort.example.dk".into();
+        })
+        .spawn()
+        .await;
     let cases: [(Vec<u8>, &str, &str); 4] = [
         (format!("GET /v1/areas?q={} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(100_000)).into_bytes(), "414", "request line"),
         (format!("GET /v1/areas HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "b".repeat(140_000)).into_bytes(), "431", "header fields"),

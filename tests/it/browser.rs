@@ -4,12 +4,10 @@
 //! chromium and `npm ci` in tests/browser; skipped without them unless
 //! BOLIGSOCIAL_TEST_REQUIRE_BROWSER=1 (as in CI).
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn ready() -> bool {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
@@ -35,7 +33,7 @@ async fn the_map_page_works_in_chromium() {
     if !ready() {
         return;
     }
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     // the page is served with its security headers
     let r = app.get("/map").await;
     assert_eq!(r.status(), 200);

@@ -2,11 +2,9 @@
 //! every area for a year (JSON and CSV), one area's years, the errors, an extract without the
 //! indicators they need, and rule sets an operator adds.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use crate::common::*;
 
 /// The demo, on either backend: every endpoint answers, and says what it is not.
 async fn the_demo_answers(db: TestDb) {
@@ -14,7 +12,7 @@ async fn the_demo_answers(db: TestDb) {
     assert!(cli(&["demo-extract", dir.path().to_str().unwrap()]).status.success());
     let out = import(&db, dir.path());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
 
     let (status, rules) = app.get_json("/v1/rules").await;
     assert_eq!(status, 200);
@@ -185,7 +183,7 @@ async fn an_extract_without_the_roles_says_what_it_lacks() {
     std::fs::write(&observations, text).unwrap();
     let out = import(&db, dir.path());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let (_, rules) = app.get_json("/v1/rules").await;
     let now = &rules["items"][0];
     assert_eq!(now["available"], false);
@@ -202,18 +200,17 @@ async fn an_extract_without_the_roles_says_what_it_lacks() {
 async fn rule_sets_from_a_directory() {
     let db = TestDb::sqlite();
     let dir = tempfile::tempdir().unwrap();
-    let bundled = include_str!("../src/rules/almenboligloven-2021.toml");
+    let bundled = include_str!("../../src/rules/almenboligloven-2021.toml");
     std::fs::write(
         dir.path().join("2018.toml"),
         bundled.replace("almenboligloven-2021", "almenboligloven-2018").replace("years = 5", "years = 4"),
     )
     .unwrap();
-    let mut s = settings(&db);
-    s.criteria.rules_dir = Some(dir.path().to_path_buf());
     let demo = tempfile::tempdir().unwrap();
     assert!(cli(&["demo-extract", demo.path().to_str().unwrap()]).status.success());
     assert!(import(&db, demo.path()).status.success());
-    let app = spawn_app(s).await;
+    let rules_dir = dir.path().to_path_buf();
+    let app = TestApp::on(&db).with(move |s| s.criteria.rules_dir = Some(rules_dir)).spawn().await;
     let (_, body) = app.get_json("/v1/criteria?year=2024&rules=almenboligloven-2018").await;
     assert_eq!(body["rules"], "almenboligloven-2018", "{body}");
 
@@ -827,7 +824,7 @@ async fn agrees_with_an_independent_computation(db: TestDb) {
     let demo = tempfile::tempdir().unwrap();
     assert!(cli(&["demo-extract", demo.path().to_str().unwrap()]).status.success());
     assert!(import(&db, demo.path()).status.success());
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let (checked, seen) = agrees_with(&app, demo.path()).await;
     assert!(checked > 1000, "{checked}");
     for s in
@@ -842,7 +839,7 @@ async fn agrees_with_an_independent_computation(db: TestDb) {
     random_extract(dir.path(), 2026);
     let out = import(if db.is_sqlite() { &other } else { &db }, dir.path());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let app = spawn_app(settings(if db.is_sqlite() { &other } else { &db })).await;
+    let app = TestApp::on(if db.is_sqlite() { &other } else { &db }).spawn().await;
     let (checked, seen) = agrees_with(&app, dir.path()).await;
     assert!(checked > 1000, "{checked}");
     for s in [

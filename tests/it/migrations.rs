@@ -1,9 +1,7 @@
 //! Migrations that change the shape of stored data keep what is stored.
 
-mod common;
-
+use crate::common::TestDb;
 use boligsocial::store;
-use common::TestDb;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -84,7 +82,7 @@ fn reference_observations_move_into_partitions() {
     assert_eq!(storage.n, 2, "the blobs are stored uncompressed");
 
     // an import after the migration adds its own partitions
-    let out = common::import(&db, &common::fixture("spec-extract"));
+    let out = crate::common::import(&db, &crate::common::fixture("spec-extract"));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
         partitions(&mut conn, "reference_observations"),

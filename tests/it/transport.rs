@@ -1,12 +1,10 @@
 //! Web caching and transport on the read endpoints: ETags and 304s, Cache-Control, gzip and
 //! brotli, HEAD, CORS.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::io::Read;
 
-use common::*;
+use crate::common::*;
 
 const PATHS: [&str; 6] = [
     "/v1/comparisons?indicator=udenfor&from=2015&to=2023",
@@ -30,9 +28,12 @@ fn vary(r: &reqwest::Response) -> BTreeSet<String> {
 
 async fn etags_compression_head_and_cors(db: TestDb) {
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let mut s = settings(&db);
-    s.http.cache_max_age_seconds = 123;
-    let app = spawn_app(s).await;
+    let app = TestApp::on(&db)
+        .with(move |s| {
+            s.http.cache_max_age_seconds = 123;
+        })
+        .spawn()
+        .await;
     for path in PATHS {
         let url = format!("{}{path}", app.address);
         let plain = app.client.get(&url).send().await.unwrap();
@@ -147,9 +148,12 @@ on_both_backends!(etags_compression_head_and_cors);
 async fn cors_can_be_limited_to_given_origins() {
     let db = TestDb::sqlite();
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let mut s = settings(&db);
-    s.http.cors_origins = "https://kort.example.dk, https://gis.kommune.dk".into();
-    let app = spawn_app(s).await;
+    let app = TestApp::on(&db)
+        .with(move |s| {
+            s.http.cors_origins = "https://kort.example.dk, https://gis.kommune.dk".into();
+        })
+        .spawn()
+        .await;
     let url = format!("{}/v1/areas", app.address);
     let r = app.client.get(&url).header("origin", "https://gis.kommune.dk").send().await.unwrap();
     assert_eq!(r.headers()["access-control-allow-origin"], "https://gis.kommune.dk");
@@ -169,9 +173,12 @@ async fn cors_can_be_limited_to_given_origins() {
 async fn answers_too_large_to_keep_and_uncached_ones_are_still_compressed() {
     let db = TestDb::sqlite();
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let mut s = settings(&db);
-    s.http.response_cache_bytes = 2_000;
-    let app = spawn_app(s).await;
+    let app = TestApp::on(&db)
+        .with(move |s| {
+            s.http.response_cache_bytes = 2_000;
+        })
+        .spawn()
+        .await;
     let url = format!("{}/v1/map/areas?indicator=udenfor&year=2023", app.address);
     let plain = app.get_text("/v1/map/areas?indicator=udenfor&year=2023").await;
     assert!(plain.len() > 1_000, "larger than half the cache: {}", plain.len());
@@ -198,7 +205,7 @@ async fn answers_too_large_to_keep_and_uncached_ones_are_still_compressed() {
 /// for an hour; the vendored files may be kept; all carry the page's security headers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_map_page_is_revalidated_and_its_vendored_files_kept() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     for (path, revalidated) in [
         ("/map", true),
         ("/map/map.js", true),

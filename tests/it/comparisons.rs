@@ -5,13 +5,11 @@
 //! every indicator kind, pair of years, reference and delimitation. Values are computed
 //! here in exact rational arithmetic, so the rounding of halves is checked exactly.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// A tiny deterministic generator, independent of the service's own.
@@ -1283,7 +1281,7 @@ async fn matches_an_independent_computation(db: TestDb) {
     assert!(cells > 0);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(&format!("note: in {cells} cells")), "the import reports {cells} cells without a rest: {stdout}");
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let rests = rest_figures(&app, &w).await;
     check_everything(&app, &w, &rests).await;
     check_twin_profiles(&app, &w).await;
@@ -1296,7 +1294,7 @@ async fn matches_an_independent_computation(db: TestDb) {
 /// difference of published figures may be one the disclosure rules suppress.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_difference_between_delimitations_reveals_a_suppressed_figure() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let (_, indicators) = app.get_json("/v1/indicators").await;
     let (_, earlier) = app.get_json("/v1/areas?boundary=2021-03").await;
     let (mut differences, mut withheld) = (0, 0);
@@ -1359,7 +1357,7 @@ async fn no_difference_between_delimitations_reveals_a_suppressed_figure() {
 /// The note's headline figures, through HTTP, from the bundled demo.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_reproduces_the_notes_headline_figures() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let base = "/v1/comparisons?indicator=outside_work_education&from=2015&to=2023";
     let (status, body) = app.get_json(&format!("{base}&reference=municipality")).await;
     assert_eq!(status, 200);
@@ -1411,7 +1409,7 @@ async fn the_demo_reproduces_the_notes_headline_figures() {
 
 async fn catalogue_municipalities_areas_and_datasets(db: TestDb) {
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let r = app.get("/v1/indicators").await;
     assert_eq!(r.headers()["content-language"], "da");
     assert_eq!(r.headers()["x-dataset-version"], "1");
@@ -1489,7 +1487,7 @@ async fn catalogue_municipalities_areas_and_datasets(db: TestDb) {
 
 async fn bad_requests_name_the_parameter(db: TestDb) {
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let ok = "indicator=udenfor&from=2015&to=2023";
     for (query, parameter) in [
         ("from=2015&to=2023", "indicator"),
@@ -1554,7 +1552,7 @@ async fn json_stat_holds_the_json_answers_figures() {
     // (the hand-written extract: it has suppressed and missing items)
     let db = TestDb::sqlite();
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let query = "indicator=udenfor&from=2015&to=2023&reference=social_housing&lang=en";
     let (_, json) = app.get_json(&format!("/v1/comparisons?{query}")).await;
     let (status, stat) = app.get_json(&format!("/v1/comparisons.jsonstat?{query}")).await;
@@ -1639,7 +1637,7 @@ async fn json_stat_holds_the_json_answers_figures() {
 /// saying what the table is (context, source, dataset version, disclosure).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_xlsx_holds_the_json_answers_cells() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let query = "indicator=outside_work_education&from=2015&to=2023&reference=municipality";
     let (_, json) = app.get_json(&format!("/v1/comparisons?{query}")).await;
     let r = app.get(&format!("/v1/comparisons.xlsx?{query}&lang=en")).await;

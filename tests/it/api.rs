@@ -1,17 +1,15 @@
 //! The HTTP service against SQLite and PostgreSQL: the demo on first start, /v1/areas,
 //! health, the OpenAPI document, problem details.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 
 /// `serve` on an empty embedded database imports the demo and answers with its 48 areas
 /// in 36 municipalities.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_embedded_database_gets_the_demo() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let (status, body) = app.get_json("/v1/areas").await;
     assert_eq!(status, 200);
     let items = body["items"].as_array().unwrap();
@@ -29,9 +27,12 @@ async fn an_empty_embedded_database_gets_the_demo() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_database_serves_what_was_imported() {
     let Some(db) = TestDb::postgres() else { return };
-    let mut s = settings(&db);
-    s.dataset.load_demo = true;
-    let app = spawn_app(s).await;
+    let app = TestApp::on(&db)
+        .with(move |s| {
+            s.dataset.load_demo = true;
+        })
+        .spawn()
+        .await;
     let (status, problem) = app.get_json("/v1/areas").await;
     assert_eq!(status, 503, "{problem}");
     assert_eq!(app.get("/readyz").await.status(), 503);
@@ -55,7 +56,7 @@ async fn a_postgres_database_serves_what_was_imported() {
 async fn areas_filter_by_municipality_in_both_forms(db: TestDb) {
     let out = import(&db, &fixture("spec-extract"));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let (_, all) = app.get_json("/v1/areas").await;
     assert_eq!(all["count"], 3);
     let ids: Vec<&str> = all["items"].as_array().unwrap().iter().map(|i| i["area_id"].as_str().unwrap()).collect();
@@ -85,7 +86,7 @@ async fn areas_filter_by_municipality_in_both_forms(db: TestDb) {
 
 async fn bad_parameters_are_problem_details(db: TestDb) {
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     for (path, parameter) in [
         ("/v1/areas?boundary=1999-01", "boundary"),
         ("/v1/areas?municipality=abc", "municipality"),
@@ -108,7 +109,7 @@ async fn bad_parameters_are_problem_details(db: TestDb) {
 
 async fn health_and_request_ids(db: TestDb) {
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let (status, body) = app.get_json("/healthz").await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
     let (status, body) = app.get_json("/readyz").await;
@@ -127,7 +128,7 @@ on_both_backends!(areas_filter_by_municipality_in_both_forms, bad_parameters_are
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_served_openapi_document_is_the_committed_one() {
     let db = TestDb::sqlite();
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let served = app.get_text("/openapi.json").await;
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).unwrap();
     assert_eq!(served, committed);
@@ -138,7 +139,7 @@ async fn the_served_openapi_document_is_the_committed_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_fails_while_no_dataset_is_loaded() {
     let db = TestDb::sqlite();
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let r = app.get("/readyz").await;
     assert_eq!(r.status(), 503);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
@@ -149,7 +150,7 @@ async fn readiness_fails_while_no_dataset_is_loaded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_probe_command_checks_a_url() {
     let db = TestDb::sqlite();
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let ok = tokio::task::spawn_blocking({
         let a = app.address.clone();
         move || (cli(&["probe", &format!("{a}/healthz")]), cli(&["probe", &format!("{a}/readyz")]))
@@ -284,7 +285,7 @@ fn package_tables(
 /// criteria answers, the same version gives the same bytes, and frictionless validates it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_data_package_holds_what_the_api_serves() {
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let r = app.get("/v1/datapackage.zip").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/zip");

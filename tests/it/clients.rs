@@ -2,9 +2,7 @@
 //! gives (members it does not name refused), and the clients that openapi-python-client and
 //! openapi-typescript generate from it run programs over every /v1 operation.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 /// The document's schemas made strict for the test: an object that names its members takes
@@ -125,7 +123,7 @@ async fn json_requests(app: &TestApp) -> Vec<(&'static str, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_are_what_the_document_says() {
     let doc: Value = serde_json::from_str(boligsocial::api::openapi::openapi_json_text()).unwrap();
-    let (_db, app) = spawn_demo_app().await;
+    let app = TestApp::demo().spawn().await;
     let asked = json_requests(&app).await;
     let mut checked = std::collections::BTreeSet::new();
     for (operation, url) in &asked {
@@ -166,10 +164,13 @@ const TOKEN: &str = "generated-clients-token-0123456789";
 /// import (the demo's under another title: a new version).
 async fn app_for_a_program() -> (TestDb, TestApp, tempfile::TempDir) {
     let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.dataset.load_demo = true;
-    s.admin.token = Some(TOKEN.into());
-    let app = spawn_app(s).await;
+    let app = TestApp::on(&db)
+        .with(move |s| {
+            s.dataset.load_demo = true;
+            s.admin.token = Some(TOKEN.into());
+        })
+        .spawn()
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let extract = dir.path().join("extract");
     std::fs::create_dir(&extract).unwrap();
@@ -322,7 +323,7 @@ fn rounded(v: &Value) -> Value {
 
 /// Every answer with a body has an example in the document (a download of bytes excepted),
 /// and each is what the answer's schema says. `UPDATE_OPENAPI=1` remakes openapi/examples.json
-/// from the demo's answers (then `UPDATE_OPENAPI=1 cargo test --test openapi` puts them in the
+/// from the demo's answers (then `UPDATE_OPENAPI=1 cargo test --test it openapi::` puts them in the
 /// document).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_has_an_example_of_its_schema() {

@@ -1,13 +1,11 @@
 //! Production: imports and rollbacks over HTTP, several instances on one PostgreSQL, a
 //! database that goes away and comes back, an import killed half-way, and /metrics.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const TOKEN: &str = "test-token-0123456789abcdef";
@@ -37,16 +35,19 @@ async fn wait_for_version(app: &TestApp, version: i64) -> bool {
 
 async fn imports_and_rollbacks_over_http(db: TestDb) {
     // disabled without a token
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let r = post_zip(&app, Some(TOKEN), zip_of(&fixture("spec-extract")), "application/zip").await;
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
 
-    let mut s = settings(&db);
-    s.admin.token = Some(TOKEN.into());
-    s.admin.max_upload_bytes = 200_000;
-    s.dataset.refresh_seconds = 3600; // only the import itself may wake the refresher
-    let app = spawn_app(s).await;
+    let app = TestApp::on(&db)
+        .with(move |s| {
+            s.admin.token = Some(TOKEN.into());
+            s.admin.max_upload_bytes = 200_000;
+            s.dataset.refresh_seconds = 3600; // only the import itself may wake the refresher
+        })
+        .spawn()
+        .await;
     let zip = zip_of(&fixture("spec-extract"));
     let r = post_zip(&app, None, zip.clone(), "application/zip").await;
     assert_eq!(r.status(), 401);
@@ -118,11 +119,14 @@ async fn imports_and_rollbacks_over_http(db: TestDb) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_requests_are_rate_limited_per_client() {
     let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.admin.token = Some(TOKEN.into());
-    s.admin.anonymous_requests_per_minute = 3;
-    s.admin.requests_per_minute = 4;
-    let app = spawn_app(s).await;
+    let app = TestApp::on(&db)
+        .with(move |s| {
+            s.admin.token = Some(TOKEN.into());
+            s.admin.anonymous_requests_per_minute = 3;
+            s.admin.requests_per_minute = 4;
+        })
+        .spawn()
+        .await;
     let mut statuses = Vec::new();
     for _ in 0..5 {
         let r = app
@@ -179,19 +183,18 @@ async fn the_rate_limit_knows_clients_behind_a_trusted_proxy() {
         }
     };
 
-    let mut s = settings(&db);
-    s.admin.token = Some(TOKEN.into());
-    s.admin.anonymous_requests_per_minute = 2;
-    s.server.trusted_proxies = "127.0.0.0/8, ::1".into();
-    let app = spawn_app(s.clone()).await;
+    let limited = |s: &mut Settings| {
+        s.admin.token = Some(TOKEN.into());
+        s.admin.anonymous_requests_per_minute = 2;
+    };
+    let app = TestApp::on(&db).with(limited).with(|s| s.server.trusted_proxies = "127.0.0.0/8, ::1".into()).spawn().await;
     assert_eq!(statuses(&app, "198.51.100.1", 3).await, [401, 401, 429]);
     // another client behind the same balancer has its own allowance
     assert_eq!(statuses(&app, "198.51.100.2", 2).await, [401, 401]);
     // a forged first entry does not make a new client: the balancer appended the real one
     assert_eq!(statuses(&app, "203.0.113.50, 198.51.100.1", 1).await, [429]);
 
-    s.server.trusted_proxies = String::new();
-    let app = spawn_app(s).await;
+    let app = TestApp::on(&db).with(limited).spawn().await;
     assert_eq!(statuses(&app, "198.51.100.1", 2).await, [401, 401]);
     assert_eq!(statuses(&app, "198.51.100.2", 1).await, [429], "an untrusted peer's header is ignored");
 }
@@ -202,11 +205,9 @@ async fn the_rate_limit_knows_clients_behind_a_trusted_proxy() {
 async fn two_instances_follow_one_database() {
     let Some(db) = TestDb::postgres() else { return };
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let mut s = settings(&db);
-    s.admin.token = Some(TOKEN.into());
-    s.dataset.refresh_seconds = 1;
-    let a = Arc::new(spawn_app(s.clone()).await);
-    let b = Arc::new(spawn_app(s).await);
+    let instance = || TestApp::on(&db).with(|s| s.admin.token = Some(TOKEN.into()));
+    let a = Arc::new(instance().spawn().await);
+    let b = Arc::new(instance().spawn().await);
     assert!(wait_for_version(&a, 1).await && wait_for_version(&b, 1).await);
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -305,16 +306,18 @@ impl Proxy {
         Proxy { port, up, generation, frozen }
     }
 
-    /// A proxy in front of the test's PostgreSQL, and settings that reach it through it (and
-    /// give up on a connection within a second).
-    async fn in_front_of(db: &TestDb) -> (Proxy, boligsocial::settings::Settings) {
+    /// A proxy in front of the test's PostgreSQL, and an app to be spawned that reaches it
+    /// through it (and gives up on a connection within a second).
+    async fn in_front_of(db: &TestDb) -> (Proxy, Spawn) {
         let url = db.url().to_string();
         let authority = url.split('@').nth(1).unwrap().split('/').next().unwrap().to_string();
         let proxy = Proxy::start(&authority).await;
-        let mut s = settings(db);
-        s.database.url = url.replacen(&authority, &format!("127.0.0.1:{}", proxy.port), 1);
-        s.database.connect_timeout_seconds = 1;
-        (proxy, s)
+        let through = url.replacen(&authority, &format!("127.0.0.1:{}", proxy.port), 1);
+        let app = TestApp::on(db).with(move |s| {
+            s.database.url = through;
+            s.database.connect_timeout_seconds = 1;
+        });
+        (proxy, app)
     }
 
     fn freeze(&self) {
@@ -337,8 +340,8 @@ impl Proxy {
 async fn the_service_rides_out_a_database_outage() {
     let Some(db) = TestDb::postgres() else { return };
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let (proxy, s) = Proxy::in_front_of(&db).await;
-    let app = spawn_app(s).await;
+    let (proxy, app) = Proxy::in_front_of(&db).await;
+    let app = app.spawn().await;
     assert_eq!(app.get("/readyz").await.status(), 200);
     let served = app.get_text("/v1/areas").await;
 
@@ -379,7 +382,7 @@ async fn the_service_rides_out_a_database_outage() {
 /// An import killed half-way through writing leaves the served version and no trace.
 async fn a_killed_import_leaves_nothing(db: TestDb) {
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let app = spawn_app(settings(&db)).await;
+    let app = TestApp::on(&db).spawn().await;
     let served = app.get_text("/v1/areas").await;
     let listing = String::from_utf8(cli(&["datasets", "--database-url", db.url()]).stdout).unwrap();
     let big = tempfile::tempdir().unwrap();
@@ -477,9 +480,8 @@ fn an_import_goes_through_what_a_dead_one_left() {
 async fn an_instance_whose_connections_go_silent_follows_the_new_version() {
     let Some(db) = TestDb::postgres() else { return };
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let (proxy, mut s) = Proxy::in_front_of(&db).await;
-    s.database.statement_timeout_seconds = 2;
-    let app = spawn_app(s).await;
+    let (proxy, app) = Proxy::in_front_of(&db).await;
+    let app = app.with(|s| s.database.statement_timeout_seconds = 2).spawn().await;
     assert_eq!(app.get("/readyz").await.status(), 200);
     // the pool holds connections now; they go silent
     proxy.freeze();
@@ -507,13 +509,14 @@ async fn an_instance_whose_connections_go_silent_follows_the_new_version() {
 async fn a_lock_on_the_datasets_fails_fast_and_is_seen_by_readiness(db: TestDb) {
     use diesel::connection::SimpleConnection;
     assert!(import(&db, &fixture("spec-extract")).status.success());
-    let mut s = settings(&db);
-    s.admin.token = Some(TOKEN.into());
-    s.database.lock_timeout_seconds = 1;
-    s.database.statement_timeout_seconds = 2;
-    s.database.connect_timeout_seconds = 1;
-    let staleness = s.readiness_staleness();
-    let app = spawn_app(s).await;
+    let quick = |s: &mut Settings| {
+        s.admin.token = Some(TOKEN.into());
+        s.database.lock_timeout_seconds = 1;
+        s.database.statement_timeout_seconds = 2;
+        s.database.connect_timeout_seconds = 1;
+    };
+    let staleness = TestApp::on(&db).with(quick).settings().0.readiness_staleness();
+    let app = TestApp::on(&db).with(quick).spawn().await;
     assert_eq!(app.get("/readyz").await.status(), 200);
     // another session takes the table and holds it
     let mut locker = db.connect();
@@ -564,10 +567,13 @@ mod locks {
 async fn a_trickling_upload_is_cut_off() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.admin.token = Some(TOKEN.into());
-    s.admin.upload_min_bytes_per_second = 10_000;
-    let app = spawn_app(s).await;
+    let app = TestApp::on(&db)
+        .with(move |s| {
+            s.admin.token = Some(TOKEN.into());
+            s.admin.upload_min_bytes_per_second = 10_000;
+        })
+        .spawn()
+        .await;
     let address = app.address.trim_start_matches("http://").to_string();
     let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
     let head = format!(

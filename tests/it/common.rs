@@ -1,12 +1,12 @@
 //! Test support: a fresh database per test (SQLite in a temporary folder, or PostgreSQL
 //! cloned from a migrated template), the real service on port 0, and the real binary.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use boligsocial::settings::{Overrides, Settings};
+use boligsocial::settings::Overrides;
+pub use boligsocial::settings::Settings;
 use boligsocial::startup::Application;
 use boligsocial::store::{self, DatabaseUrl};
 use diesel::connection::SimpleConnection;
@@ -179,8 +179,8 @@ impl Drop for TestDb {
 }
 
 /// Settings for a test: the database given, port 0, quick refreshes, no demo.
-pub fn settings(db: &TestDb) -> Settings {
-    let overrides = Overrides { config_file: None, database_url: Some(db.url().to_string()), listen: Some("127.0.0.1:0".into()) };
+fn settings_for(url: &str) -> Settings {
+    let overrides = Overrides { config_file: None, database_url: Some(url.to_string()), listen: Some("127.0.0.1:0".into()) };
     let mut s = Settings::load_from(&overrides, Vec::new()).unwrap();
     s.dataset.refresh_seconds = 1;
     s.dataset.load_demo = false;
@@ -189,12 +189,42 @@ pub fn settings(db: &TestDb) -> Settings {
     s
 }
 
+/// The service as a test runs it: on port 0, with the settings the builder gave, on a
+/// database it owns (dropped with it) or the test's.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The database the app made for itself, kept as long as the app.
+    _db: Option<TestDb>,
+}
+
+type Edit = Box<dyn FnOnce(&mut Settings)>;
+
+/// How a [`TestApp`] is to be spawned: `TestApp::demo()`, `TestApp::on(&db)`, then
+/// `.postgres()`, `.with(|s| …)` and `.spawn()`.
+pub struct Spawn {
+    db: Source,
+    demo: bool,
+    edits: Vec<Edit>,
+}
+
+enum Source {
+    Own(TestDb),
+    Url(String),
 }
 
 impl TestApp {
+    /// The service with the bundled demo, on a fresh embedded database of its own (the demo
+    /// is imported at start, as on a user's first `cargo run`).
+    pub fn demo() -> Spawn {
+        Spawn { db: Source::Own(TestDb::sqlite()), demo: true, edits: Vec::new() }
+    }
+
+    /// The service on the test's database, as the test filled it.
+    pub fn on(db: &TestDb) -> Spawn {
+        Spawn { db: Source::Url(db.url().to_string()), demo: false, edits: Vec::new() }
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{}", self.address, path)).send().await.unwrap()
     }
@@ -213,25 +243,59 @@ impl TestApp {
     }
 }
 
-pub async fn spawn_app(settings: Settings) -> TestApp {
-    if std::env::var("TEST_LOG").is_ok() {
-        static LOG: std::sync::OnceLock<boligsocial::telemetry::LogGuard> = std::sync::OnceLock::new();
-        LOG.get_or_init(|| boligsocial::telemetry::init(&settings.log));
+impl Spawn {
+    /// On a fresh PostgreSQL database of its own instead (the demo imported into it first);
+    /// `None`, with a message, when no server answers and PostgreSQL is not required.
+    pub fn postgres(self) -> Option<Spawn> {
+        let db = TestDb::postgres()?;
+        if self.demo {
+            let extract = boligsocial::demo::bundled_extract().unwrap();
+            let url = DatabaseUrl::parse(db.url()).unwrap();
+            boligsocial::query::datasets::import(&mut db.connect(), &|| store::connect(&url), &extract).unwrap();
+        }
+        Some(Spawn { db: Source::Own(db), demo: false, edits: self.edits })
     }
-    let app = Application::build(settings).await.expect("the service starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new() }
+
+    /// One more change to the settings.
+    pub fn with(mut self, edit: impl FnOnce(&mut Settings) + 'static) -> Spawn {
+        self.edits.push(Box::new(edit));
+        self
+    }
+
+    /// The settings it would run with.
+    pub fn settings(self) -> (Settings, Option<TestDb>) {
+        let (url, own) = match self.db {
+            Source::Own(db) => (db.url().to_string(), Some(db)),
+            Source::Url(url) => (url, None),
+        };
+        let mut s = settings_for(&url);
+        s.dataset.load_demo = self.demo;
+        for edit in self.edits {
+            edit(&mut s);
+        }
+        (s, own)
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let (settings, db) = self.settings();
+        if std::env::var("TEST_LOG").is_ok() {
+            static LOG: std::sync::OnceLock<boligsocial::telemetry::LogGuard> = std::sync::OnceLock::new();
+            LOG.get_or_init(|| boligsocial::telemetry::init(&settings.log));
+        }
+        let app = Application::build(settings).await.expect("the service starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        TestApp { address, client: reqwest::Client::new(), _db: db }
+    }
 }
 
-/// The service on a fresh embedded database that loads the bundled demo at start; the
-/// database lives as long as the first value is kept.
-pub async fn spawn_demo_app() -> (TestDb, TestApp) {
-    let db = TestDb::sqlite();
-    let mut s = settings(&db);
-    s.dataset.load_demo = true;
-    let app = spawn_app(s).await;
-    (db, app)
+/// The demo service on the embedded database, and on PostgreSQL when a server answers.
+pub async fn demo_on_both() -> Vec<TestApp> {
+    let mut apps = vec![TestApp::demo().spawn().await];
+    if let Some(pg) = TestApp::demo().postgres() {
+        apps.push(pg.spawn().await);
+    }
+    apps
 }
 
 /// Runs the real `boligsocial` binary.

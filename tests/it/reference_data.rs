@@ -4,8 +4,6 @@
 //! message there; CI has it and runs them (set BOLIGSOCIAL_TEST_REQUIRE_REFERENCE=1 to make
 //! its absence a failure).
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -14,7 +12,7 @@ fn reference(file: &str) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
-    common::absent(
+    crate::common::absent(
         "BOLIGSOCIAL_TEST_REQUIRE_REFERENCE",
         &format!("{} is absent (it sits beside the checkout in the project's workspace)", path.display()),
     );
@@ -77,7 +75,7 @@ fn strip_z(v: &serde_json::Value) -> serde_json::Value {
 fn demo_municipalities_are_the_reference_list() {
     let Some(path) = reference("municipalities.csv") else { return };
     let reference = std::fs::read_to_string(path).unwrap();
-    let bundled = include_str!("../src/demo/municipalities.csv");
+    let bundled = include_str!("../../src/demo/municipalities.csv");
     assert_eq!(bundled, reference, "src/demo/municipalities.csv is a copy of ../shared/reference/municipalities.csv");
     let extract = boligsocial::demo::bundled_extract().unwrap();
     assert_eq!(extract.municipalities.len(), 98);
