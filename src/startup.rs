@@ -48,8 +48,9 @@ where
     }
     builder
         .listen("boligsocial", listener, move || {
-            // what HttpServer gives the application: its own address as the host
-            let config = actix_web::dev::AppConfig::__priv_test_new(false, addr.to_string(), addr);
+            // (HttpServer gives the application its own address as the host, by an API hidden
+            // from others; the service reads neither: links are made by http::public_base)
+            let config = actix_web::dev::AppConfig::default();
             let http = actix_http::HttpService::build()
                 .client_request_timeout(request_timeout)
                 // (HttpServer's default; actix-http's own is none)
@@ -90,6 +91,48 @@ struct Refresher {
 }
 
 impl Refresher {
+    /// Checks every `interval`, and at once when woken (an import or activation over HTTP).
+    fn spawn(
+        refresher: Arc<Refresher>,
+        interval: Duration,
+        deadline: Duration,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> tokio::task::JoinHandle<()> {
+        // Polling keeps instances stateless and needs nothing but SQL (both backends, any
+        // proxy or pooler in between); an import or activation over HTTP also wakes this
+        // instance at once, and the others follow within the interval.
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = wake.notified() => {}
+                }
+                let r = refresher.clone();
+                // A check that hangs (a connection whose peer went silent) is given up at its
+                // deadline: the next tick tries again on another connection, and readiness
+                // reports the staleness meanwhile. The hung thread ends when its socket does.
+                match tokio::time::timeout(deadline, tokio::task::spawn_blocking(move || r.refresh())).await {
+                    Ok(Ok(Ok(()))) => {}
+                    Ok(Ok(Err(e))) => {
+                        refresher.metrics.count_snapshot_load("failed");
+                        tracing::warn!(error = %e, "cannot check the active dataset version; serving the last snapshot");
+                    }
+                    Ok(Err(e)) => tracing::error!(error = %e, "the refresh task failed"),
+                    Err(_) => {
+                        refresher.metrics.count_snapshot_load("failed");
+                        tracing::warn!(
+                            seconds = deadline.as_secs(),
+                            "the check of the active dataset version did not finish in time; serving the last snapshot"
+                        );
+                    }
+                }
+            }
+        })
+    }
+
     /// Checks the active version and loads it when it differs from the one served. Runs
     /// blocking database work; call from a blocking thread.
     fn refresh(&self) -> Result<(), StoreError> {
@@ -114,9 +157,10 @@ impl Refresher {
             tracing::debug!(read_ms, build_ms = started.elapsed().as_millis() as u64 - read_ms, "snapshot built");
             let areas = snapshot.areas.len();
             self.cell.replace(snapshot);
+            // (counted at once: the count tells when the served version may have changed)
+            self.metrics.count_snapshot_load("loaded");
             crate::memory::release_free();
             self.release_pending.store(true, Ordering::Relaxed);
-            self.metrics.count_snapshot_load("loaded");
             tracing::info!(version, areas, elapsed_ms = started.elapsed().as_millis() as u64, "serving dataset version");
         }
         self.cell.mark_checked();
@@ -172,42 +216,8 @@ impl Application {
                 tracing::warn!(error = %e, "cannot load a dataset yet; will retry");
             }
         }
-        // Polling keeps instances stateless and needs nothing but SQL (both backends, any
-        // proxy or pooler in between); an import or activation over HTTP also wakes this
-        // instance at once, and the others follow within the interval.
-        let interval = Duration::from_secs(settings.dataset.refresh_seconds);
-        let deadline = timeouts.deadline();
-        let wake = refresh_now.clone();
-        let refresher_task = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(interval);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            ticks.tick().await;
-            loop {
-                tokio::select! {
-                    _ = ticks.tick() => {}
-                    _ = wake.notified() => {}
-                }
-                let r = refresher.clone();
-                // A check that hangs (a connection whose peer went silent) is given up at its
-                // deadline: the next tick tries again on another connection, and readiness
-                // reports the staleness meanwhile. The hung thread ends when its socket does.
-                match tokio::time::timeout(deadline, tokio::task::spawn_blocking(move || r.refresh())).await {
-                    Ok(Ok(Ok(()))) => {}
-                    Ok(Ok(Err(e))) => {
-                        refresher.metrics.count_snapshot_load("failed");
-                        tracing::warn!(error = %e, "cannot check the active dataset version; serving the last snapshot");
-                    }
-                    Ok(Err(e)) => tracing::error!(error = %e, "the refresh task failed"),
-                    Err(_) => {
-                        refresher.metrics.count_snapshot_load("failed");
-                        tracing::warn!(
-                            seconds = deadline.as_secs(),
-                            "the check of the active dataset version did not finish in time; serving the last snapshot"
-                        );
-                    }
-                }
-            }
-        });
+        let refresher_task =
+            Refresher::spawn(refresher, Duration::from_secs(settings.dataset.refresh_seconds), timeouts.deadline(), refresh_now.clone());
 
         let port = listener.local_addr()?.port();
         let trusted_proxies = crate::http::client_address::parse_networks(&settings.server.trusted_proxies)
