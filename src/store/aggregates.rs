@@ -4,13 +4,38 @@
 
 use std::collections::HashMap;
 
-use super::read::AreaSumRecord;
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Double, Text};
+
 use crate::domain::model::Level;
 use crate::ingest::Extract;
 
 const MAGIC: &[u8; 8] = b"BSAREA02";
 /// The format before the sums were split by the departments' municipality: read as absent.
 const MAGIC_UNSPLIT: &[u8; 8] = b"BSAREA01";
+
+/// Σn, Σd and the number of departments with data, per area, municipality the departments
+/// lie in (one record for most areas; more for an area reaching over a border), indicator
+/// and year.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct AreaSumRecord {
+    #[diesel(sql_type = Text)]
+    pub boundary_version: String,
+    #[diesel(sql_type = Text)]
+    pub area_id: String,
+    #[diesel(sql_type = BigInt)]
+    pub municipality_code: i64,
+    #[diesel(sql_type = Text)]
+    pub indicator: String,
+    #[diesel(sql_type = BigInt)]
+    pub year: i64,
+    #[diesel(sql_type = Double)]
+    pub numerator: f64,
+    #[diesel(sql_type = Double)]
+    pub denominator: f64,
+    #[diesel(sql_type = BigInt)]
+    pub departments: i64,
+}
 
 /// Σn, Σd and the number of departments with an observation, per delimitation, area,
 /// municipality of the departments, indicator and year: what load_dataset's GROUP BY
@@ -125,16 +150,23 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
+    /// The next N bytes as an array.
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
     fn u16(&mut self) -> Result<u16, String> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("two bytes")))
+        Ok(u16::from_le_bytes(self.array()?))
     }
 
     fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("four bytes")))
+        Ok(u32::from_le_bytes(self.array()?))
     }
 
     fn f64(&mut self) -> Result<f64, String> {
-        Ok(f64::from_le_bytes(self.take(8)?.try_into().expect("eight bytes")))
+        Ok(f64::from_le_bytes(self.array()?))
     }
 }
 

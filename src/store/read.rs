@@ -1,8 +1,8 @@
 //! Reading dataset versions back: the list, the active one, and everything a snapshot needs.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Text};
 
+pub use super::aggregates::AreaSumRecord;
 use super::schema::*;
 use super::{DbConnection, StoreError};
 
@@ -61,28 +61,6 @@ pub struct MembershipRecord {
     pub department_municipality_code: i32,
 }
 
-/// Σn, Σd and the number of departments with data, per area, municipality the departments
-/// lie in (one record for most areas; more for an area reaching over a border), indicator
-/// and year.
-#[derive(Debug, Clone, PartialEq, QueryableByName)]
-pub struct AreaSumRecord {
-    #[diesel(sql_type = Text)]
-    pub boundary_version: String,
-    #[diesel(sql_type = Text)]
-    pub area_id: String,
-    #[diesel(sql_type = BigInt)]
-    pub municipality_code: i64,
-    #[diesel(sql_type = Text)]
-    pub indicator: String,
-    #[diesel(sql_type = BigInt)]
-    pub year: i64,
-    #[diesel(sql_type = Double)]
-    pub numerator: f64,
-    #[diesel(sql_type = Double)]
-    pub denominator: f64,
-    #[diesel(sql_type = BigInt)]
-    pub departments: i64,
-}
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = reference_observations)]
@@ -246,8 +224,6 @@ impl StoredDataset {
     /// snapshot without a database. Kept in step with [`load_dataset`] by the integration
     /// tests, which compare the two.
     pub fn from_extract(x: &crate::ingest::Extract, version: i64, imported_at: &str) -> StoredDataset {
-        use crate::domain::model::Level;
-
         let dataset = DatasetRecord {
             version,
             title: x.manifest.title.clone(),
@@ -302,32 +278,7 @@ impl StoredDataset {
         memberships
             .sort_by(|a, b| (&a.boundary_version, &a.area_id, &a.department_id).cmp(&(&b.boundary_version, &b.area_id, &b.department_id)));
         let area_sums = super::aggregates::area_sums(x);
-        let references = x
-            .observations
-            .iter()
-            .filter(|o| o.level != Level::Department && o.level != Level::Region)
-            .map(|o| ReferenceRecord {
-                level: o.level.as_str().into(),
-                municipality_code: o.municipality().map(|m| m.get() as i32),
-                indicator: x.indicators[o.indicator as usize].code.clone(),
-                year: i32::from(o.year),
-                numerator: o.numerator,
-                denominator: o.denominator as i64,
-            })
-            .collect();
-        let mut regions: Vec<RegionRecord> = x
-            .observations
-            .iter()
-            .filter(|o| o.level == Level::Region)
-            .map(|o| RegionRecord {
-                region_code: o.unit.to_string(),
-                indicator: x.indicators[o.indicator as usize].code.clone(),
-                year: i32::from(o.year),
-                numerator: o.numerator,
-                denominator: o.denominator as i64,
-            })
-            .collect();
-        regions.sort_by(|a, b| (&a.region_code, &a.indicator, a.year).cmp(&(&b.region_code, &b.indicator, b.year)));
+        let (references, regions) = Self::levels_from_extract(x);
         let geometries = x
             .geometries
             .iter()
@@ -354,9 +305,42 @@ impl StoredDataset {
             municipality_geometries,
         }
     }
+
+    /// The delivered reference levels' rows of an extract, and its regions', as stored.
+    fn levels_from_extract(x: &crate::ingest::Extract) -> (Vec<ReferenceRecord>, Vec<RegionRecord>) {
+        use crate::domain::model::Level;
+        let references = x
+            .observations
+            .iter()
+            .filter(|o| o.level != Level::Department && o.level != Level::Region)
+            .map(|o| ReferenceRecord {
+                level: o.level.as_str().into(),
+                municipality_code: o.municipality().map(|m| m.get() as i32),
+                indicator: x.indicators[o.indicator as usize].code.clone(),
+                year: i32::from(o.year),
+                numerator: o.numerator,
+                denominator: o.denominator as i64,
+            })
+            .collect();
+        let mut regions: Vec<RegionRecord> = x
+            .observations
+            .iter()
+            .filter(|o| o.level == Level::Region)
+            .map(|o| RegionRecord {
+                region_code: o.unit.to_string(),
+                indicator: x.indicators[o.indicator as usize].code.clone(),
+                year: i32::from(o.year),
+                numerator: o.numerator,
+                denominator: o.denominator as i64,
+            })
+            .collect();
+        regions.sort_by(|a, b| (&a.region_code, &a.indicator, a.year).cmp(&(&b.region_code, &b.indicator, b.year)));
+        (references, regions)
+    }
 }
 
 /// The manifest's criteria_indicators as stored: JSON, or none when empty.
 pub fn criteria_indicators_json(m: &crate::ingest::extract::Manifest) -> Option<String> {
-    (!m.criteria_indicators.is_empty()).then(|| serde_json::to_string(&m.criteria_indicators).expect("a map of strings"))
+    // (a map of strings always serialises; `ok()` only spares the import a panic path)
+    (!m.criteria_indicators.is_empty()).then(|| serde_json::to_string(&m.criteria_indicators).ok()).flatten()
 }
