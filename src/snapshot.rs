@@ -173,25 +173,23 @@ fn containments(
     delimitations: &BTreeMap<String, Delimitation>,
     numbering: &Numbering,
     region_of: &dyn Fn(u16) -> Option<u16>,
-) -> (Vec<differencing::Containment<usize>>, Vec<differencing::RestGroup>) {
-    let areas = delimitations
-        .values()
-        .enumerate()
-        .map(|(i, d)| {
-            d.areas()
-                .map(|a| {
-                    let number = numbering.number(Owner::Area { delimitation: i, area: a }).expect("areas are numbered");
-                    (number, d.departments[a].iter().map(|x| (x.department_id.as_str(), x.municipality.get())).collect())
-                })
-                .collect()
-        })
-        .collect();
+) -> Result<(Vec<differencing::Containment<usize>>, Vec<differencing::RestGroup>), StoreError> {
+    let mut areas = Vec::with_capacity(delimitations.len());
+    for (i, d) in delimitations.values().enumerate() {
+        let mut placed = Vec::new();
+        for a in d.areas() {
+            let owner = Owner::Area { delimitation: i, area: a };
+            let number = numbering.number(owner).ok_or_else(|| corrupt(format!("{owner:?} has no number")))?;
+            placed.push((number, d.departments[a].iter().map(|x| (x.department_id.as_str(), x.municipality.get())).collect()));
+        }
+        areas.push(placed);
+    }
     let level = |level: Level, unit: u16| numbering.number(Owner::Reference { level, unit });
     let rest = |delimitation: usize, unit: u16| numbering.number(Owner::Rest { delimitation, unit });
     let country = numbering.number(Owner::Reference { level: Level::Country, unit: 0 });
     let region = |municipality: u16| numbering.number(Owner::Reference { level: Level::Region, unit: region_of(municipality)? });
     let layout = FigureLayout { areas, level: &level, rest: &rest, country, region: &region };
-    (differencing::figure_containments(&layout), differencing::rest_groups(&layout))
+    Ok((differencing::figure_containments(&layout), differencing::rest_groups(&layout)))
 }
 
 /// A published figure for one year; `coverage` only for area figures.
@@ -215,6 +213,11 @@ pub struct Delimitation {
 }
 
 impl Delimitation {
+    /// A delimitation of none of `areas` areas (yet).
+    fn empty(areas: usize) -> Delimitation {
+        Delimitation { departments: vec![Vec::new(); areas], series: HashMap::new(), rest: HashMap::new() }
+    }
+
     pub fn contains(&self, area: usize) -> bool {
         !self.departments[area].is_empty()
     }
@@ -322,12 +325,82 @@ impl Snapshot {
 
     /// Builds a snapshot from a stored version, applying disclosure control to every figure.
     pub fn build(stored: StoredDataset, disclosure: &Disclosure) -> Result<Snapshot, StoreError> {
-        let corrupt = |what: String| StoreError::Corrupt(what);
         let dataset = stored.dataset;
+        let mut indicators = read_indicators(stored.indicators)?;
+        let indicator_index: HashMap<String, usize> = indicators.iter().enumerate().map(|(i, x)| (x.code.clone(), i)).collect();
+        let municipalities = read_municipalities(stored.municipalities, stored.municipality_geometries)?;
+        let areas = read_areas(stored.areas, stored.geometries)?;
+        let area_index: HashMap<String, usize> = areas.iter().enumerate().map(|(i, a)| (a.area_id.clone(), i)).collect();
+        let mut delimitations = read_delimitations(stored.memberships, &area_index)?;
+        let references = read_references(stored.references, stored.regions)?;
+        let numbering = Numbering::new(&delimitations, areas.len(), references.iter().map(|(key, _)| *key));
+        let raw = RawFigures::gather(&indicators, &indicator_index, &area_index, &delimitations, &numbering, stored.area_sums, references)?;
+        let region_of = |m: u16| MunicipalityCode::new(m).and_then(|c| municipalities.get(&c)).and_then(Municipality::region);
+        let (containments, rest_groups) = containments(&delimitations, &numbering, &region_of)?;
+        let members = differencing::MemberSets::new(rest_groups);
+        let guard = Guard { disclosure, containments: &containments, members: &members, numbering: &numbering };
+        let default_delimitation = delimitations.keys().position(|k| *k == dataset.boundary_version);
+        let published = guard.publish(&indicators, raw.figures, default_delimitation, &mut delimitations);
+        if published.withheld > 0 {
+            tracing::info!(
+                figures = published.withheld,
+                "figures withheld because a difference of published figures would reveal a suppressed one"
+            );
+        }
+        if raw.rest_missing > 0 {
+            tracing::warn!(
+                cells = raw.rest_missing,
+                "the social-housing sector's figure does not hold its areas: the sector without them is missing there"
+            );
+        }
+        for (indicator, mut years) in indicators.iter_mut().zip(raw.years_seen) {
+            years.sort_unstable();
+            years.dedup();
+            indicator.years = years;
+        }
+        let no_areas = Delimitation::empty(areas.len());
+        Ok(Snapshot {
+            dataset,
+            indicators,
+            indicator_index,
+            municipalities,
+            areas,
+            area_index,
+            delimitations,
+            no_areas,
+            references: published.references,
+            built_at: SystemTime::now(),
+            withheld_figures: published.withheld,
+            rest_withheld: published.rest_withheld,
+            criteria: Criteria::default(),
+            rest_missing: raw.rest_missing,
+        })
+    }
 
-        let mut indicators = Vec::with_capacity(stored.indicators.len());
-        for r in stored.indicators {
-            indicators.push(Indicator {
+    /// The bounding box of a set of areas.
+    pub fn bbox_of(&self, areas: impl IntoIterator<Item = usize>) -> Option<BBox> {
+        areas.into_iter().fold(None, |b, a| union_bbox(b, self.areas[a].bbox))
+    }
+}
+
+fn corrupt(what: String) -> StoreError {
+    StoreError::Corrupt(what)
+}
+
+fn municipality_code(code: i32) -> Result<MunicipalityCode, StoreError> {
+    MunicipalityCode::new(code as u16).ok_or_else(|| corrupt(format!("municipality code {code}")))
+}
+
+fn parse_geometry(of: &dyn std::fmt::Display, text: &str) -> Result<MultiPolygon, StoreError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| corrupt(format!("geometry of {of}: {e}")))?;
+    MultiPolygon::from_geojson(&value).ok_or_else(|| corrupt(format!("geometry of {of}")))
+}
+
+fn read_indicators(records: Vec<crate::store::read::IndicatorRecord>) -> Result<Vec<Indicator>, StoreError> {
+    records
+        .into_iter()
+        .map(|r| {
+            Ok(Indicator {
                 kind: r.kind.parse().map_err(|_| corrupt(format!("indicator {} has kind {:?}", r.code, r.kind)))?,
                 direction: r.direction.parse().map_err(|_| corrupt(format!("indicator {} has direction {:?}", r.code, r.direction)))?,
                 code: r.code,
@@ -338,115 +411,152 @@ impl Snapshot {
                 description_da: r.description_da,
                 description_en: r.description_en,
                 years: Vec::new(),
-            });
-        }
-        let indicator_index: HashMap<String, usize> = indicators.iter().enumerate().map(|(i, x)| (x.code.clone(), i)).collect();
-        let find_indicator = |code: &str| indicator_index.get(code).copied().ok_or_else(|| corrupt(format!("unknown indicator {code}")));
-
-        let municipality_code = |code: i32| MunicipalityCode::new(code as u16).ok_or_else(|| corrupt(format!("municipality code {code}")));
-        let parse_geometry = |of: &dyn std::fmt::Display, text: &str| {
-            let value: serde_json::Value = serde_json::from_str(text).map_err(|e| corrupt(format!("geometry of {of}: {e}")))?;
-            MultiPolygon::from_geojson(&value).ok_or_else(|| corrupt(format!("geometry of {of}")))
-        };
-        let mut outlines: HashMap<i32, MultiPolygon> = HashMap::new();
-        for g in stored.municipality_geometries {
-            outlines.insert(g.municipality_code, parse_geometry(&g.municipality_code, &g.geometry)?);
-        }
-        let mut municipalities = BTreeMap::new();
-        for m in stored.municipalities {
-            let code = municipality_code(m.code)?;
-            let geometry = outlines.remove(&m.code);
-            municipalities
-                .insert(code, Municipality { code, name: m.name, region_code: m.region_code, geometry, simplification: OnceLock::new() });
-        }
-
-        let geometries: HashMap<String, MultiPolygon> = stored
-            .geometries
-            .into_iter()
-            .map(|g| {
-                let mp = parse_geometry(&g.area_id, &g.geometry)?;
-                Ok((g.area_id, mp))
             })
-            .collect::<Result<_, StoreError>>()?;
-        let mut areas = Vec::with_capacity(stored.areas.len());
-        for a in stored.areas {
-            let geometry = geometries.get(&a.area_id).cloned();
-            let bbox = geometry.as_ref().and_then(MultiPolygon::bbox);
-            let geometry_json = geometry.as_ref().map(|g| {
-                let mut s = String::new();
-                g.write_geojson(&mut s, DEFAULT_PRECISION);
-                s
-            });
-            areas.push(Area {
-                municipality: municipality_code(a.municipality_code)?,
-                area_id: a.area_id,
-                name: a.name,
-                geometry,
-                bbox,
-                geometry_json,
-                simplification: OnceLock::new(),
-            });
-        }
-        let area_index: HashMap<String, usize> = areas.iter().enumerate().map(|(i, a)| (a.area_id.clone(), i)).collect();
-        let find_area = |id: &str| area_index.get(id).copied().ok_or_else(|| corrupt(format!("unknown area {id}")));
+        })
+        .collect()
+}
 
-        let mut delimitations: BTreeMap<String, Delimitation> = BTreeMap::new();
-        let empty = || Delimitation { departments: vec![Vec::new(); areas.len()], series: HashMap::new(), rest: HashMap::new() };
-        for m in stored.memberships {
-            let area = find_area(&m.area_id)?;
-            delimitations.entry(m.boundary_version).or_insert_with(empty).departments[area].push(Department {
+fn read_municipalities(
+    records: Vec<crate::store::read::MunicipalityRecord>,
+    geometries: Vec<crate::store::read::MunicipalityGeometryRecord>,
+) -> Result<BTreeMap<MunicipalityCode, Municipality>, StoreError> {
+    let mut outlines: HashMap<i32, MultiPolygon> = HashMap::new();
+    for g in geometries {
+        outlines.insert(g.municipality_code, parse_geometry(&g.municipality_code, &g.geometry)?);
+    }
+    let mut municipalities = BTreeMap::new();
+    for m in records {
+        let code = municipality_code(m.code)?;
+        let geometry = outlines.remove(&m.code);
+        municipalities
+            .insert(code, Municipality { code, name: m.name, region_code: m.region_code, geometry, simplification: OnceLock::new() });
+    }
+    Ok(municipalities)
+}
+
+fn read_areas(
+    records: Vec<crate::store::read::AreaRecord>,
+    geometries: Vec<crate::store::read::GeometryRecord>,
+) -> Result<Vec<Area>, StoreError> {
+    let geometries: HashMap<String, MultiPolygon> = geometries
+        .into_iter()
+        .map(|g| parse_geometry(&g.area_id, &g.geometry).map(|mp| (g.area_id, mp)))
+        .collect::<Result<_, StoreError>>()?;
+    let mut areas = Vec::with_capacity(records.len());
+    for a in records {
+        let geometry = geometries.get(&a.area_id).cloned();
+        let bbox = geometry.as_ref().and_then(MultiPolygon::bbox);
+        let geometry_json = geometry.as_ref().map(|g| {
+            let mut s = String::new();
+            g.write_geojson(&mut s, DEFAULT_PRECISION);
+            s
+        });
+        areas.push(Area {
+            municipality: municipality_code(a.municipality_code)?,
+            area_id: a.area_id,
+            name: a.name,
+            geometry,
+            bbox,
+            geometry_json,
+            simplification: OnceLock::new(),
+        });
+    }
+    Ok(areas)
+}
+
+fn find(index: &HashMap<String, usize>, what: &str, key: &str) -> Result<usize, StoreError> {
+    index.get(key).copied().ok_or_else(|| corrupt(format!("unknown {what} {key}")))
+}
+
+fn read_delimitations(
+    memberships: Vec<crate::store::read::MembershipRecord>,
+    area_index: &HashMap<String, usize>,
+) -> Result<BTreeMap<String, Delimitation>, StoreError> {
+    let mut delimitations: BTreeMap<String, Delimitation> = BTreeMap::new();
+    for m in memberships {
+        let area = find(area_index, "area", &m.area_id)?;
+        delimitations.entry(m.boundary_version).or_insert_with(|| Delimitation::empty(area_index.len())).departments[area].push(
+            Department {
                 department_id: m.department_id,
                 name: m.department_name,
                 organisation: m.organisation,
                 municipality: municipality_code(m.department_municipality_code)?,
-            });
-        }
-        let mut years_seen = vec![Vec::<u16>::new(); indicators.len()];
-        let delimitation_index: HashMap<String, usize> = delimitations.keys().enumerate().map(|(i, k)| (k.clone(), i)).collect();
-        let default_delimitation = delimitation_index.get(&dataset.boundary_version).copied();
-        // every figure's owner, numbered in order for secondary suppression
-        let mut raw_references = Vec::with_capacity(stored.references.len());
-        for r in stored.references {
-            let level: Level = r.level.parse().map_err(|_| corrupt(format!("reference level {:?}", r.level)))?;
-            raw_references.push(((level, r.municipality_code.map_or(0, |c| c as u16)), r));
-        }
-        // (a region's figure is one more reference level, its unit the region code)
-        for r in stored.regions {
-            let code = r.region_code.parse::<u16>().map_err(|_| corrupt(format!("region {:?}", r.region_code)))?;
-            let record = crate::store::read::ReferenceRecord {
-                level: Level::Region.as_str().into(),
-                municipality_code: Some(i32::from(code)),
-                indicator: r.indicator,
-                year: r.year,
-                numerator: r.numerator,
-                denominator: r.denominator,
-            };
-            raw_references.push(((Level::Region, code), record));
-        }
-        let numbering = Numbering::new(&delimitations, areas.len(), raw_references.iter().map(|(key, _)| *key));
-        let region_of = |m: u16| MunicipalityCode::new(m).and_then(|c| municipalities.get(&c)).and_then(Municipality::region);
-        let (containments, rest_groups) = containments(&delimitations, &numbering, &region_of);
-        let members = differencing::MemberSets::new(rest_groups);
-        // per indicator and year (1900 to 2100), every figure
-        let group = |indicator: usize, year: i64| -> Result<usize, StoreError> {
-            (1900..=2100).contains(&year).then(|| indicator * 201 + (year - 1900) as usize).ok_or_else(|| corrupt(format!("year {year}")))
+            },
+        );
+    }
+    Ok(delimitations)
+}
+
+/// The delivered reference figures by (level, unit), a region's among them (its unit the
+/// region code).
+/// A delivered reference figure's record by its (level, unit).
+type ReferenceRows = Vec<((Level, u16), crate::store::read::ReferenceRecord)>;
+
+fn read_references(
+    references: Vec<crate::store::read::ReferenceRecord>,
+    regions: Vec<crate::store::read::RegionRecord>,
+) -> Result<ReferenceRows, StoreError> {
+    let mut out = Vec::with_capacity(references.len() + regions.len());
+    for r in references {
+        let level: Level = r.level.parse().map_err(|_| corrupt(format!("reference level {:?}", r.level)))?;
+        out.push(((level, r.municipality_code.map_or(0, |c| c as u16)), r));
+    }
+    for r in regions {
+        let code = r.region_code.parse::<u16>().map_err(|_| corrupt(format!("region {:?}", r.region_code)))?;
+        let record = crate::store::read::ReferenceRecord {
+            level: Level::Region.as_str().into(),
+            municipality_code: Some(i32::from(code)),
+            indicator: r.indicator,
+            year: r.year,
+            numerator: r.numerator,
+            denominator: r.denominator,
         };
-        let mut figures: Vec<Vec<RawFigure>> = (0..indicators.len() * 201).map(|_| Vec::new()).collect();
+        out.push(((Level::Region, code), record));
+    }
+    Ok(out)
+}
+
+/// Every figure before disclosure control, per indicator and year (1900 to 2100: the list
+/// `indicator * 201 + year − 1900`), with the years each indicator has and the cells where a
+/// sector does not hold its areas.
+struct RawFigures {
+    figures: Vec<Vec<RawFigure>>,
+    years_seen: Vec<Vec<u16>>,
+    rest_missing: usize,
+}
+
+impl RawFigures {
+    fn group(indicator: usize, year: i64) -> Result<usize, StoreError> {
+        (1900..=2100).contains(&year).then(|| indicator * 201 + (year - 1900) as usize).ok_or_else(|| corrupt(format!("year {year}")))
+    }
+
+    fn gather(
+        indicators: &[Indicator],
+        indicator_index: &HashMap<String, usize>,
+        area_index: &HashMap<String, usize>,
+        delimitations: &BTreeMap<String, Delimitation>,
+        numbering: &Numbering,
+        area_sums: Vec<crate::store::read::AreaSumRecord>,
+        references: ReferenceRows,
+    ) -> Result<RawFigures, StoreError> {
+        let delimitation_index: HashMap<String, usize> = delimitations.keys().enumerate().map(|(i, k)| (k.clone(), i)).collect();
+        let mut out = RawFigures {
+            figures: (0..indicators.len() * 201).map(|_| Vec::new()).collect(),
+            years_seen: vec![Vec::new(); indicators.len()],
+            rest_missing: 0,
+        };
+        let number = |owner: Owner| numbering.number(owner).ok_or_else(|| corrupt(format!("a figure of {owner:?}, which has no number")));
         // an area's sums come per municipality its departments lie in: together they are the
         // area's; per delimitation and municipality, they are what the sector loses
         let mut area_counts: HashMap<(usize, usize), (Counts, u32)> = HashMap::new();
         let mut plan: HashMap<(usize, u16, usize), Counts> = HashMap::new();
-        for s in stored.area_sums {
-            let indicator = find_indicator(&s.indicator)?;
-            let area = find_area(&s.area_id)?;
-            let delimitation = *delimitation_index
-                .get(&s.boundary_version)
-                .ok_or_else(|| corrupt(format!("sums for unknown delimitation {}", s.boundary_version)))?;
-            let owner = numbering
-                .number(Owner::Area { delimitation, area })
-                .ok_or_else(|| corrupt(format!("sums for area {} outside the delimitation {}", s.area_id, s.boundary_version)))?;
+        for s in area_sums {
+            let indicator = find(indicator_index, "indicator", &s.indicator)?;
+            let area = find(area_index, "area", &s.area_id)?;
+            let delimitation = find(&delimitation_index, "delimitation", &s.boundary_version)?;
+            let owner = number(Owner::Area { delimitation, area })?;
             let unit = municipality_code(s.municipality_code as i32)?.get();
-            let g = group(indicator, s.year)?;
+            let g = Self::group(indicator, s.year)?;
             let (counts, departments) = area_counts.entry((owner, g)).or_default();
             counts.numerator += s.numerator;
             counts.denominator += s.denominator;
@@ -454,47 +564,74 @@ impl Snapshot {
             let lost = plan.entry((delimitation, unit, g)).or_default();
             lost.numerator += s.numerator;
             lost.denominator += s.denominator;
-            years_seen[indicator].push(s.year as u16);
+            out.years_seen[indicator].push(s.year as u16);
         }
         let mut area_counts: Vec<_> = area_counts.into_iter().collect();
         area_counts.sort_unstable_by_key(|x| x.0);
         for ((owner, g), (counts, departments_with_data)) in area_counts {
-            figures[g].push(RawFigure { owner, counts, departments_with_data });
+            out.figures[g].push(RawFigure { owner, counts, departments_with_data });
         }
-        let mut rest_missing = 0usize;
-        for ((level, unit), r) in raw_references {
-            let indicator = find_indicator(&r.indicator)?;
-            let owner = numbering.number(Owner::Reference { level, unit }).expect("every reference is numbered");
+        for ((level, unit), r) in references {
+            let indicator = find(indicator_index, "indicator", &r.indicator)?;
+            let owner = number(Owner::Reference { level, unit })?;
             let counts = Counts::new(r.numerator, r.denominator as f64);
-            let g = group(indicator, r.year.into())?;
-            figures[g].push(RawFigure { owner, counts, departments_with_data: 0 });
-            years_seen[indicator].push(r.year as u16);
+            let g = Self::group(indicator, r.year.into())?;
+            out.figures[g].push(RawFigure { owner, counts, departments_with_data: 0 });
+            out.years_seen[indicator].push(r.year as u16);
             if level == Level::SocialHousing {
                 for delimitation in 0..delimitations.len() {
                     let lost = plan.get(&(delimitation, unit, g)).copied().unwrap_or_default();
                     match rest_of(indicators[indicator].kind, counts, lost) {
                         Some(counts) => {
-                            let owner = numbering.number(Owner::Rest { delimitation, unit }).expect("every rest is numbered");
-                            figures[g].push(RawFigure { owner, counts, departments_with_data: 0 });
+                            let owner = number(Owner::Rest { delimitation, unit })?;
+                            out.figures[g].push(RawFigure { owner, counts, departments_with_data: 0 });
                         }
-                        None => rest_missing += 1,
+                        None => out.rest_missing += 1,
                     }
                 }
             }
         }
+        Ok(out)
+    }
+}
+
+/// Disclosure control over a dataset's figures: the rules, and secondary suppression over
+/// the containments among them.
+struct Guard<'a> {
+    disclosure: &'a Disclosure,
+    containments: &'a [differencing::Containment<usize>],
+    members: &'a differencing::MemberSets,
+    numbering: &'a Numbering,
+}
+
+/// The published reference figures, and how many figures the guard withheld.
+struct Published {
+    references: HashMap<(Level, u16, usize), Vec<Point>>,
+    withheld: usize,
+    rest_withheld: usize,
+}
+
+impl Guard<'_> {
+    /// Every figure as published, into the delimitations' series and the references.
+    fn publish(
+        &self,
+        indicators: &[Indicator],
+        figures: Vec<Vec<RawFigure>>,
+        default_delimitation: Option<usize>,
+        delimitations: &mut BTreeMap<String, Delimitation>,
+    ) -> Published {
+        let owners = &self.numbering.owners;
         // the default delimitation's areas are what the service is for: withheld last
         // (and a derived rest figure first, so that it never costs one published before it)
-        let rank = |f: usize| match numbering.owners[f] {
+        let rank = |f: usize| match owners[f] {
             Owner::Area { delimitation, .. } if Some(delimitation) == default_delimitation => 3,
             Owner::Reference { .. } => 2,
             Owner::Area { .. } => 1,
             Owner::Rest { .. } => 0,
         };
         let mut by_index: Vec<&mut Delimitation> = delimitations.values_mut().collect();
-        let mut references: HashMap<(Level, u16, usize), Vec<Point>> = HashMap::new();
-        let mut withheld = 0usize;
-        let mut rest_withheld = 0usize;
-        let mut counts = vec![None; numbering.owners.len()];
+        let mut out = Published { references: HashMap::new(), withheld: 0, rest_withheld: 0 };
+        let mut counts = vec![None; owners.len()];
         for (g, list) in figures.into_iter().enumerate().filter(|(_, list)| !list.is_empty()) {
             let (indicator, year) = (g / 201, (1900 + g % 201) as u16);
             let kind = indicators[indicator].kind;
@@ -502,13 +639,14 @@ impl Snapshot {
             for f in &list {
                 counts[f.owner] = Some(f.counts);
             }
-            let secondary = differencing::withheld(kind, disclosure, &counts, &containments, &members, rank);
-            let rests = secondary.iter().filter(|&&f| matches!(numbering.owners[f], Owner::Rest { .. })).count();
-            withheld += secondary.len() - rests;
-            rest_withheld += rests;
+            let secondary = differencing::withheld(kind, self.disclosure, &counts, self.containments, self.members, rank);
+            let rests = secondary.iter().filter(|&&f| matches!(owners[f], Owner::Rest { .. })).count();
+            out.withheld += secondary.len() - rests;
+            out.rest_withheld += rests;
             for RawFigure { owner, counts, departments_with_data } in list {
-                let figure = if secondary.binary_search(&owner).is_ok() { Figure::Suppressed } else { disclosure.publish(kind, counts) };
-                match numbering.owners[owner] {
+                let figure =
+                    if secondary.binary_search(&owner).is_ok() { Figure::Suppressed } else { self.disclosure.publish(kind, counts) };
+                match owners[owner] {
                     Owner::Area { delimitation, area } => {
                         let d = &mut by_index[delimitation];
                         let sum = AreaSum { counts, departments_with_data };
@@ -516,7 +654,7 @@ impl Snapshot {
                         d.series.entry((area, indicator)).or_default().push(Point { year, figure, coverage: Some(coverage) });
                     }
                     Owner::Reference { level, unit } => {
-                        references.entry((level, unit, indicator)).or_default().push(Point { year, figure, coverage: None });
+                        out.references.entry((level, unit, indicator)).or_default().push(Point { year, figure, coverage: None });
                     }
                     Owner::Rest { delimitation, unit } => {
                         by_index[delimitation].rest.entry((unit, indicator)).or_default().push(Point { year, figure, coverage: None });
@@ -524,47 +662,11 @@ impl Snapshot {
                 }
             }
         }
-        if withheld > 0 {
-            tracing::info!(figures = withheld, "figures withheld because a difference of published figures would reveal a suppressed one");
-        }
-        if rest_missing > 0 {
-            tracing::warn!(
-                cells = rest_missing,
-                "the social-housing sector's figure does not hold its areas: the sector without them is missing there"
-            );
-        }
-        for points in
-            delimitations.values_mut().flat_map(|d| d.series.values_mut().chain(d.rest.values_mut())).chain(references.values_mut())
+        for points in by_index.iter_mut().flat_map(|d| d.series.values_mut().chain(d.rest.values_mut())).chain(out.references.values_mut())
         {
             points.sort_by_key(|p| p.year);
         }
-        for (indicator, mut years) in indicators.iter_mut().zip(years_seen) {
-            years.sort_unstable();
-            years.dedup();
-            indicator.years = years;
-        }
-        let no_areas = empty();
-        Ok(Snapshot {
-            dataset,
-            indicators,
-            indicator_index,
-            municipalities,
-            areas,
-            area_index,
-            delimitations,
-            no_areas,
-            references,
-            built_at: SystemTime::now(),
-            withheld_figures: withheld,
-            rest_withheld,
-            criteria: Criteria::default(),
-            rest_missing,
-        })
-    }
-
-    /// The bounding box of a set of areas.
-    pub fn bbox_of(&self, areas: impl IntoIterator<Item = usize>) -> Option<BBox> {
-        areas.into_iter().fold(None, |b, a| union_bbox(b, self.areas[a].bbox))
+        out
     }
 }
 
@@ -612,6 +714,7 @@ struct AreaFigures<'a> {
 }
 
 impl AreaFigures<'_> {
+    #[expect(clippy::expect_used, reason = "a rule set is evaluated only when every role it reads has an indicator (with_criteria)")]
     fn indicator(&self, role: &str) -> usize {
         self.roles.iter().find(|r| r.0 == role).expect("a rule set is evaluated only with all its roles").1
     }
@@ -667,9 +770,8 @@ impl Snapshot {
         let mut roles = Vec::with_capacity(rules.len());
         for r in rules {
             let needed = r.roles();
-            let found: Vec<(&'static str, Option<usize>)> = needed.iter().map(|role| (*role, indicator_of(role))).collect();
-            let missing: Vec<&'static str> = found.iter().filter(|x| x.1.is_none()).map(|x| x.0).collect();
-            roles.push(if missing.is_empty() { Ok(found.into_iter().map(|(r, i)| (r, i.unwrap())).collect()) } else { Err(missing) });
+            let found: Option<Vec<(&'static str, usize)>> = needed.iter().map(|role| indicator_of(role).map(|i| (*role, i))).collect();
+            roles.push(found.ok_or_else(|| needed.iter().copied().filter(|role| indicator_of(role).is_none()).collect()));
         }
         c.roles = roles;
         let role_years = c.roles.iter().flatten().flatten().flat_map(|(_, i)| self.indicators[*i].years.iter().copied());
