@@ -4,6 +4,7 @@
 //! address given as the second. Its default worker count (the cores) and no logging.
 //!
 //! `cargo run --release --example actix-floor -- DIR 127.0.0.1:PORT`; scripts/bench.sh runs it.
+#![allow(clippy::expect_used, reason = "a benchmark tool: a wrong argument stops it")]
 
 use std::collections::HashMap;
 use std::sync::Arc;

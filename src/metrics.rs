@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use actix_web::http::{Method, StatusCode};
 use prometheus::proto::{Metric, MetricFamily};
-use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 use crate::snapshot::SnapshotCell;
 
@@ -67,6 +67,7 @@ pub struct RequestShard {
 }
 
 impl RequestShard {
+    #[expect(clippy::expect_used, reason = "made as a worker starts, of constant names and labels: a mistake fails the first test")]
     fn new() -> Self {
         let registry = Registry::new_custom(Some("boligsocial".into()), None).expect("a valid prefix");
         let requests = IntCounterVec::new(
@@ -191,6 +192,7 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    #[expect(clippy::expect_used, reason = "made at startup, of constant names and labels: a mistake fails the first test")]
     pub fn new() -> Self {
         let registry = Registry::new_custom(Some("boligsocial".into()), None).expect("a valid prefix");
         let imports =
@@ -334,9 +336,7 @@ impl Metrics {
         let shards: Vec<Arc<RequestShard>> = self.shards.lock().unwrap_or_else(|e| e.into_inner()).clone();
         families.extend(summed(shards.iter().flat_map(|s| s.registry.gather())));
         families.sort_by(|a, b| a.name().cmp(b.name()));
-        let mut out = Vec::new();
-        TextEncoder::new().encode(&families, &mut out).expect("encoding to memory");
-        String::from_utf8(out).expect("the text format is UTF-8")
+        TextEncoder::new().encode_to_string(&families).unwrap_or_else(|e| format!("# the metrics could not be written: {e}\n"))
     }
 }
 

@@ -335,6 +335,7 @@ impl Settings {
         (refresh * 3).max(self.database_timeouts().deadline() + refresh)
     }
 
+    #[expect(clippy::expect_used, reason = "the URL was validated when the settings were loaded")]
     pub fn database_url(&self) -> DatabaseUrl {
         DatabaseUrl::parse(&self.database.url).expect("validated when loaded")
     }

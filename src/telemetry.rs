@@ -83,7 +83,7 @@ impl RequestId {
 fn fresh_id() -> [u8; 36] {
     use std::cell::Cell;
     thread_local! {
-        static STATE: Cell<u64> = Cell::new(u64::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..8].try_into().expect("8 bytes")) | 1);
+        static STATE: Cell<u64> = Cell::new((uuid::Uuid::new_v4().as_u128() as u64) | 1);
     }
     let next = || {
         STATE.with(|s| {

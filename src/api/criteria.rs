@@ -219,7 +219,9 @@ pub(super) fn rule_set<'s>(c: &'s Criteria, rules: Option<&str>, year: Option<u1
     let (i, r) = match rules {
         Some(id) => c.rule_set(id).ok_or_else(|| ApiError::invalid("rules", format!("unknown rule set {id:?}; see /v1/rules")))?,
         None => {
-            let year = year.expect("a year when no rule set is named");
+            let Some(year) = year else {
+                return Err(ApiError::invalid("rules", "name a rule set with rules=, or a year; see /v1/rules"));
+            };
             let i = c.rules.iter().position(|r| r.applies_to(year)).ok_or_else(|| {
                 ApiError::invalid("rules", format!("no rule set applies to {year}; name one with rules= (see /v1/rules)"))
             })?;
@@ -263,7 +265,8 @@ fn summarise(r: &RuleSet, items: &[AreaCriteria]) -> BTreeMap<String, VerdictCou
     let mut out: BTreeMap<String, VerdictCounts> = r.classifications.iter().map(|c| (c.id.clone(), VerdictCounts::default())).collect();
     for item in items {
         for c in &item.classifications {
-            let counts = out.get_mut(&c.id).expect("every classification is counted");
+            // (every classification of the rule set is counted: the map is made of them)
+            let Some(counts) = out.get_mut(&c.id) else { continue };
             match c.status {
                 Verdict::Yes => counts.yes += 1,
                 Verdict::No => counts.no += 1,

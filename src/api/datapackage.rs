@@ -64,6 +64,7 @@ struct Resource {
 /// A field: name, Table Schema type, whether every row has it, what it means.
 type FieldSpec = (&'static str, &'static str, bool, &'static str);
 
+#[expect(clippy::expect_used, reason = "a CSV writer on a Vec cannot fail")]
 impl Resource {
     fn new(name: &'static str, title: &'static str, fields: Vec<FieldSpec>, primary_key: &'static [&'static str]) -> Resource {
         let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
@@ -192,6 +193,13 @@ pub fn package(snapshot: &Snapshot) -> Result<Vec<u8>, ApiError> {
 }
 
 fn tables(s: &Snapshot) -> Vec<Resource> {
+    let [indicators, municipalities] = catalogue_tables(s);
+    let [areas, area_figures, rest_figures] = area_tables(s);
+    vec![indicators, municipalities, areas, area_figures, reference_table(s), rest_figures, criteria_table(s)]
+}
+
+/// The indicators and the municipalities.
+fn catalogue_tables(s: &Snapshot) -> [Resource; 2] {
     let mut indicators = Resource::new(
         "indicators",
         "Indicators",
@@ -236,6 +244,11 @@ fn tables(s: &Snapshot) -> Vec<Resource> {
     for m in s.municipalities.values() {
         municipalities.row(&[m.code.to_string(), m.name.clone(), m.region_code.clone().unwrap_or_default()]);
     }
+    [indicators, municipalities]
+}
+
+/// The areas of every delimitation, their figures, and the sector without them.
+fn area_tables(s: &Snapshot) -> [Resource; 3] {
     let mut areas = Resource::new(
         "areas",
         "Areas of every delimitation",
@@ -298,6 +311,11 @@ fn tables(s: &Snapshot) -> Vec<Resource> {
             }
         }
     }
+    [areas, area_figures, rest_figures]
+}
+
+/// The delivered reference levels' figures.
+fn reference_table(s: &Snapshot) -> Resource {
     let mut reference_figures = Resource::new(
         "reference_figures",
         "The reference levels' figures",
@@ -322,6 +340,11 @@ fn tables(s: &Snapshot) -> Vec<Resource> {
             reference_figures.row(&figure_row(&[level.as_str().into(), unit_code.clone()], &s.indicators[i].code, p));
         }
     }
+    reference_figures
+}
+
+/// Every rule set's criteria and classifications for every area and year.
+fn criteria_table(s: &Snapshot) -> Resource {
     let mut criteria = Resource::new(
         "criteria",
         "The legal criteria (almenboligloven § 61 a and § 61 b) for every rule set, area and year",
@@ -382,5 +405,5 @@ fn tables(s: &Snapshot) -> Vec<Resource> {
             }
         }
     }
-    vec![indicators, municipalities, areas, area_figures, reference_figures, rest_figures, criteria]
+    criteria
 }

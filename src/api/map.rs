@@ -208,42 +208,87 @@ pub(super) struct Layer {
     pub collection: Map<String, Value>,
 }
 
+/// What a layer shows, decided once from its query.
+enum Mode<'s> {
+    Areas,
+    Values {
+        indicator: usize,
+        year: u16,
+    },
+    Comparison(crate::query::comparisons::ComparisonRequest<'s>),
+    /// The year's index among the criteria's years, and the rule set's.
+    Criteria {
+        year: usize,
+        rules: usize,
+    },
+}
+
+impl<'s> Mode<'s> {
+    /// The mode, from which parameters are given; every parameter given is checked, also those
+    /// the mode does not use.
+    fn of(snapshot: &'s Snapshot, q: &MapQuery) -> Result<Mode<'s>, ApiError> {
+        params::threshold(q.threshold.as_deref())?;
+        let comparison = ComparisonParams {
+            indicator: q.indicator.as_deref(),
+            from: q.from.as_deref(),
+            to: q.to.as_deref(),
+            reference: q.reference.as_deref(),
+            twins: q.twins.as_deref(),
+            matching: q.matching.as_deref(),
+            boundary: q.boundary.as_deref(),
+            threshold: q.threshold.as_deref(),
+        };
+        reference_choice(snapshot, comparison.reference, comparison.twins, comparison.matching)?;
+        classification(&[], q)?;
+        if q.rules.is_some() && q.criteria_year.is_none() {
+            return Err(ApiError::invalid("rules", "rules applies only to criteria_year"));
+        }
+        if q.criteria_year.is_some() && (q.indicator.is_some() || q.year.is_some() || q.from.is_some() || q.to.is_some()) {
+            return Err(ApiError::invalid("criteria_year", "give criteria_year alone: without indicator, year, from or to"));
+        }
+        match (&q.indicator, &q.year, &q.from, &q.to, q.criteria_year.as_deref()) {
+            (None, None, None, None, Some(text)) => {
+                let (year, rules, _) = super::criteria::year_and_rules(&snapshot.criteria, "criteria_year", text, q.rules.as_deref())?;
+                Ok(Mode::Criteria { year, rules })
+            }
+            (None, None, None, None, None) => Ok(Mode::Areas),
+            (Some(code), Some(year), None, None, _) => {
+                Ok(Mode::Values { indicator: indicator_param(snapshot, code)?.0, year: params::year("year", year)? })
+            }
+            (Some(_), None, Some(_), Some(_), _) => Ok(Mode::Comparison(parse_request(snapshot, comparison)?)),
+            _ => {
+                let parameter = if q.indicator.is_none() { "indicator" } else { "year" };
+                Err(ApiError::invalid(
+                    parameter,
+                    "give no indicator (areas only), or indicator with year (values), or indicator with from and to (a comparison)",
+                ))
+            }
+        }
+    }
+}
+
+/// The collection's members naming an indicator.
+fn indicator_members(collection: &mut Map<String, Value>, indicator: &crate::snapshot::Indicator, lang: Lang) {
+    collection.insert("indicator".into(), json!(indicator.code));
+    collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
+    collection.insert("unit".into(), json!(indicator.kind.unit()));
+    collection.insert("direction".into(), json!(indicator.direction));
+}
+
 pub(super) fn layer(snapshot: &Snapshot, q: &MapQuery, lang: Lang, bbox: Option<BBox>) -> Result<Layer, ApiError> {
     let (boundary_version, d) = delimitation(snapshot, q.boundary.as_deref())?;
-    // every parameter given is checked, also those the chosen mode does not use
-    params::threshold(q.threshold.as_deref())?;
-    let comparison = ComparisonParams {
-        indicator: q.indicator.as_deref(),
-        from: q.from.as_deref(),
-        to: q.to.as_deref(),
-        reference: q.reference.as_deref(),
-        twins: q.twins.as_deref(),
-        matching: q.matching.as_deref(),
-        boundary: q.boundary.as_deref(),
-        threshold: q.threshold.as_deref(),
-    };
-    reference_choice(snapshot, comparison.reference, comparison.twins, comparison.matching)?;
-    classification(&[], q)?;
+    let mode = Mode::of(snapshot, q)?;
     let areas: Vec<usize> =
         d.areas().filter(|&a| bbox.is_none_or(|b| snapshot.areas[a].bbox.is_some_and(|ab| bbox_intersects(&ab, &b)))).collect();
-
     let mut properties: Vec<Map<String, Value>> = areas.iter().map(|&a| area_identity(snapshot, &snapshot.areas[a])).collect();
     let mut collection = Map::new();
     collection.insert("dataset_version".into(), json!(snapshot.dataset.version));
     collection.insert("boundary_version".into(), json!(boundary_version));
     let mut class_values: Vec<Option<f64>> = vec![None; areas.len()];
-    let field;
-    if q.rules.is_some() && q.criteria_year.is_none() {
-        return Err(ApiError::invalid("rules", "rules applies only to criteria_year"));
-    }
-    if q.criteria_year.is_some() && (q.indicator.is_some() || q.year.is_some() || q.from.is_some() || q.to.is_some()) {
-        return Err(ApiError::invalid("criteria_year", "give criteria_year alone: without indicator, year, from or to"));
-    }
-    match (&q.indicator, &q.year, &q.from, &q.to) {
-        (None, None, None, None) if q.criteria_year.is_some() => {
+    let field = match mode {
+        Mode::Criteria { year: k, rules: ri } => {
             let c = &snapshot.criteria;
-            let text = q.criteria_year.as_deref().expect("matched");
-            let (k, ri, r) = super::criteria::year_and_rules(c, "criteria_year", text, q.rules.as_deref())?;
+            let r = &c.rules[ri];
             collection.insert("mode".into(), json!("criteria"));
             collection.insert("criteria_year".into(), json!(c.years[k]));
             collection.insert("rules".into(), json!(r.id));
@@ -255,24 +300,18 @@ pub(super) fn layer(snapshot: &Snapshot, q: &MapQuery, lang: Lang, bbox: Option<
             for (p, &a) in properties.iter_mut().zip(&areas) {
                 let e = c.of(boundary_version, ri, a).map(|e| &e[k]);
                 for (i, x) in r.classifications.iter().enumerate() {
-                    let status = e.map(|e| e.classifications[i].status);
-                    p.insert(x.id.clone(), json!(status));
+                    p.insert(x.id.clone(), json!(e.map(|e| e.classifications[i].status)));
                 }
             }
-            field = None;
+            None
         }
-        (None, None, None, None) => {
+        Mode::Areas => {
             collection.insert("mode".into(), json!("areas"));
-            field = None;
+            None
         }
-        (Some(code), Some(year), None, None) => {
-            let (i, indicator) = indicator_param(snapshot, code)?;
-            let year = params::year("year", year)?;
+        Mode::Values { indicator: i, year } => {
             collection.insert("mode".into(), json!("values"));
-            collection.insert("indicator".into(), json!(indicator.code));
-            collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
-            collection.insert("unit".into(), json!(indicator.kind.unit()));
-            collection.insert("direction".into(), json!(indicator.direction));
+            indicator_members(&mut collection, &snapshot.indicators[i], lang);
             collection.insert("year".into(), json!(year));
             for (k, &a) in areas.iter().enumerate() {
                 let point = figure_in(d.series(a, i), year);
@@ -280,16 +319,11 @@ pub(super) fn layer(snapshot: &Snapshot, q: &MapQuery, lang: Lang, bbox: Option<
                 figure_properties(&mut properties[k], point.map(|p| (p.figure, p.coverage)));
                 class_values[k] = point.and_then(|p| p.figure.value());
             }
-            field = Some("value");
+            Some("value")
         }
-        (Some(_), None, Some(_), Some(_)) => {
-            let r = parse_request(snapshot, comparison)?;
-            let indicator = &snapshot.indicators[r.indicator];
+        Mode::Comparison(r) => {
             collection.insert("mode".into(), json!("comparison"));
-            collection.insert("indicator".into(), json!(indicator.code));
-            collection.insert("indicator_name".into(), json!(lang.pick(&indicator.name_da, &indicator.name_en)));
-            collection.insert("unit".into(), json!(indicator.kind.unit()));
-            collection.insert("direction".into(), json!(indicator.direction));
+            indicator_members(&mut collection, &snapshot.indicators[r.indicator], lang);
             collection.insert("from".into(), json!(r.from));
             collection.insert("to".into(), json!(r.to));
             collection.insert("reference".into(), json!(r.reference.reference));
@@ -307,16 +341,9 @@ pub(super) fn layer(snapshot: &Snapshot, q: &MapQuery, lang: Lang, bbox: Option<
                 }
                 class_values[k] = c.comparison.difference;
             }
-            field = Some("difference");
+            Some("difference")
         }
-        _ => {
-            let parameter = if q.indicator.is_none() { "indicator" } else { "year" };
-            return Err(ApiError::invalid(
-                parameter,
-                "give no indicator (areas only), or indicator with year (values), or indicator with from and to (a comparison)",
-            ));
-        }
-    }
+    };
     if let Some(field) = field {
         let values: Vec<f64> = class_values.iter().flatten().copied().collect();
         let (method, wanted, c) = classification(&values, q)?;

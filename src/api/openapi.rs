@@ -132,8 +132,9 @@ const BINARY: [&str; 3] = ["application/zip", "application/vnd.openxmlformats", 
 
 /// Real answers as examples, so that a reader (and a mock server) sees what comes back: the
 /// JSON answers of the demo (openapi/examples.json, its lists cut to two items, made by
-/// `UPDATE_OPENAPI=1 cargo test --test clients`, which also validates every example against
+/// `UPDATE_OPENAPI=1 cargo test --test it clients::`, which also validates every example against
 /// its schema), and every problem as the service words it for that status.
+#[expect(clippy::expect_used, reason = "the committed examples are JSON, as a test checks; the document is made at startup")]
 fn with_examples(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
     let answers: serde_json::Map<String, serde_json::Value> =
@@ -257,6 +258,7 @@ fn without_format(api: &mut utoipa::openapi::OpenApi) {
 }
 
 /// The document as pretty JSON, the form committed as openapi/openapi.json.
+#[expect(clippy::expect_used, reason = "a document of strings and maps serialises; it is made at startup")]
 pub fn openapi_json_text() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
     TEXT.get_or_init(|| {

@@ -134,7 +134,9 @@ async fn asset(req: HttpRequest) -> HttpResponse {
     // the page and its files always exist, so `*` matches too
     let unchanged = crate::http::cache::none_match(req.headers(), &etag) != crate::http::cache::NoneMatch::Absent;
     let mut r = if unchanged { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    r.insert_header((header::ETAG, HeaderValue::from_str(&etag).expect("hex")));
+    if let Ok(tag) = HeaderValue::from_str(&etag) {
+        r.insert_header((header::ETAG, tag));
+    }
     r.insert_header((header::CACHE_CONTROL, a.cache_control));
     if a.body.len() >= MIN_COMPRESS_BYTES {
         r.insert_header((header::VARY, "Accept-Encoding"));

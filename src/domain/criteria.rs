@@ -520,14 +520,23 @@ pub fn classify(
     populations: &[Option<f64>],
     earlier: &[Option<&Evaluation>],
 ) -> Vec<ClassificationOutcome> {
-    let position = |id: &str| rules.criteria.iter().position(|c| c.id == id).expect("checked when the rule set was loaded");
+    // (every id a classification names was checked when the rule set was loaded)
+    let position = |id: &String| rules.criteria.iter().position(|c| &c.id == id);
     let population_of = |role: &str| ROLES.iter().position(|r| *r == role).and_then(|i| populations[i]);
     let mut classifications: Vec<ClassificationOutcome> = Vec::with_capacity(rules.classifications.len());
     for c in &rules.classifications {
         let result = match (&c.persists, c.at_least) {
             (Some(p), _) => {
                 // this year's own verdict of the named classification, and the years before
-                let target = rules.classifications.iter().position(|x| x.id == p.classification).expect("checked when loaded");
+                let Some(target) = rules.classifications.iter().position(|x| x.id == p.classification) else {
+                    classifications.push(ClassificationOutcome {
+                        status: Verdict::Undetermined,
+                        criteria_met: 0,
+                        criteria_required: p.years as u8,
+                        nearest_exit: Box::new([]),
+                    });
+                    continue;
+                };
                 let mut verdicts = vec![classifications[target].status];
                 for k in 1..p.years as usize {
                     let before = earlier.len().checked_sub(k).and_then(|i| earlier[i]);
@@ -542,7 +551,7 @@ pub fn classify(
                 }
             }
             (None, Some(k)) => {
-                let counted: Vec<usize> = c.of.iter().map(|id| position(id)).collect();
+                let counted: Vec<usize> = c.of.iter().filter_map(position).collect();
                 let met = counted.iter().filter(|&&i| criteria[i].met() == Some(true)).count();
                 let unknown = counted.iter().filter(|&&i| criteria[i].met().is_none()).count();
                 let k_of_n = if met >= k {
@@ -560,7 +569,7 @@ pub fn classify(
                     },
                     _ => Verdict::Yes,
                 };
-                let status = all([k_of_n, population].into_iter().chain(c.also.iter().map(|id| verdict(&criteria[position(id)]))));
+                let status = all([k_of_n, population].into_iter().chain(c.also.iter().filter_map(position).map(|i| verdict(&criteria[i]))));
                 let nearest_exit: Box<[u8]> = if status == Verdict::Yes {
                     // the smallest relative margins (margin / |threshold|), ties by id
                     let mut held: Vec<(f64, &str, u8)> = counted

@@ -269,6 +269,20 @@ pub fn figure_containments(layout: &FigureLayout) -> Vec<Containment<usize>> {
             }
         }
     }
+    rest_containments(layout, &wholly, &departments, &mut out);
+    out
+}
+
+/// The containments of figure_containments that take in a rest figure (see there), after the
+/// others: `wholly` gives per delimitation each municipality's areas lying wholly in it, and
+/// `departments` the departments of its areas there.
+fn rest_containments(
+    layout: &FigureLayout,
+    wholly: &[std::collections::BTreeMap<u16, Vec<usize>>],
+    departments: &[std::collections::BTreeMap<u16, std::collections::BTreeSet<&str>>],
+    out: &mut Vec<Containment<usize>>,
+) {
+    use std::collections::BTreeSet;
     let units: BTreeSet<u16> = departments.iter().flat_map(|d| d.keys().copied()).collect();
     // how many of delimitation x's departments in a municipality are in its areas lying wholly there
     let wholly_departments = |x: usize, unit: u16| -> usize {
@@ -343,7 +357,6 @@ pub fn figure_containments(layout: &FigureLayout) -> Vec<Containment<usize>> {
             }
         }
     }
-    out
 }
 
 /// Per group of municipalities (one, or several linked by areas reaching over their
@@ -418,9 +431,9 @@ pub fn rest_groups<'a>(layout: &FigureLayout<'a>) -> Vec<RestGroup> {
         }
         let none = BTreeSet::new();
         let mut rests = Vec::new();
-        for (k, &(unit, sector)) in sectors.iter().enumerate() {
-            let _ = k;
-            let u = units.iter().position(|&x| x == unit).expect("a unit of the group") as u32;
+        for (u, &unit) in units.iter().enumerate() {
+            let Some(&(_, sector)) = sectors.iter().find(|s| s.0 == unit) else { continue };
+            let u = u as u32;
             let here = planned.get(&unit).unwrap_or(&none);
             figures.push((sector, [u].into_iter().chain(here.iter().copied()).collect()));
             for d in 0..layout.areas.len() {

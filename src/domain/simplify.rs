@@ -75,7 +75,8 @@ impl Hull {
         } else if n[1] < 0.0 {
             &self.lower
         } else if n[0] >= 0.0 {
-            return *self.upper.last().expect("a hull has a vertex");
+            // (a hull has a vertex: the upper chain ends at the rightmost point)
+            return self.upper.last().copied().unwrap_or_default();
         } else {
             return self.upper[0];
         };
@@ -216,7 +217,8 @@ pub fn ring_significance(plane: &[[f64; 2]]) -> Vec<f64> {
     let dist2 = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2);
     // split the closed ring at its first point and the point farthest from it
     let n = plane.len() - 1;
-    let far = (1..n).max_by(|&a, &b| dist2(plane[0], plane[a]).total_cmp(&dist2(plane[0], plane[b]))).expect("n > 1");
+    // (n > 4 here, so there is one)
+    let far = (1..n).max_by(|&a, &b| dist2(plane[0], plane[a]).total_cmp(&dist2(plane[0], plane[b]))).unwrap_or(1);
     for i in [0, far, n] {
         significance[i] = f64::INFINITY;
     }

@@ -159,6 +159,7 @@ pub struct CacheSettings {
 }
 
 impl ResponseCache {
+    #[expect(clippy::expect_used, reason = "made at startup, of digits and header names")]
     pub fn new(snapshot: Arc<SnapshotCell>, settings: CacheSettings, offload: Arc<Offload>, metrics: Arc<Metrics>) -> Self {
         let cache_control =
             HeaderValue::from_str(&format!("public, max-age={}", settings.max_age_seconds)).expect("digits are a valid header value");
@@ -339,20 +340,23 @@ fn request_key(path: &str, pairs: &[(Cow<str>, Cow<str>)], headers: &HeaderMap, 
     piece(if has("lang") { b"" } else { from_accept_language(text(header::ACCEPT_LANGUAGE)).map_or(b"-", |l| l.code().as_bytes()) });
     piece(base.0.as_bytes());
     piece(base.1.as_bytes());
-    let digest = h.finalize();
-    digest[..16].try_into().expect("16 of 32 bytes")
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&h.finalize()[..16]);
+    key
 }
 
 /// `"VERSION-HEX16SUFFIX"`, written without `format!`: this runs for every cacheable
 /// request, and formatting cost more than the rest of the ETag's work.
 fn etag(version: i64, key: &Key, coding: Coding) -> String {
-    let mut hex = [0u8; 16];
-    hex::encode_to_slice(&key[..8], &mut hex).expect("8 bytes are 16 hex digits");
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut tag = String::with_capacity(40);
     tag.push('"');
     tag.push_str(itoa::Buffer::new().format(version));
     tag.push('-');
-    tag.push_str(std::str::from_utf8(&hex).expect("hex digits are ASCII"));
+    for b in &key[..8] {
+        tag.push(char::from(HEX[usize::from(b >> 4)]));
+        tag.push(char::from(HEX[usize::from(b & 15)]));
+    }
     tag.push_str(coding.suffix());
     tag.push('"');
     tag
@@ -429,6 +433,7 @@ pub fn precondition_failed() -> HttpResponse {
     actix_web::ResponseError::error_response(&problem)
 }
 
+#[expect(clippy::expect_used, reason = "the tags here are made of quoted hex digits and dashes")]
 fn caching_headers(r: &mut actix_web::HttpResponseBuilder, etag: &str, cache: &ResponseCache) {
     r.insert_header((header::ETAG, HeaderValue::from_str(etag).expect("an ETag is quoted hex digits")));
     r.insert_header((header::CACHE_CONTROL, cache.cache_control.clone()));

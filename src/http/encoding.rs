@@ -27,6 +27,7 @@ use super::negotiate::Coding;
 pub const MIN_COMPRESS_BYTES: usize = 512;
 
 /// `data` in a coding at a level (gzip 1–9, brotli 0–11).
+#[expect(clippy::expect_used, reason = "writing to memory does not fail")]
 pub fn compress(coding: Coding, data: &[u8], level: u32) -> Bytes {
     match coding {
         Coding::Identity => Bytes::copy_from_slice(data),

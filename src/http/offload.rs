@@ -34,6 +34,7 @@ pub struct Offload {
 }
 
 impl Offload {
+    #[expect(clippy::expect_used, reason = "made at startup: a process that cannot start a thread cannot serve")]
     pub fn new(threads: usize, queue: usize, metrics: Option<Arc<Metrics>>) -> Offload {
         let (sender, receiver) = sync_channel::<Job>(queue.max(1));
         let receiver = Arc::new(Mutex::new(receiver));
@@ -93,7 +94,10 @@ pub async fn run_in_background<T: Send + 'static>(f: impl FnOnce() -> T + Send +
 #[cfg(target_os = "linux")]
 fn lower_priority() {
     // Linux applies nice to a single thread when given its thread id
+    // SAFETY: gettid takes no arguments, touches no memory and cannot fail.
     let tid = unsafe { libc::gettid() };
+    // SAFETY: setpriority reads its three integer arguments only; a bad one is an error
+    // return, which is handled.
     if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICE) } != 0 {
         tracing::debug!("could not lower the render thread's priority");
     }

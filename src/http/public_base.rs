@@ -18,8 +18,9 @@ use super::client_address::IpNet;
 pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
-/// How this instance finds the base URL of its links.
-#[derive(Debug, Clone)]
+/// How this instance finds the base URL of its links (by default, from the request's own
+/// `Host`, believing no proxy).
+#[derive(Debug, Clone, Default)]
 pub struct PublicBase {
     configured: Option<String>,
     trusted: Vec<IpNet>,
@@ -75,7 +76,8 @@ pub fn of(req: &HttpRequest) -> String {
     let peer = req.peer_addr().map(|a| a.ip());
     match req.app_data::<actix_web::web::Data<PublicBase>>() {
         Some(base) => base.resolve(req.head(), peer),
-        None => PublicBase::new(None, Vec::new()).expect("no URL to parse").resolve(req.head(), peer),
+        // (an app without one, as in unit tests: the request's own Host)
+        None => PublicBase::default().resolve(req.head(), peer),
     }
 }
 

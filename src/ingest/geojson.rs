@@ -217,7 +217,7 @@ fn read_coordinates<R: Read>(
     stack.push((at, Vec::new(), Vec::new()));
     loop {
         if !r.next_item()? {
-            let (pos, items, numbers) = stack.pop().expect("an array is open");
+            let Some((pos, items, numbers)) = stack.pop() else { return Ok(Err((at, "unbalanced arrays".into()))) };
             let done = if numbers.is_empty() {
                 Coordinates::List { pos, items }
             } else if !items.is_empty() {
@@ -249,7 +249,7 @@ fn read_coordinates<R: Read>(
         match kind {
             Kind::Number => {
                 let n = r.number()?;
-                let numbers = &mut stack.last_mut().expect("an array is open").2;
+                let Some((_, _, numbers)) = stack.last_mut() else { return Ok(Err((at, "unbalanced arrays".into()))) };
                 if numbers.len() < 3 {
                     numbers.push(n);
                 } else {
@@ -391,13 +391,14 @@ fn finish(polygons: Vec<Vec<RawRing>>, crs: Crs) -> Result<MultiPolygon, Located
                 ring.push([lon, lat]);
             }
             // the closing position equals the first exactly after projection too
-            let first = ring[0];
-            *ring.last_mut().expect("at least four positions") = first;
+            if let (Some(&first), Some(last)) = (ring.first(), ring.len().checked_sub(1)) {
+                ring[last] = first;
+            }
             polygon.push(ring);
         }
         let mut mp = MultiPolygon(vec![polygon]);
         mp.orient();
-        let polygon = mp.0.pop().expect("one polygon");
+        let Some(polygon) = mp.0.pop() else { continue };
         let checked = validity::check(&polygon).and(flat.map_or(Ok(()), |ring| Err(validity::Invalid::NoArea { ring })));
         if let Err(invalid) = checked {
             let which = if several { format!("polygon {}: ", p + 1) } else { String::new() };

@@ -82,6 +82,15 @@ impl<R: Read> JsonReader<R> {
         Err(JsonError { pos: self.pos(), message: message.into() })
     }
 
+    /// The innermost open object or array; an error when a caller reads members or items
+    /// outside one.
+    fn frame(&mut self, inside: &str) -> Result<&mut Frame> {
+        match self.open.len().checked_sub(1) {
+            Some(i) => Ok(&mut self.open[i]),
+            None => self.error(format!("read {inside} outside one")),
+        }
+    }
+
     fn peek_byte(&mut self) -> Result<Option<u8>> {
         if self.start == self.end && !self.eof {
             self.start = 0;
@@ -165,7 +174,7 @@ impl<R: Read> JsonReader<R> {
     /// The next member's name and where it stands, or `None` at the object's end.
     pub fn next_key(&mut self) -> Result<Option<(String, Pos)>> {
         self.skip_ws()?;
-        let first = self.open.last().expect("inside an object").first;
+        let first = self.frame("an object's member")?.first;
         match self.peek_byte()? {
             Some(b'}') => {
                 self.bump();
@@ -179,7 +188,7 @@ impl<R: Read> JsonReader<R> {
             _ if first => {}
             _ => return self.error("expected ',' or '}' in an object"),
         }
-        self.open.last_mut().expect("inside an object").first = false;
+        self.frame("an object's member")?.first = false;
         if self.peek_byte()? != Some(b'"') {
             return self.error("expected a member name in double quotes");
         }
@@ -202,7 +211,7 @@ impl<R: Read> JsonReader<R> {
     /// Whether another item follows (false at the array's end).
     pub fn next_item(&mut self) -> Result<bool> {
         self.skip_ws()?;
-        let first = self.open.last().expect("inside an array").first;
+        let first = self.frame("an array's item")?.first;
         match self.peek_byte()? {
             Some(b']') => {
                 self.bump();
@@ -214,7 +223,7 @@ impl<R: Read> JsonReader<R> {
                 Ok(true)
             }
             _ if first => {
-                self.open.last_mut().expect("inside an array").first = false;
+                self.frame("an array's item")?.first = false;
                 Ok(true)
             }
             _ => self.error("expected ',' or ']' in an array"),
@@ -368,7 +377,7 @@ impl<R: Read> JsonReader<R> {
         loop {
             // inside a container that skipping entered: on to its next member, or out of it
             if self.open.len() > depth {
-                let object = self.open.last().expect("inside a container").object;
+                let object = self.frame("a value")?.object;
                 let more = if object { self.next_key()?.is_some() } else { self.next_item()? };
                 if !more {
                     if self.open.len() == depth {

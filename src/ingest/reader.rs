@@ -200,11 +200,15 @@ pub fn read_extract_with(source: &mut dyn ExtractSource, limits: &Limits) -> Res
     check_default_delimitation(&mut st);
     check_criteria_indicators(&mut st);
     check_duplicate_observations(&mut st);
-    if !st.problems.is_empty() {
+    // (a manifest without problems was kept; one missing was a problem)
+    let Some(manifest) = st.manifest.take().filter(|_| st.problems.is_empty()) else {
+        if st.problems.is_empty() {
+            st.problems.add(MANIFEST, None, None, "the manifest could not be read");
+        }
         return Err(st.problems.into_rejection());
-    }
+    };
     Ok(Extract {
-        manifest: st.manifest.expect("a manifest without problems was kept"),
+        manifest,
         indicators: st.indicators,
         municipalities: st.municipalities,
         departments: st.departments,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::domain::figures::{Counts, rest_of};
-use crate::domain::model::Level;
+use crate::domain::model::{Level, MunicipalityCode};
 use crate::ingest::Extract;
 use crate::store::read::DatasetRecord;
 use crate::store::write::Connector;
@@ -84,8 +84,10 @@ pub fn rest_missing_cells(x: &Extract) -> usize {
     versions.dedup();
     let mut delimitations_of: Vec<Vec<usize>> = vec![Vec::new(); x.departments.len()];
     for m in &x.memberships {
-        let v = versions.binary_search(&m.boundary_version.as_str()).expect("collected above");
-        delimitations_of[m.department as usize].push(v);
+        // (every membership's version was collected above)
+        if let Ok(v) = versions.binary_search(&m.boundary_version.as_str()) {
+            delimitations_of[m.department as usize].push(v);
+        }
     }
     // (delimitation, municipality, indicator, year) → the areas' counts
     let mut plan: HashMap<(usize, u16, u16, u16), Counts> = HashMap::new();
@@ -99,7 +101,7 @@ pub fn rest_missing_cells(x: &Extract) -> usize {
     }
     let mut missing = 0;
     for o in x.observations.iter().filter(|o| o.level == Level::SocialHousing) {
-        let municipality = o.municipality().expect("a sector row names its municipality").get();
+        let Some(municipality) = o.municipality().map(MunicipalityCode::get) else { continue };
         let sector = Counts::new(o.numerator, o.denominator);
         let kind = x.indicators[o.indicator as usize].kind;
         for v in 0..versions.len() {

@@ -287,11 +287,10 @@ impl StoreError {
 
 /// The current time as RFC 3339 UTC, as stored in `datasets.imported_at`.
 pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("a UTC time formats as RFC 3339")
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    // (a UTC time of this millennium always formats; the fallback is the same instant)
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
 #[cfg(test)]

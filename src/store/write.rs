@@ -253,7 +253,8 @@ fn write_version(conn: &mut DbConnection, connect: Connector, x: &Extract, v: i6
             (None, DbConnection::Pg(_)) => unreachable!("PostgreSQL always loads in parts"),
         }
 
-        let (sums, geometries, outlines) = prepared.join().expect("preparing the aggregates and geometries panicked");
+        let (sums, geometries, outlines) =
+            prepared.join().map_err(|_| StoreError::Corrupt("preparing the aggregates and geometries panicked".into()))?;
         diesel::insert_into(dataset_aggregates::table)
             .values((dataset_aggregates::dataset_version.eq(v), dataset_aggregates::area_sums.eq(sums)))
             .execute(conn)?;
@@ -521,7 +522,7 @@ impl<'scope> ObservationLoad<'scope> {
     /// Waits for the loaders, then attaches their parts in the import's transaction.
     fn finish(self, pg: &mut PgConnection) -> Result<(), StoreError> {
         for loader in self.loaders {
-            loader.join().expect("a loader panicked")?;
+            loader.join().map_err(|_| StoreError::Corrupt("a loader of the observations panicked".into()))??;
         }
         let loaded = std::time::Instant::now();
         pg.batch_execute(&self.attach)?;
