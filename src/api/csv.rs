@@ -174,9 +174,13 @@ impl Table {
     /// booleans, headers in the language), and a second sheet saying what it is: the context,
     /// the source, the dataset version and the disclosure rules.
     pub fn xlsx(&self, lang: Lang, dataset: &DatasetRecord) -> Result<Vec<u8>, ApiError> {
-        use rust_xlsxwriter::{Format as XlsxFormat, Workbook};
+        use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format as XlsxFormat, Workbook};
         let fail = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(format!("the workbook could not be written: {e}"));
         let mut book = Workbook::new();
+        // made when its version was imported, not when it was rendered: the same request gives
+        // the same bytes on every instance, under one strong ETag
+        let created = ExcelDateTime::parse_from_str(&dataset.imported_at).or_else(|_| ExcelDateTime::from_ymd(2000, 1, 1)).map_err(fail)?;
+        book.set_properties(&DocProperties::new().set_creation_datetime(&created));
         let bold = XlsxFormat::new().set_bold();
         let sheet = book.add_worksheet();
         sheet.set_name(lang.pick("Tabel", "Table")).map_err(fail)?;
