@@ -70,7 +70,7 @@ fn strict_schema(doc: &Value, schema: &Value) -> Value {
 }
 
 /// A request for every operation answering JSON, in each of its modes: (operation, URL).
-async fn json_requests(app: &TestApp) -> Vec<(&'static str, String)> {
+pub(crate) async fn json_requests(app: &TestApp) -> Vec<(&'static str, String)> {
     let (_, areas) = app.get_json("/v1/areas").await;
     let area = areas["items"][0]["area_id"].as_str().unwrap().to_string();
     let municipality = areas["items"][0]["municipality_code"].as_str().unwrap().to_string();
@@ -295,7 +295,7 @@ async fn a_generated_typescript_client_uses_every_operation() {
 
 /// An answer cut down to an example: lists to two items, an outline's rings to a triangle,
 /// numbers to six decimals; a JSON-stat dataset whole (its values must fill its dimensions).
-fn shortened(v: &Value) -> Value {
+pub(crate) fn shortened(v: &Value) -> Value {
     match v {
         Value::Object(o) if o.get("class").is_some_and(|c| c == "dataset") => rounded(v),
         Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), shortened(v))).collect()),

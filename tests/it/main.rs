@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod answers;
 mod api;
 mod browser;
 mod clients;
