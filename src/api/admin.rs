@@ -148,7 +148,7 @@ fn store_error(e: StoreError) -> ApiError {
     responses(
         (status = 201, description = "Imported as a new version, now served", body = ImportResult),
         (status = 200, description = "The same content is already stored; nothing changed", body = ImportResult),
-        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::TakesNoParameters,
         (status = 401, description = "No or a wrong bearer token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "Administration is disabled (no admin.token)", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 408, description = "The upload took longer than admin.upload_timeout_seconds, or came slower than admin.upload_min_bytes_per_second", body = ProblemDetails, content_type = "application/problem+json"),
@@ -269,7 +269,7 @@ pub struct Activated {
     params(("version" = i64, Path, description = "A stored dataset version", example = 1)),
     responses(
         (status = 200, description = "The version is active", body = Activated),
-        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::TakesNoParameters,
         (status = 401, description = "No or a wrong bearer token", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No such version, or administration is disabled", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 429, description = "Too many administration requests from this client", body = ProblemDetails, content_type = "application/problem+json"),

@@ -72,7 +72,7 @@ pub fn delimitation<'s>(snapshot: &'s Snapshot, boundary: Option<&str>) -> Resul
     responses(
         (status = 200, description = "The areas, in the extract's order", body = AreaList),
         (status = 400, description = "An unknown delimitation or a malformed municipality code", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/areas")]
@@ -159,9 +159,9 @@ pub struct AreaDetail {
     params(("area_id" = String, Path, description = "Area id", example = "751-1"), BoundaryQuery),
     responses(
         (status = 200, description = "The area", body = AreaDetail),
-        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::NoSuchArea,
         (status = 400, description = "An unknown delimitation", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/areas/{area_id}")]
@@ -295,9 +295,9 @@ representation! {
         responses(
             (status = 200, description = "The series (with `format=csv` or `Accept: text/csv`, the CSV of /v1/areas/{area_id}/series.csv instead, for links made before that operation)",
                 content((SeriesResponse = "application/json"))),
-            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::NoSuchArea,
             (status = 400, description = "A missing or unknown indicator, an unknown delimitation or language", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/areas/{area_id}/series")]
@@ -316,9 +316,9 @@ representation! {
             (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
                 `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
                 example = json!("area_id;area_name;municipality_code;indicator;boundary_version;series;year;status;value;numerator;denominator;coverage;dataset_version\r\n751-1;Marguritten;751;outside_work_education;2024-09;area;2015;ok;44,1;512;1161;1;1\r\n")),
-            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::BadQuery,
+            super::responses::NoSuchArea,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/areas/{area_id}/series.csv")]
@@ -335,9 +335,9 @@ representation! {
         params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
         responses(
             (status = 200, description = "A JSON-stat 2.0 dataset; labels in the chosen language", body = super::jsonstat::JsonStatDataset),
-            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::BadQuery,
+            super::responses::NoSuchArea,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/areas/{area_id}/series.jsonstat")]
@@ -355,9 +355,9 @@ representation! {
         params(("area_id" = String, Path, description = "Area id", example = "751-1"), SeriesQuery),
         responses(
             (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::BadQuery,
+            super::responses::NoSuchArea,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/areas/{area_id}/series.xlsx")]

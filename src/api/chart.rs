@@ -126,7 +126,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         (status = 200, description = "An SVG image: one bar per area with figures, sorted by difference, labelled with the \
             difference rounded to 0.1", content_type = "image/svg+xml"),
         (status = 400, description = "A missing or invalid parameter", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/comparisons/chart.svg")]
@@ -172,7 +172,7 @@ pub async fn comparison_chart(
                 ),
             },
         };
-        Ok(data_body(&snapshot, Some(lang), "image/svg+xml", render(&items, &text, lang)))
+        Ok(data_body(&snapshot, Some(lang), crate::http::formats::SVG.media_type, render(&items, &text, lang)))
     })
     .await
 }

@@ -280,8 +280,8 @@ representation! {
                     "stronger": true, "stronger_relative": true, "beyond_threshold": true}],
                 "summary": {"areas": 48, "compared": 48, "suppressed": 0, "missing": 0, "improved": 48, "stronger": 48, "stronger_relative": 31,
                     "beyond_threshold": 25, "threshold": 5.0, "median_difference": -5.3}})))),
-            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::BadQuery,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/comparisons")]
@@ -300,8 +300,8 @@ representation! {
             (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
                 `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
                 example = json!("area_id;area_name;municipality_code;municipality_name;status;area_from;area_to;area_change;area_relative_change;reference_from;reference_to;reference_change;reference_relative_change;difference;difference_rounded;relative_difference;gap_from;gap_to;stronger;stronger_relative;beyond_threshold;indicator;from;to;reference;threshold;boundary_version;dataset_version\r\n751-1;Marguritten;751;Aarhus;ok;44,1;33,5;-10,6;-24,04;17,2;14,3;-2,9;-16,86;-7,7;-7,7;-7,18;26,9;19,2;SAND;SAND;SAND;outside_work_education;2015;2023;municipality;5;2024-09;1\r\n")),
-            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::BadQuery,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/comparisons.csv")]
@@ -318,8 +318,8 @@ representation! {
         params(ComparisonsQuery),
         responses(
             (status = 200, description = "A JSON-stat 2.0 dataset; labels in the chosen language", body = super::jsonstat::JsonStatDataset),
-            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::BadQuery,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/comparisons.jsonstat")]
@@ -337,8 +337,8 @@ representation! {
         params(ComparisonsQuery),
         responses(
             (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::BadQuery,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/comparisons.xlsx")]
@@ -476,8 +476,8 @@ pub struct AreaComparisonsResponse {
     responses(
         (status = 200, description = "Every indicator's comparison for the area", body = AreaComparisonsResponse),
         (status = 400, description = "An invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::NoSuchArea,
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/areas/{area_id}/comparisons")]

@@ -94,8 +94,8 @@ fn summary(snapshot: &Snapshot, i: usize) -> RuleSetSummary {
                 "title_en": "The Social Housing Act, sections 61 a and 61 b", "legal_basis": "Almenboligloven § 61 a, stk. 1-4, og § 61 b",
                 "from_year": 2018, "to_year": null, "available": true, "missing_roles": [],
                 "indicators": {"convicted": "convicted", "outside_work_education": "outside_work_education"}}]})))),
-        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::TakesNoParameters,
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/rules")]
@@ -131,9 +131,9 @@ pub async fn list_rules(
                 "threshold": {"times_country": 3.0}, "years": 2}],
             "classifications": [{"id": "omdannelsesomraade", "name_da": "Omdannelsesområde", "name_en": "Transformation area",
                 "persists": {"classification": "parallelsamfund", "years": 5}}]})))),
-        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::TakesNoParameters,
         (status = 404, description = "No such rule set", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/rules/{id}")]
@@ -300,7 +300,7 @@ representation! {
                 "summary": {"udsat_boligomraade": {"yes": 9, "no": 36, "undetermined": 3}}})))),
             (status = 400, description = "An unknown or unavailable rule set, or a year outside the dataset's: the problem names the parameter",
              body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/criteria")]
@@ -319,8 +319,8 @@ representation! {
             (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
                 `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
                 example = json!("area_id;area_name;municipality_code;population;outside_work_education_40_status;outside_work_education_40_value;outside_work_education_40_threshold;outside_work_education_40_margin;udsat_boligomraade;udsat_boligomraade_nearest_exit;year;rules;boundary_version;dataset_version\r\n751-1;Marguritten;751;2412;met;43,1;40;3,1;yes;outside_work_education_40;2023;almenboligloven-2021;2024-09;1\r\n")),
-            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::BadQuery,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/criteria.csv")]
@@ -339,8 +339,8 @@ representation! {
         params(CriteriaQuery),
         responses(
             (status = 200, description = "A JSON-stat 2.0 dataset; labels in the chosen language", body = super::jsonstat::JsonStatDataset),
-            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::BadQuery,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/criteria.jsonstat")]
@@ -358,8 +358,8 @@ representation! {
         params(CriteriaQuery),
         responses(
             (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::BadQuery,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/criteria.xlsx")]
@@ -555,8 +555,8 @@ representation! {
             (status = 200, description = "The area's criteria year by year (with `format=csv` or `Accept: text/csv`, the CSV of /v1/areas/{area_id}/criteria.csv instead)",
              content((AreaCriteriaResponse = "application/json"))),
             (status = 400, description = "An unknown or unavailable rule set: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::NoSuchArea,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/areas/{area_id}/criteria")]
@@ -575,9 +575,9 @@ representation! {
             (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
                 `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
                 example = json!("area_id;year;rules;item;id;status;value;threshold;margin;criteria_met;criteria_required;nearest_exit;boundary_version;dataset_version\r\n751-1;2023;almenboligloven-2021;criterion;outside_work_education_40;met;43,1;40;3,1;;;;2024-09;1\r\n")),
-            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::BadQuery,
+            super::responses::NoSuchArea,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/areas/{area_id}/criteria.csv")]
@@ -594,9 +594,9 @@ representation! {
         params(("area_id" = String, Path, description = "Area id", example = "751-1"), AreaCriteriaQuery),
         responses(
             (status = 200, description = "An XLSX workbook (Office Open XML)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-            (status = 400, description = "A missing or invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 404, description = "No such area", body = ProblemDetails, content_type = "application/problem+json"),
-            (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+            super::responses::BadQuery,
+            super::responses::NoSuchArea,
+            super::responses::Unloaded,
         )
     )]
     #[get("/v1/areas/{area_id}/criteria.xlsx")]

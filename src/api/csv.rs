@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::params::data_body;
 use crate::error::ApiError;
+use crate::http::formats;
 use crate::http::negotiate::{Lang, prefers_csv};
 use crate::http::offload::Rendered;
 use crate::snapshot::Snapshot;
@@ -35,11 +36,12 @@ pub enum Representation {
 
 impl Representation {
     pub fn of(req: &HttpRequest, format: Option<&str>) -> Result<Representation, ApiError> {
-        let path = req.path();
-        let by_path = [(".csv", Representation::Csv), (".jsonstat", Representation::JsonStat), (".xlsx", Representation::Xlsx)]
-            .into_iter()
-            .find(|(suffix, _)| path.ends_with(suffix));
-        if let Some((_, r)) = by_path {
+        let by_path = formats::representation_by_suffix(req.path()).map(|f| match f {
+            formats::CSV => Representation::Csv,
+            formats::XLSX => Representation::Xlsx,
+            _ => Representation::JsonStat,
+        });
+        if let Some(r) = by_path {
             return match (r, format) {
                 (_, None) | (Representation::Csv, Some("csv")) => Ok(r),
                 (Representation::Csv, Some(other)) => {
@@ -167,7 +169,7 @@ impl Table {
 
     /// The table as a CSV download named `filename` (made of safe characters by the caller).
     pub fn response(self, snapshot: &Snapshot, lang: Lang, filename: &str) -> Rendered {
-        data_body(snapshot, Some(lang), "text/csv; charset=utf-8", self.csv(lang)).attachment(filename)
+        data_body(snapshot, Some(lang), formats::CSV.media_type, self.csv(lang)).attachment(filename)
     }
 
     /// An Excel workbook: the table on its first sheet (numbers as numbers, yes/no as
@@ -260,7 +262,7 @@ fn excel_text(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const XLSX: &str = formats::XLSX.media_type;
 
 /// What the workbook says of the disclosure rules (Danish, English).
 const DISCLOSURE: [&str; 2] = [

@@ -12,11 +12,11 @@ use super::AppState;
 use super::params::{NoParameters, data_body};
 use crate::domain::figures::Figure;
 use crate::domain::model::Level;
-use crate::error::{ApiError, ProblemDetails};
+use crate::error::ApiError;
 use crate::http::offload::{Rendered, render};
 use crate::snapshot::{Point, Snapshot};
 
-pub const ZIP: &str = "application/zip";
+pub const ZIP: &str = crate::http::formats::ZIP.media_type;
 
 /// The whole published dataset of the served version as a Frictionless Data Package.
 ///
@@ -31,8 +31,8 @@ pub const ZIP: &str = "application/zip";
     tag = "datasets",
     responses(
         (status = 200, description = "A zip holding `datapackage.json` and the tables under `data/`", content_type = "application/zip", body = Vec<u8>),
-        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::TakesNoParameters,
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/datapackage.zip")]

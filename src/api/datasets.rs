@@ -43,7 +43,7 @@ pub struct DatasetList {
     tag = "datasets",
     responses(
         (status = 200, description = "The versions", body = DatasetList),
-        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::TakesNoParameters,
         (status = 503, description = "The database has not been reached yet", body = ProblemDetails, content_type = "application/problem+json"),
     )
 )]

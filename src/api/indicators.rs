@@ -93,7 +93,7 @@ pub struct IndicatorDetail {
     responses(
         (status = 200, description = "The catalogue", body = IndicatorList),
         (status = 400, description = "An unknown language", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/indicators")]
@@ -117,7 +117,7 @@ pub async fn list_indicators(state: web::Data<AppState>, req: HttpRequest, query
         (status = 200, description = "The indicator", body = IndicatorDetail),
         (status = 404, description = "No such indicator", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 400, description = "An unknown language", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/indicators/{code}")]

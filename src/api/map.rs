@@ -21,7 +21,7 @@ use crate::http::negotiate::Lang;
 use crate::http::offload::render;
 use crate::snapshot::{Area, DEFAULT_PRECISION, Delimitation, Municipality, Snapshot, figure_in};
 
-pub const GEO_JSON: &str = "application/geo+json";
+pub const GEO_JSON: &str = crate::http::formats::GEO_JSON.media_type;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -381,7 +381,7 @@ pub(super) fn layer(snapshot: &Snapshot, q: &MapQuery, lang: Lang, bbox: Option<
             value, numerator, denominator, coverage, class; for a comparison: the comparison item's fields and class (of difference).",
             content_type = "application/geo+json", body = super::shapes::AreaLayer),
         (status = 400, description = "An invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/map/areas")]
@@ -497,7 +497,7 @@ pub struct MunicipalityMapQuery {
         (status = 200, description = "A GeoJSON FeatureCollection (RFC 7946); feature id is the municipality code",
             content_type = "application/geo+json", body = super::shapes::MunicipalityLayer),
         (status = 400, description = "An invalid parameter", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/map/municipalities")]

@@ -41,6 +41,7 @@ pub mod municipalities;
 pub mod ogc;
 pub mod openapi;
 pub mod params;
+pub mod responses;
 pub mod shapes;
 pub mod tiles;
 pub mod web;

@@ -92,7 +92,7 @@ fn view(snapshot: &Snapshot, d: &Delimitation, m: &Municipality) -> Municipality
     responses(
         (status = 200, description = "The municipalities", body = MunicipalityList),
         (status = 400, description = "An unknown delimitation", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/municipalities")]
@@ -131,7 +131,7 @@ pub async fn list_municipalities(
         (status = 200, description = "The municipality and its areas", body = MunicipalityDetail),
         (status = 404, description = "No such municipality in the dataset", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 400, description = "An unknown delimitation", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::Unloaded,
     )
 )]
 #[get("/v1/municipalities/{code}")]

@@ -171,8 +171,8 @@ const FEATURE_FORMATS: &[&str] = &["json", "geojson"];
 /// Features Part 1: Core requires; GDAL's OAPIF driver, OWSLib and QGIS start here.
 #[utoipa::path(tag = "ogc", params(FormatQuery), responses(
     (status = 200, description = "Links to the API definition, the conformance declaration and the collections", body = super::shapes::LandingPage),
-    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
-    (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    super::responses::InvalidOrUnknown,
+    super::responses::Unloaded,
 ))]
 #[get("/ogc")]
 pub async fn landing(state: web::Data<AppState>, req: HttpRequest, query: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
@@ -202,7 +202,7 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest, query: web::Q
 /// The conformance classes implemented: Core and GeoJSON of OGC API – Features Part 1.
 #[utoipa::path(tag = "ogc", params(FormatQuery), responses(
     (status = 200, description = "The conformance classes implemented", body = super::shapes::Conformance),
-    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
+    super::responses::InvalidOrUnknown,
 ))]
 #[get("/ogc/conformance")]
 pub async fn conformance(state: web::Data<AppState>, req: HttpRequest, query: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
@@ -267,8 +267,8 @@ fn collection_document(snapshot: &Snapshot, b: &str, collection: Collection) -> 
 /// (CRS84) and links.
 #[utoipa::path(tag = "ogc", params(FormatQuery), responses(
     (status = 200, description = "The collections", body = super::shapes::Collections),
-    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
-    (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+    super::responses::InvalidOrUnknown,
+    super::responses::Unloaded,
 ))]
 #[get("/ogc/collections")]
 pub async fn collections(state: web::Data<AppState>, req: HttpRequest, query: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
@@ -291,7 +291,7 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest, query: we
 /// As in /ogc/collections: its description, extent, reference system and links to its items and queryables.
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), FormatQuery), responses(
     (status = 200, description = "The collection", body = super::shapes::CollectionInfo),
-    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
+    super::responses::InvalidOrUnknown,
     (status = 404, description = "No such collection", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/collections/{collection_id}")]
@@ -314,7 +314,7 @@ pub async fn get_collection(
 /// indicator's value, with titles and descriptions.
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), FormatQuery), responses(
     (status = 200, description = "A JSON Schema of the features' properties", body = super::shapes::Queryables, content_type = "application/schema+json"),
-    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
+    super::responses::InvalidOrUnknown,
     (status = 404, description = "No such collection", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/collections/{collection_id}/queryables")]
@@ -475,7 +475,7 @@ fn municipality_properties(snapshot: &Snapshot, code: MunicipalityCode, outline:
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), ItemsQuery), responses(
     (status = 200, description = "A GeoJSON FeatureCollection with links (next while more remain), numberMatched and numberReturned",
         content_type = "application/geo+json", body = super::shapes::FeaturePage),
-    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
+    super::responses::InvalidOrUnknown,
     (status = 404, description = "No such collection", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/collections/{collection_id}/items")]
@@ -566,7 +566,7 @@ pub struct ItemQuery {
 #[utoipa::path(tag = "ogc", params(("collection_id" = String, Path, description = "`areas` or `municipalities`", example = "areas"), ("feature_id" = String, Path, description = "An area_id, or a municipality code (`101` or `0101`)", example = "751-1"),
     ItemQuery), responses(
     (status = 200, description = "A GeoJSON Feature with links", content_type = "application/geo+json", body = super::shapes::OgcFeature),
-    (status = 400, description = "An invalid or unknown parameter", body = ProblemDetails, content_type = "application/problem+json"),
+    super::responses::InvalidOrUnknown,
     (status = 404, description = "No such collection or feature", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
 #[get("/ogc/collections/{collection_id}/items/{feature_id}")]

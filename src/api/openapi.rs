@@ -87,7 +87,7 @@ fn with_caching_headers(api: &mut utoipa::openapi::OpenApi) {
             ok.headers.insert("ETag".into(), etag.clone());
             ok.headers.insert("x-dataset-version".into(), header(Type::Integer, "The dataset version the answer comes from"));
             ok.headers.insert("Cache-Control".into(), header(Type::String, "public, max-age=… (http.max_age_seconds)"));
-            if [".csv", ".xlsx", ".zip"].iter().any(|s| path.ends_with(s)) {
+            if crate::http::formats::ALL.iter().any(|f| f.download && f.suffix.is_some_and(|s| path.ends_with(s))) {
                 ok.headers.insert(
                     "Content-Disposition".into(),
                     header(Type::String, "attachment; filename=\"…\": a download, named for what it holds"),
@@ -114,7 +114,7 @@ fn binary_bodies(api: &mut utoipa::openapi::OpenApi) {
                 let utoipa::openapi::RefOr::T(response) = response else { continue };
                 for (media_type, content) in response.content.iter_mut() {
                     if let utoipa::openapi::RefOr::T(content) = content
-                        && BINARY.iter().any(|b| media_type.starts_with(b))
+                        && crate::http::formats::of_media_type(media_type).is_some_and(|f| f.binary)
                     {
                         let schema = ObjectBuilder::new()
                             .schema_type(Type::String)
@@ -127,8 +127,6 @@ fn binary_bodies(api: &mut utoipa::openapi::OpenApi) {
         }
     }
 }
-
-const BINARY: [&str; 3] = ["application/zip", "application/vnd.openxmlformats", "application/vnd.mapbox-vector-tile"];
 
 /// Real answers as examples, so that a reader (and a mock server) sees what comes back: the
 /// JSON answers of the demo (openapi/examples.json, its lists cut to two items, made by
@@ -244,7 +242,8 @@ fn public_unless_said(api: &mut utoipa::openapi::OpenApi) {
 fn without_format(api: &mut utoipa::openapi::OpenApi) {
     let with_csv: Vec<String> = api.paths.paths.keys().filter_map(|p| p.strip_suffix(".csv")).map(str::to_string).collect();
     for (path, item) in api.paths.paths.iter_mut() {
-        let sibling = [".csv", ".jsonstat", ".xlsx", ".svg"].iter().any(|s| path.ends_with(s)) || with_csv.contains(path);
+        let suffixed = crate::http::formats::ALL.iter().filter_map(|f| f.suffix).any(|s| path.ends_with(s));
+        let sibling = suffixed || with_csv.contains(path);
         if let (true, Some(get)) = (sibling, item.get.as_mut())
             && let Some(parameters) = get.parameters.as_mut()
         {

@@ -23,7 +23,7 @@ use crate::snapshot::Snapshot;
 const EXTENT: u32 = 4096;
 const BUFFER: f64 = 64.0;
 const MAX_ZOOM: u8 = 18;
-const MVT: &str = "application/vnd.mapbox-vector-tile";
+const MVT: &str = crate::http::formats::MVT.media_type;
 /// Half the Earth's circumference in Web Mercator metres.
 const HALF: f64 = 20_037_508.342_789_244;
 
@@ -269,7 +269,7 @@ fn coordinates(path: &(String, String, String)) -> Result<(u8, u32, u32), ApiErr
         (status = 204, description = "No area reaches into the tile"),
         (status = 400, description = "An invalid parameter: the problem names it", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No such tile", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::Unloaded,
     )
 )]
 #[get("/tiles/areas/{z}/{x}/{y}")]
@@ -299,8 +299,8 @@ pub async fn area_tile(
     tag = "map",
     responses(
         (status = 200, description = "TileJSON 3.0", content_type = "application/json", body = super::shapes::TileJson),
-        (status = 400, description = "A query parameter: this operation takes none", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "No dataset is loaded yet", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::TakesNoParameters,
+        super::responses::Unloaded,
     )
 )]
 #[get("/tiles/areas.json")]

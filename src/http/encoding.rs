@@ -55,14 +55,9 @@ pub fn coded_etag(etag: &str, coding: Coding) -> String {
     }
 }
 
-/// Whether a body of this media type gains from compression (a zip, a workbook or a picture
-/// is deflated already).
+/// Whether a body of this media type gains from compression (see `formats`).
 pub fn compressible(content_type: Option<&HeaderValue>) -> bool {
-    let t = content_type.and_then(|v| v.to_str().ok()).unwrap_or("");
-    !(t.starts_with("application/zip")
-        || t.starts_with("application/vnd.openxmlformats")
-        || t.starts_with("font/woff")
-        || (t.starts_with("image/") && !t.starts_with("image/svg")))
+    super::formats::compressible(content_type.and_then(|v| v.to_str().ok()).unwrap_or(""))
 }
 
 /// Whether an answer decided its coding itself.

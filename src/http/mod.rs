@@ -1,6 +1,6 @@
 //! The HTTP layer the handlers stand on, and the middleware around them: caching of read
 //! answers keyed by the canonical request (`cache`), negotiation of language, coding and CSV
-//! (`negotiate`), content codings of the answers the cache does not make (`encoding`), the base URL of links (`public_base`), rendering and compression off the
+//! (`negotiate`), content codings of the answers the cache does not make (`encoding`), the formats answered in (`formats`), the base URL of links (`public_base`), rendering and compression off the
 //! request workers (`offload`), who the client is behind proxies (`client_address`), CORS
 //! (`cors`) and the guard on each connection's bytes (`guard`).
 //! Nothing here knows a handler; `startup` puts the pieces together.
@@ -9,6 +9,7 @@ pub mod cache;
 pub mod client_address;
 pub mod cors;
 pub mod encoding;
+pub mod formats;
 pub mod guard;
 pub mod negotiate;
 pub mod offload;

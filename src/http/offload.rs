@@ -139,7 +139,7 @@ impl Rendered {
 
     pub fn json(dataset_version: i64, body: &impl serde::Serialize) -> Result<Rendered, ApiError> {
         let text = serde_json::to_vec(body).map_err(|e| ApiError::Internal(format!("cannot write JSON: {e}")))?;
-        Ok(Rendered::new(dataset_version, "application/json", text))
+        Ok(Rendered::new(dataset_version, super::formats::JSON.media_type, text))
     }
 
     pub fn language(mut self, code: &'static str) -> Rendered {

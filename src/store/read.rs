@@ -61,7 +61,6 @@ pub struct MembershipRecord {
     pub department_municipality_code: i32,
 }
 
-
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = reference_observations)]
 pub struct ReferenceRecord {
