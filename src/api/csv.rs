@@ -237,7 +237,7 @@ impl Table {
     /// The table as an XLSX download named `filename`.
     pub fn xlsx_response(self, snapshot: &Snapshot, lang: Lang, filename: &str) -> Result<Rendered, ApiError> {
         let book = self.xlsx(lang, &snapshot.dataset)?;
-        Ok(data_body(snapshot, Some(lang), XLSX, book).attachment(filename))
+        Ok(data_body(snapshot, Some(lang), formats::XLSX.media_type, book).attachment(filename))
     }
 
     /// The table as the download asked for, a workbook or CSV, named `stem` and its suffix.
@@ -261,8 +261,6 @@ fn excel_text(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
 }
-
-pub const XLSX: &str = formats::XLSX.media_type;
 
 /// What the workbook says of the disclosure rules (Danish, English).
 const DISCLOSURE: [&str; 2] = [
