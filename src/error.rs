@@ -245,7 +245,12 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::H
 /// A query string that does not parse into an operation's parameters: 400 naming the parameter.
 pub fn query_problem(err: actix_web::error::QueryPayloadError) -> ApiError {
     let detail = err.to_string();
-    let detail = detail.strip_prefix("Query deserialize error: ").unwrap_or(&detail);
+    query_text_problem(detail.strip_prefix("Query deserialize error: ").unwrap_or(&detail))
+}
+
+/// A query string serde could not read, in words for the client: the parameter named when
+/// serde names one, an unknown one with what the operation takes.
+pub fn query_text_problem(detail: &str) -> ApiError {
     let parameter = detail.split('`').nth(1).map(str::to_string).unwrap_or_else(|| "query".to_string());
     // serde's words for a query struct that takes no other parameters (the OGC API's)
     let detail = match detail.strip_prefix("unknown field ") {

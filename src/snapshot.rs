@@ -13,7 +13,7 @@ use crate::domain::differencing::{self, FigureLayout};
 use crate::domain::figures::{AreaSum, Counts, Disclosure, Figure, rest_of};
 use crate::domain::geometry::{BBox, MultiPolygon, Simplification, union_bbox};
 use crate::domain::model::{Direction, Kind, Level, MunicipalityCode, Reference};
-use crate::store::read::DatasetRecord;
+pub use crate::store::read::DatasetRecord;
 use crate::store::{StoreError, StoredDataset};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -20,8 +20,10 @@ use utoipa::ToSchema;
 use super::AppState;
 use crate::error::{ApiError, ProblemDetails};
 use crate::ingest;
-use crate::query::{self, datasets::ImportReport};
-use crate::store::{ImportOutcome, StoreError};
+use crate::query::{
+    self,
+    datasets::{ImportOutcome, ImportReport},
+};
 
 type KeyedLimiter<C> = RateLimiter<IpAddr, HashMapStateStore<IpAddr>, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
@@ -117,20 +119,6 @@ pub struct ImportResult {
     pub warnings: Vec<String>,
 }
 
-fn store_error(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Connect(_) | StoreError::Pool(_) => ApiError::Unavailable("the database does not answer; nothing was changed".into()),
-        e if e.is_transient() => {
-            tracing::warn!(error = %e, "an administration request gave up on the database");
-            ApiError::Busy {
-                detail: "the database is busy (a lock or a long statement); nothing was changed".into(),
-                retry_after_seconds: 5,
-            }
-        }
-        other => ApiError::Internal(other.to_string()),
-    }
-}
-
 /// Imports an extract as a new dataset version.
 ///
 /// The body is a zip of an extract (extract-format.md), validated exactly as `boligsocial import` does: accepted,
@@ -188,7 +176,7 @@ pub async fn import(state: web::Data<AppState>, req: HttpRequest, payload: web::
         let report = query::datasets::import_pooled(&pool, &url, &extract);
         drop(extract);
         crate::memory::release_free();
-        report.map_err(store_error)
+        report
     })
     .await?;
     let (label, response) = match outcome {
@@ -282,7 +270,7 @@ pub async fn activate(state: web::Data<AppState>, req: HttpRequest, path: web::P
     super::params::no_parameters(&req)?;
     let version: i64 = path.parse().map_err(|_| ApiError::NotFound(format!("no dataset version {:?}; see /v1/datasets", path.as_str())))?;
     let pool = state.pool.clone();
-    let found = web::block(move || -> Result<bool, ApiError> { query::datasets::activate_pooled(&pool, version).map_err(store_error) })
+    let found = web::block(move || -> Result<bool, ApiError> { query::datasets::activate_pooled(&pool, version) })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     if !found {

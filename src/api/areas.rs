@@ -6,12 +6,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::csv::{self, Format, Representation, Table};
-use super::params::{self, area_path, data_json, indicator_param, required};
+use super::params::{Municipality, area_path, data_json, indicator_param, required};
 use crate::domain::figures::{Figure, Status};
 use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::extract::QueryParams;
 use crate::http::negotiate::Lang;
 use crate::http::offload::{Rendered, render};
+use crate::query::Unit;
+use crate::query::series::{AreaSeries, SeriesRequest, series};
 use crate::snapshot::{Point, Snapshot};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -19,8 +22,8 @@ use crate::snapshot::{Point, Snapshot};
 #[serde(deny_unknown_fields)]
 pub struct AreasQuery {
     /// Only areas in this municipality; `101` and `0101` both mean København.
-    #[param(pattern = "^([0-9]{1,3}|0[0-9]{3})$", example = "751")]
-    pub municipality: Option<String>,
+    #[param(inline, example = "751")]
+    pub municipality: Option<Municipality>,
     /// Delimitation version; default the dataset's.
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
@@ -53,14 +56,6 @@ pub struct AreaList {
     pub items: Vec<AreaSummary>,
 }
 
-/// Resolves `?boundary=` to a delimitation of the snapshot, or a 400 naming the known ones.
-pub fn delimitation<'s>(snapshot: &'s Snapshot, boundary: Option<&str>) -> Result<(&'s str, &'s crate::snapshot::Delimitation), ApiError> {
-    snapshot.delimitation(boundary).ok_or_else(|| {
-        let known: Vec<&str> = snapshot.delimitations.keys().map(String::as_str).collect();
-        ApiError::invalid("boundary", format!("unknown boundary version {:?}; known: {}", boundary.unwrap_or(""), known.join(", ")))
-    })
-}
-
 /// The areas of a delimitation.
 ///
 /// Every area with a boligsocial helhedsplan (helhedsplansområde) in the delimitation asked for (default the
@@ -76,33 +71,27 @@ pub fn delimitation<'s>(snapshot: &'s Snapshot, boundary: Option<&str>) -> Resul
     )
 )]
 #[get("/v1/areas")]
-pub async fn list_areas(state: web::Data<AppState>, req: HttpRequest, query: web::Query<AreasQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_areas(state: web::Data<AppState>, req: HttpRequest, query: QueryParams<AreasQuery>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     render(&req, move || {
-        let (boundary_version, delimitation) = delimitation(&snapshot, query.boundary.as_deref())?;
-        let municipality = query.municipality.as_deref().map(|m| params::municipality("municipality", m)).transpose()?;
+        let unit = Unit::areas_of(&snapshot, query.boundary.as_deref())?;
         let needle = query.q.as_deref().map(str::to_lowercase);
-        let items: Vec<AreaSummary> = delimitation
+        let items: Vec<AreaSummary> = unit
             .areas()
             .map(|i| (i, &snapshot.areas[i]))
-            .filter(|(_, a)| municipality.is_none_or(|m| a.municipality == m))
+            .filter(|(_, a)| query.municipality.is_none_or(|m| a.municipality == m.0))
             .filter(|(_, a)| needle.as_deref().is_none_or(|n| a.name.to_lowercase().contains(n)))
             .map(|(i, a)| AreaSummary {
                 area_id: a.area_id.clone(),
                 name: a.name.clone(),
                 municipality_code: a.municipality.to_string(),
                 municipality_name: snapshot.municipalities.get(&a.municipality).map(|m| m.name.clone()),
-                department_count: delimitation.departments[i].len(),
+                department_count: unit.department_count(i),
                 bbox: a.bbox,
             })
             .collect();
-        let body = AreaList {
-            dataset_version: snapshot.dataset.version,
-            boundary_version: boundary_version.to_string(),
-            count: items.len(),
-            items,
-        };
-        data_json(&snapshot, None, &body)
+        let boundary_version = unit.boundary_version.to_string();
+        data_json(&snapshot, None, &AreaList { dataset_version: snapshot.dataset.version, boundary_version, count: items.len(), items })
     })
     .await
 }
@@ -169,27 +158,33 @@ pub async fn get_area(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    query: web::Query<BoundaryQuery>,
+    query: QueryParams<BoundaryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     render(&req, move || {
-        let (index, area) = area_path(&snapshot, &path)?;
-        let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
-        let body = AreaDetail {
+        let (index, _) = area_path(&snapshot, &path)?;
+        let unit = Unit::areas_of(&snapshot, query.boundary.as_deref())?;
+        data_json(&snapshot, None, &AreaDetail::new(&snapshot, index, unit))
+    })
+    .await
+}
+
+impl AreaDetail {
+    fn new(snapshot: &Snapshot, index: usize, unit: Unit) -> Self {
+        let area = &snapshot.areas[index];
+        let department = |x: &crate::snapshot::Department| DepartmentView {
+            department_id: x.department_id.clone(),
+            name: x.name.clone(),
+            organisation: x.organisation.clone(),
+        };
+        AreaDetail {
             dataset_version: snapshot.dataset.version,
             area_id: area.area_id.clone(),
             name: area.name.clone(),
             municipality_code: area.municipality.to_string(),
             municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
-            boundary_version: boundary_version.to_string(),
-            departments: d.departments[index]
-                .iter()
-                .map(|x| DepartmentView {
-                    department_id: x.department_id.clone(),
-                    name: x.name.clone(),
-                    organisation: x.organisation.clone(),
-                })
-                .collect(),
+            boundary_version: unit.boundary_version.to_string(),
+            departments: unit.delimitation.departments[index].iter().map(department).collect(),
             delimitations: snapshot
                 .delimitations
                 .iter()
@@ -201,10 +196,8 @@ pub async fn get_area(
                 })
                 .collect(),
             bbox: area.bbox,
-        };
-        data_json(&snapshot, None, &body)
-    })
-    .await
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -368,21 +361,37 @@ async fn get_series_answer(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    query: web::Query<SeriesQuery>,
+    query: QueryParams<SeriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     // (negotiated here, where the request is; its errors come in their old order below)
     let lang = Lang::negotiate(&req, query.lang.as_deref());
     let representation = Representation::of(&req, query.format.as_deref());
     render(&req, move || {
-        let (index, area) = area_path(&snapshot, &path)?;
+        let (area, _) = area_path(&snapshot, &path)?;
         let lang = lang?;
-        let (i, indicator) = indicator_param(&snapshot, required(&query.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
-        let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
+        let (indicator, _) = indicator_param(&snapshot, required(&query.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
+        let request = SeriesRequest { area, indicator, unit: Unit::areas_of(&snapshot, query.boundary.as_deref())? };
         let representation = representation?;
+        let body = SeriesResponse::new(&snapshot, &request, series(&snapshot, &request), lang);
+        match representation {
+            Representation::JsonStat => series_jsonstat(&body, &snapshot, lang),
+            Representation::Csv | Representation::Xlsx => {
+                let filename = format!("series-{}-{}", body.area_id, body.indicator);
+                series_table(&body, snapshot.dataset.version).download(&snapshot, lang, representation, &filename)
+            }
+            Representation::Json => data_json(&snapshot, Some(lang), &body),
+        }
+    })
+    .await
+}
+
+impl SeriesResponse {
+    fn new(snapshot: &Snapshot, request: &SeriesRequest, s: AreaSeries, lang: Lang) -> Self {
+        let area = &snapshot.areas[request.area];
+        let indicator = &snapshot.indicators[request.indicator];
         let points = |ps: &[Point]| ps.iter().map(SeriesPoint::new).collect::<Vec<_>>();
-        let reference = |r: Reference| points(snapshot.reference_series(r, d, area.municipality, i));
-        let body = SeriesResponse {
+        SeriesResponse {
             dataset_version: snapshot.dataset.version,
             area_id: area.area_id.clone(),
             area_name: area.name.clone(),
@@ -393,26 +402,17 @@ async fn get_series_answer(
             unit: indicator.kind.unit().to_string(),
             direction: indicator.direction,
             lang,
-            boundary_version: boundary_version.to_string(),
-            department_count: d.departments[index].len(),
+            boundary_version: request.unit.boundary_version.to_string(),
+            department_count: s.department_count,
             series: Series {
-                area: points(d.series(index, i)),
-                municipality: reference(Reference::Municipality),
-                social_housing: reference(Reference::SocialHousing),
-                social_housing_rest: reference(Reference::SocialHousingRest),
-                country: reference(Reference::Country),
+                area: points(s.area),
+                municipality: points(s.municipality),
+                social_housing: points(s.social_housing),
+                social_housing_rest: points(s.social_housing_rest),
+                country: points(s.country),
             },
-        };
-        if representation == Representation::JsonStat {
-            return series_jsonstat(&body, &snapshot, lang);
         }
-        if representation.is_table() {
-            let table = series_table(&body, snapshot.dataset.version);
-            return table.download(&snapshot, lang, representation, &format!("series-{}-{}", body.area_id, body.indicator));
-        }
-        data_json(&snapshot, Some(lang), &body)
-    })
-    .await
+    }
 }
 
 /// The series as JSON-stat: the indicator (the metric, with its unit) × the five series ×

@@ -11,8 +11,11 @@ use super::params::data_body;
 use crate::domain::figures::Status;
 use crate::domain::model::Kind;
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::extract::QueryParams;
 use crate::http::negotiate::Lang;
 use crate::http::offload;
+use crate::query::comparisons::{ComparisonRequest, Order, compare_areas};
+use crate::snapshot::Snapshot;
 
 /// Text safe inside SVG elements and attributes.
 fn escape(s: &str) -> String {
@@ -133,7 +136,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 pub async fn comparison_chart(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: web::Query<ComparisonsQuery>,
+    query: QueryParams<ComparisonsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(format) = &query.format {
         return Err(ApiError::invalid("format", format!("format {format:?}: this operation answers SVG; leave format out")));
@@ -141,11 +144,19 @@ pub async fn comparison_chart(
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     offload::render(&req, move || {
-        let q = &*query;
-        let request = super::comparisons::parse_request(&snapshot, q.params())?;
+        let mut request = super::comparisons::parse_request(&snapshot, query.params())?;
+        request.order = Some(super::comparisons::parse_order(query.sort.as_deref())?.unwrap_or(Order::BY_DIFFERENCE));
+        let items = super::comparisons::items(&snapshot, compare_areas(&snapshot, &request).items);
+        let text = ChartText::of(&snapshot, &request, lang);
+        Ok(data_body(&snapshot, Some(lang), crate::http::formats::SVG.media_type, render(&items, &text, lang)))
+    })
+    .await
+}
+
+impl ChartText<'_> {
+    /// The chart's title, subtitle and note for a comparison, in the language.
+    fn of<'s>(snapshot: &'s Snapshot, request: &ComparisonRequest, lang: Lang) -> ChartText<'s> {
         let indicator = &snapshot.indicators[request.indicator];
-        let mut items = super::comparisons::items(&snapshot, &request);
-        super::comparisons::sort_items(&mut items, Some(q.sort.as_deref().unwrap_or("difference")))?;
         let unit = match (indicator.kind, lang) {
             (Kind::Share, Lang::Da) => "procentpoint",
             (Kind::Share, Lang::En) => "percentage points",
@@ -154,27 +165,20 @@ pub async fn comparison_chart(
             (Kind::Mean, _) => "",
         };
         let reference = request.reference.reference.label(lang == Lang::Da);
-        let (from, to) = (request.from, request.to);
-        let text = ChartText {
+        let (from, to, boundary) = (request.from, request.to, request.unit.boundary_version);
+        let (source, version) = (&snapshot.dataset.source, snapshot.dataset.version);
+        ChartText {
             title: lang.pick(&indicator.name_da, &indicator.name_en),
             subtitle: match lang {
                 Lang::Da => format!("Udviklingen {from}-{to} i området fratrukket udviklingen i {reference} ({unit})"),
                 Lang::En => format!("Change {from}-{to} in the area minus the change in {reference} ({unit})"),
             },
             note: match lang {
-                Lang::Da => format!(
-                    "Afrundet til nærmeste 0,1. Afgrænsning {}. Kilde: {} (datasætversion {}).",
-                    request.boundary_version, snapshot.dataset.source, snapshot.dataset.version
-                ),
-                Lang::En => format!(
-                    "Rounded to the nearest 0.1. Delimitation {}. Source: {} (dataset version {}).",
-                    request.boundary_version, snapshot.dataset.source, snapshot.dataset.version
-                ),
+                Lang::Da => format!("Afrundet til nærmeste 0,1. Afgrænsning {boundary}. Kilde: {source} (datasætversion {version})."),
+                Lang::En => format!("Rounded to the nearest 0.1. Delimitation {boundary}. Source: {source} (dataset version {version})."),
             },
-        };
-        Ok(data_body(&snapshot, Some(lang), crate::http::formats::SVG.media_type, render(&items, &text, lang)))
-    })
-    .await
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,21 +6,23 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::areas::delimitation;
 use super::csv::{self, Format, Representation, Table};
-use super::params::{self, data_json, indicator_param};
-use crate::domain::comparisons::{Comparison, Summary, summarise};
+use super::params::{self, Threshold, TwinCount, Year, data_json, indicator_param};
+use crate::domain::comparisons::{Comparison, Summary};
 use crate::domain::figures::Status;
 use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::extract::QueryParams;
 use crate::http::negotiate::Lang;
 use crate::http::offload::{Rendered, render};
 use crate::query::{
-    self,
-    comparisons::{AreaComparison, ComparisonRequest},
-    reference::{DEFAULT_TWINS, MAX_MATCH, MAX_TWINS, ReferenceChoice},
+    Unit,
+    comparisons::{
+        AreaComparison, AreaProfileRequest, ComparisonRequest, Comparisons, IndicatorOutcome, Order, area_profile, compare_areas,
+    },
+    reference::{DEFAULT_TWINS, MAX_MATCH, ReferenceChoice},
 };
-use crate::snapshot::{Delimitation, Snapshot};
+use crate::snapshot::Snapshot;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -30,17 +32,17 @@ pub struct ComparisonsQuery {
     #[param(required = true, example = "outside_work_education")]
     pub indicator: Option<String>,
     /// First year, before `to`.
-    #[param(required = true, value_type = u16, minimum = 1900, maximum = 2100, example = 2015)]
-    pub from: Option<String>,
+    #[param(required = true, inline, example = 2015)]
+    pub from: Option<Year>,
     /// Last year, after `from`.
-    #[param(required = true, value_type = u16, minimum = 1900, maximum = 2100, example = 2023)]
-    pub to: Option<String>,
+    #[param(required = true, inline, example = 2023)]
+    pub to: Option<Year>,
     /// What each area is compared with (default `municipality`); see the `Reference` schema.
     #[param(value_type = Option<Reference>, example = "municipality")]
     pub reference: Option<String>,
     /// With `reference=twins`: how many twin areas, 1 to 20; default 5.
-    #[param(value_type = Option<u16>, minimum = 1, maximum = 20, example = 5)]
-    pub twins: Option<String>,
+    #[param(inline, example = 5)]
+    pub twins: Option<TwinCount>,
     /// With `reference=twins`: the indicators twins are matched on in the `from` year,
     /// comma-separated, at most 6; default the compared indicator.
     #[serde(rename = "match")]
@@ -50,8 +52,8 @@ pub struct ComparisonsQuery {
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
     /// A number ≥ 0 in the indicator's unit (percentage points for a share); default 5.
-    #[param(value_type = Option<f64>, minimum = 0, example = 5.0)]
-    pub threshold: Option<String>,
+    #[param(inline, example = 5.0)]
+    pub threshold: Option<Threshold>,
     /// Order of the items: `area_id`, `name`, `municipality`, `difference` or
     /// `relative_difference`, with a leading `-` for descending; items without numbers come
     /// last. Default: the extract's order.
@@ -72,13 +74,13 @@ impl ComparisonsQuery {
     pub fn params(&self) -> ComparisonParams<'_> {
         ComparisonParams {
             indicator: self.indicator.as_deref(),
-            from: self.from.as_deref(),
-            to: self.to.as_deref(),
+            from: self.from,
+            to: self.to,
             reference: self.reference.as_deref(),
-            twins: self.twins.as_deref(),
+            twins: self.twins,
             matching: self.matching.as_deref(),
             boundary: self.boundary.as_deref(),
-            threshold: self.threshold.as_deref(),
+            threshold: self.threshold,
         }
     }
 }
@@ -117,33 +119,48 @@ pub struct ComparisonsResponse {
     pub summary: Summary,
 }
 
-/// The comparison parameters of a query, as given.
+/// The comparison parameters of a query, typed; what they name is looked up in the snapshot.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ComparisonParams<'q> {
     pub indicator: Option<&'q str>,
-    pub from: Option<&'q str>,
-    pub to: Option<&'q str>,
+    pub from: Option<Year>,
+    pub to: Option<Year>,
     pub reference: Option<&'q str>,
-    pub twins: Option<&'q str>,
+    pub twins: Option<TwinCount>,
     pub matching: Option<&'q str>,
     pub boundary: Option<&'q str>,
-    pub threshold: Option<&'q str>,
+    pub threshold: Option<Threshold>,
 }
 
-/// Validates a query's comparison parameters against a snapshot.
+/// The comparison a query asks for, in the unit's order.
 pub fn parse_request<'s>(snapshot: &'s Snapshot, p: ComparisonParams) -> Result<ComparisonRequest<'s>, ApiError> {
     let (indicator, _) =
         indicator_param(snapshot, params::required_str(p.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
-    let from = params::year("from", params::required_str(p.from, "from", "the first year, such as 2015")?)?;
-    let to = params::year("to", params::required_str(p.to, "to", "the last year, such as 2023")?)?;
+    let Year(from) = p.from.ok_or_else(|| ApiError::invalid("from", "from is required: the first year, such as 2015"))?;
+    let Year(to) = p.to.ok_or_else(|| ApiError::invalid("to", "to is required: the last year, such as 2023"))?;
     before(from, to)?;
-    let (reference, boundary_version, delimitation, threshold) = shared_parameters(snapshot, p)?;
-    Ok(ComparisonRequest { indicator, from, to, reference, boundary_version, delimitation, threshold })
+    let (reference, unit) = reference_and_unit(snapshot, p)?;
+    Ok(ComparisonRequest { indicator, from, to, reference, unit, threshold: Threshold::or_default(p.threshold), order: None })
+}
+
+/// An order of items as `sort` spells it.
+pub fn parse_order(sort: Option<&str>) -> Result<Option<Order>, ApiError> {
+    sort.map(|text| {
+        text.parse().map_err(|()| {
+            ApiError::invalid(
+                "sort",
+                format!(
+                    "sort {text:?} must be area_id, name, municipality, difference or relative_difference, optionally with a leading -"
+                ),
+            )
+        })
+    })
+    .transpose()
 }
 
 /// The items of a comparison, named for output.
-pub fn items(snapshot: &Snapshot, request: &ComparisonRequest) -> Vec<ComparisonItem> {
-    query::comparisons::compare_areas(snapshot, request).into_iter().map(|c| item(snapshot, c)).collect()
+pub fn items(snapshot: &Snapshot, comparisons: Vec<AreaComparison>) -> Vec<ComparisonItem> {
+    comparisons.into_iter().map(|c| item(snapshot, c)).collect()
 }
 
 fn item(snapshot: &Snapshot, c: AreaComparison) -> ComparisonItem {
@@ -168,15 +185,11 @@ fn before(from: u16, to: u16) -> Result<(), ApiError> {
 }
 
 /// What every comparison is made with: the reference (default the municipality; for twins,
-/// how many and on what), the delimitation (default the dataset's) and the threshold
-/// (default 5).
-fn shared_parameters<'s>(
-    snapshot: &'s Snapshot,
-    p: ComparisonParams,
-) -> Result<(ReferenceChoice, &'s str, &'s Delimitation, f64), ApiError> {
+/// how many and on what) and the unit (the areas of the delimitation asked for, default the
+/// dataset's).
+fn reference_and_unit<'s>(snapshot: &'s Snapshot, p: ComparisonParams) -> Result<(ReferenceChoice, Unit<'s>), ApiError> {
     let reference = reference_choice(snapshot, p.reference, p.twins, p.matching)?;
-    let (boundary_version, delimitation) = delimitation(snapshot, p.boundary)?;
-    Ok((reference, boundary_version, delimitation, params::threshold(p.threshold)?))
+    Ok((reference, Unit::areas_of(snapshot, p.boundary)?))
 }
 
 /// The reference and, for twins, their number and profile. `twins` and `match` belong to
@@ -184,19 +197,19 @@ fn shared_parameters<'s>(
 pub fn reference_choice(
     snapshot: &Snapshot,
     reference: Option<&str>,
-    twins: Option<&str>,
+    twins: Option<TwinCount>,
     matching: Option<&str>,
 ) -> Result<ReferenceChoice, ApiError> {
     let reference = reference.map(params::reference).transpose()?.unwrap_or(Reference::Municipality);
     if reference != Reference::Twins {
-        for (name, given) in [("twins", twins), ("match", matching)] {
-            if given.is_some() {
+        for (name, given) in [("twins", twins.is_some()), ("match", matching.is_some())] {
+            if given {
                 return Err(ApiError::invalid(name, format!("{name} applies only to reference=twins")));
             }
         }
         return Ok(ReferenceChoice::of(reference));
     }
-    let count = params::whole("twins", twins, DEFAULT_TWINS, 1..=MAX_TWINS)?;
+    let count = TwinCount::or(twins, DEFAULT_TWINS);
     let mut profile = Vec::new();
     if let Some(text) = matching {
         for code in text.split(',').map(str::trim) {
@@ -213,48 +226,6 @@ pub fn reference_choice(
         }
     }
     Ok(ReferenceChoice { reference, twins: count, matching: profile })
-}
-
-/// Sorts items by a `sort` parameter; items without the number sorted on go last.
-pub fn sort_items(items: &mut [ComparisonItem], sort: Option<&str>) -> Result<(), ApiError> {
-    let Some(sort) = sort else { return Ok(()) };
-    let (descending, key) = match sort.strip_prefix('-') {
-        Some(k) => (true, k),
-        None => (false, sort),
-    };
-    let number = |f: fn(&ComparisonItem) -> Option<f64>| {
-        move |a: &ComparisonItem, b: &ComparisonItem| match (f(a), f(b)) {
-            (Some(x), Some(y)) => {
-                let o = x.total_cmp(&y);
-                if descending { o.reverse() } else { o }
-            }
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        }
-    };
-    let text = |f: fn(&ComparisonItem) -> String| {
-        move |a: &ComparisonItem, b: &ComparisonItem| {
-            let o = f(a).cmp(&f(b));
-            if descending { o.reverse() } else { o }
-        }
-    };
-    match key {
-        "difference" => items.sort_by(number(|i| i.comparison.difference)),
-        "relative_difference" => items.sort_by(number(|i| i.comparison.relative_difference)),
-        "area_id" | "area" => items.sort_by(text(|i| i.area_id.clone())),
-        "name" => items.sort_by(text(|i| i.area_name.to_lowercase())),
-        "municipality" => items.sort_by(text(|i| format!("{:03}", i.municipality_code.parse::<u16>().unwrap_or(0)))),
-        _ => {
-            return Err(ApiError::invalid(
-                "sort",
-                format!(
-                    "sort {sort:?} must be area_id, name, municipality, difference or relative_difference, optionally with a leading -"
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
 
 representation! {
@@ -348,38 +319,35 @@ representation! {
 async fn get_comparisons_answer(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: web::Query<ComparisonsQuery>,
+    query: QueryParams<ComparisonsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     let representation = Representation::of(&req, query.format.as_deref());
     render(&req, move || {
-        let q = &*query;
-        let request = parse_request(&snapshot, q.params())?;
+        let mut request = parse_request(&snapshot, query.params())?;
         let representation = representation?;
+        request.order = parse_order(query.sort.as_deref())?;
+        let Comparisons { items: compared, summary } = compare_areas(&snapshot, &request);
+        let items = items(&snapshot, compared);
+        match representation {
+            Representation::JsonStat => comparisons_jsonstat(&snapshot, &request, &items, lang),
+            Representation::Csv | Representation::Xlsx => {
+                let indicator = &snapshot.indicators[request.indicator].code;
+                let reference = request.reference.reference.as_str();
+                let filename = format!("comparisons-{indicator}-{}-{}-{reference}", request.from, request.to);
+                table(&snapshot, &request, &items).download(&snapshot, lang, representation, &filename)
+            }
+            Representation::Json => data_json(&snapshot, Some(lang), &ComparisonsResponse::new(&snapshot, &request, lang, items, summary)),
+        }
+    })
+    .await
+}
+
+impl ComparisonsResponse {
+    fn new(snapshot: &Snapshot, request: &ComparisonRequest, lang: Lang, items: Vec<ComparisonItem>, summary: Summary) -> Self {
         let indicator = &snapshot.indicators[request.indicator];
-        let mut items = items(&snapshot, &request);
-        let summary = summarise(indicator.direction, request.threshold, items.iter().map(|i| &i.comparison));
-        sort_items(&mut items, q.sort.as_deref())?;
-        if representation == Representation::JsonStat {
-            return comparisons_jsonstat(&snapshot, &request, &items, lang);
-        }
-        if representation.is_table() {
-            let filename =
-                format!("comparisons-{}-{}-{}-{}", indicator.code, request.from, request.to, request.reference.reference.as_str());
-            let context = vec![
-                ("indicator", csv::text(&indicator.code)),
-                ("from", request.from.into()),
-                ("to", request.to.into()),
-                ("reference", request.reference.reference.as_str().into()),
-                ("threshold", csv::number(Some(request.threshold))),
-                ("boundary_version", csv::text(request.boundary_version)),
-                ("dataset_version", snapshot.dataset.version.into()),
-            ];
-            let table = to_table(&items, request.reference.reference == Reference::Twins, context);
-            return table.download(&snapshot, lang, representation, &filename);
-        }
-        let body = ComparisonsResponse {
+        ComparisonsResponse {
             dataset_version: snapshot.dataset.version,
             indicator: indicator.code.clone(),
             indicator_name: lang.pick(&indicator.name_da, &indicator.name_en).to_string(),
@@ -390,14 +358,26 @@ async fn get_comparisons_answer(
             from: request.from,
             to: request.to,
             reference: request.reference.reference,
-            boundary_version: request.boundary_version.to_string(),
+            boundary_version: request.unit.boundary_version.to_string(),
             threshold: request.threshold,
             items,
             summary,
-        };
-        data_json(&snapshot, Some(lang), &body)
-    })
-    .await
+        }
+    }
+}
+
+/// The items as a spreadsheet table, every row ending with what the comparison is of.
+fn table(snapshot: &Snapshot, request: &ComparisonRequest, items: &[ComparisonItem]) -> Table {
+    let context = vec![
+        ("indicator", csv::text(&snapshot.indicators[request.indicator].code)),
+        ("from", request.from.into()),
+        ("to", request.to.into()),
+        ("reference", request.reference.reference.as_str().into()),
+        ("threshold", csv::number(Some(request.threshold))),
+        ("boundary_version", csv::text(request.unit.boundary_version)),
+        ("dataset_version", snapshot.dataset.version.into()),
+    ];
+    to_table(items, request.reference.reference == Reference::Twins, context)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -405,17 +385,17 @@ async fn get_comparisons_answer(
 #[serde(deny_unknown_fields)]
 pub struct AreaComparisonsQuery {
     /// First year for every indicator; default each indicator's first year with data.
-    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2015)]
-    pub from: Option<String>,
+    #[param(inline, example = 2015)]
+    pub from: Option<Year>,
     /// Last year for every indicator; default each indicator's last year with data.
-    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2023)]
-    pub to: Option<String>,
+    #[param(inline, example = 2023)]
+    pub to: Option<Year>,
     /// What the area is compared with (default `municipality`); see the `Reference` schema.
     #[param(value_type = Option<Reference>, example = "municipality")]
     pub reference: Option<String>,
     /// With `reference=twins`: how many twin areas, 1 to 20; default 5.
-    #[param(value_type = Option<u16>, minimum = 1, maximum = 20, example = 5)]
-    pub twins: Option<String>,
+    #[param(inline, example = 5)]
+    pub twins: Option<TwinCount>,
     /// With `reference=twins`: the indicators twins are matched on in the `from` year,
     /// comma-separated, at most 6; default each compared indicator itself.
     #[serde(rename = "match")]
@@ -425,8 +405,8 @@ pub struct AreaComparisonsQuery {
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
     /// A number ≥ 0, applied in each indicator's own unit; default 5.
-    #[param(value_type = Option<f64>, minimum = 0, example = 5.0)]
-    pub threshold: Option<String>,
+    #[param(inline, example = 5.0)]
+    pub threshold: Option<Threshold>,
     /// Label language; default from `Accept-Language`, else Danish.
     #[param(value_type = Option<Lang>)]
     pub lang: Option<String>,
@@ -485,76 +465,72 @@ pub async fn get_area_comparisons(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    query: web::Query<AreaComparisonsQuery>,
+    query: QueryParams<AreaComparisonsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref());
     render(&req, move || {
-        let (index, area) = params::area_path(&snapshot, &path)?;
+        let (area, _) = params::area_path(&snapshot, &path)?;
         let lang = lang?;
-        let q = &*query;
-        let from = q.from.as_deref().map(|y| params::year("from", y)).transpose()?;
-        let to = q.to.as_deref().map(|y| params::year("to", y)).transpose()?;
+        let request = query.request(&snapshot, area)?;
+        let items = area_profile(&snapshot, &request).into_iter().map(|o| IndicatorComparison::new(&snapshot, o, lang)).collect();
+        data_json(&snapshot, Some(lang), &AreaComparisonsResponse::new(&snapshot, &request, lang, items))
+    })
+    .await
+}
+
+impl AreaComparisonsQuery {
+    fn request<'s>(&self, snapshot: &'s Snapshot, area: usize) -> Result<AreaProfileRequest<'s>, ApiError> {
+        let (from, to) = (self.from.map(|y| y.0), self.to.map(|y| y.0));
         if let (Some(f), Some(t)) = (from, to) {
             before(f, t)?;
         }
         let p = ComparisonParams {
-            reference: q.reference.as_deref(),
-            twins: q.twins.as_deref(),
-            matching: q.matching.as_deref(),
-            boundary: q.boundary.as_deref(),
-            threshold: q.threshold.as_deref(),
+            reference: self.reference.as_deref(),
+            twins: self.twins,
+            matching: self.matching.as_deref(),
+            boundary: self.boundary.as_deref(),
+            threshold: self.threshold,
             ..ComparisonParams::default()
         };
-        let (reference, boundary_version, d, threshold) = shared_parameters(&snapshot, p)?;
-        let items = snapshot
-            .indicators
-            .iter()
-            .enumerate()
-            .map(|(i, indicator)| {
-                let years = (from.or(indicator.years.first().copied()), to.or(indicator.years.last().copied()));
-                let years = match years {
-                    (Some(f), Some(t)) if f < t => Some((f, t)),
-                    _ => None,
-                };
-                let (comparison, twins) = match years {
-                    Some(years) => {
-                        let c = query::comparisons::compare_area(&snapshot, d, index, i, years, &reference, threshold);
-                        (c.comparison, c.twins)
-                    }
-                    None => {
-                        let none = crate::domain::comparisons::compare(indicator.direction, threshold, Default::default());
-                        (none, (reference.reference == Reference::Twins).then(Vec::new))
-                    }
-                };
-                IndicatorComparison {
-                    indicator: indicator.code.clone(),
-                    indicator_name: lang.pick(&indicator.name_da, &indicator.name_en).to_string(),
-                    kind: indicator.kind,
-                    unit: indicator.kind.unit().to_string(),
-                    direction: indicator.direction,
-                    from: years.map(|y| y.0),
-                    to: years.map(|y| y.1),
-                    comparison,
-                    twins: twin_ids(&snapshot, twins),
-                }
-            })
-            .collect();
-        let body = AreaComparisonsResponse {
+        let (reference, unit) = reference_and_unit(snapshot, p)?;
+        Ok(AreaProfileRequest { area, from, to, reference, unit, threshold: Threshold::or_default(self.threshold) })
+    }
+}
+
+impl IndicatorComparison {
+    fn new(snapshot: &Snapshot, o: IndicatorOutcome, lang: Lang) -> Self {
+        let indicator = &snapshot.indicators[o.indicator];
+        IndicatorComparison {
+            indicator: indicator.code.clone(),
+            indicator_name: lang.pick(&indicator.name_da, &indicator.name_en).to_string(),
+            kind: indicator.kind,
+            unit: indicator.kind.unit().to_string(),
+            direction: indicator.direction,
+            from: o.years.map(|y| y.0),
+            to: o.years.map(|y| y.1),
+            comparison: o.comparison,
+            twins: twin_ids(snapshot, o.twins),
+        }
+    }
+}
+
+impl AreaComparisonsResponse {
+    fn new(snapshot: &Snapshot, request: &AreaProfileRequest, lang: Lang, items: Vec<IndicatorComparison>) -> Self {
+        let area = &snapshot.areas[request.area];
+        AreaComparisonsResponse {
             dataset_version: snapshot.dataset.version,
             area_id: area.area_id.clone(),
             area_name: area.name.clone(),
             municipality_code: area.municipality.to_string(),
             municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
             lang,
-            reference: reference.reference,
-            boundary_version: boundary_version.to_string(),
-            threshold,
+            reference: request.reference.reference,
+            boundary_version: request.unit.boundary_version.to_string(),
+            threshold: request.threshold,
             items,
-        };
-        data_json(&snapshot, Some(lang), &body)
-    })
-    .await
+        }
+    }
 }
 
 const CSV_COLUMNS: [&str; 21] = [
@@ -646,7 +622,7 @@ fn comparisons_jsonstat(
     }
     let extension = serde_json::json!({
         "indicator": indicator.code, "from": request.from, "to": request.to, "reference": request.reference.reference.as_str(),
-        "threshold": request.threshold, "boundary_version": request.boundary_version,
+        "threshold": request.threshold, "boundary_version": request.unit.boundary_version,
     });
     cube.response(snapshot, lang, extension)
 }
@@ -716,18 +692,6 @@ mod tests {
             comparison: c,
             twins: None,
         }
-    }
-
-    #[test]
-    fn sorts_with_missing_numbers_last() {
-        let mut items = vec![item("b", "Beta", Some(-2.0)), item("a", "alfa", None), item("c", "Gamma", Some(-7.0))];
-        sort_items(&mut items, Some("difference")).unwrap();
-        assert_eq!(items.iter().map(|i| i.area_id.as_str()).collect::<Vec<_>>(), ["c", "b", "a"]);
-        sort_items(&mut items, Some("-difference")).unwrap();
-        assert_eq!(items.iter().map(|i| i.area_id.as_str()).collect::<Vec<_>>(), ["b", "c", "a"]);
-        sort_items(&mut items, Some("name")).unwrap();
-        assert_eq!(items.iter().map(|i| i.area_id.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
-        assert!(sort_items(&mut items, Some("size")).is_err());
     }
 
     #[test]

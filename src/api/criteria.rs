@@ -10,14 +10,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::areas::delimitation;
 use super::csv::{self, Format, Representation, Table};
-use super::params::{self, data_json};
-use crate::domain::criteria::{Classification, ClassificationResult, Criterion, CriterionResult, CriterionStatus, RuleSet, Verdict};
+use super::params::{self, Year, data_json};
+use crate::domain::criteria::{Classification, ClassificationResult, Criterion, CriterionResult, CriterionStatus, Evaluation, RuleSet};
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::extract::QueryParams;
 use crate::http::negotiate::Lang;
 use crate::http::offload::{Rendered, render};
-use crate::snapshot::{Criteria, Snapshot};
+use crate::query::Unit;
+pub use crate::query::criteria::VerdictCounts;
+use crate::query::criteria::{AreaCriteriaRequest, AreasCriteria, CriteriaRequest, area_years, areas_criteria, year_and_rules};
+use crate::snapshot::Snapshot;
 
 /// What every answer says of itself.
 pub const NOT_OFFICIAL: &str = "The criteria of almenboligloven § 61 a and § 61 b applied to this service's areas and figures; \
@@ -102,7 +105,7 @@ fn summary(snapshot: &Snapshot, i: usize) -> RuleSetSummary {
 pub async fn list_rules(
     state: web::Data<AppState>,
     req: HttpRequest,
-    _query: web::Query<params::NoParameters>,
+    _query: QueryParams<params::NoParameters>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     render(&req, move || {
@@ -141,7 +144,7 @@ pub async fn get_rules(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    _query: web::Query<params::NoParameters>,
+    _query: QueryParams<params::NoParameters>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     render(&req, move || {
@@ -166,8 +169,8 @@ pub async fn get_rules(
 #[serde(deny_unknown_fields)]
 pub struct CriteriaQuery {
     /// The data year evaluated.
-    #[param(required = true, value_type = u16, minimum = 1900, maximum = 2100, example = 2023)]
-    pub year: Option<String>,
+    #[param(required = true, inline, example = 2023)]
+    pub year: Option<Year>,
     /// A rule set id; default the one valid for the year. See /v1/rules.
     #[param(example = "almenboligloven-2021")]
     pub rules: Option<String>,
@@ -195,13 +198,6 @@ pub struct AreaCriteria {
     pub classifications: Vec<ClassificationResult>,
 }
 
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct VerdictCounts {
-    pub yes: usize,
-    pub no: usize,
-    pub undetermined: usize,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CriteriaResponse {
     pub dataset_version: i64,
@@ -214,67 +210,18 @@ pub struct CriteriaResponse {
     pub summary: BTreeMap<String, VerdictCounts>,
 }
 
-/// A rule set named, or the one valid for a year; 400 when unknown or unavailable.
-pub(super) fn rule_set<'s>(c: &'s Criteria, rules: Option<&str>, year: Option<u16>) -> Result<(usize, &'s RuleSet), ApiError> {
-    let (i, r) = match rules {
-        Some(id) => c.rule_set(id).ok_or_else(|| ApiError::invalid("rules", format!("unknown rule set {id:?}; see /v1/rules")))?,
-        None => {
-            let Some(year) = year else {
-                return Err(ApiError::invalid("rules", "name a rule set with rules=, or a year; see /v1/rules"));
-            };
-            let i = c.rules.iter().position(|r| r.applies_to(year)).ok_or_else(|| {
-                ApiError::invalid("rules", format!("no rule set applies to {year}; name one with rules= (see /v1/rules)"))
-            })?;
-            (i, &*c.rules[i])
-        }
-    };
-    if let Err(missing) = &c.roles[i] {
-        return Err(ApiError::invalid(
-            "rules",
-            format!("the dataset lacks the indicators rule set {:?} needs for the roles {}; see /v1/rules", r.id, missing.join(", ")),
-        ));
-    }
-    Ok((i, r))
-}
-
-/// A year the criteria are evaluated for (its position in `years`, named `parameter` in
-/// errors) and the rule set for it: the one named, else the one valid for the year. A rule
-/// set named is checked first: without its indicators there are no years.
-pub(super) fn year_and_rules<'c>(
-    c: &'c Criteria,
-    parameter: &str,
-    text: &str,
-    rules: Option<&str>,
-) -> Result<(usize, usize, &'c RuleSet), ApiError> {
-    let year = params::year(parameter, text)?;
-    if let Some(id) = rules {
-        rule_set(c, Some(id), None)?;
-    }
-    let k = c.years.iter().position(|&y| y == year).ok_or_else(|| {
-        let range = match (c.years.first(), c.years.last()) {
-            (Some(a), Some(b)) => format!("{a} to {b}"),
-            _ => "none".into(),
-        };
-        ApiError::invalid(parameter, format!("{parameter} {year} is outside the dataset's years for the criteria ({range})"))
-    })?;
-    let (ri, r) = rule_set(c, rules, Some(year))?;
-    Ok((k, ri, r))
-}
-
-fn summarise(r: &RuleSet, items: &[AreaCriteria]) -> BTreeMap<String, VerdictCounts> {
-    let mut out: BTreeMap<String, VerdictCounts> = r.classifications.iter().map(|c| (c.id.clone(), VerdictCounts::default())).collect();
-    for item in items {
-        for c in &item.classifications {
-            // (every classification of the rule set is counted: the map is made of them)
-            let Some(counts) = out.get_mut(&c.id) else { continue };
-            match c.status {
-                Verdict::Yes => counts.yes += 1,
-                Verdict::No => counts.no += 1,
-                Verdict::Undetermined => counts.undetermined += 1,
-            }
+impl AreaCriteria {
+    fn new(snapshot: &Snapshot, r: &RuleSet, area: usize, e: &Evaluation) -> Self {
+        let area = &snapshot.areas[area];
+        AreaCriteria {
+            area_id: area.area_id.clone(),
+            area_name: area.name.clone(),
+            municipality_code: area.municipality.to_string(),
+            population: e.population,
+            criteria: e.criteria_results(r),
+            classifications: e.classification_results(r),
         }
     }
-    out
 }
 
 representation! {
@@ -369,60 +316,45 @@ representation! {
 async fn get_criteria_answer(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: web::Query<CriteriaQuery>,
+    query: QueryParams<CriteriaQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     let representation = Representation::of(&req, query.format.as_deref());
     render(&req, move || {
-        let q = &*query;
-        let c = &snapshot.criteria;
-        let year_text = params::required(&q.year, "year", "the data year, such as 2023")?;
-        let (k, ri, r) = year_and_rules(c, "year", year_text, q.rules.as_deref())?;
-        let year = c.years[k];
-        let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
+        let request = query.request(&snapshot)?;
         let representation = representation?;
-        let items: Vec<AreaCriteria> = d
-            .areas()
-            .filter_map(|a| {
-                let e = &c.of(boundary_version, ri, a)?[k];
-                let area = &snapshot.areas[a];
-                Some(AreaCriteria {
-                    area_id: area.area_id.clone(),
-                    area_name: area.name.clone(),
-                    municipality_code: area.municipality.to_string(),
-                    population: e.population,
-                    criteria: e.criteria_results(r),
-                    classifications: e.classification_results(r),
-                })
-            })
-            .collect();
-        if representation == Representation::JsonStat {
-            return criteria_jsonstat(&snapshot, r, year, boundary_version, &items, lang);
+        let AreasCriteria { year, rules: r, items, summary } = areas_criteria(&snapshot.criteria, &request);
+        let items: Vec<AreaCriteria> = items.into_iter().map(|(a, e)| AreaCriteria::new(&snapshot, r, a, e)).collect();
+        let boundary_version = request.unit.boundary_version;
+        match representation {
+            Representation::JsonStat => criteria_jsonstat(&snapshot, r, year, boundary_version, &items, lang),
+            Representation::Csv | Representation::Xlsx => {
+                let context = vec![
+                    ("year", year.into()),
+                    ("rules", csv::text(&r.id)),
+                    ("boundary_version", csv::text(boundary_version)),
+                    ("dataset_version", snapshot.dataset.version.into()),
+                ];
+                to_table(r, &items, context).download(&snapshot, lang, representation, &format!("criteria-{}-{year}", r.id))
+            }
+            Representation::Json => {
+                let (rules, boundary_version, note) = (r.id.clone(), boundary_version.to_string(), NOT_OFFICIAL.into());
+                let body =
+                    CriteriaResponse { dataset_version: snapshot.dataset.version, note, year, rules, boundary_version, items, summary };
+                data_json(&snapshot, Some(lang), &body)
+            }
         }
-        if representation.is_table() {
-            let context = vec![
-                ("year", year.into()),
-                ("rules", csv::text(&r.id)),
-                ("boundary_version", csv::text(boundary_version)),
-                ("dataset_version", snapshot.dataset.version.into()),
-            ];
-            let table = to_table(r, &items, context);
-            return table.download(&snapshot, lang, representation, &format!("criteria-{}-{year}", r.id));
-        }
-        let summary = summarise(r, &items);
-        let body = CriteriaResponse {
-            dataset_version: snapshot.dataset.version,
-            note: NOT_OFFICIAL.into(),
-            year,
-            rules: r.id.clone(),
-            boundary_version: boundary_version.to_string(),
-            items,
-            summary,
-        };
-        data_json(&snapshot, Some(lang), &body)
     })
     .await
+}
+
+impl CriteriaQuery {
+    fn request<'s>(&self, snapshot: &'s Snapshot) -> Result<CriteriaRequest<'s>, ApiError> {
+        let Year(year) = self.year.ok_or_else(|| ApiError::invalid("year", "year is required: the data year, such as 2023"))?;
+        let at = year_and_rules(&snapshot.criteria, "year", year, self.rules.as_deref())?;
+        Ok(CriteriaRequest { at, unit: Unit::areas_of(snapshot, self.boundary.as_deref())? })
+    }
 }
 
 /// The criteria as JSON-stat: area × criterion × (value, threshold, margin); a cell without a
@@ -607,47 +539,49 @@ async fn get_area_criteria_answer(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    query: web::Query<AreaCriteriaQuery>,
+    query: QueryParams<AreaCriteriaQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref());
     let representation = Representation::of(&req, query.format.as_deref());
     render(&req, move || {
-        let (a, area) = params::area_path(&snapshot, &path)?;
+        let (area, _) = params::area_path(&snapshot, &path)?;
         let lang = lang?;
         let representation = representation?;
-        let c = &snapshot.criteria;
         if let Some(id) = query.rules.as_deref() {
-            rule_set(c, Some(id), None)?;
+            crate::query::criteria::rule_set(&snapshot.criteria, Some(id), None)?;
         }
-        let (boundary_version, _) = delimitation(&snapshot, query.boundary.as_deref())?;
-        let mut years = Vec::new();
-        for (k, &year) in c.years.iter().enumerate() {
-            let Ok((ri, r)) = rule_set(c, query.rules.as_deref(), Some(year)) else { continue };
-            let Some(e) = c.of(boundary_version, ri, a).map(|e| &e[k]) else { continue };
-            years.push(AreaYear {
-                year,
-                rules: r.id.clone(),
-                population: e.population,
-                criteria: e.criteria_results(r),
-                classifications: e.classification_results(r),
-            });
-        }
-        let body = AreaCriteriaResponse {
-            dataset_version: snapshot.dataset.version,
-            note: NOT_OFFICIAL.into(),
-            area_id: area.area_id.clone(),
-            area_name: area.name.clone(),
-            municipality_code: area.municipality.to_string(),
-            boundary_version: boundary_version.to_string(),
-            years,
-        };
+        let unit = Unit::areas_of(&snapshot, query.boundary.as_deref())?;
+        let request = AreaCriteriaRequest { area, rules: query.rules.as_deref(), unit };
+        let body = AreaCriteriaResponse::new(&snapshot, &request, area_years(&snapshot.criteria, &request)?);
         if representation.is_table() {
             return area_csv(&body).download(&snapshot, lang, representation, &format!("criteria-{}", body.area_id));
         }
         data_json(&snapshot, Some(lang), &body)
     })
     .await
+}
+
+impl AreaCriteriaResponse {
+    fn new(snapshot: &Snapshot, request: &AreaCriteriaRequest, years: Vec<(&RuleSet, &Evaluation)>) -> Self {
+        let area = &snapshot.areas[request.area];
+        let year = |(r, e): (&RuleSet, &Evaluation)| AreaYear {
+            year: e.year,
+            rules: r.id.clone(),
+            population: e.population,
+            criteria: e.criteria_results(r),
+            classifications: e.classification_results(r),
+        };
+        AreaCriteriaResponse {
+            dataset_version: snapshot.dataset.version,
+            note: NOT_OFFICIAL.into(),
+            area_id: area.area_id.clone(),
+            area_name: area.name.clone(),
+            municipality_code: area.municipality.to_string(),
+            boundary_version: request.unit.boundary_version.to_string(),
+            years: years.into_iter().map(year).collect(),
+        }
+    }
 }
 
 /// An area's years as a table: a row per year and criterion, then per year and classification.

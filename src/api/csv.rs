@@ -8,12 +8,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::params::data_body;
+use crate::domain::figures::{plain_number, unsigned_zero};
 use crate::error::ApiError;
 use crate::http::formats;
 use crate::http::negotiate::{Lang, prefers_csv};
 use crate::http::offload::Rendered;
+use crate::snapshot::DatasetRecord;
 use crate::snapshot::Snapshot;
-use crate::store::read::DatasetRecord;
 
 /// Output formats of the endpoints that offer CSV.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -330,16 +331,6 @@ pub fn number(x: Option<f64>) -> Cell {
 /// A yes/no cell; none where there is no answer.
 pub fn flag(x: Option<bool>) -> Cell {
     Cell::Flag(x)
-}
-
-/// `-0` (a rounded small negative) as `0`: every format the service writes shows a zero so.
-pub fn unsigned_zero(x: f64) -> f64 {
-    if x == 0.0 { 0.0 } else { x }
-}
-
-/// A number with a decimal point; empty for none; never `-0`.
-pub fn plain_number(x: Option<f64>) -> String {
-    x.map(|v| unsigned_zero(v).to_string()).unwrap_or_default()
 }
 
 /// A number with a decimal comma; empty for none; never `-0`.

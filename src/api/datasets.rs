@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::params::NoParameters;
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::extract::QueryParams;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DatasetView {
@@ -48,7 +49,7 @@ pub struct DatasetList {
     )
 )]
 #[get("/v1/datasets")]
-pub async fn list_datasets(state: web::Data<AppState>, _query: web::Query<NoParameters>) -> Result<HttpResponse, ApiError> {
+pub async fn list_datasets(state: web::Data<AppState>, _query: QueryParams<NoParameters>) -> Result<HttpResponse, ApiError> {
     let datasets = state
         .snapshot
         .datasets()

@@ -8,6 +8,7 @@ use super::AppState;
 use super::params::{data_json, indicator_path};
 use crate::domain::model::{Direction, Kind};
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::extract::QueryParams;
 use crate::http::negotiate::Lang;
 use crate::http::offload::render;
 use crate::snapshot::Indicator;
@@ -97,7 +98,11 @@ pub struct IndicatorDetail {
     )
 )]
 #[get("/v1/indicators")]
-pub async fn list_indicators(state: web::Data<AppState>, req: HttpRequest, query: web::Query<LangQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_indicators(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: QueryParams<LangQuery>,
+) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     render(&req, move || {
@@ -125,7 +130,7 @@ pub async fn get_indicator(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    query: web::Query<LangQuery>,
+    query: QueryParams<LangQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;

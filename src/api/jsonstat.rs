@@ -104,7 +104,7 @@ impl Cube {
     /// Sets a cell: its figure, or none and why. A figure of `-0` is written `0`.
     pub fn set(&mut self, at: &[usize], value: Option<f64>, status: Option<&str>) {
         let p = self.position(at);
-        self.value[p] = value.map(super::csv::unsigned_zero);
+        self.value[p] = value.map(crate::domain::figures::unsigned_zero);
         if let Some(s) = status {
             self.status.insert(p.to_string(), s.to_string());
         }

@@ -9,16 +9,19 @@ use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 
 use super::AppState;
-use super::areas::delimitation;
 use super::comparisons::{ComparisonParams, parse_request, reference_choice};
-use super::params::{self, indicator_param};
-use crate::domain::classes::{Classification, Method};
+use super::params::{self, Bbox, Classes, Flag, Precision, Threshold, Tolerance, TwinCount, Year, indicator_param};
+use crate::domain::classes::Method;
 use crate::domain::figures::Figure;
-use crate::domain::geometry::{BBox, MultiPolygon, bbox_intersects, convex_hull};
+use crate::domain::geometry::{BBox, MultiPolygon, convex_hull};
 use crate::domain::model::Reference;
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::extract::QueryParams;
 use crate::http::negotiate::Lang;
 use crate::http::offload::render;
+use crate::query::Unit;
+use crate::query::criteria::year_and_rules;
+use crate::query::map::{Content, Layer, LayerRequest, Mode};
 use crate::snapshot::{Area, DEFAULT_PRECISION, Delimitation, Municipality, Snapshot, figure_in};
 
 pub const GEO_JSON: &str = crate::http::formats::GEO_JSON.media_type;
@@ -33,51 +36,51 @@ pub struct MapQuery {
     #[param(example = "outside_work_education")]
     pub indicator: Option<String>,
     /// The year of the values.
-    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2023)]
-    pub year: Option<String>,
+    #[param(inline, example = 2023)]
+    pub year: Option<Year>,
     /// First year of a comparison.
-    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2015)]
-    pub from: Option<String>,
+    #[param(inline, example = 2015)]
+    pub from: Option<Year>,
     /// Last year of a comparison.
-    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2023)]
-    pub to: Option<String>,
+    #[param(inline, example = 2023)]
+    pub to: Option<Year>,
     /// Reference of a comparison; default `municipality`.
     #[param(value_type = Option<Reference>)]
     pub reference: Option<String>,
     /// With `reference=twins`: how many twin areas, 1 to 20; default 5.
-    #[param(value_type = Option<u16>, minimum = 1, maximum = 20)]
-    pub twins: Option<String>,
+    #[param(inline)]
+    pub twins: Option<TwinCount>,
     /// With `reference=twins`: the indicators twins are matched on in the `from` year,
     /// comma-separated, at most 6; default the compared indicator.
     #[serde(rename = "match")]
     pub matching: Option<String>,
     /// A year of the legal criteria (without indicator, year, from and to): each feature
     /// carries its classifications (`yes`, `no` or `undetermined`) by their ids.
-    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2024)]
-    pub criteria_year: Option<String>,
+    #[param(inline, example = 2024)]
+    pub criteria_year: Option<Year>,
     /// With `criteria_year`: a rule set id (see /v1/rules); default the one valid for the year.
     pub rules: Option<String>,
     /// Threshold of a comparison; default 5.
-    #[param(value_type = Option<f64>, minimum = 0)]
-    pub threshold: Option<String>,
+    #[param(inline)]
+    pub threshold: Option<Threshold>,
     /// Number of classes; default 5.
-    #[param(value_type = Option<u8>, minimum = 2, maximum = 9, example = 5)]
-    pub classes: Option<String>,
+    #[param(inline, example = 5)]
+    pub classes: Option<Classes>,
     /// Class breaks by quantiles (default) or equal intervals.
     #[param(value_type = Option<Method>)]
     pub classification: Option<String>,
     /// `minLon,minLat,maxLon,maxLat` (WGS 84): only features whose extent meets the box.
-    #[param(example = "9.9,56.0,10.4,56.3")]
-    pub bbox: Option<String>,
+    #[param(inline, example = "9.9,56.0,10.4,56.3")]
+    pub bbox: Option<Bbox>,
     /// Decimals of coordinates; default 7 (about a centimetre).
-    #[param(value_type = Option<u8>, minimum = 0, maximum = 15, example = 5)]
-    pub precision: Option<String>,
+    #[param(inline, example = 5)]
+    pub precision: Option<Precision>,
     /// Simplification tolerance in metres (Douglas-Peucker) for small zoom levels; default 0.
-    #[param(value_type = Option<f64>, minimum = 0, maximum = 100000, example = 10.0)]
-    pub simplify: Option<String>,
+    #[param(inline, example = 10.0)]
+    pub simplify: Option<Tolerance>,
     /// `false` for a layer without geometry (properties only).
-    #[param(value_type = Option<bool>)]
-    pub geometry: Option<String>,
+    #[param(inline)]
+    pub geometry: Option<Flag>,
     /// Label language; default from `Accept-Language`, else Danish.
     #[param(value_type = Option<Lang>)]
     pub lang: Option<String>,
@@ -90,43 +93,15 @@ pub struct Shape {
     pub geometry: bool,
 }
 
-pub fn parse_bbox(text: Option<&str>) -> Result<Option<BBox>, ApiError> {
-    let Some(text) = text else { return Ok(None) };
-    let bad = || ApiError::invalid("bbox", format!("bbox {text:?} must be minLon,minLat,maxLon,maxLat in WGS 84"));
-    // (non-finite numbers are refused below; -0 is 0)
-    let v: Vec<f64> = text.split(',').map(|x| x.trim().parse::<f64>().map(|v| v + 0.0)).collect::<Result<_, _>>().map_err(|_| bad())?;
-    // OGC allows six numbers (with heights); the heights are ignored
-    let b = match v[..] {
-        [a, b, c, d] => [a, b, c, d],
-        [a, b, _, c, d, _] => [a, b, c, d],
-        _ => return Err(bad()),
-    };
-    let ok = b.iter().all(|x| x.is_finite())
-        && (-180.0..=180.0).contains(&b[0])
-        && (-180.0..=180.0).contains(&b[2])
-        && (-90.0..=90.0).contains(&b[1])
-        && (-90.0..=90.0).contains(&b[3])
-        && b[0] <= b[2]
-        && b[1] <= b[3];
-    if ok { Ok(Some(b)) } else { Err(bad()) }
-}
-
-pub fn parse_shape(precision: Option<&str>, simplify: Option<&str>, geometry: Option<&str>) -> Result<Shape, ApiError> {
-    let precision = params::whole("precision", precision, DEFAULT_PRECISION, 0..=15)?;
-    let simplify = match simplify {
-        None => 0.0,
-        Some(s) => params::number(s)
-            .filter(|t| (0.0..=100_000.0).contains(t))
-            .ok_or_else(|| ApiError::invalid("simplify", format!("simplify {s:?} must be a tolerance in metres from 0 to 100000")))?,
-    };
-    let geometry = match geometry {
-        None | Some("true") => true,
-        Some("false") => false,
-        Some(g) => {
-            return Err(ApiError::invalid("geometry", format!("geometry {g:?} must be true or false")));
+impl Shape {
+    /// The shape asked for: each option or its default.
+    pub fn of(precision: Option<Precision>, simplify: Option<Tolerance>, geometry: Option<Flag>) -> Shape {
+        Shape {
+            precision: Precision::or(precision, DEFAULT_PRECISION),
+            simplify: simplify.map_or(0.0, |t| t.0),
+            geometry: geometry.is_none_or(|g| g.0),
         }
-    };
-    Ok(Shape { precision, simplify, geometry })
+    }
 }
 
 /// An area's geometry as GeoJSON text, shaped as asked; `null` without one.
@@ -174,15 +149,13 @@ pub fn write_feature(out: &mut String, id: &str, properties: &Map<String, Value>
     out.push('}');
 }
 
-fn classification(values: &[f64], q: &MapQuery) -> Result<(Method, usize, Option<Classification>), ApiError> {
-    let classes = params::whole("classes", q.classes.as_deref(), 5, 2..=9)?;
-    let method = match q.classification.as_deref() {
-        None => Method::Quantile,
-        Some(m) => m
-            .parse()
-            .map_err(|_| ApiError::invalid("classification", format!("classification {m:?} must be quantile or equal_interval")))?,
-    };
-    Ok((method, classes, Classification::new(values, method, classes)))
+fn method(text: Option<&str>) -> Result<Method, ApiError> {
+    match text {
+        None => Ok(Method::Quantile),
+        Some(m) => {
+            m.parse().map_err(|_| ApiError::invalid("classification", format!("classification {m:?} must be quantile or equal_interval")))
+        }
+    }
 }
 
 fn figure_properties(p: &mut Map<String, Value>, figure: Option<(Figure, Option<f64>)>) {
@@ -200,70 +173,54 @@ fn figure_properties(p: &mut Map<String, Value>, figure: Option<(Figure, Option<
     }
 }
 
-/// A map layer's areas and their properties (and the collection's members) for a query,
-/// within a box when one is given: what `/v1/map/areas` and the vector tiles both carry.
-pub(super) struct Layer {
+/// A map layer's areas with their properties (and the collection's members): what
+/// `/v1/map/areas` and the vector tiles both carry.
+pub(super) struct Properties {
     pub areas: Vec<usize>,
     pub properties: Vec<Map<String, Value>>,
     pub collection: Map<String, Value>,
 }
 
-/// What a layer shows, decided once from its query.
-enum Mode<'s> {
-    Areas,
-    Values {
-        indicator: usize,
-        year: u16,
-    },
-    Comparison(crate::query::comparisons::ComparisonRequest<'s>),
-    /// The year's index among the criteria's years, and the rule set's.
-    Criteria {
-        year: usize,
-        rules: usize,
-    },
-}
-
-impl<'s> Mode<'s> {
-    /// The mode, from which parameters are given; every parameter given is checked, also those
-    /// the mode does not use.
-    fn of(snapshot: &'s Snapshot, q: &MapQuery) -> Result<Mode<'s>, ApiError> {
-        params::threshold(q.threshold.as_deref())?;
+impl MapQuery {
+    /// The layer asked for, within a box when one is given. What it shows is decided from
+    /// which parameters are given; every parameter given is checked, also those the mode
+    /// does not use.
+    pub(super) fn request<'s>(&self, snapshot: &'s Snapshot, within: Option<BBox>) -> Result<LayerRequest<'s>, ApiError> {
+        let unit = Unit::areas_of(snapshot, self.boundary.as_deref())?;
         let comparison = ComparisonParams {
-            indicator: q.indicator.as_deref(),
-            from: q.from.as_deref(),
-            to: q.to.as_deref(),
-            reference: q.reference.as_deref(),
-            twins: q.twins.as_deref(),
-            matching: q.matching.as_deref(),
-            boundary: q.boundary.as_deref(),
-            threshold: q.threshold.as_deref(),
+            indicator: self.indicator.as_deref(),
+            from: self.from,
+            to: self.to,
+            reference: self.reference.as_deref(),
+            twins: self.twins,
+            matching: self.matching.as_deref(),
+            boundary: self.boundary.as_deref(),
+            threshold: self.threshold,
         };
         reference_choice(snapshot, comparison.reference, comparison.twins, comparison.matching)?;
-        classification(&[], q)?;
-        if q.rules.is_some() && q.criteria_year.is_none() {
+        let method = method(self.classification.as_deref())?;
+        if self.rules.is_some() && self.criteria_year.is_none() {
             return Err(ApiError::invalid("rules", "rules applies only to criteria_year"));
         }
-        if q.criteria_year.is_some() && (q.indicator.is_some() || q.year.is_some() || q.from.is_some() || q.to.is_some()) {
+        if self.criteria_year.is_some() && (self.indicator.is_some() || self.year.is_some() || self.from.is_some() || self.to.is_some()) {
             return Err(ApiError::invalid("criteria_year", "give criteria_year alone: without indicator, year, from or to"));
         }
-        match (&q.indicator, &q.year, &q.from, &q.to, q.criteria_year.as_deref()) {
-            (None, None, None, None, Some(text)) => {
-                let (year, rules, _) = super::criteria::year_and_rules(&snapshot.criteria, "criteria_year", text, q.rules.as_deref())?;
-                Ok(Mode::Criteria { year, rules })
+        let mode = match (&self.indicator, self.year, self.from, self.to, self.criteria_year) {
+            (None, None, None, None, Some(Year(year))) => {
+                Mode::Criteria(year_and_rules(&snapshot.criteria, "criteria_year", year, self.rules.as_deref())?)
             }
-            (None, None, None, None, None) => Ok(Mode::Areas),
-            (Some(code), Some(year), None, None, _) => {
-                Ok(Mode::Values { indicator: indicator_param(snapshot, code)?.0, year: params::year("year", year)? })
-            }
-            (Some(_), None, Some(_), Some(_), _) => Ok(Mode::Comparison(parse_request(snapshot, comparison)?)),
+            (None, None, None, None, None) => Mode::Areas,
+            (Some(code), Some(Year(year)), None, None, _) => Mode::Values { indicator: indicator_param(snapshot, code)?.0, year },
+            (Some(_), None, Some(_), Some(_), _) => Mode::Comparison(parse_request(snapshot, comparison)?),
             _ => {
-                let parameter = if q.indicator.is_none() { "indicator" } else { "year" };
-                Err(ApiError::invalid(
+                let parameter = if self.indicator.is_none() { "indicator" } else { "year" };
+                return Err(ApiError::invalid(
                     parameter,
                     "give no indicator (areas only), or indicator with year (values), or indicator with from and to (a comparison)",
-                ))
+                ));
             }
-        }
+        };
+        Ok(LayerRequest { unit, mode, within, classes: Classes::or(self.classes, 5), method })
     }
 }
 
@@ -275,92 +232,78 @@ fn indicator_members(collection: &mut Map<String, Value>, indicator: &crate::sna
     collection.insert("direction".into(), json!(indicator.direction));
 }
 
-pub(super) fn layer(snapshot: &Snapshot, q: &MapQuery, lang: Lang, bbox: Option<BBox>) -> Result<Layer, ApiError> {
-    let (boundary_version, d) = delimitation(snapshot, q.boundary.as_deref())?;
-    let mode = Mode::of(snapshot, q)?;
-    let areas: Vec<usize> =
-        d.areas().filter(|&a| bbox.is_none_or(|b| snapshot.areas[a].bbox.is_some_and(|ab| bbox_intersects(&ab, &b)))).collect();
+/// A layer's areas as features' properties, and the collection's members.
+pub(super) fn properties(snapshot: &Snapshot, layer: Layer, boundary_version: &str, lang: Lang) -> Result<Properties, ApiError> {
+    let Layer { areas, content, classes } = layer;
     let mut properties: Vec<Map<String, Value>> = areas.iter().map(|&a| area_identity(snapshot, &snapshot.areas[a])).collect();
     let mut collection = Map::new();
     collection.insert("dataset_version".into(), json!(snapshot.dataset.version));
     collection.insert("boundary_version".into(), json!(boundary_version));
-    let mut class_values: Vec<Option<f64>> = vec![None; areas.len()];
-    let field = match mode {
-        Mode::Criteria { year: k, rules: ri } => {
-            let c = &snapshot.criteria;
-            let r = &c.rules[ri];
+    match content {
+        Content::Criteria { year, rules: r, evaluations } => {
             collection.insert("mode".into(), json!("criteria"));
-            collection.insert("criteria_year".into(), json!(c.years[k]));
+            collection.insert("criteria_year".into(), json!(year));
             collection.insert("rules".into(), json!(r.id));
             collection.insert("note".into(), json!(super::criteria::NOT_OFFICIAL));
             collection.insert(
                 "classifications".into(),
                 json!(r.classifications.iter().map(|x| json!({"id": x.id, "name": lang.pick(&x.name_da, &x.name_en)})).collect::<Vec<_>>()),
             );
-            for (p, &a) in properties.iter_mut().zip(&areas) {
-                let e = c.of(boundary_version, ri, a).map(|e| &e[k]);
+            for (p, e) in properties.iter_mut().zip(&evaluations) {
                 for (i, x) in r.classifications.iter().enumerate() {
                     p.insert(x.id.clone(), json!(e.map(|e| e.classifications[i].status)));
                 }
             }
-            None
         }
-        Mode::Areas => {
+        Content::Areas => {
             collection.insert("mode".into(), json!("areas"));
-            None
         }
-        Mode::Values { indicator: i, year } => {
+        Content::Values { indicator, year, points } => {
             collection.insert("mode".into(), json!("values"));
-            indicator_members(&mut collection, &snapshot.indicators[i], lang);
+            indicator_members(&mut collection, &snapshot.indicators[indicator], lang);
             collection.insert("year".into(), json!(year));
-            for (k, &a) in areas.iter().enumerate() {
-                let point = figure_in(d.series(a, i), year);
-                properties[k].insert("year".into(), json!(year));
-                figure_properties(&mut properties[k], point.map(|p| (p.figure, p.coverage)));
-                class_values[k] = point.and_then(|p| p.figure.value());
+            for (p, point) in properties.iter_mut().zip(&points) {
+                p.insert("year".into(), json!(year));
+                figure_properties(p, point.map(|p| (p.figure, p.coverage)));
             }
-            Some("value")
         }
-        Mode::Comparison(r) => {
+        Content::Comparison { request: r, items } => {
             collection.insert("mode".into(), json!("comparison"));
             indicator_members(&mut collection, &snapshot.indicators[r.indicator], lang);
             collection.insert("from".into(), json!(r.from));
             collection.insert("to".into(), json!(r.to));
             collection.insert("reference".into(), json!(r.reference.reference));
             collection.insert("threshold".into(), json!(r.threshold));
-            let all = crate::query::comparisons::compare_areas(snapshot, &r);
-            let by_area: std::collections::HashMap<usize, _> = all.into_iter().map(|c| (c.area, c)).collect();
-            for (k, a) in areas.iter().enumerate() {
-                let c = &by_area[a];
+            for (p, c) in properties.iter_mut().zip(&items) {
                 if let Value::Object(fields) = serde_json::to_value(c.comparison).map_err(|e| ApiError::Internal(e.to_string()))? {
-                    properties[k].extend(fields);
+                    p.extend(fields);
                 }
                 if let Some(twins) = &c.twins {
                     let ids: Vec<&str> = twins.iter().map(|&t| snapshot.areas[t].area_id.as_str()).collect();
-                    properties[k].insert("twins".into(), json!(ids));
+                    p.insert("twins".into(), json!(ids));
                 }
-                class_values[k] = c.comparison.difference;
             }
-            Some("difference")
         }
-    };
-    if let Some(field) = field {
-        let values: Vec<f64> = class_values.iter().flatten().copied().collect();
-        let (method, wanted, c) = classification(&values, q)?;
-        for (k, v) in class_values.iter().enumerate() {
-            let class = match (v, &c) {
-                (Some(v), Some(c)) => json!(c.class_of(*v)),
-                _ => Value::Null,
-            };
-            properties[k].insert("class".into(), class);
+    }
+    if let Some(c) = classes {
+        for (p, class) in properties.iter_mut().zip(&c.of_area) {
+            p.insert("class".into(), json!(class));
         }
+        let breaks = c.classification.as_ref();
         collection.insert(
             "classification".into(),
-            json!({"field": field, "method": method, "classes_requested": wanted,
-                   "classes": c.as_ref().map(|c| c.classes), "breaks": c.as_ref().map(|c| &c.breaks)}),
+            json!({"field": c.field, "method": c.method, "classes_requested": c.requested,
+                   "classes": breaks.map(|c| c.classes), "breaks": breaks.map(|c| &c.breaks)}),
         );
     }
-    Ok(Layer { areas, properties, collection })
+    Ok(Properties { areas, properties, collection })
+}
+
+/// The layer a query asks for, within a box, as properties.
+pub(super) fn layer(snapshot: &Snapshot, q: &MapQuery, lang: Lang, within: Option<BBox>) -> Result<Properties, ApiError> {
+    let request = q.request(snapshot, within)?;
+    let boundary_version = request.unit.boundary_version;
+    properties(snapshot, crate::query::map::layer(snapshot, request), boundary_version, lang)
 }
 
 /// The areas as a GeoJSON layer for a map.
@@ -385,38 +328,43 @@ pub(super) fn layer(snapshot: &Snapshot, q: &MapQuery, lang: Lang, bbox: Option<
     )
 )]
 #[get("/v1/map/areas")]
-pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: web::Query<MapQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn map_areas(state: web::Data<AppState>, req: HttpRequest, query: QueryParams<MapQuery>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     render(&req, move || {
         let q = &*query;
-        let bbox = parse_bbox(q.bbox.as_deref())?;
-        let shape = parse_shape(q.precision.as_deref(), q.simplify.as_deref(), q.geometry.as_deref())?;
-        let Layer { areas, properties, collection } = layer(&snapshot, q, lang, bbox)?;
-        let extent = snapshot.bbox_of(areas.iter().copied());
-        let mut out = String::with_capacity(1024 + areas.len() * 2048);
-        out.push_str("{\"type\":\"FeatureCollection\"");
-        if let Some(b) = extent.filter(|_| shape.geometry) {
-            out.push_str(&format!(",\"bbox\":{}", json!(b)));
-        }
-        for (k, v) in &collection {
-            out.push(',');
-            out.push_str(&Value::from(k.as_str()).to_string());
-            out.push(':');
-            out.push_str(&v.to_string());
-        }
-        out.push_str(",\"features\":[");
-        for (k, &a) in areas.iter().enumerate() {
-            if k > 0 {
-                out.push(',');
-            }
-            let area = &snapshot.areas[a];
-            write_feature(&mut out, &area.area_id, &properties[k], &geometry_text(area, &shape), None);
-        }
-        out.push_str("]}");
-        Ok(params::data_body(&snapshot, Some(lang), GEO_JSON, out))
+        let shape = Shape::of(q.precision, q.simplify, q.geometry);
+        let layer = layer(&snapshot, q, lang, q.bbox.map(|b| b.0))?;
+        Ok(params::data_body(&snapshot, Some(lang), GEO_JSON, feature_collection(&snapshot, &layer, &shape)))
     })
     .await
+}
+
+/// The layer as GeoJSON text: the collection's members, then a feature per area.
+fn feature_collection(snapshot: &Snapshot, layer: &Properties, shape: &Shape) -> String {
+    let Properties { areas, properties, collection } = layer;
+    let extent = snapshot.bbox_of(areas.iter().copied());
+    let mut out = String::with_capacity(1024 + areas.len() * 2048);
+    out.push_str("{\"type\":\"FeatureCollection\"");
+    if let Some(b) = extent.filter(|_| shape.geometry) {
+        out.push_str(&format!(",\"bbox\":{}", json!(b)));
+    }
+    for (k, v) in collection {
+        out.push(',');
+        out.push_str(&Value::from(k.as_str()).to_string());
+        out.push(':');
+        out.push_str(&v.to_string());
+    }
+    out.push_str(",\"features\":[");
+    for (k, &a) in areas.iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        let area = &snapshot.areas[a];
+        write_feature(&mut out, &area.area_id, &properties[k], &geometry_text(area, shape), None);
+    }
+    out.push_str("]}");
+    out
 }
 
 /// A municipality on a map: its areas in a delimitation and its outline.
@@ -466,18 +414,18 @@ pub struct MunicipalityMapQuery {
     /// An indicator code, with `year`, for the municipality level's values.
     pub indicator: Option<String>,
     /// The year of the values, with `indicator`.
-    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100, example = 2023)]
-    pub year: Option<String>,
+    #[param(inline, example = 2023)]
+    pub year: Option<Year>,
     /// `municipality` (default), `social_housing` or `social_housing_rest` (the sector
     /// without the delimitation's plan areas): which level's values.
     #[param(pattern = "^(municipality|social_housing|social_housing_rest)$")]
     pub level: Option<String>,
     /// Decimals of coordinates; default 7.
-    #[param(value_type = Option<u8>, minimum = 0, maximum = 15)]
-    pub precision: Option<String>,
+    #[param(inline)]
+    pub precision: Option<Precision>,
     /// Simplification tolerance in metres (Douglas-Peucker); default 0.
-    #[param(value_type = Option<f64>, minimum = 0, maximum = 100000, example = 100.0)]
-    pub simplify: Option<String>,
+    #[param(inline, example = 100.0)]
+    pub simplify: Option<Tolerance>,
     /// Label language; default from `Accept-Language`, else Danish.
     #[param(value_type = Option<Lang>)]
     pub lang: Option<String>,
@@ -504,44 +452,29 @@ pub struct MunicipalityMapQuery {
 pub async fn map_municipalities(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: web::Query<MunicipalityMapQuery>,
+    query: QueryParams<MunicipalityMapQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
     render(&req, move || {
         let q = &*query;
-        let shape = parse_shape(q.precision.as_deref(), q.simplify.as_deref(), None)?;
-        let (boundary_version, d) = delimitation(&snapshot, q.boundary.as_deref())?;
-        let level = match q.level.as_deref() {
-            None | Some("municipality") => Reference::Municipality,
-            Some("social_housing") => Reference::SocialHousing,
-            Some("social_housing_rest") => Reference::SocialHousingRest,
-            Some(other) => {
-                return Err(ApiError::invalid(
-                    "level",
-                    format!("level {other:?} must be municipality, social_housing or social_housing_rest"),
-                ));
-            }
-        };
-        let values = match (&q.indicator, &q.year) {
+        let shape = Shape::of(q.precision, q.simplify, None);
+        let unit = Unit::areas_of(&snapshot, q.boundary.as_deref())?;
+        let level = q.level()?;
+        let values = match (&q.indicator, q.year) {
             (None, None) => None,
-            (Some(code), Some(year)) => Some((indicator_param(&snapshot, code)?.0, params::year("year", year)?)),
+            (Some(code), Some(Year(year))) => Some((indicator_param(&snapshot, code)?.0, year)),
             _ => {
-                return Err(ApiError::invalid(
-                    if q.indicator.is_none() { "indicator" } else { "year" },
-                    "give indicator and year together",
-                ));
+                let parameter = if q.indicator.is_none() { "indicator" } else { "year" };
+                return Err(ApiError::invalid(parameter, "give indicator and year together"));
             }
         };
         let mut out = String::from("{\"type\":\"FeatureCollection\"");
-        out.push_str(&format!(
-            ",\"dataset_version\":{},\"boundary_version\":{},\"features\":[",
-            snapshot.dataset.version,
-            json!(boundary_version)
-        ));
+        let (version, boundary) = (snapshot.dataset.version, json!(unit.boundary_version));
+        out.push_str(&format!(",\"dataset_version\":{version},\"boundary_version\":{boundary},\"features\":["));
         let mut first = true;
         for m in snapshot.municipalities.values() {
-            let Some(outline) = municipality_outline(&snapshot, d, m, shape.simplify) else { continue };
+            let Some(outline) = municipality_outline(&snapshot, unit.delimitation, m, shape.simplify) else { continue };
             let mut p = Map::new();
             p.insert("code".into(), json!(m.code.to_string()));
             p.insert("name".into(), json!(m.name));
@@ -551,12 +484,12 @@ pub async fn map_municipalities(
             if let Some((i, year)) = values {
                 p.insert("level".into(), json!(level.as_str()));
                 p.insert("year".into(), json!(year));
-                figure_properties(&mut p, figure_in(snapshot.reference_series(level, d, m.code, i), year).map(|p| (p.figure, None)));
+                let series = snapshot.reference_series(level, unit.delimitation, m.code, i);
+                figure_properties(&mut p, figure_in(series, year).map(|p| (p.figure, None)));
             }
-            if !first {
+            if !std::mem::take(&mut first) {
                 out.push(',');
             }
-            first = false;
             write_feature(&mut out, &m.code.to_string(), &p, &outline.geometry_text(shape.precision), None);
         }
         out.push_str("]}");
@@ -565,27 +498,44 @@ pub async fn map_municipalities(
     .await
 }
 
+impl MunicipalityMapQuery {
+    fn level(&self) -> Result<Reference, ApiError> {
+        match self.level.as_deref() {
+            None | Some("municipality") => Ok(Reference::Municipality),
+            Some("social_housing") => Ok(Reference::SocialHousing),
+            Some("social_housing_rest") => Ok(Reference::SocialHousingRest),
+            Some(other) => {
+                Err(ApiError::invalid("level", format!("level {other:?} must be municipality, social_housing or social_housing_rest")))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::extract::parse;
 
     #[test]
     fn bboxes() {
-        assert_eq!(parse_bbox(Some("9.9,56.0,10.4,56.3")).unwrap(), Some([9.9, 56.0, 10.4, 56.3]));
-        assert_eq!(parse_bbox(Some("9.9,56.0,0,10.4,56.3,100")).unwrap(), Some([9.9, 56.0, 10.4, 56.3]));
-        assert_eq!(parse_bbox(None).unwrap(), None);
+        let bbox = |text: &str| parse::<MapQuery>(&format!("bbox={text}")).map(|q| q.bbox.map(|b| b.0));
+        assert_eq!(bbox("9.9,56.0,10.4,56.3").unwrap(), Some([9.9, 56.0, 10.4, 56.3]));
+        assert_eq!(bbox("9.9,56.0,0,10.4,56.3,100").unwrap(), Some([9.9, 56.0, 10.4, 56.3]));
         for bad in ["1,2,3", "10.4,56,9.9,56.3", "a,b,c,d", "0,0,200,1", "0,-91,1,1", "NaN,0,1,1"] {
-            assert!(parse_bbox(Some(bad)).is_err(), "{bad}");
+            let e = bbox(bad).unwrap_err().problem();
+            assert_eq!(e.parameter.as_deref(), Some("bbox"), "{bad}");
+            assert_eq!(e.detail, format!("bbox {bad:?} must be minLon,minLat,maxLon,maxLat in WGS 84"));
         }
     }
 
     #[test]
     fn shapes() {
-        let s = parse_shape(None, None, None).unwrap();
+        let shape = |query: &str| parse::<MapQuery>(query).map(|q| Shape::of(q.precision, q.simplify, q.geometry));
+        let s = shape("").unwrap();
         assert_eq!((s.precision, s.simplify, s.geometry), (7, 0.0, true));
-        assert!(parse_shape(Some("16"), None, None).is_err());
-        assert!(parse_shape(None, Some("-1"), None).is_err());
-        assert!(parse_shape(None, None, Some("no")).is_err());
-        assert!(!parse_shape(None, None, Some("false")).unwrap().geometry);
+        assert!(shape("precision=16").is_err());
+        assert!(shape("simplify=-1").is_err());
+        assert!(shape("geometry=no").is_err());
+        assert!(!shape("geometry=false").unwrap().geometry);
     }
 }

@@ -12,14 +12,14 @@ macro_rules! representation {
             state: web::Data<AppState>,
             req: HttpRequest,
             path: web::Path<$path>,
-            query: web::Query<$query>,
+            query: crate::http::extract::QueryParams<$query>,
         ) -> Result<HttpResponse, ApiError> {
             $answer(state, req, path, query).await
         }
     };
     ($(#[$attr:meta])* $name:ident(query: $query:ty) => $answer:ident) => {
         $(#[$attr])*
-        pub async fn $name(state: web::Data<AppState>, req: HttpRequest, query: web::Query<$query>) -> Result<HttpResponse, ApiError> {
+        pub async fn $name(state: web::Data<AppState>, req: HttpRequest, query: crate::http::extract::QueryParams<$query>) -> Result<HttpResponse, ApiError> {
             $answer(state, req, query).await
         }
     };
@@ -51,9 +51,9 @@ use std::sync::Arc;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
+use crate::query::datasets::Pool;
 use crate::settings::Settings;
 use crate::snapshot::{Snapshot, SnapshotCell};
-use crate::store::Pool;
 
 /// What every handler can reach.
 pub struct AppState {

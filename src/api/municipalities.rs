@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::areas::delimitation;
 use super::params::data_json;
 use crate::domain::model::{MunicipalityCode, region_name};
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::extract::QueryParams;
 use crate::http::offload::render;
 use crate::snapshot::{Delimitation, Municipality, Snapshot};
 
@@ -99,11 +99,11 @@ fn view(snapshot: &Snapshot, d: &Delimitation, m: &Municipality) -> Municipality
 pub async fn list_municipalities(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: web::Query<MunicipalitiesQuery>,
+    query: QueryParams<MunicipalitiesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     render(&req, move || {
-        let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
+        let crate::query::Unit { boundary_version, delimitation: d } = crate::query::Unit::areas_of(&snapshot, query.boundary.as_deref())?;
         let items: Vec<MunicipalityView> = snapshot
             .municipalities
             .values()
@@ -139,11 +139,11 @@ pub async fn get_municipality(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    query: web::Query<MunicipalitiesQuery>,
+    query: QueryParams<MunicipalitiesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     render(&req, move || {
-        let (boundary_version, d) = delimitation(&snapshot, query.boundary.as_deref())?;
+        let crate::query::Unit { boundary_version, delimitation: d } = crate::query::Unit::areas_of(&snapshot, query.boundary.as_deref())?;
         let not_found = || ApiError::NotFound(format!("no municipality {:?} in the dataset; see /v1/municipalities", path.as_str()));
         let code: MunicipalityCode = path.parse().map_err(|_| not_found())?;
         let m = snapshot.municipalities.get(&code).ok_or_else(not_found)?;

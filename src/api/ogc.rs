@@ -9,11 +9,12 @@ use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::map::{GEO_JSON, Outline, Shape, area_identity, geometry_text, municipality_outline, parse_bbox, parse_shape, write_feature};
-use super::params::data_body;
+use super::map::{GEO_JSON, Outline, Shape, area_identity, geometry_text, municipality_outline, write_feature};
+use super::params::{Bbox, Municipality, Offset, ParamValue, Precision, data_body};
 use crate::domain::geometry::{BBox, bbox_intersects, union_bbox};
 use crate::domain::model::{MunicipalityCode, Reference};
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::extract::QueryParams;
 use crate::http::offload::{Rendered, render};
 use crate::http::public_base;
 use crate::snapshot::{Delimitation, Point, Snapshot, figure_in};
@@ -175,7 +176,7 @@ const FEATURE_FORMATS: &[&str] = &["json", "geojson"];
     super::responses::Unloaded,
 ))]
 #[get("/ogc")]
-pub async fn landing(state: web::Data<AppState>, req: HttpRequest, query: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn landing(state: web::Data<AppState>, req: HttpRequest, query: QueryParams<FormatQuery>) -> Result<HttpResponse, ApiError> {
     check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     let b = base(&req);
@@ -205,7 +206,7 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest, query: web::Q
     super::responses::InvalidOrUnknown,
 ))]
 #[get("/ogc/conformance")]
-pub async fn conformance(state: web::Data<AppState>, req: HttpRequest, query: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn conformance(state: web::Data<AppState>, req: HttpRequest, query: QueryParams<FormatQuery>) -> Result<HttpResponse, ApiError> {
     check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     render(&req, move || {
@@ -271,7 +272,7 @@ fn collection_document(snapshot: &Snapshot, b: &str, collection: Collection) -> 
     super::responses::Unloaded,
 ))]
 #[get("/ogc/collections")]
-pub async fn collections(state: web::Data<AppState>, req: HttpRequest, query: web::Query<FormatQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn collections(state: web::Data<AppState>, req: HttpRequest, query: QueryParams<FormatQuery>) -> Result<HttpResponse, ApiError> {
     check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
     let b = base(&req);
@@ -299,7 +300,7 @@ pub async fn get_collection(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    query: web::Query<FormatQuery>,
+    query: QueryParams<FormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
     check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
@@ -322,7 +323,7 @@ pub async fn queryables(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    query: web::Query<FormatQuery>,
+    query: QueryParams<FormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
     check_format(query.f.as_deref(), DOCUMENT_FORMATS)?;
     let snapshot = state.snapshot()?;
@@ -374,18 +375,19 @@ pub struct ItemsQuery {
     #[param(schema_with = limit_schema)]
     pub limit: Option<String>,
     /// Features to skip (the `next` links use it).
-    #[param(value_type = Option<u32>, minimum = 0, maximum = 2147483647)]
-    pub offset: Option<String>,
+    #[param(inline)]
+    pub offset: Option<Offset>,
     /// `minLon,minLat,maxLon,maxLat` (CRS84; six numbers with heights are accepted).
-    pub bbox: Option<String>,
+    #[param(inline)]
+    pub bbox: Option<Bbox>,
     /// The year of the indicator values: `2023`, a date-time, or an interval (`2015/2023`,
     /// whose end is used); default the latest year with data.
     pub datetime: Option<String>,
     /// Only the areas of this municipality, or only this municipality (`101` or `0101`).
     pub municipality_code: Option<String>,
     /// Decimals of coordinates; default 7.
-    #[param(value_type = Option<u8>, minimum = 0, maximum = 15)]
-    pub precision: Option<String>,
+    #[param(inline)]
+    pub precision: Option<Precision>,
     /// Output format: GeoJSON (`json` or `geojson`), the only one offered.
     #[param(value_type = Option<FeatureFormat>, inline)]
     pub f: Option<String>,
@@ -483,7 +485,7 @@ pub async fn items(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    query: web::Query<ItemsQuery>,
+    query: QueryParams<ItemsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let collection = Collection::parse(&path)?;
@@ -494,11 +496,11 @@ pub async fn items(
         let q = &*query;
         check_format(q.f.as_deref(), FEATURE_FORMATS)?;
         let limit = page_limit(q.limit.as_deref())?;
-        let offset = super::params::whole("offset", q.offset.as_deref(), 0, 0..=i32::MAX as usize)?; // int32, as documented
-        let bbox = parse_bbox(q.bbox.as_deref())?;
+        let offset = Offset::or(q.offset, 0);
+        let bbox = q.bbox.map(|b| b.0);
         let year = parse_datetime(q.datetime.as_deref(), &snapshot)?;
-        let shape = parse_shape(q.precision.as_deref(), None, None)?;
-        let municipality = q.municipality_code.as_deref().map(|m| super::params::municipality("municipality_code", m)).transpose()?;
+        let shape = Shape::of(q.precision, None, None);
+        let municipality = q.municipality_code.as_deref().map(|m| Municipality::parse("municipality_code", m)).transpose()?.map(|m| m.0);
         let (d, mut matched) = members(&snapshot, collection);
         matched.retain(|m| {
             municipality.is_none_or(|code| m.municipality(&snapshot) == code)
@@ -553,8 +555,8 @@ pub struct ItemQuery {
     /// The year of the indicator values, as for the items.
     pub datetime: Option<String>,
     /// Decimals of coordinates; default 7.
-    #[param(value_type = Option<u8>, minimum = 0, maximum = 15)]
-    pub precision: Option<String>,
+    #[param(inline)]
+    pub precision: Option<Precision>,
     /// Output format: GeoJSON (`json` or `geojson`), the only one offered.
     #[param(value_type = Option<FeatureFormat>, inline)]
     pub f: Option<String>,
@@ -574,7 +576,7 @@ pub async fn item(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    query: web::Query<ItemQuery>,
+    query: QueryParams<ItemQuery>,
 ) -> Result<HttpResponse, ApiError> {
     check_format(query.f.as_deref(), FEATURE_FORMATS)?;
     let snapshot = state.snapshot()?;
@@ -598,7 +600,7 @@ pub async fn item(
             }
         };
         let year = parse_datetime(query.datetime.as_deref(), &snapshot)?;
-        let shape = parse_shape(query.precision.as_deref(), None, None)?;
+        let shape = Shape::of(query.precision, None, None);
         let links = json!({"links": [
             {"href": format!("{b}/ogc/collections/{}/items/{}", collection.id(), encode(&member.id(&snapshot))), "rel": "self", "type": GEO_JSON, "title": "This feature"},
             {"href": format!("{b}/ogc/collections/{}", collection.id()), "rel": "collection", "type": "application/json", "title": "The collection"}

@@ -3,8 +3,10 @@
 
 use serde::Serialize;
 
+use crate::domain::geometry::BBox;
 use crate::domain::model::{MunicipalityCode, Reference};
 use crate::error::ApiError;
+use crate::http::extract::NAME_MARK;
 use crate::http::negotiate::Lang;
 use crate::http::offload::Rendered;
 use crate::snapshot::{Area, Indicator, Snapshot};
@@ -43,14 +45,14 @@ pub fn reference(text: &str) -> Result<Reference, ApiError> {
 }
 
 /// A finite number as a query spells it, `-0` as `0` (one value, so one answer and one key).
-pub fn number(text: &str) -> Option<f64> {
+pub fn number_value(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| v + 0.0)
 }
 
 /// A threshold: a finite number ≥ 0, in the indicator's unit.
 pub fn threshold(text: Option<&str>) -> Result<f64, ApiError> {
     let Some(text) = text else { return Ok(5.0) };
-    number(text)
+    number_value(text)
         .filter(|t| *t >= 0.0)
         .ok_or_else(|| ApiError::invalid("threshold", format!("threshold {text:?} must be a number ≥ 0, such as 5 or 2.5")))
 }
@@ -121,9 +123,9 @@ pub fn canonical_value(name: &str, value: &str) -> Option<String> {
     let t = value.trim();
     match name {
         "from" | "to" | "year" | "classes" | "precision" | "limit" | "offset" | "twins" => t.parse::<u64>().ok().map(|n| n.to_string()),
-        "threshold" | "simplify" => number(t).map(|v| v.to_string()),
+        "threshold" | "simplify" => number_value(t).map(|v| v.to_string()),
         "bbox" => {
-            let numbers: Option<Vec<String>> = t.split(',').map(|x| number(x).map(|v| v.to_string())).collect();
+            let numbers: Option<Vec<String>> = t.split(',').map(|x| number_value(x).map(|v| v.to_string())).collect();
             numbers.map(|n| n.join(","))
         }
         "municipality" | "municipality_code" => t.parse::<MunicipalityCode>().ok().map(|m| m.to_string()),
@@ -141,8 +143,210 @@ pub struct NoParameters {}
 /// Refuses any query parameter, as the `NoParameters` extractor does, where the operation
 /// decides something else first (the administration: whether it is enabled, the token).
 pub fn no_parameters(req: &actix_web::HttpRequest) -> Result<(), ApiError> {
-    actix_web::web::Query::<NoParameters>::from_query(req.query_string()).map(|_| ()).map_err(crate::error::query_problem)
+    crate::http::extract::parse::<NoParameters>(req.query_string()).map(|_| ())
 }
+
+/// A query parameter's value, typed at the edge: parsed from the text a client sent (with the
+/// 400 that names the parameter and says what was wanted) and described by the same type in
+/// the OpenAPI document, so that the ranges the validation holds and those the document
+/// states are one set of constants.
+pub trait ParamValue: Sized {
+    /// The value of parameter `name`, or the problem naming it.
+    fn parse(name: &str, text: &str) -> Result<Self, ApiError>;
+}
+
+/// The serde and OpenAPI sides of a [`ParamValue`]: read from one string, described by
+/// `$schema` inline where a query names it.
+macro_rules! param_value {
+    ($ty:ty, $schema:expr) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = std::borrow::Cow::<str>::deserialize(d)?;
+                <$ty as ParamValue>::parse(&NAME_MARK.to_string(), &text).map_err(|e| serde::de::Error::custom(format!("{NAME_MARK}{}", e)))
+            }
+        }
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let schema: utoipa::openapi::schema::Object = $schema;
+                schema.into()
+            }
+        }
+        impl utoipa::ToSchema for $ty {}
+    };
+}
+
+fn integer(min: f64, max: f64) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .minimum(Some(min))
+        .maximum(Some(max))
+        .build()
+}
+
+fn number(min: f64, max: Option<f64>) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Double)))
+        .minimum(Some(min))
+        .maximum(max)
+        .build()
+}
+
+fn of_type(t: utoipa::openapi::schema::Type) -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new().schema_type(t).build()
+}
+
+/// A year, as every year parameter takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Year(pub u16);
+
+impl ParamValue for Year {
+    fn parse(name: &str, text: &str) -> Result<Year, ApiError> {
+        year(name, text).map(Year)
+    }
+}
+param_value!(Year, integer(f64::from(MIN_YEAR), f64::from(MAX_YEAR)));
+
+/// A comparison's threshold: a finite number ≥ 0, in the indicator's unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Threshold(pub f64);
+
+impl Threshold {
+    pub const DEFAULT: f64 = 5.0;
+
+    pub fn or_default(t: Option<Threshold>) -> f64 {
+        t.map_or(Threshold::DEFAULT, |t| t.0)
+    }
+}
+
+impl ParamValue for Threshold {
+    fn parse(name: &str, text: &str) -> Result<Threshold, ApiError> {
+        number_value(text)
+            .filter(|t| *t >= 0.0)
+            .map(Threshold)
+            .ok_or_else(|| ApiError::invalid(name, format!("{name} {text:?} must be a number ≥ 0, such as 5 or 2.5")))
+    }
+}
+param_value!(Threshold, number(0.0, None));
+
+/// A whole number from `MIN` to `MAX`: how many twins, classes or decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count<const MIN: usize, const MAX: usize>(pub usize);
+
+impl<const MIN: usize, const MAX: usize> Count<MIN, MAX> {
+    pub fn or(c: Option<Self>, default: usize) -> usize {
+        c.map_or(default, |c| c.0)
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> ParamValue for Count<MIN, MAX> {
+    fn parse(name: &str, text: &str) -> Result<Self, ApiError> {
+        whole(name, Some(text), MIN, MIN..=MAX).map(Count)
+    }
+}
+
+impl<'de, const MIN: usize, const MAX: usize> serde::Deserialize<'de> for Count<MIN, MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        Self::parse(&NAME_MARK.to_string(), &text).map_err(|e| serde::de::Error::custom(format!("{NAME_MARK}{e}")))
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> utoipa::PartialSchema for Count<MIN, MAX> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        integer(MIN as f64, MAX as f64).into()
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> utoipa::ToSchema for Count<MIN, MAX> {}
+
+/// How many twin areas (`reference=twins`).
+pub type TwinCount = Count<1, { crate::query::reference::MAX_TWINS }>;
+/// How many classes a choropleth has.
+pub type Classes = Count<2, 9>;
+/// Decimals of coordinates.
+pub type Precision = Count<0, 15>;
+/// Features to skip: an int32, as OGC API – Features documents it.
+pub type Offset = Count<0, { i32::MAX as usize }>;
+
+/// A simplification tolerance in metres.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance(pub f64);
+
+impl Tolerance {
+    pub const MAX: f64 = 100_000.0;
+}
+
+impl ParamValue for Tolerance {
+    fn parse(name: &str, text: &str) -> Result<Tolerance, ApiError> {
+        number_value(text)
+            .filter(|t| (0.0..=Tolerance::MAX).contains(t))
+            .map(Tolerance)
+            .ok_or_else(|| ApiError::invalid(name, format!("{name} {text:?} must be a tolerance in metres from 0 to 100000")))
+    }
+}
+param_value!(Tolerance, number(0.0, Some(Tolerance::MAX)));
+
+/// `true` or `false`, spelt so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl ParamValue for Flag {
+    fn parse(name: &str, text: &str) -> Result<Flag, ApiError> {
+        match text {
+            "true" => Ok(Flag(true)),
+            "false" => Ok(Flag(false)),
+            _ => Err(ApiError::invalid(name, format!("{name} {text:?} must be true or false"))),
+        }
+    }
+}
+param_value!(Flag, of_type(utoipa::openapi::schema::Type::Boolean));
+
+/// A box in WGS 84: `minLon,minLat,maxLon,maxLat`, or OGC's six numbers with heights (ignored).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bbox(pub BBox);
+
+impl ParamValue for Bbox {
+    fn parse(name: &str, text: &str) -> Result<Bbox, ApiError> {
+        let bad = || ApiError::invalid(name, format!("{name} {text:?} must be minLon,minLat,maxLon,maxLat in WGS 84"));
+        // (non-finite numbers are refused below; -0 is 0)
+        let v: Vec<f64> = text.split(',').map(|x| x.trim().parse::<f64>().map(|v| v + 0.0)).collect::<Result<_, _>>().map_err(|_| bad())?;
+        let b = match v[..] {
+            [a, b, c, d] => [a, b, c, d],
+            [a, b, _, c, d, _] => [a, b, c, d],
+            _ => return Err(bad()),
+        };
+        let ok = b.iter().all(|x| x.is_finite())
+            && (-180.0..=180.0).contains(&b[0])
+            && (-180.0..=180.0).contains(&b[2])
+            && (-90.0..=90.0).contains(&b[1])
+            && (-90.0..=90.0).contains(&b[3])
+            && b[0] <= b[2]
+            && b[1] <= b[3];
+        if ok { Ok(Bbox(b)) } else { Err(bad()) }
+    }
+}
+param_value!(Bbox, of_type(utoipa::openapi::schema::Type::String));
+
+/// A municipality code, as Danmarks Statistik (`101`) or DAGI (`0101`) writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Municipality(pub MunicipalityCode);
+
+impl ParamValue for Municipality {
+    fn parse(name: &str, text: &str) -> Result<Municipality, ApiError> {
+        municipality(name, text).map(Municipality)
+    }
+}
+param_value!(
+    Municipality,
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some("^([0-9]{1,3}|0[0-9]{3})$"))
+        .build()
+);
 
 #[cfg(test)]
 mod tests {

@@ -11,9 +11,11 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 
 use super::AppState;
-use super::map::{Layer, MapQuery, layer};
+use super::map::{MapQuery, Properties, layer};
+use super::params::Year;
 use crate::domain::geometry::MultiPolygon;
 use crate::error::{ApiError, ProblemDetails};
+use crate::http::extract::QueryParams;
 use crate::http::negotiate::Lang;
 use crate::http::offload::{Rendered, render};
 use crate::snapshot::Snapshot;
@@ -36,20 +38,20 @@ pub struct TileQuery {
     /// An indicator code: with `year` for its values, or with `from` and `to` for a comparison.
     pub indicator: Option<String>,
     /// The year of the values.
-    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100)]
-    pub year: Option<String>,
+    #[param(inline)]
+    pub year: Option<Year>,
     /// First year of a comparison.
-    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100)]
-    pub from: Option<String>,
+    #[param(inline)]
+    pub from: Option<Year>,
     /// Last year of a comparison.
-    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100)]
-    pub to: Option<String>,
+    #[param(inline)]
+    pub to: Option<Year>,
     /// Reference of a comparison; default `municipality`.
     #[param(value_type = Option<crate::domain::model::Reference>)]
     pub reference: Option<String>,
     /// A year of the legal criteria: each feature carries its classifications.
-    #[param(value_type = Option<u16>, minimum = 1900, maximum = 2100)]
-    pub criteria_year: Option<String>,
+    #[param(inline)]
+    pub criteria_year: Option<Year>,
     /// Label language; default from `Accept-Language`, else Danish.
     #[param(value_type = Option<Lang>)]
     pub lang: Option<String>,
@@ -60,13 +62,13 @@ impl TileQuery {
         MapQuery {
             boundary: self.boundary.clone(),
             indicator: self.indicator.clone(),
-            year: self.year.clone(),
-            from: self.from.clone(),
-            to: self.to.clone(),
+            year: self.year,
+            from: self.from,
+            to: self.to,
             reference: self.reference.clone(),
             twins: None,
             matching: None,
-            criteria_year: self.criteria_year.clone(),
+            criteria_year: self.criteria_year,
             rules: None,
             threshold: None,
             classes: None,
@@ -203,7 +205,7 @@ fn tile(snapshot: &Snapshot, q: &TileQuery, lang: Lang, (z, x, y): (u8, u32, u32
     let bbox = [w - margin, s - margin, e + margin, n + margin];
     // (the whole layer, so that class breaks are those of every area, as the GeoJSON layer's;
     // then the areas reaching into the tile)
-    let Layer { areas, properties, .. } = layer(snapshot, &q.map_query(), lang, None)?;
+    let Properties { areas, properties, .. } = layer(snapshot, &q.map_query(), lang, None)?;
     let inside = |a: usize| snapshot.areas[a].bbox.is_some_and(|b| crate::domain::geometry::bbox_intersects(&b, &bbox));
     // about half a pixel of a 256-pixel tile, in metres at Danish latitudes
     let tolerance = 2.0 * HALF / f64::from(1u32 << z) / 512.0 * 0.6;
@@ -277,7 +279,7 @@ pub async fn area_tile(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String, String)>,
-    query: web::Query<TileQuery>,
+    query: QueryParams<TileQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let lang = Lang::negotiate(&req, query.lang.as_deref())?;
@@ -307,7 +309,7 @@ pub async fn area_tile(
 pub async fn tilejson(
     state: web::Data<AppState>,
     req: HttpRequest,
-    _query: web::Query<super::params::NoParameters>,
+    _query: QueryParams<super::params::NoParameters>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     let base = crate::http::public_base::of(&req);

@@ -660,29 +660,29 @@ mod tests {
     fn reproduces_the_notes_headline_figures() {
         let s = snapshot();
         let (i, indicator) = s.indicator(OUTSIDE_WORK_EDUCATION).unwrap();
-        let (boundary_version, d) = s.delimitation(None).unwrap();
+        let unit = crate::query::Unit::areas_of(&s, None).unwrap();
         let compare = |reference: Reference| {
             let request = crate::query::comparisons::ComparisonRequest {
                 indicator: i,
                 from: FROM,
                 to: TO,
                 reference: crate::query::reference::ReferenceChoice::of(reference),
-                boundary_version,
-                delimitation: d,
+                unit,
                 threshold: THRESHOLD,
+                order: None,
             };
             crate::query::comparisons::compare_areas(&s, &request)
         };
-        let items = compare(Reference::Municipality);
-        let summary = summarise(indicator.direction, THRESHOLD, items.iter().map(|c| &c.comparison));
+        let compared = compare(Reference::Municipality);
+        let summary = summarise(indicator.direction, THRESHOLD, compared.items.iter().map(|c| &c.comparison));
+        assert_eq!(compared.summary, summary, "the use case's summary is of its items");
         assert_eq!(summary.areas, 48);
         assert_eq!(summary.compared, 48);
         assert_eq!(summary.improved, Some(48));
         assert_eq!(summary.stronger, Some(48));
         assert_eq!(summary.beyond_threshold, Some(BEYOND_THRESHOLD as u32));
         assert_eq!(summary.stronger_relative, Some(STRONGER_RELATIVE as u32));
-        let items = compare(Reference::SocialHousing);
-        let summary = summarise(indicator.direction, THRESHOLD, items.iter().map(|c| &c.comparison));
+        let summary = compare(Reference::SocialHousing).summary;
         assert_eq!(summary.stronger, Some(STRONGER_THAN_SOCIAL_HOUSING as u32));
     }
 

@@ -166,6 +166,16 @@ pub fn round_half_away(x: f64, decimals: i32) -> f64 {
     (y + y.signum() * nudge).round() / scale
 }
 
+/// `-0` (a rounded small negative) as `0`: every format the service writes shows a zero so.
+pub fn unsigned_zero(x: f64) -> f64 {
+    if x == 0.0 { 0.0 } else { x }
+}
+
+/// A number with a decimal point; empty for none; never `-0`.
+pub fn plain_number(x: Option<f64>) -> String {
+    x.map(|v| unsigned_zero(v).to_string()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,13 +2,14 @@
 //! answers keyed by the canonical request (`cache`), negotiation of language, coding and CSV
 //! (`negotiate`), content codings of the answers the cache does not make (`encoding`), the formats answered in (`formats`), the base URL of links (`public_base`), rendering and compression off the
 //! request workers (`offload`), who the client is behind proxies (`client_address`), CORS
-//! (`cors`) and the guard on each connection's bytes (`guard`).
+//! (`cors`), the guard on each connection's bytes (`guard`) and the typed query parameters (`extract`).
 //! Nothing here knows a handler; `startup` puts the pieces together.
 
 pub mod cache;
 pub mod client_address;
 pub mod cors;
 pub mod encoding;
+pub mod extract;
 pub mod formats;
 pub mod guard;
 pub mod negotiate;

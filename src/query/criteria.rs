@@ -1,10 +1,134 @@
-//! The rule book: the rule sets the service ships (criteria.md) and those an operator adds
-//! (`criteria.rules_dir`: every `.toml` and `.json` file in it, in name order).
+//! The legal criteria (criteria.md): which rule set applies, every area of a unit in a year,
+//! one area year by year; and the rule book: the rule sets the service ships and those an
+//! operator adds (`criteria.rules_dir`: every `.toml` and `.json` file in it, in name order).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::domain::criteria::{BUNDLED, RuleError, RuleSet};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::Unit;
+use crate::domain::criteria::{BUNDLED, Evaluation, RuleError, RuleSet, Verdict};
+use crate::error::ApiError;
+use crate::snapshot::Criteria;
+
+/// A rule set named, or the one valid for a year; 400 when unknown or unavailable.
+pub fn rule_set<'c>(c: &'c Criteria, rules: Option<&str>, year: Option<u16>) -> Result<(usize, &'c RuleSet), ApiError> {
+    let (i, r) = match rules {
+        Some(id) => c.rule_set(id).ok_or_else(|| ApiError::invalid("rules", format!("unknown rule set {id:?}; see /v1/rules")))?,
+        None => {
+            let Some(year) = year else {
+                return Err(ApiError::invalid("rules", "name a rule set with rules=, or a year; see /v1/rules"));
+            };
+            let i = c.rules.iter().position(|r| r.applies_to(year)).ok_or_else(|| {
+                ApiError::invalid("rules", format!("no rule set applies to {year}; name one with rules= (see /v1/rules)"))
+            })?;
+            (i, &*c.rules[i])
+        }
+    };
+    if let Err(missing) = &c.roles[i] {
+        return Err(ApiError::invalid(
+            "rules",
+            format!("the dataset lacks the indicators rule set {:?} needs for the roles {}; see /v1/rules", r.id, missing.join(", ")),
+        ));
+    }
+    Ok((i, r))
+}
+
+/// A year the criteria are evaluated for, and the rule set applied to it.
+#[derive(Debug, Clone, Copy)]
+pub struct YearAndRules {
+    /// The year's position among the criteria's years.
+    pub year: usize,
+    /// The rule set's position in the rule book.
+    pub rules: usize,
+}
+
+/// A year the criteria are evaluated for (named `parameter` in errors) and the rule set for
+/// it: the one named, else the one valid for the year. A rule set named is checked first:
+/// without its indicators there are no years.
+pub fn year_and_rules(c: &Criteria, parameter: &str, year: u16, rules: Option<&str>) -> Result<YearAndRules, ApiError> {
+    if let Some(id) = rules {
+        rule_set(c, Some(id), None)?;
+    }
+    let k = c.years.iter().position(|&y| y == year).ok_or_else(|| {
+        let range = match (c.years.first(), c.years.last()) {
+            (Some(a), Some(b)) => format!("{a} to {b}"),
+            _ => "none".into(),
+        };
+        ApiError::invalid(parameter, format!("{parameter} {year} is outside the dataset's years for the criteria ({range})"))
+    })?;
+    let (ri, _) = rule_set(c, rules, Some(year))?;
+    Ok(YearAndRules { year: k, rules: ri })
+}
+
+/// Every area of a unit under one rule set in one year.
+#[derive(Debug, Clone, Copy)]
+pub struct CriteriaRequest<'s> {
+    pub at: YearAndRules,
+    pub unit: Unit<'s>,
+}
+
+// How many areas a classification says yes, no and undetermined for (a plain comment: a doc
+// comment would be its description in the OpenAPI document, which stays as it was).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct VerdictCounts {
+    pub yes: usize,
+    pub no: usize,
+    pub undetermined: usize,
+}
+
+/// Each area's evaluation (areas without one are left out), and per classification id the
+/// counts of its verdicts.
+pub struct AreasCriteria<'s> {
+    pub year: u16,
+    pub rules: &'s RuleSet,
+    pub items: Vec<(usize, &'s Evaluation)>,
+    pub summary: BTreeMap<String, VerdictCounts>,
+}
+
+pub fn areas_criteria<'s>(c: &'s Criteria, r: &CriteriaRequest<'s>) -> AreasCriteria<'s> {
+    let rules = &*c.rules[r.at.rules];
+    let items: Vec<(usize, &Evaluation)> =
+        r.unit.areas().filter_map(|a| Some((a, &c.of(r.unit.boundary_version, r.at.rules, a)?[r.at.year]))).collect();
+    let mut summary: BTreeMap<String, VerdictCounts> =
+        rules.classifications.iter().map(|x| (x.id.clone(), VerdictCounts::default())).collect();
+    for (_, e) in &items {
+        for (x, outcome) in rules.classifications.iter().zip(e.classifications.iter()) {
+            let Some(counts) = summary.get_mut(&x.id) else { continue };
+            match outcome.status {
+                Verdict::Yes => counts.yes += 1,
+                Verdict::No => counts.no += 1,
+                Verdict::Undetermined => counts.undetermined += 1,
+            }
+        }
+    }
+    AreasCriteria { year: c.years[r.at.year], rules, items, summary }
+}
+
+/// One area of a unit in every year, under the rule set named or each year's valid one.
+#[derive(Debug, Clone, Copy)]
+pub struct AreaCriteriaRequest<'s, 'q> {
+    pub area: usize,
+    pub rules: Option<&'q str>,
+    pub unit: Unit<'s>,
+}
+
+/// The area's years with an evaluation, ascending, each with the rule set applied.
+pub fn area_years<'s>(c: &'s Criteria, r: &AreaCriteriaRequest<'s, '_>) -> Result<Vec<(&'s RuleSet, &'s Evaluation)>, ApiError> {
+    if let Some(id) = r.rules {
+        rule_set(c, Some(id), None)?;
+    }
+    let mut years = Vec::new();
+    for (k, &year) in c.years.iter().enumerate() {
+        let Ok((ri, rules)) = rule_set(c, r.rules, Some(year)) else { continue };
+        let Some(e) = c.of(r.unit.boundary_version, ri, r.area).map(|e| &e[k]) else { continue };
+        years.push((rules, e));
+    }
+    Ok(years)
+}
 
 /// The bundled rule sets, then the directory's; a broken document or an id used twice is
 /// refused, naming the file and the key.

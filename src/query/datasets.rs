@@ -6,10 +6,13 @@ use std::collections::HashMap;
 
 use crate::domain::figures::{Counts, rest_of};
 use crate::domain::model::{Level, MunicipalityCode};
+use crate::error::ApiError;
 use crate::ingest::Extract;
 use crate::store::read::DatasetRecord;
 use crate::store::write::Connector;
-use crate::store::{self, DbConnection, ImportOutcome, StoreError};
+use crate::store::{self, DbConnection, StoreError};
+/// What the callers of the use cases here name of the store: its pool, and what an import did.
+pub use crate::store::{ImportOutcome, Pool};
 
 /// What an import did, and what it noticed in the extract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +38,22 @@ impl ImportReport {
     }
 }
 
+/// A store's failure in words for a client: the database away (503), busy (503 with
+/// Retry-After), or an internal error whose detail is only logged.
+fn problem(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Connect(_) | StoreError::Pool(_) => ApiError::Unavailable("the database does not answer; nothing was changed".into()),
+        e if e.is_transient() => {
+            tracing::warn!(error = %e, "an administration request gave up on the database");
+            ApiError::Busy {
+                detail: "the database is busy (a lock or a long statement); nothing was changed".into(),
+                retry_after_seconds: 5,
+            }
+        }
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
 /// Brings the schema up to date and stores the extract as the served version (one
 /// transaction), or finds it already stored. `connect` opens further connections for a
 /// parallel bulk load.
@@ -48,16 +67,18 @@ pub fn import(conn: &mut DbConnection, connect: Connector, extract: &Extract) ->
     Ok(report)
 }
 
-/// [`import`] on a connection of the server's pool, opening further ones from `url`.
-pub fn import_pooled(pool: &store::Pool, url: &store::DatabaseUrl, extract: &Extract) -> Result<ImportReport, StoreError> {
-    let mut conn = pool.get()?;
-    import(&mut conn, &|| store::connect(url), extract)
+/// [`import`] on a connection of the server's pool, opening further ones from `url`; a
+/// failure as the administration answers it.
+pub fn import_pooled(pool: &store::Pool, url: &store::DatabaseUrl, extract: &Extract) -> Result<ImportReport, ApiError> {
+    let mut conn = pool.get().map_err(|e| problem(e.into()))?;
+    import(&mut conn, &|| store::connect(url), extract).map_err(problem)
 }
 
-/// [`activate`] on a connection of the server's pool.
-pub fn activate_pooled(pool: &store::Pool, version: i64) -> Result<bool, StoreError> {
-    let mut conn = pool.get()?;
-    activate(&mut conn, version)
+/// [`activate`] on a connection of the server's pool; a failure as the administration
+/// answers it.
+pub fn activate_pooled(pool: &store::Pool, version: i64) -> Result<bool, ApiError> {
+    let mut conn = pool.get().map_err(|e| problem(e.into()))?;
+    activate(&mut conn, version).map_err(problem)
 }
 
 /// Makes a stored version the served one; false when there is none such.
