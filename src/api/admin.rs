@@ -152,17 +152,8 @@ pub struct ImportResult {
 pub async fn import(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
     super::params::no_parameters(&req)?;
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if !["application/zip", "application/x-zip-compressed", "application/octet-stream"].contains(&essence.as_str()) {
-        return Err(ApiError::UnsupportedMediaType(format!("send the extract as application/zip, not {content_type:?}")));
-    }
     let limit = state.settings.admin.max_upload_bytes;
-    let too_large = || ApiError::PayloadTooLarge(format!("an extract may be at most {limit} bytes (admin.max_upload_bytes)"));
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
+    upload_declared(&req, limit)?;
     let a = &state.settings.admin;
     let bytes = read_upload(payload, limit, Duration::from_secs(a.upload_timeout_seconds), a.upload_min_bytes_per_second).await?;
     let pool = state.pool.clone();
@@ -201,6 +192,20 @@ pub async fn import(state: web::Data<AppState>, req: HttpRequest, payload: web::
     };
     state.metrics.count_import(label);
     Ok(response)
+}
+
+/// An upload declared as a zip, and not larger than `limit` when it says its length.
+fn upload_declared(req: &HttpRequest, limit: usize) -> Result<(), ApiError> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if !["application/zip", "application/x-zip-compressed", "application/octet-stream"].contains(&essence.as_str()) {
+        return Err(ApiError::UnsupportedMediaType(format!("send the extract as application/zip, not {content_type:?}")));
+    }
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge(format!("an extract may be at most {limit} bytes (admin.max_upload_bytes)")));
+    }
+    Ok(())
 }
 
 /// Seconds an upload may take to get going before its rate counts.

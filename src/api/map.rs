@@ -1,8 +1,6 @@
 //! `/v1/map/areas` and `/v1/map/municipalities`: GeoJSON (RFC 7946) layers for maps, with a
 //! chosen indicator's values or a comparison, and class breaks for a choropleth.
 
-use std::borrow::Cow;
-
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -13,7 +11,7 @@ use super::comparisons::{ComparisonParams, parse_request, reference_choice};
 use super::params::{self, Bbox, Classes, Flag, Precision, Threshold, Tolerance, TwinCount, Year, indicator_param};
 use crate::domain::classes::Method;
 use crate::domain::figures::Figure;
-use crate::domain::geometry::{BBox, MultiPolygon, convex_hull};
+use crate::domain::geometry::BBox;
 use crate::domain::model::Reference;
 use crate::error::{ApiError, ProblemDetails};
 use crate::http::extract::QueryParams;
@@ -21,8 +19,8 @@ use crate::http::negotiate::Lang;
 use crate::http::offload::render;
 use crate::query::Unit;
 use crate::query::criteria::year_and_rules;
-use crate::query::map::{Content, Layer, LayerRequest, Mode};
-use crate::snapshot::{Area, DEFAULT_PRECISION, Delimitation, Municipality, Snapshot, figure_in};
+use crate::query::map::{Content, Layer, LayerRequest, Mode, MunicipalityLayerRequest, municipality_layer};
+use crate::snapshot::{Area, DEFAULT_PRECISION, Snapshot};
 
 pub const GEO_JSON: &str = crate::http::formats::GEO_JSON.media_type;
 
@@ -367,44 +365,6 @@ fn feature_collection(snapshot: &Snapshot, layer: &Properties, shape: &Shape) ->
     out
 }
 
-/// A municipality on a map: its areas in a delimitation and its outline.
-pub struct Outline<'a> {
-    pub areas: Vec<usize>,
-    /// None when neither the extract nor the areas give one.
-    pub geometry: Option<Cow<'a, MultiPolygon>>,
-    /// `extract` (the municipality's own outline) or `hull_of_areas`.
-    pub source: &'static str,
-}
-
-impl Outline<'_> {
-    /// The outline as GeoJSON text with coordinates to `precision` decimals; `null` without one.
-    pub fn geometry_text(&self, precision: usize) -> String {
-        let mut s = String::new();
-        match &self.geometry {
-            Some(g) => g.write_geojson(&mut s, precision),
-            None => s.push_str("null"),
-        }
-        s
-    }
-}
-
-/// The municipality's own outline when the extract carries one, else the convex hull of its
-/// areas' geometry; None for a municipality with neither areas in the delimitation nor an
-/// outline, which no map shows.
-pub fn municipality_outline<'a>(snapshot: &Snapshot, d: &Delimitation, m: &'a Municipality, simplify: f64) -> Option<Outline<'a>> {
-    let areas: Vec<usize> = d.areas().filter(|&a| snapshot.areas[a].municipality == m.code).collect();
-    let (geometry, source) = match &m.geometry {
-        Some(_) if simplify > 0.0 => (m.simplified(simplify).map(Cow::Owned), "extract"),
-        Some(own) => (Some(Cow::Borrowed(own)), "extract"),
-        None if areas.is_empty() => return None,
-        None => {
-            let positions = areas.iter().filter_map(|&a| snapshot.areas[a].geometry.as_ref()).flat_map(|g| g.positions().copied());
-            (convex_hull(positions).map(|ring| Cow::Owned(MultiPolygon(vec![vec![ring]]))), "hull_of_areas")
-        }
-    };
-    Some(Outline { areas, geometry, source })
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -459,38 +419,26 @@ pub async fn map_municipalities(
     render(&req, move || {
         let q = &*query;
         let shape = Shape::of(q.precision, q.simplify, None);
-        let unit = Unit::areas_of(&snapshot, q.boundary.as_deref())?;
-        let level = q.level()?;
-        let values = match (&q.indicator, q.year) {
-            (None, None) => None,
-            (Some(code), Some(Year(year))) => Some((indicator_param(&snapshot, code)?.0, year)),
-            _ => {
-                let parameter = if q.indicator.is_none() { "indicator" } else { "year" };
-                return Err(ApiError::invalid(parameter, "give indicator and year together"));
-            }
-        };
-        let mut out = String::from("{\"type\":\"FeatureCollection\"");
-        let (version, boundary) = (snapshot.dataset.version, json!(unit.boundary_version));
-        out.push_str(&format!(",\"dataset_version\":{version},\"boundary_version\":{boundary},\"features\":["));
-        let mut first = true;
-        for m in snapshot.municipalities.values() {
-            let Some(outline) = municipality_outline(&snapshot, unit.delimitation, m, shape.simplify) else { continue };
+        let request = q.request(&snapshot)?;
+        let (version, boundary) = (snapshot.dataset.version, json!(request.unit.boundary_version));
+        let mut out =
+            format!("{{\"type\":\"FeatureCollection\",\"dataset_version\":{version},\"boundary_version\":{boundary},\"features\":[");
+        for (k, m) in municipality_layer(&snapshot, &request).iter().enumerate() {
             let mut p = Map::new();
-            p.insert("code".into(), json!(m.code.to_string()));
-            p.insert("name".into(), json!(m.name));
-            p.insert("region_code".into(), json!(m.region_code));
-            p.insert("area_count".into(), json!(outline.areas.len()));
-            p.insert("geometry_source".into(), json!(outline.source));
-            if let Some((i, year)) = values {
-                p.insert("level".into(), json!(level.as_str()));
+            p.insert("code".into(), json!(m.municipality.code.to_string()));
+            p.insert("name".into(), json!(m.municipality.name));
+            p.insert("region_code".into(), json!(m.municipality.region_code));
+            p.insert("area_count".into(), json!(m.outline.areas.len()));
+            p.insert("geometry_source".into(), json!(m.outline.source));
+            if let Some((_, year)) = request.values {
+                p.insert("level".into(), json!(request.level.as_str()));
                 p.insert("year".into(), json!(year));
-                let series = snapshot.reference_series(level, unit.delimitation, m.code, i);
-                figure_properties(&mut p, figure_in(series, year).map(|p| (p.figure, None)));
+                figure_properties(&mut p, m.figure.map(|p| (p.figure, None)));
             }
-            if !std::mem::take(&mut first) {
+            if k > 0 {
                 out.push(',');
             }
-            write_feature(&mut out, &m.code.to_string(), &p, &outline.geometry_text(shape.precision), None);
+            write_feature(&mut out, &m.municipality.code.to_string(), &p, &m.outline.geometry_text(shape.precision), None);
         }
         out.push_str("]}");
         Ok(params::data_body(&snapshot, Some(lang), GEO_JSON, out))
@@ -499,6 +447,20 @@ pub async fn map_municipalities(
 }
 
 impl MunicipalityMapQuery {
+    fn request<'s>(&self, snapshot: &'s Snapshot) -> Result<MunicipalityLayerRequest<'s>, ApiError> {
+        let unit = Unit::areas_of(snapshot, self.boundary.as_deref())?;
+        let level = self.level()?;
+        let values = match (&self.indicator, self.year) {
+            (None, None) => None,
+            (Some(code), Some(Year(year))) => Some((indicator_param(snapshot, code)?.0, year)),
+            _ => {
+                let parameter = if self.indicator.is_none() { "indicator" } else { "year" };
+                return Err(ApiError::invalid(parameter, "give indicator and year together"));
+            }
+        };
+        Ok(MunicipalityLayerRequest { unit, level, values, simplify: self.simplify.map_or(0.0, |t| t.0) })
+    }
+
     fn level(&self) -> Result<Reference, ApiError> {
         match self.level.as_deref() {
             None | Some("municipality") => Ok(Reference::Municipality),

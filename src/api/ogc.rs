@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::map::{GEO_JSON, Outline, Shape, area_identity, geometry_text, municipality_outline, write_feature};
+use super::map::{GEO_JSON, Shape, area_identity, geometry_text, write_feature};
 use super::params::{Bbox, Municipality, Offset, ParamValue, Precision, data_body};
 use crate::domain::geometry::{BBox, bbox_intersects, union_bbox};
 use crate::domain::model::{MunicipalityCode, Reference};
@@ -17,6 +17,7 @@ use crate::error::{ApiError, ProblemDetails};
 use crate::http::extract::QueryParams;
 use crate::http::offload::{Rendered, render};
 use crate::http::public_base;
+use crate::query::map::{Outline, municipality_outline};
 use crate::snapshot::{Delimitation, Point, Snapshot, figure_in};
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -329,42 +330,46 @@ pub async fn queryables(
     let snapshot = state.snapshot()?;
     let collection = Collection::parse(&path)?;
     let b = base(&req);
-    render(&req, move || {
-        let mut properties = Map::new();
-        let mut add = |name: &str, schema: Value| properties.insert(name.into(), schema);
-        match collection {
-            Collection::Areas => {
-                add("area_id", json!({"type": "string", "title": "Area id"}));
-                add("name", json!({"type": "string", "title": "Name"}));
-                add("municipality_code", json!({"type": "string", "title": "Municipality code (Danmarks Statistik)"}));
-                add("municipality_name", json!({"type": "string", "title": "Municipality"}));
-                add("department_count", json!({"type": "integer", "title": "Departments in the area"}));
-            }
-            Collection::Municipalities => {
-                add("municipality_code", json!({"type": "string", "title": "Municipality code (Danmarks Statistik)"}));
-                add("name", json!({"type": "string", "title": "Name"}));
-                add("region_code", json!({"type": ["string", "null"], "title": "Region code"}));
-                add("area_count", json!({"type": "integer", "title": "Areas in the municipality"}));
-                add("geometry_source", json!({"type": "string", "enum": ["extract", "hull_of_areas"], "title": "Where the outline comes from"}));
-            }
+    render(&req, move || Ok(json_response(&snapshot, "application/schema+json", &queryables_document(&snapshot, &b, collection)))).await
+}
+
+/// The JSON Schema of a collection's features' properties.
+fn queryables_document(snapshot: &Snapshot, b: &str, collection: Collection) -> Value {
+    let mut properties = Map::new();
+    let mut add = |name: &str, schema: Value| properties.insert(name.into(), schema);
+    match collection {
+        Collection::Areas => {
+            add("area_id", json!({"type": "string", "title": "Area id"}));
+            add("name", json!({"type": "string", "title": "Name"}));
+            add("municipality_code", json!({"type": "string", "title": "Municipality code (Danmarks Statistik)"}));
+            add("municipality_name", json!({"type": "string", "title": "Municipality"}));
+            add("department_count", json!({"type": "integer", "title": "Departments in the area"}));
         }
-        add("year", json!({"type": "integer", "title": "Year of the indicator values"}));
-        for i in &snapshot.indicators {
+        Collection::Municipalities => {
+            add("municipality_code", json!({"type": "string", "title": "Municipality code (Danmarks Statistik)"}));
+            add("name", json!({"type": "string", "title": "Name"}));
+            add("region_code", json!({"type": ["string", "null"], "title": "Region code"}));
+            add("area_count", json!({"type": "integer", "title": "Areas in the municipality"}));
             add(
-                &i.code,
-                json!({"type": ["number", "null"], "title": i.name_da, "description": format!("{} ({}; {})", i.name_en, i.kind.unit(), i.population_en)}),
+                "geometry_source",
+                json!({"type": "string", "enum": ["extract", "hull_of_areas"], "title": "Where the outline comes from"}),
             );
         }
-        let body = json!({
-            "$schema": "https://json-schema.org/draft/2019-09/schema",
-            "$id": format!("{b}/ogc/collections/{}/queryables", collection.id()),
-            "type": "object",
-            "title": collection.title(),
-            "properties": properties
-        });
-        Ok(json_response(&snapshot, "application/schema+json", &body))
+    }
+    add("year", json!({"type": "integer", "title": "Year of the indicator values"}));
+    for i in &snapshot.indicators {
+        add(
+            &i.code,
+            json!({"type": ["number", "null"], "title": i.name_da, "description": format!("{} ({}; {})", i.name_en, i.kind.unit(), i.population_en)}),
+        );
+    }
+    json!({
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": format!("{b}/ogc/collections/{}/queryables", collection.id()),
+        "type": "object",
+        "title": collection.title(),
+        "properties": properties
     })
-    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -497,54 +502,58 @@ pub async fn items(
         check_format(q.f.as_deref(), FEATURE_FORMATS)?;
         let limit = page_limit(q.limit.as_deref())?;
         let offset = Offset::or(q.offset, 0);
-        let bbox = q.bbox.map(|b| b.0);
         let year = parse_datetime(q.datetime.as_deref(), &snapshot)?;
         let shape = Shape::of(q.precision, None, None);
         let municipality = q.municipality_code.as_deref().map(|m| Municipality::parse("municipality_code", m)).transpose()?.map(|m| m.0);
         let (d, mut matched) = members(&snapshot, collection);
         matched.retain(|m| {
             municipality.is_none_or(|code| m.municipality(&snapshot) == code)
-                && bbox.is_none_or(|b| m.bbox(&snapshot).is_some_and(|mb| bbox_intersects(&mb, &b)))
+                && q.bbox.is_none_or(|b| m.bbox(&snapshot).is_some_and(|mb| bbox_intersects(&mb, &b.0)))
         });
-        let page = matched.iter().skip(offset).take(limit);
-        let returned = page.len();
-
-        let here = format!("{b}/ogc/collections/{}/items", collection.id());
-        let with_offset = |o: usize| {
-            let mut pairs: Vec<(String, String)> = url_pairs(&query_string).into_iter().filter(|(k, _)| k != "offset").collect();
-            pairs.push(("offset".into(), o.to_string()));
-            let qs: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
-            format!("{here}?{}", qs.join("&"))
-        };
-        let self_href = if query_string.is_empty() { here.clone() } else { format!("{here}?{query_string}") };
-        let mut links = vec![
-            json!({"href": self_href, "rel": "self", "type": GEO_JSON, "title": "This page"}),
-            json!({"href": format!("{b}/ogc/collections/{}", collection.id()), "rel": "collection", "type": "application/json", "title": "The collection"}),
-        ];
-        if offset + returned < matched.len() {
-            links.push(json!({"href": with_offset(offset + returned), "rel": "next", "type": GEO_JSON, "title": "Next page"}));
-        }
-        if offset > 0 {
-            links.push(json!({"href": with_offset(offset.saturating_sub(limit)), "rel": "prev", "type": GEO_JSON, "title": "Previous page"}));
-        }
+        let returned = matched.len().saturating_sub(offset).min(limit);
+        let links = page_links(&b, &query_string, collection, (offset, limit, returned, matched.len()));
         let mut out = String::with_capacity(1024 + returned * 2048);
         out.push_str("{\"type\":\"FeatureCollection\",\"features\":[");
-        for (k, member) in page.enumerate() {
+        for (k, member) in matched.iter().skip(offset).take(limit).enumerate() {
             if k > 0 {
                 out.push(',');
             }
             member.write(&mut out, &snapshot, d, year, &shape, None);
         }
-        out.push_str(&format!(
-            "],\"numberMatched\":{},\"numberReturned\":{},\"timeStamp\":{},\"links\":{}}}",
-            matched.len(),
-            returned,
-            json!(snapshot.dataset.imported_at),
-            Value::Array(links)
-        ));
+        let (count, stamp) = (matched.len(), json!(snapshot.dataset.imported_at));
+        out.push_str(&format!("],\"numberMatched\":{count},\"numberReturned\":{returned},\"timeStamp\":{stamp},\"links\":{links}}}"));
         Ok(data_body(&snapshot, None, GEO_JSON, out))
     })
     .await
+}
+
+/// A page's links: itself, its collection, and the next and previous pages where there are
+/// any, each repeating the query (`query_string`, canonical) with its own offset.
+fn page_links(
+    b: &str,
+    query_string: &str,
+    collection: Collection,
+    (offset, limit, returned, matched): (usize, usize, usize, usize),
+) -> Value {
+    let here = format!("{b}/ogc/collections/{}/items", collection.id());
+    let with_offset = |o: usize| {
+        let mut pairs: Vec<(String, String)> = url_pairs(query_string).into_iter().filter(|(k, _)| k != "offset").collect();
+        pairs.push(("offset".into(), o.to_string()));
+        let qs: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        format!("{here}?{}", qs.join("&"))
+    };
+    let self_href = if query_string.is_empty() { here.clone() } else { format!("{here}?{query_string}") };
+    let mut links = vec![
+        json!({"href": self_href, "rel": "self", "type": GEO_JSON, "title": "This page"}),
+        json!({"href": format!("{b}/ogc/collections/{}", collection.id()), "rel": "collection", "type": "application/json", "title": "The collection"}),
+    ];
+    if offset + returned < matched {
+        links.push(json!({"href": with_offset(offset + returned), "rel": "next", "type": GEO_JSON, "title": "Next page"}));
+    }
+    if offset > 0 {
+        links.push(json!({"href": with_offset(offset.saturating_sub(limit)), "rel": "prev", "type": GEO_JSON, "title": "Previous page"}));
+    }
+    Value::Array(links)
 }
 
 /// One feature.

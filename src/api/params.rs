@@ -398,4 +398,90 @@ mod tests {
             assert!(!is_plain_number(v), "{v}");
         }
     }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Typed {
+        from: Option<Year>,
+        to: Option<Year>,
+        threshold: Option<Threshold>,
+        twins: Option<TwinCount>,
+        municipality: Option<Municipality>,
+        bbox: Option<Bbox>,
+        geometry: Option<Flag>,
+    }
+
+    fn problem(query: &str) -> (Option<String>, String) {
+        let p = crate::http::extract::parse::<Typed>(query).unwrap_err().problem();
+        assert_eq!(p.status, 400, "{query}");
+        (p.parameter, p.detail)
+    }
+
+    /// A value its type refuses is a 400 naming the parameter, in the words the handlers used
+    /// when they parsed it themselves; the rest of the query string is not read for it.
+    #[test]
+    fn typed_parameters_name_themselves() {
+        let q = crate::http::extract::parse::<Typed>("from=02015&to=2023&threshold=-0&twins=20&municipality=0101&geometry=false").unwrap();
+        assert_eq!((q.from, q.to), (Some(Year(2015)), Some(Year(2023))));
+        assert!(q.threshold.unwrap().0.is_sign_positive());
+        assert_eq!((q.twins, q.municipality.map(|m| m.0.get()), q.geometry), (Some(Count(20)), Some(101), Some(Flag(false))));
+        let cases = [
+            ("from=1899", "from", "from \"1899\" must be a year from 1900 to 2100"),
+            ("to=2023&from=x", "from", "from \"x\" must be a year from 1900 to 2100"),
+            ("to=2101", "to", "to \"2101\" must be a year from 1900 to 2100"),
+            ("threshold=NaN", "threshold", "threshold \"NaN\" must be a number ≥ 0, such as 5 or 2.5"),
+            ("twins=21", "twins", "twins \"21\" must be a whole number from 1 to 20"),
+            ("twins=0", "twins", "twins \"0\" must be a whole number from 1 to 20"),
+            ("municipality=abc", "municipality", "\"abc\" is not a municipality code such as 101 or 0101"),
+            ("bbox=1,2,3", "bbox", "bbox \"1,2,3\" must be minLon,minLat,maxLon,maxLat in WGS 84"),
+            ("geometry=yes", "geometry", "geometry \"yes\" must be true or false"),
+        ];
+        for (query, parameter, detail) in cases {
+            assert_eq!(problem(query), (Some(parameter.to_string()), detail.to_string()), "{query}");
+        }
+        // serde's own refusals keep their words
+        assert_eq!(
+            problem("size=1").1,
+            "unknown parameter `size`; this operation takes `from`, `to`, `threshold`, `twins`, `municipality`, `bbox`, `geometry`"
+        );
+        assert!(problem("from=2015&from=2016").1.contains("duplicate field `from`"));
+    }
+
+    /// The mark that stands for a parameter's name cannot be sent: a client's NUL is quoted
+    /// escaped, and a message that is not a type's is not taken for one.
+    #[test]
+    fn the_name_mark_cannot_be_forged() {
+        let (parameter, detail) = problem("from=%00x");
+        assert_eq!(parameter.as_deref(), Some("from"));
+        assert_eq!(detail, "from \"\\0x\" must be a year from 1900 to 2100");
+        assert!(!detail.contains(NAME_MARK));
+        // (a name is not a value: serde's words come first, and it is refused as unknown)
+        let (_, detail) = problem("%00=1");
+        assert!(detail.starts_with("unknown parameter"), "{detail}");
+    }
+
+    /// What a type validates is what it declares: the OpenAPI schema's bounds are its range.
+    #[test]
+    fn schemas_state_the_ranges_validated() {
+        use utoipa::PartialSchema;
+        let bounds = |schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
+            let v = serde_json::to_value(schema).unwrap();
+            (v["minimum"].as_f64(), v["maximum"].as_f64())
+        };
+        let ok = |name: &str, text: &str| crate::http::extract::parse::<Typed>(&format!("{name}={text}")).is_ok();
+        for (name, (min, max)) in
+            [("from", bounds(Year::schema())), ("twins", bounds(TwinCount::schema())), ("threshold", bounds(Threshold::schema()))]
+        {
+            let min = min.unwrap();
+            assert!(ok(name, &min.to_string()) && !ok(name, &(min - 1.0).to_string()), "{name} ≥ {min}");
+            if let Some(max) = max {
+                assert!(ok(name, &max.to_string()) && !ok(name, &(max + 1.0).to_string()), "{name} ≤ {max}");
+            }
+        }
+        assert_eq!(bounds(Classes::schema()), (Some(2.0), Some(9.0)));
+        assert_eq!(bounds(Precision::schema()), (Some(0.0), Some(15.0)));
+        assert_eq!(bounds(Tolerance::schema()), (Some(0.0), Some(Tolerance::MAX)));
+        assert!(Tolerance::parse("simplify", "100000").is_ok() && Tolerance::parse("simplify", "100000.5").is_err());
+    }
 }

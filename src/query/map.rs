@@ -8,8 +8,11 @@ use super::comparisons::{AreaComparison, ComparisonRequest, compare_areas};
 use super::criteria::YearAndRules;
 use crate::domain::classes::{Classification, Method};
 use crate::domain::criteria::{Evaluation, RuleSet};
-use crate::domain::geometry::{BBox, bbox_intersects};
-use crate::snapshot::{Point, Snapshot, figure_in};
+use std::borrow::Cow;
+
+use crate::domain::geometry::{BBox, MultiPolygon, bbox_intersects, convex_hull};
+use crate::domain::model::Reference;
+use crate::snapshot::{Delimitation, Municipality, Point, Snapshot, figure_in};
 
 /// What a layer shows.
 #[derive(Debug, Clone)]
@@ -87,4 +90,75 @@ pub fn layer<'s>(snapshot: &'s Snapshot, r: LayerRequest<'s>) -> Layer<'s> {
         Classes { field, method: r.method, requested: r.classes, classification, of_area }
     });
     Layer { areas, content, classes }
+}
+
+/// A municipality on a map: its areas in a delimitation and its outline.
+pub struct Outline<'a> {
+    pub areas: Vec<usize>,
+    /// None when neither the extract nor the areas give one.
+    pub geometry: Option<Cow<'a, MultiPolygon>>,
+    /// `extract` (the municipality's own outline) or `hull_of_areas`.
+    pub source: &'static str,
+}
+
+impl Outline<'_> {
+    /// The outline as GeoJSON text with coordinates to `precision` decimals; `null` without one.
+    pub fn geometry_text(&self, precision: usize) -> String {
+        let mut s = String::new();
+        match &self.geometry {
+            Some(g) => g.write_geojson(&mut s, precision),
+            None => s.push_str("null"),
+        }
+        s
+    }
+}
+
+/// The municipality's own outline when the extract carries one, else the convex hull of its
+/// areas' geometry; None for a municipality with neither areas in the delimitation nor an
+/// outline, which no map shows.
+pub fn municipality_outline<'a>(snapshot: &Snapshot, d: &Delimitation, m: &'a Municipality, simplify: f64) -> Option<Outline<'a>> {
+    let areas: Vec<usize> = d.areas().filter(|&a| snapshot.areas[a].municipality == m.code).collect();
+    let (geometry, source) = match &m.geometry {
+        Some(_) if simplify > 0.0 => (m.simplified(simplify).map(Cow::Owned), "extract"),
+        Some(own) => (Some(Cow::Borrowed(own)), "extract"),
+        None if areas.is_empty() => return None,
+        None => {
+            let positions = areas.iter().filter_map(|&a| snapshot.areas[a].geometry.as_ref()).flat_map(|g| g.positions().copied());
+            (convex_hull(positions).map(|ring| Cow::Owned(MultiPolygon(vec![vec![ring]]))), "hull_of_areas")
+        }
+    };
+    Some(Outline { areas, geometry, source })
+}
+
+/// The municipalities on a map: those with areas in the unit, and those whose outline the
+/// extract carries; with `values`, a reference level's figure of an indicator in a year.
+#[derive(Debug, Clone, Copy)]
+pub struct MunicipalityLayerRequest<'s> {
+    pub unit: Unit<'s>,
+    /// The municipality, its social-housing sector, or that sector without the unit's areas.
+    pub level: Reference,
+    /// An indicator and a year.
+    pub values: Option<(usize, u16)>,
+    /// A simplification tolerance in metres for the outlines.
+    pub simplify: f64,
+}
+
+pub struct MunicipalityFeature<'s> {
+    pub municipality: &'s Municipality,
+    pub outline: Outline<'s>,
+    /// With values: the level's point in the year, if it has one.
+    pub figure: Option<Point>,
+}
+
+/// In the order of their codes.
+pub fn municipality_layer<'s>(snapshot: &'s Snapshot, r: &MunicipalityLayerRequest<'s>) -> Vec<MunicipalityFeature<'s>> {
+    snapshot
+        .municipalities
+        .values()
+        .filter_map(|m| {
+            let outline = municipality_outline(snapshot, r.unit.delimitation, m, r.simplify)?;
+            let figure = r.values.and_then(|(i, year)| figure_in(snapshot.reference_series(r.level, r.unit.delimitation, m.code, i), year));
+            Some(MunicipalityFeature { municipality: m, outline, figure })
+        })
+        .collect()
 }

@@ -45,6 +45,8 @@ fn more_requests(area: &str, year: u64) -> Vec<String> {
         "/tiles/areas/8/120/70.mvt".into(),
     ];
     out.push("/v1/datapackage.zip".into());
+    // the OpenAPI document, as served (its bytes; the committed file is checked in openapi.rs)
+    out.push("/openapi.json".into());
     out
 }
 

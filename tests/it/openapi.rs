@@ -115,3 +115,45 @@ fn every_operation_says_what_it_needs() {
         }
     }
 }
+
+/// Every bound the document states for a query parameter is the one the service enforces: at
+/// each operation, the value on the bound is not refused as out of range (it may be for what it
+/// means: a year without criteria), and the value just beyond it is, with a 400 naming it. (The types of `api::params` hold both; this proves no
+/// operation declares a range of its own.)
+#[tokio::test]
+async fn documented_bounds_are_the_enforced_ones() {
+    use crate::common::TestApp;
+    let app = TestApp::demo().spawn().await;
+    let doc: serde_json::Value = serde_json::from_str(boligsocial::api::openapi::openapi_json_text()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(params) = item["get"]["parameters"].as_array() else { continue };
+        // path parameters by their examples
+        let mut url = path.clone();
+        for p in params.iter().filter(|p| p["in"] == "path") {
+            let example = p["example"].as_str().map(str::to_string).or_else(|| p["example"].as_i64().map(|n| n.to_string()));
+            url = url.replace(&format!("{{{}}}", p["name"].as_str().unwrap()), &example.unwrap_or_else(|| "0".into()));
+        }
+        for p in params.iter().filter(|p| p["in"] == "query") {
+            let name = p["name"].as_str().unwrap();
+            let integer = p["schema"]["type"] == "integer";
+            let step = if integer { 1.0 } else { 0.5 };
+            for (bound, beyond) in [(&p["schema"]["minimum"], -step), (&p["schema"]["maximum"], step)] {
+                let Some(bound) = bound.as_f64() else { continue };
+                let names = |r: &serde_json::Value| r["parameter"] == name;
+                // (the types' words for a value out of their range: "must be a year from …")
+                let out_of_range = |r: &serde_json::Value| names(r) && r["detail"].as_str().unwrap_or("").contains("must be a");
+                let (status, body) = app.get_json(&format!("{url}?{name}={bound}")).await;
+                assert!(!(status == 400 && out_of_range(&body)), "{path}: {name}={bound} is documented, and refused: {body}");
+                let (status, body) = app.get_json(&format!("{url}?{name}={}", bound + beyond)).await;
+                assert!(
+                    status == 400 && out_of_range(&body),
+                    "{path}: {name}={} is beyond the document's bound, and not refused: {body}",
+                    bound + beyond
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} bounds checked");
+}
