@@ -11,14 +11,16 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::map::{GEO_JSON, Shape, area_identity, geometry_text, write_feature};
 use super::params::{Bbox, Municipality, Offset, ParamValue, Precision, data_body};
-use crate::domain::geometry::{BBox, bbox_intersects, union_bbox};
-use crate::domain::model::{MunicipalityCode, Reference};
+use crate::domain::geometry::union_bbox;
+use crate::domain::model::MunicipalityCode;
 use crate::error::{ApiError, ProblemDetails};
 use crate::http::extract::QueryParams;
 use crate::http::offload::{Rendered, render};
 use crate::http::public_base;
-use crate::query::map::{Outline, municipality_outline};
-use crate::snapshot::{Delimitation, Point, Snapshot, figure_in};
+use crate::query::Unit;
+use crate::query::features::{Collection, FeaturesRequest, Member, feature, features, members};
+use crate::query::map::Outline;
+use crate::snapshot::Snapshot;
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const DEFAULT_LIMIT: usize = 100;
@@ -34,92 +36,21 @@ fn json_response(snapshot: &Snapshot, content_type: &'static str, body: &Value) 
     data_body(snapshot, None, content_type, body.to_string())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Collection {
-    Areas,
-    Municipalities,
-}
-
-impl Collection {
-    const ALL: [Collection; 2] = [Collection::Areas, Collection::Municipalities];
-
-    fn parse(id: &str) -> Result<Collection, ApiError> {
-        Collection::ALL
-            .into_iter()
-            .find(|c| c.id() == id)
-            .ok_or_else(|| ApiError::NotFound(format!("no collection {id:?}; the collections are \"areas\" and \"municipalities\"")))
-    }
-
-    fn id(self) -> &'static str {
-        match self {
-            Collection::Areas => "areas",
-            Collection::Municipalities => "municipalities",
+/// Writes a feature: its id, properties (what names it, and each indicator's published value
+/// in `year`) and geometry, shaped as asked.
+fn write_member(out: &mut String, snapshot: &Snapshot, unit: Unit, member: &Member, year: u16, shape: &Shape, extra: Option<&Value>) {
+    let values = member.values(snapshot, unit, year);
+    match member {
+        Member::Area(a) => {
+            let area = &snapshot.areas[*a];
+            let p = area_properties(snapshot, unit, *a, year, &values);
+            write_feature(out, &member.id(snapshot), &p, &geometry_text(area, shape), extra);
+        }
+        Member::Municipality(code, outline) => {
+            let p = municipality_properties(snapshot, *code, outline, year, &values);
+            write_feature(out, &member.id(snapshot), &p, &outline.geometry_text(shape.precision), extra);
         }
     }
-
-    fn title(self) -> &'static str {
-        match self {
-            Collection::Areas => "Helhedsplansområder",
-            Collection::Municipalities => "Kommuner",
-        }
-    }
-}
-
-/// One feature of a collection, found before the page is cut and written.
-enum Member<'a> {
-    Area(usize),
-    Municipality(MunicipalityCode, Outline<'a>),
-}
-
-impl Member<'_> {
-    fn bbox(&self, snapshot: &Snapshot) -> Option<BBox> {
-        match self {
-            Member::Area(a) => snapshot.areas[*a].bbox,
-            Member::Municipality(_, outline) => outline.geometry.as_ref().and_then(|g| g.bbox()),
-        }
-    }
-
-    /// The feature's id: the area_id, or the municipality code in Danmarks Statistik's form.
-    fn id(&self, snapshot: &Snapshot) -> String {
-        match self {
-            Member::Area(a) => snapshot.areas[*a].area_id.clone(),
-            Member::Municipality(code, _) => code.to_string(),
-        }
-    }
-
-    fn municipality(&self, snapshot: &Snapshot) -> MunicipalityCode {
-        match self {
-            Member::Area(a) => snapshot.areas[*a].municipality,
-            Member::Municipality(code, _) => *code,
-        }
-    }
-
-    fn write(&self, out: &mut String, snapshot: &Snapshot, d: &Delimitation, year: u16, shape: &Shape, extra: Option<&Value>) {
-        match self {
-            Member::Area(a) => {
-                let area = &snapshot.areas[*a];
-                write_feature(out, &self.id(snapshot), &area_properties(snapshot, d, *a, year), &geometry_text(area, shape), extra);
-            }
-            Member::Municipality(code, outline) => {
-                let p = municipality_properties(snapshot, *code, outline, year);
-                write_feature(out, &self.id(snapshot), &p, &outline.geometry_text(shape.precision), extra);
-            }
-        }
-    }
-}
-
-/// The features of a collection under the dataset's default delimitation, in a stable order.
-fn members<'a>(snapshot: &'a Snapshot, collection: Collection) -> (&'a Delimitation, Vec<Member<'a>>) {
-    let d = snapshot.default_delimitation();
-    let members = match collection {
-        Collection::Areas => d.areas().map(Member::Area).collect(),
-        Collection::Municipalities => snapshot
-            .municipalities
-            .values()
-            .filter_map(|m| municipality_outline(snapshot, d, m, 0.0).map(|o| Member::Municipality(m.code, o)))
-            .collect(),
-    };
-    (d, members)
 }
 
 /// `f`, the output format, which every operation here takes. The OGC API's operations refuse
@@ -227,7 +158,7 @@ fn years(snapshot: &Snapshot) -> Option<(u16, u16)> {
 }
 
 fn collection_document(snapshot: &Snapshot, b: &str, collection: Collection) -> Value {
-    let (_, members) = members(snapshot, collection);
+    let members = members(snapshot, Unit::of_dataset(snapshot), collection);
     let bbox = members.iter().fold(None, |acc, m| union_bbox(acc, m.bbox(snapshot)));
     let interval = years(snapshot).map(|(lo, hi)| json!([[format!("{lo}-01-01T00:00:00Z"), format!("{hi}-12-31T23:59:59Z")]]));
     let description = match collection {
@@ -444,23 +375,28 @@ fn parse_datetime(text: Option<&str>, snapshot: &Snapshot) -> Result<u16, ApiErr
         })
 }
 
-/// Each indicator's published value in `year` from `series`, as properties named by code.
-fn indicator_values<'a>(p: &mut Map<String, Value>, snapshot: &'a Snapshot, year: u16, series: impl Fn(usize) -> &'a [Point]) {
+/// Each indicator's published value in `year`, as properties named by code.
+fn indicator_values(p: &mut Map<String, Value>, snapshot: &Snapshot, year: u16, values: &[Option<f64>]) {
     p.insert("year".into(), json!(year));
-    for (i, indicator) in snapshot.indicators.iter().enumerate() {
-        let value = figure_in(series(i), year).and_then(|p| p.figure.value());
+    for (indicator, value) in snapshot.indicators.iter().zip(values) {
         p.insert(indicator.code.clone(), json!(value));
     }
 }
 
-fn area_properties(snapshot: &Snapshot, d: &Delimitation, a: usize, year: u16) -> Map<String, Value> {
+fn area_properties(snapshot: &Snapshot, unit: Unit, a: usize, year: u16, values: &[Option<f64>]) -> Map<String, Value> {
     let mut p = area_identity(snapshot, &snapshot.areas[a]);
-    p.insert("department_count".into(), json!(d.departments[a].len()));
-    indicator_values(&mut p, snapshot, year, |i| d.series(a, i));
+    p.insert("department_count".into(), json!(unit.department_count(a)));
+    indicator_values(&mut p, snapshot, year, values);
     p
 }
 
-fn municipality_properties(snapshot: &Snapshot, code: MunicipalityCode, outline: &Outline, year: u16) -> Map<String, Value> {
+fn municipality_properties(
+    snapshot: &Snapshot,
+    code: MunicipalityCode,
+    outline: &Outline,
+    year: u16,
+    values: &[Option<f64>],
+) -> Map<String, Value> {
     let m = &snapshot.municipalities[&code];
     let mut p = Map::new();
     p.insert("municipality_code".into(), json!(code.to_string()));
@@ -468,9 +404,7 @@ fn municipality_properties(snapshot: &Snapshot, code: MunicipalityCode, outline:
     p.insert("region_code".into(), json!(m.region_code));
     p.insert("area_count".into(), json!(outline.areas.len()));
     p.insert("geometry_source".into(), json!(outline.source));
-    indicator_values(&mut p, snapshot, year, |i| {
-        snapshot.reference_series(Reference::Municipality, snapshot.default_delimitation(), code, i)
-    });
+    indicator_values(&mut p, snapshot, year, values);
     p
 }
 
@@ -505,11 +439,8 @@ pub async fn items(
         let year = parse_datetime(q.datetime.as_deref(), &snapshot)?;
         let shape = Shape::of(q.precision, None, None);
         let municipality = q.municipality_code.as_deref().map(|m| Municipality::parse("municipality_code", m)).transpose()?.map(|m| m.0);
-        let (d, mut matched) = members(&snapshot, collection);
-        matched.retain(|m| {
-            municipality.is_none_or(|code| m.municipality(&snapshot) == code)
-                && q.bbox.is_none_or(|b| m.bbox(&snapshot).is_some_and(|mb| bbox_intersects(&mb, &b.0)))
-        });
+        let unit = Unit::of_dataset(&snapshot);
+        let matched = features(&snapshot, &FeaturesRequest { collection, unit, municipality, within: q.bbox.map(|b| b.0) });
         let returned = matched.len().saturating_sub(offset).min(limit);
         let links = page_links(&b, &query_string, collection, (offset, limit, returned, matched.len()));
         let mut out = String::with_capacity(1024 + returned * 2048);
@@ -518,7 +449,7 @@ pub async fn items(
             if k > 0 {
                 out.push(',');
             }
-            member.write(&mut out, &snapshot, d, year, &shape, None);
+            write_member(&mut out, &snapshot, unit, member, year, &shape, None);
         }
         let (count, stamp) = (matched.len(), json!(snapshot.dataset.imported_at));
         out.push_str(&format!("],\"numberMatched\":{count},\"numberReturned\":{returned},\"timeStamp\":{stamp},\"links\":{links}}}"));
@@ -593,21 +524,9 @@ pub async fn item(
     render(&req, move || {
         let (collection_id, feature_id) = path.into_inner();
         let collection = Collection::parse(&collection_id)?;
-        let not_found = || ApiError::NotFound(format!("no feature {feature_id:?} in the collection {collection_id:?}"));
-        let (d, member) = match collection {
-            Collection::Areas => {
-                let d = snapshot.default_delimitation();
-                let (a, _) = snapshot.area(&feature_id).filter(|(a, _)| d.contains(*a)).ok_or_else(not_found)?;
-                (d, Member::Area(a))
-            }
-            Collection::Municipalities => {
-                // either form of the code finds the municipality; its id is the canonical form
-                let d = snapshot.default_delimitation();
-                let code = feature_id.parse::<MunicipalityCode>().map_err(|_| not_found())?;
-                let outline = snapshot.municipalities.get(&code).and_then(|m| municipality_outline(&snapshot, d, m, 0.0)).ok_or_else(not_found)?;
-                (d, Member::Municipality(code, outline))
-            }
-        };
+        let unit = Unit::of_dataset(&snapshot);
+        let member = feature(&snapshot, unit, collection, &feature_id)
+            .ok_or_else(|| ApiError::NotFound(format!("no feature {feature_id:?} in the collection {collection_id:?}")))?;
         let year = parse_datetime(query.datetime.as_deref(), &snapshot)?;
         let shape = Shape::of(query.precision, None, None);
         let links = json!({"links": [
@@ -615,7 +534,7 @@ pub async fn item(
             {"href": format!("{b}/ogc/collections/{}", collection.id()), "rel": "collection", "type": "application/json", "title": "The collection"}
         ]});
         let mut out = String::new();
-        member.write(&mut out, &snapshot, d, year, &shape, Some(&links));
+        write_member(&mut out, &snapshot, unit, &member, year, &shape, Some(&links));
         Ok(data_body(&snapshot, None, GEO_JSON, out))
     })
     .await

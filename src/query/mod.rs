@@ -12,6 +12,7 @@ pub mod comparisons;
 pub mod criteria;
 pub mod datapackage;
 pub mod datasets;
+pub mod features;
 pub mod map;
 pub mod reference;
 pub mod series;
@@ -37,6 +38,13 @@ impl<'s> Unit<'s> {
             ApiError::invalid("boundary", format!("unknown boundary version {:?}; known: {}", boundary.unwrap_or(""), known.join(", ")))
         })?;
         Ok(Unit { boundary_version, delimitation })
+    }
+
+    /// The areas of the dataset's own delimitation (none when the extract has no areas).
+    pub fn of_dataset(snapshot: &'s Snapshot) -> Unit<'s> {
+        let boundary_version = snapshot.dataset.boundary_version.as_str();
+        let delimitation = snapshot.default_delimitation();
+        Unit { boundary_version, delimitation }
     }
 
     /// The unit's areas, as indexes into the snapshot's areas.
