@@ -28,6 +28,8 @@ pub struct Settings {
     pub import: ImportSettings,
     #[serde(default)]
     pub criteria: CriteriaSettings,
+    #[serde(default)]
+    pub auth: AuthSettings,
 }
 
 /// The legal criteria's rule sets.
@@ -175,6 +177,45 @@ impl Default for AdminSettings {
             upload_min_bytes_per_second: 16 << 10,
             requests_per_minute: 30,
             anonymous_requests_per_minute: 10,
+        }
+    }
+}
+
+/// Signed-in access (access.md): the OpenID Provider whose access tokens are accepted. Off, and
+/// `/v1/me` not found, unless `issuer` is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// The issuer URL; its `/.well-known/openid-configuration` names the signing keys.
+    pub issuer: Option<String>,
+    /// The signing keys (a JWKS), when discovery is not wanted.
+    pub jwks_url: Option<String>,
+    /// What a token's `aud` must contain.
+    pub audience: String,
+    /// The signature algorithms accepted, comma-separated: RS256, RS384, RS512, PS256,
+    /// PS384, PS512, ES256, ES384 (never `none` or HS*).
+    pub algorithms: String,
+    /// Where the caller's CVR number is in the token's claims (a dotted path).
+    pub cvr_claim: String,
+    /// The scope a token must carry (`scope`, space-separated, or `scp`).
+    pub scope: String,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`.
+    pub leeway_seconds: u64,
+    /// `/v1/me` requests per minute and caller (`sub`).
+    pub requests_per_minute: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            issuer: None,
+            jwks_url: None,
+            audience: "boligsocial".into(),
+            algorithms: "RS256, PS256, ES256".into(),
+            cvr_claim: "cvr".into(),
+            scope: "boligsocial:departments".into(),
+            leeway_seconds: 60,
+            requests_per_minute: 600,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! (`cors`), the guard on each connection's bytes (`guard`) and the typed query parameters (`extract`).
 //! Nothing here knows a handler; `startup` puts the pieces together.
 
+pub mod auth;
 pub mod cache;
 pub mod client_address;
 pub mod cors;
