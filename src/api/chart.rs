@@ -146,7 +146,7 @@ pub async fn comparison_chart(
     offload::render(&req, move || {
         let mut request = super::comparisons::parse_request(&snapshot, query.params())?;
         request.order = Some(super::comparisons::parse_order(query.sort.as_deref())?.unwrap_or(Order::BY_DIFFERENCE));
-        let items = super::comparisons::items(&snapshot, compare_areas(&snapshot, &request).items);
+        let items = super::comparisons::items(&snapshot, compare_areas(&snapshot, &request));
         let text = ChartText::of(&snapshot, &request, lang);
         Ok(data_body(&snapshot, Some(lang), crate::http::formats::SVG.media_type, render(&items, &text, lang)))
     })

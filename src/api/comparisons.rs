@@ -17,9 +17,7 @@ use crate::http::negotiate::Lang;
 use crate::http::offload::{Rendered, render};
 use crate::query::{
     Unit,
-    comparisons::{
-        AreaComparison, AreaProfileRequest, ComparisonRequest, Comparisons, IndicatorOutcome, Order, area_profile, compare_areas,
-    },
+    comparisons::{AreaComparison, AreaProfileRequest, ComparisonRequest, IndicatorOutcome, Order, area_profile, compare_areas, summary},
     reference::{DEFAULT_TWINS, MAX_MATCH, ReferenceChoice},
 };
 use crate::snapshot::Snapshot;
@@ -328,7 +326,8 @@ async fn get_comparisons_answer(
         let mut request = parse_request(&snapshot, query.params())?;
         let representation = representation?;
         request.order = parse_order(query.sort.as_deref())?;
-        let Comparisons { items: compared, summary } = compare_areas(&snapshot, &request);
+        let compared = compare_areas(&snapshot, &request);
+        let summary = summary(&snapshot, &request, &compared);
         let items = items(&snapshot, compared);
         match representation {
             Representation::JsonStat => comparisons_jsonstat(&snapshot, &request, &items, lang),

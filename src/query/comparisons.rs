@@ -31,13 +31,6 @@ pub struct AreaComparison {
     pub twins: Option<Vec<usize>>,
 }
 
-/// The comparison of every area, in the order asked for, and their summary.
-#[derive(Debug, Clone)]
-pub struct Comparisons {
-    pub items: Vec<AreaComparison>,
-    pub summary: Summary,
-}
-
 /// What items can be ordered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -80,16 +73,21 @@ impl FromStr for Order {
     }
 }
 
-/// Every area of the request's unit, in its order or the one asked for, with the summary.
-pub fn compare_areas(snapshot: &Snapshot, r: &ComparisonRequest) -> Comparisons {
+/// Every area of the request's unit, in its order or the one asked for.
+pub fn compare_areas(snapshot: &Snapshot, r: &ComparisonRequest) -> Vec<AreaComparison> {
     let resolver = Resolver::new(snapshot, r.unit.delimitation, r.indicator, (r.from, r.to), &r.reference);
     let mut items: Vec<AreaComparison> =
         r.unit.areas().map(|a| compare_with(snapshot, &resolver, r.unit, a, r.indicator, (r.from, r.to), r.threshold)).collect();
-    let summary = summarise(snapshot.indicators[r.indicator].direction, r.threshold, items.iter().map(|i| &i.comparison));
     if let Some(order) = r.order {
         sort(snapshot, &mut items, order);
     }
-    Comparisons { items, summary }
+    items
+}
+
+/// The summary of a request's comparisons (whatever their order); apart, as a map layer
+/// needs none.
+pub fn summary(snapshot: &Snapshot, r: &ComparisonRequest, items: &[AreaComparison]) -> Summary {
+    summarise(snapshot.indicators[r.indicator].direction, r.threshold, items.iter().map(|i| &i.comparison))
 }
 
 /// One area against a reference on every indicator, between the years asked for or each
@@ -215,7 +213,7 @@ mod tests {
         // an indicator with areas compared and areas without figures (withheld or missing)
         let indicator = (0..s.indicators.len())
             .find(|&i| {
-                let items = compare_areas(&s, &request(i, None)).items;
+                let items = compare_areas(&s, &request(i, None));
                 items.iter().any(|c| c.comparison.difference.is_none()) && items.iter().any(|c| c.comparison.difference.is_some())
             })
             .expect("the demo has an indicator with areas without figures");
@@ -223,14 +221,14 @@ mod tests {
         let unordered = compare_areas(&s, &request(None));
         for descending in [false, true] {
             let sorted = compare_areas(&s, &request(Some(Order { key: SortKey::Difference, descending })));
-            assert_eq!(sorted.summary, unordered.summary);
-            let d: Vec<Option<f64>> = sorted.items.iter().map(|i| i.comparison.difference).collect();
+            assert_eq!(summary(&s, &request(None), &sorted), summary(&s, &request(None), &unordered));
+            let d: Vec<Option<f64>> = sorted.iter().map(|i| i.comparison.difference).collect();
             let numbers = d.iter().take_while(|x| x.is_some()).count();
             assert!(d[numbers..].iter().all(Option::is_none), "no number after the first missing one");
             assert!(d[..numbers].windows(2).all(|w| if descending { w[0] >= w[1] } else { w[0] <= w[1] }), "{d:?}");
         }
         let by_name = compare_areas(&s, &request(Some(Order { key: SortKey::Name, descending: false })));
-        let names: Vec<String> = by_name.items.iter().map(|i| s.areas[i.area].name.to_lowercase()).collect();
+        let names: Vec<String> = by_name.iter().map(|i| s.areas[i.area].name.to_lowercase()).collect();
         assert!(names.windows(2).all(|w| w[0] <= w[1]));
     }
 }

@@ -77,7 +77,7 @@ pub fn layer<'s>(snapshot: &'s Snapshot, r: LayerRequest<'s>) -> Layer<'s> {
         Mode::Comparison(request) => {
             // every area of the unit is compared (twins are found among them all), those in the box kept
             let mut by_area: std::collections::HashMap<usize, AreaComparison> =
-                compare_areas(snapshot, &request).items.into_iter().map(|c| (c.area, c)).collect();
+                compare_areas(snapshot, &request).into_iter().map(|c| (c.area, c)).collect();
             let items: Vec<AreaComparison> = areas.iter().filter_map(|a| by_area.remove(a)).collect();
             let differences = items.iter().map(|c| c.comparison.difference).collect();
             (Content::Comparison { request, items }, Some(("difference", differences)))
