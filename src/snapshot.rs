@@ -893,7 +893,9 @@ mod tests {
                 description_da: None,
                 description_en: None,
             }],
-            municipalities: [101, 751].map(|code| MunicipalityRecord { code, name: code.to_string(), region_code: None }).to_vec(),
+            municipalities: [101, 751]
+                .map(|code| MunicipalityRecord { code, name: code.to_string(), region_code: None, cvr: None })
+                .to_vec(),
             areas: memberships
                 .iter()
                 .map(|(area, _, _)| *area)
@@ -939,6 +941,7 @@ mod tests {
             regions: Vec::new(),
             geometries: Vec::new(),
             municipality_geometries: Vec::new(),
+            organisations: Vec::new(),
         }
     }
 

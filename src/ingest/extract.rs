@@ -31,6 +31,17 @@ pub struct MunicipalityRow {
     pub code: MunicipalityCode,
     pub name: String,
     pub region_code: Option<String>,
+    /// The municipality's CVR number, for signed-in access (access.md).
+    pub cvr: Option<String>,
+}
+
+/// A housing organisation (organisations.csv): what departments.csv's `organisation` names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganisationRow {
+    pub organisation_id: String,
+    pub name: String,
+    /// Eight digits, unique among organisations and municipalities.
+    pub cvr: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +125,8 @@ pub struct Extract {
     pub geometries: Vec<AreaGeometry>,
     /// Ascending by municipality code.
     pub municipality_geometries: Vec<MunicipalityGeometry>,
+    /// The housing organisations, when the extract names them (organisations.csv).
+    pub organisations: Vec<OrganisationRow>,
     /// SHA-256 over the extract's files, hex.
     pub content_hash: String,
 }

@@ -27,12 +27,26 @@ pub const OBSERVATIONS: &str = "observations.csv";
 pub const GEOMETRY: &str = "areas.geojson";
 /// Optional, beyond format version 1: municipality outlines for the municipality layer.
 pub const MUNICIPALITY_GEOMETRY: &str = "municipalities.geojson";
+/// Optional: the housing organisations, for signed-in access (access.md).
+pub const ORGANISATIONS: &str = "organisations.csv";
 
-/// The extract's files in the order they are read (and hashed). The municipality outlines
-/// come last and count in the hash only when present, so that an extract without them keeps
-/// the hash it had before they were known.
-pub const FILES: [&str; 9] =
-    [MANIFEST, INDICATORS, MUNICIPALITIES, DEPARTMENTS, AREAS, AREA_DEPARTMENTS, OBSERVATIONS, GEOMETRY, MUNICIPALITY_GEOMETRY];
+/// The extract's files in the order they are read (and hashed). The optional ones come last
+/// and count in the hash only when present, so that an extract without them keeps the hash
+/// it had before they were known.
+pub const FILES: [&str; 10] = [
+    MANIFEST,
+    INDICATORS,
+    MUNICIPALITIES,
+    DEPARTMENTS,
+    AREAS,
+    AREA_DEPARTMENTS,
+    OBSERVATIONS,
+    GEOMETRY,
+    MUNICIPALITY_GEOMETRY,
+    ORGANISATIONS,
+];
+/// Files an extract may leave out without a problem.
+const OPTIONAL_FILES: [&str; 2] = [MUNICIPALITY_GEOMETRY, ORGANISATIONS];
 
 /// The manifest is read whole; this bounds it.
 const MAX_JSON_BYTES: u64 = 1 << 20;
@@ -51,7 +65,8 @@ const INDICATOR_COLUMNS: &[Column] = &[
     optional("description_da"),
     optional("description_en"),
 ];
-const MUNICIPALITY_COLUMNS: &[Column] = &[required("code"), required("name"), optional("region_code")];
+const MUNICIPALITY_COLUMNS: &[Column] = &[required("code"), required("name"), optional("region_code"), optional("cvr")];
+const ORGANISATION_COLUMNS: &[Column] = &[required("organisation_id"), required("name"), required("cvr")];
 const DEPARTMENT_COLUMNS: &[Column] =
     &[required("department_id"), required("name"), required("municipality_code"), optional("organisation")];
 const AREA_COLUMNS: &[Column] = &[required("area_id"), required("name"), required("municipality_code")];
@@ -115,6 +130,14 @@ struct State {
     stopped: bool,
     /// The manifest's criteria_indicators, (role, code, where), checked once indicators are read.
     role_positions: Vec<(String, String, Pos)>,
+    /// Every CVR number seen, with the file naming it: unique across both files.
+    cvrs: HashMap<String, &'static str>,
+    /// departments.csv's organisations, (id, line, column), checked once organisations.csv
+    /// is read (it comes after, to keep the hashes of extracts without it).
+    organisation_refs: Vec<(String, u64, u64)>,
+    organisations: Vec<OrganisationRow>,
+    /// The organisation ids, when organisations.csv was read.
+    organisation_ids: Option<HashSet<String>>,
 }
 
 impl State {
@@ -166,7 +189,7 @@ pub fn read_extract_with(source: &mut dyn ExtractSource, limits: &Limits) -> Res
                 continue;
             }
         };
-        if opened.is_none() && name == MUNICIPALITY_GEOMETRY {
+        if opened.is_none() && OPTIONAL_FILES.contains(&name) {
             continue;
         }
         hasher.update(name.as_bytes());
@@ -189,6 +212,7 @@ pub fn read_extract_with(source: &mut dyn ExtractSource, limits: &Limits) -> Res
             OBSERVATIONS => read_observations(&mut hashing, &mut st),
             GEOMETRY => read_geometry(&mut hashing, &mut st),
             MUNICIPALITY_GEOMETRY => read_municipality_geometry(&mut hashing, &mut st),
+            ORGANISATIONS => read_organisations(&mut hashing, &mut st),
             _ => unreachable!("FILES lists every file"),
         }
         // hash the rest too, so that the hash covers the whole file however far it was read
@@ -199,6 +223,7 @@ pub fn read_extract_with(source: &mut dyn ExtractSource, limits: &Limits) -> Res
     }
     check_default_delimitation(&mut st);
     check_criteria_indicators(&mut st);
+    check_organisation_refs(&mut st);
     check_duplicate_observations(&mut st);
     // (a manifest without problems was kept; one missing was a problem)
     let Some(manifest) = st.manifest.take().filter(|_| st.problems.is_empty()) else {
@@ -217,6 +242,7 @@ pub fn read_extract_with(source: &mut dyn ExtractSource, limits: &Limits) -> Res
         observations: st.observations,
         geometries: st.geometries,
         municipality_geometries: st.municipality_geometries,
+        organisations: st.organisations,
         content_hash: hex::encode(hasher.finalize()),
     })
 }
@@ -406,8 +432,9 @@ fn read_municipalities(reader: &mut dyn Read, st: &mut State) {
         });
         let name = text(&t, &row, 1, p);
         let region_code = text(&t, &row, 2, p);
+        let cvr = t.get(&row, 3, p).and_then(|c| cvr(&mut st.cvrs, MUNICIPALITIES, row.line, c, p));
         if let (Some(code), Some(name)) = (code, name) {
-            st.municipalities.push(MunicipalityRow { code, name, region_code });
+            st.municipalities.push(MunicipalityRow { code, name, region_code, cvr });
         }
     }
     st.municipality_set = Some(seen);
@@ -435,32 +462,96 @@ fn municipality_ref(
     Some(code)
 }
 
+/// An id of at most 64 characters, not seen before in its file.
+fn new_id(
+    seen: &mut HashSet<String>,
+    (file, column): (&'static str, &str),
+    line: u64,
+    cell: super::csv_table::Cell,
+    p: &mut Problems,
+) -> Option<String> {
+    if cell.text.chars().count() > 64 {
+        p.at(file, line, cell.column, format!("{column} is longer than 64 characters"));
+        None
+    } else if !seen.insert(cell.text.to_string()) {
+        p.at(file, line, cell.column, format!("duplicate {column} {:?}", cell.text));
+        None
+    } else {
+        Some(cell.text.to_string())
+    }
+}
+
 fn read_departments(reader: &mut dyn Read, st: &mut State) {
     let Some(mut t) = CsvTable::open(DEPARTMENTS, reader, DEPARTMENT_COLUMNS, &mut st.problems) else { return };
     let mut keys = Keys::default();
     let mut row = Row::default();
     while t.next_row(&mut row, &mut st.problems) {
         let p = &mut st.problems;
-        let id = t.get(&row, 0, p).and_then(|c| {
-            if c.text.chars().count() > 64 {
-                p.at(DEPARTMENTS, row.line, c.column, "department_id is longer than 64 characters");
-                None
-            } else if !keys.seen.insert(c.text.to_string()) {
-                p.at(DEPARTMENTS, row.line, c.column, format!("duplicate department_id {:?}", c.text));
-                None
-            } else {
-                Some(c.text.to_string())
-            }
-        });
+        let id = t.get(&row, 0, p).and_then(|c| new_id(&mut keys.seen, (DEPARTMENTS, "department_id"), row.line, c, p));
         let name = text(&t, &row, 1, p);
         let municipality = t.get(&row, 2, p).and_then(|c| municipality_ref(&st.municipality_set, DEPARTMENTS, row.line, c, p));
-        let organisation = text(&t, &row, 3, p);
+        let organisation = t.get(&row, 3, p).map(|c| {
+            st.organisation_refs.push((c.text.to_string(), row.line, c.column));
+            c.text.to_string()
+        });
         if let (Some(department_id), Some(name), Some(municipality)) = (id, name, municipality) {
             keys.index.insert(department_id.clone(), st.departments.len() as u32);
             st.departments.push(DepartmentRow { department_id, name, municipality, organisation });
         }
     }
     st.department_index = Some(keys);
+}
+
+/// A CVR number: eight digits, not seen before in either file.
+fn cvr(
+    seen: &mut HashMap<String, &'static str>,
+    file: &'static str,
+    line: u64,
+    cell: super::csv_table::Cell,
+    p: &mut Problems,
+) -> Option<String> {
+    let text = cell.text;
+    if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        p.at(file, line, cell.column, format!("cvr {text:?} must be eight digits"));
+        return None;
+    }
+    if let Some(other) = seen.insert(text.to_string(), file) {
+        p.at(
+            file,
+            line,
+            cell.column,
+            format!("cvr {text} is named already in {other}: a CVR number is one organisation's or one municipality's"),
+        );
+        return None;
+    }
+    Some(text.to_string())
+}
+
+fn read_organisations(reader: &mut dyn Read, st: &mut State) {
+    let Some(mut t) = CsvTable::open(ORGANISATIONS, reader, ORGANISATION_COLUMNS, &mut st.problems) else { return };
+    let mut ids = HashSet::new();
+    let mut row = Row::default();
+    while t.next_row(&mut row, &mut st.problems) {
+        let p = &mut st.problems;
+        let id = t.get(&row, 0, p).and_then(|c| new_id(&mut ids, (ORGANISATIONS, "organisation_id"), row.line, c, p));
+        let name = text(&t, &row, 1, p);
+        let cvr = t.get(&row, 2, p).and_then(|c| cvr(&mut st.cvrs, ORGANISATIONS, row.line, c, p));
+        if let (Some(organisation_id), Some(name), Some(cvr)) = (id, name, cvr) {
+            st.organisations.push(OrganisationRow { organisation_id, name, cvr });
+        }
+    }
+    st.organisation_ids = Some(ids);
+}
+
+/// With organisations.csv, every department's organisation must be one of them; without it,
+/// `organisation` is a free name, as before.
+fn check_organisation_refs(st: &mut State) {
+    let Some(ids) = &st.organisation_ids else { return };
+    for (id, line, column) in &st.organisation_refs {
+        if !ids.contains(id) {
+            st.problems.at(DEPARTMENTS, *line, *column, format!("unknown organisation {id:?}: not in {ORGANISATIONS}"));
+        }
+    }
 }
 
 fn read_areas(reader: &mut dyn Read, st: &mut State) {

@@ -40,6 +40,15 @@ pub struct MunicipalityRecord {
     pub code: i32,
     pub name: String,
     pub region_code: Option<String>,
+    pub cvr: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = organisations)]
+pub struct OrganisationRecord {
+    pub organisation_id: String,
+    pub name: String,
+    pub cvr: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -110,6 +119,8 @@ pub struct StoredDataset {
     pub regions: Vec<RegionRecord>,
     pub geometries: Vec<GeometryRecord>,
     pub municipality_geometries: Vec<MunicipalityGeometryRecord>,
+    /// The housing organisations, by id.
+    pub organisations: Vec<OrganisationRecord>,
 }
 
 /// Aggregates the sums from the stored rows, for a version stored without them.
@@ -203,6 +214,11 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             .order(municipality_geometries::municipality_code)
             .select(MunicipalityGeometryRecord::as_select())
             .load(conn)?;
+        let organisations = organisations::table
+            .filter(organisations::dataset_version.eq(version))
+            .order(organisations::organisation_id)
+            .select(OrganisationRecord::as_select())
+            .load(conn)?;
         Ok(StoredDataset {
             dataset,
             indicators,
@@ -214,6 +230,7 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             regions,
             geometries,
             municipality_geometries,
+            organisations,
         })
     })
 }
@@ -251,7 +268,12 @@ impl StoredDataset {
         let mut municipalities: Vec<MunicipalityRecord> = x
             .municipalities
             .iter()
-            .map(|m| MunicipalityRecord { code: m.code.get() as i32, name: m.name.clone(), region_code: m.region_code.clone() })
+            .map(|m| MunicipalityRecord {
+                code: m.code.get() as i32,
+                name: m.name.clone(),
+                region_code: m.region_code.clone(),
+                cvr: m.cvr.clone(),
+            })
             .collect();
         municipalities.sort_by_key(|m| m.code);
         let areas = x
@@ -302,6 +324,15 @@ impl StoredDataset {
             geometries,
             regions,
             municipality_geometries,
+            organisations: {
+                let mut o: Vec<OrganisationRecord> = x
+                    .organisations
+                    .iter()
+                    .map(|o| OrganisationRecord { organisation_id: o.organisation_id.clone(), name: o.name.clone(), cvr: o.cvr.clone() })
+                    .collect();
+                o.sort_by(|a, b| a.organisation_id.cmp(&b.organisation_id));
+                o
+            },
         }
     }
 

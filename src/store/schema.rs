@@ -35,6 +35,16 @@ diesel::table! {
         code -> Integer,
         name -> Text,
         region_code -> Nullable<Text>,
+        cvr -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    organisations (dataset_version, organisation_id) {
+        dataset_version -> BigInt,
+        organisation_id -> Text,
+        name -> Text,
+        cvr -> Text,
     }
 }
 
@@ -142,4 +152,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     area_geometries,
     municipality_geometries,
     region_observations,
+    organisations,
 );

@@ -68,6 +68,16 @@ struct NewMunicipality<'a> {
     code: i32,
     name: &'a str,
     region_code: Option<&'a str>,
+    cvr: Option<&'a str>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = organisations)]
+struct NewOrganisation<'a> {
+    dataset_version: i64,
+    organisation_id: &'a str,
+    name: &'a str,
+    cvr: &'a str,
 }
 
 #[derive(Insertable)]
@@ -304,9 +314,22 @@ fn write_catalogue(conn: &mut DbConnection, x: &Extract, v: i64, imported_at: &s
     let rows: Vec<_> = x
         .municipalities
         .iter()
-        .map(|r| NewMunicipality { dataset_version: v, code: r.code.get() as i32, name: &r.name, region_code: r.region_code.as_deref() })
+        .map(|r| NewMunicipality {
+            dataset_version: v,
+            code: r.code.get() as i32,
+            name: &r.name,
+            region_code: r.region_code.as_deref(),
+            cvr: r.cvr.as_deref(),
+        })
         .collect();
-    insert_chunked!(conn, municipalities::table, &rows, 4);
+    insert_chunked!(conn, municipalities::table, &rows, 5);
+
+    let rows: Vec<_> = x
+        .organisations
+        .iter()
+        .map(|r| NewOrganisation { dataset_version: v, organisation_id: &r.organisation_id, name: &r.name, cvr: &r.cvr })
+        .collect();
+    insert_chunked!(conn, organisations::table, &rows, 4);
 
     let rows: Vec<_> = x
         .departments

@@ -4,13 +4,14 @@
 //! accepted before when nothing was changed. The number of cases is PROPTEST_CASES (CI runs
 //! more than the default).
 
-use boligsocial::ingest::reader::{FILES, MUNICIPALITY_GEOMETRY, read_extract};
+use boligsocial::ingest::reader::{FILES, MUNICIPALITIES, MUNICIPALITY_GEOMETRY, ORGANISATIONS, read_extract};
 use boligsocial::ingest::source::MemorySource;
 use boligsocial::ingest::{Rejection, json};
 use proptest::prelude::*;
 
-/// The hand-written extract, with municipality outlines (Bornholm, two islands in EPSG:25833)
-/// so that their reader is mangled too.
+/// The hand-written extract, with municipality outlines (Bornholm, two islands in EPSG:25833),
+/// the housing organisations and the municipalities' CVR numbers, so that their readers are
+/// mangled too.
 fn fixture() -> Vec<(String, Vec<u8>)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spec-extract");
     FILES
@@ -18,6 +19,16 @@ fn fixture() -> Vec<(String, Vec<u8>)> {
         .map(|&f| {
             let bytes = match f {
                 MUNICIPALITY_GEOMETRY => OUTLINES.as_bytes().to_vec(),
+                ORGANISATIONS => {
+                    "organisation_id;name;cvr\nFSB;FSB;11111111\nBrabrand Boligforening;Brabrand;22222222\nBOBO;BOBO;33333333\n"
+                        .as_bytes()
+                        .to_vec()
+                }
+                MUNICIPALITIES => {
+                    "code;name;region_code;cvr\n0101;København;1084;29189846\n0751;Aarhus;1082;55133018\n0400;Bornholm;1084;\n"
+                        .as_bytes()
+                        .to_vec()
+                }
                 _ => std::fs::read(format!("{dir}/{f}")).unwrap(),
             };
             (f.to_string(), bytes)
@@ -120,6 +131,8 @@ fn the_unmangled_fixture_is_accepted() {
     assert_eq!(x.areas.len(), 3);
     assert_eq!(x.municipality_geometries.len(), 1);
     assert_eq!(x.municipality_geometries[0].geometry.0.len(), 2);
+    assert_eq!(x.organisations.len(), 3);
+    assert_eq!(x.municipalities.iter().filter(|m| m.cvr.is_some()).count(), 2);
 }
 
 proptest! {

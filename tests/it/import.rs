@@ -56,6 +56,20 @@ fn square(lon: f64, lat: f64) -> serde_json::Value {
 }
 
 /// A broken extract: how to break the fixture, and what stderr must say.
+/// Names the fixture's housing organisations (organisations.csv, `rows` after its header) and
+/// gives the municipalities CVR numbers (`cvrs` for København, Aarhus and Bornholm).
+fn add_organisations(dir: &Path, rows: &str, cvrs: [&str; 3]) {
+    std::fs::write(dir.join("organisations.csv"), format!("\u{feff}organisation_id;name;cvr\r\n{rows}")).unwrap();
+    let [kbh, aarhus, bornholm] = cvrs;
+    std::fs::write(
+        dir.join("municipalities.csv"),
+        format!("\u{feff}code;name;region_code;cvr\r\n0101;København;1084;{kbh}\r\n0751;Aarhus;1082;{aarhus}\r\n0400;Bornholm;1084;{bornholm}\r\n"),
+    )
+    .unwrap();
+}
+
+const ORGANISATIONS: &str = "FSB;Fællesforeningen for Danmarks Brugsforeninger;11111111\r\nBrabrand Boligforening;Brabrand Boligforening;22222222\r\nBOBO;Bornholms Boligforening;33333333\r\n";
+
 struct Case {
     rule: &'static str,
     breaks: fn(&Path),
@@ -325,6 +339,38 @@ const CASES: &[Case] = &[
         expect: &["manifest.json:7:", "indicator \"doemte\" is a rate, the role needs a mean"],
     },
     Case {
+        rule: "a CVR number that is not eight digits",
+        breaks: |d| add_organisations(d, &ORGANISATIONS.replace("11111111", "1111111"), ["29189846", "55133018", ""]),
+        expect: &["organisations.csv:2:3: cvr \"1111111\" must be eight digits"],
+    },
+    Case {
+        rule: "a municipality's CVR number that is not eight digits",
+        breaks: |d| add_organisations(d, ORGANISATIONS, ["29189846", "5513301x", ""]),
+        expect: &["municipalities.csv:3:4: cvr \"5513301x\" must be eight digits"],
+    },
+    Case {
+        rule: "one CVR number for a municipality and an organisation",
+        breaks: |d| add_organisations(d, ORGANISATIONS, ["29189846", "22222222", ""]),
+        expect: &["organisations.csv:3:3: cvr 22222222 is named already in municipalities.csv", "1 problem(s)"],
+    },
+    Case {
+        rule: "one CVR number for two organisations",
+        breaks: |d| add_organisations(d, &ORGANISATIONS.replace("33333333", "11111111"), ["29189846", "55133018", ""]),
+        expect: &["organisations.csv:4:3: cvr 11111111 is named already in organisations.csv"],
+    },
+    Case {
+        rule: "an organisation named twice",
+        breaks: |d| add_organisations(d, &format!("{ORGANISATIONS}FSB;Igen;44444444\r\n"), ["29189846", "55133018", ""]),
+        expect: &["organisations.csv:5:1: duplicate organisation_id \"FSB\""],
+    },
+    Case {
+        rule: "a department's organisation that organisations.csv lacks",
+        breaks: |d| {
+            add_organisations(d, &ORGANISATIONS.replace("BOBO;Bornholms Boligforening;33333333\r\n", ""), ["29189846", "55133018", ""])
+        },
+        expect: &["departments.csv:7:4: unknown organisation \"BOBO\": not in organisations.csv", "1 problem(s)"],
+    },
+    Case {
         rule: "problems in several files, all in one pass",
         breaks: |d| {
             edit(d, "departments.csv", "0101-0003;Afd. 3;101;FSB", "0101-0003;Afd. 3;102;FSB");
@@ -452,7 +498,29 @@ async fn the_demo_extract_imports_and_serves_the_same_as_without_a_database(db: 
     assert_eq!(from_db.indicators, from_extract.indicators);
 }
 
+/// organisations.csv and the municipalities' CVR numbers are stored as the extract says, and
+/// read back as the snapshot is built from them.
+async fn organisations_are_stored_as_the_extract_says(db: TestDb) {
+    use boligsocial::store::{StoredDataset, read};
+    let dir = copy_fixture("spec-extract");
+    add_organisations(dir.path(), ORGANISATIONS, ["29189846", "55133018", ""]);
+    let out = import(&db, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let extract = boligsocial::ingest::read_path(dir.path()).unwrap();
+    let mut conn = db.connect();
+    let version = read::active_version(&mut conn).unwrap().unwrap();
+    let stored = read::load_dataset(&mut conn, version).unwrap();
+    let expected = StoredDataset::from_extract(&extract, version, &stored.dataset.imported_at);
+    assert_eq!(stored.organisations, expected.organisations);
+    assert_eq!(stored.municipalities, expected.municipalities);
+    let ids: Vec<(&str, &str)> = stored.organisations.iter().map(|o| (o.organisation_id.as_str(), o.cvr.as_str())).collect();
+    assert_eq!(ids, [("BOBO", "33333333"), ("Brabrand Boligforening", "22222222"), ("FSB", "11111111")]);
+    let cvrs: Vec<Option<&str>> = stored.municipalities.iter().map(|m| m.cvr.as_deref()).collect();
+    assert_eq!(cvrs, [Some("29189846"), None, Some("55133018")], "by code: 101, 400, 751");
+}
+
 on_both_backends!(
+    organisations_are_stored_as_the_extract_says,
     valid_and_broken_extracts,
     zips_reimports_and_new_versions,
     the_demo_extract_imports_and_serves_the_same_as_without_a_database
@@ -496,6 +564,7 @@ fn outlines_change_the_content_hash_only_when_present() {
     // the hash this fixture had before municipalities.geojson was known (commit adfa78e)
     assert_eq!(without.content_hash, "ce985fc1779491325fa7acc2283b6d6c65aa65ed6445b0c9d4fe82bd6de057b2");
     assert!(without.municipality_geometries.is_empty());
+    assert!(without.organisations.is_empty(), "organisations.csv is optional, and so is its hash");
     let dir = copy_fixture("spec-extract");
     add_outlines(dir.path(), &[("0101", square(12.5, 55.6)), ("101", square(12.7, 55.6)), ("751", square(10.1, 56.1))]);
     let with = boligsocial::ingest::read_path(dir.path()).unwrap();

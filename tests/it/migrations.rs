@@ -63,7 +63,11 @@ fn reference_observations_move_into_partitions() {
     assert!(partitions(&mut conn, "reference_observations").is_empty(), "not yet partitioned");
 
     let applied = store::migrate(&mut db.connect()).unwrap();
-    assert_eq!(applied, ["20261125000003", "20261125000004", "20261202000005"], "the bulk-load migration and those after it");
+    assert_eq!(
+        applied,
+        ["20261125000003", "20261125000004", "20261202000005", "20261207000006"],
+        "the bulk-load migration and those after it"
+    );
 
     assert_eq!(reference_rows(&mut conn), before, "the stored rows are kept as they were");
     assert_eq!(partitions(&mut conn, "reference_observations"), [Name { name: Some("reference_observations_v1".into()) }]);

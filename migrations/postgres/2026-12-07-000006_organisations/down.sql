@@ -1,0 +1,2 @@
+ALTER TABLE municipalities DROP COLUMN cvr;
+DROP TABLE organisations;
