@@ -19,7 +19,7 @@ use crate::http::negotiate::Lang;
 use crate::http::offload::{Rendered, render};
 use crate::query::Unit;
 pub use crate::query::criteria::VerdictCounts;
-use crate::query::criteria::{AreaCriteriaRequest, AreasCriteria, CriteriaRequest, area_years, areas_criteria, year_and_rules};
+use crate::query::criteria::{AreaCriteriaRequest, AreasCriteria, CriteriaRequest, area_years, areas_criteria, rule_set, year_and_rules};
 use crate::snapshot::Snapshot;
 
 /// What every answer says of itself.
@@ -548,12 +548,9 @@ async fn get_area_criteria_answer(
         let (area, _) = params::area_path(&snapshot, &path)?;
         let lang = lang?;
         let representation = representation?;
-        if let Some(id) = query.rules.as_deref() {
-            crate::query::criteria::rule_set(&snapshot.criteria, Some(id), None)?;
-        }
-        let unit = Unit::areas_of(&snapshot, query.boundary.as_deref())?;
-        let request = AreaCriteriaRequest { area, rules: query.rules.as_deref(), unit };
-        let body = AreaCriteriaResponse::new(&snapshot, &request, area_years(&snapshot.criteria, &request)?);
+        let rules = query.rules.as_deref().map(|id| rule_set(&snapshot.criteria, Some(id), None).map(|(ri, _)| ri)).transpose()?;
+        let request = AreaCriteriaRequest { area, rules, unit: Unit::areas_of(&snapshot, query.boundary.as_deref())? };
+        let body = AreaCriteriaResponse::new(&snapshot, &request, area_years(&snapshot.criteria, &request));
         if representation.is_table() {
             return area_csv(&body).download(&snapshot, lang, representation, &format!("criteria-{}", body.area_id));
         }

@@ -22,24 +22,6 @@ pub fn required_str<'a>(value: Option<&'a str>, name: &str, hint: &str) -> Resul
     value.ok_or_else(|| ApiError::invalid(name, format!("{name} is required: {hint}")))
 }
 
-pub fn year(name: &str, text: &str) -> Result<u16, ApiError> {
-    text.trim()
-        .parse::<u16>()
-        .ok()
-        .filter(|y| (MIN_YEAR..=MAX_YEAR).contains(y))
-        .ok_or_else(|| ApiError::invalid(name, format!("{name} {text:?} must be a year from {MIN_YEAR} to {MAX_YEAR}")))
-}
-
-/// An optional whole number within a range, or its default.
-pub fn whole(name: &str, text: Option<&str>, default: usize, range: std::ops::RangeInclusive<usize>) -> Result<usize, ApiError> {
-    match text {
-        None => Ok(default),
-        Some(t) => t.trim().parse::<usize>().ok().filter(|v| range.contains(v)).ok_or_else(|| {
-            ApiError::invalid(name, format!("{name} {t:?} must be a whole number from {} to {}", range.start(), range.end()))
-        }),
-    }
-}
-
 pub fn reference(text: &str) -> Result<Reference, ApiError> {
     text.parse().map_err(|_| ApiError::invalid("reference", format!("reference {text:?} must be {}", Reference::choices())))
 }
@@ -47,14 +29,6 @@ pub fn reference(text: &str) -> Result<Reference, ApiError> {
 /// A finite number as a query spells it, `-0` as `0` (one value, so one answer and one key).
 pub fn number_value(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| v + 0.0)
-}
-
-/// A threshold: a finite number ≥ 0, in the indicator's unit.
-pub fn threshold(text: Option<&str>) -> Result<f64, ApiError> {
-    let Some(text) = text else { return Ok(5.0) };
-    number_value(text)
-        .filter(|t| *t >= 0.0)
-        .ok_or_else(|| ApiError::invalid("threshold", format!("threshold {text:?} must be a number ≥ 0, such as 5 or 2.5")))
 }
 
 pub fn municipality(name: &str, text: &str) -> Result<MunicipalityCode, ApiError> {
@@ -205,7 +179,12 @@ pub struct Year(pub u16);
 
 impl ParamValue for Year {
     fn parse(name: &str, text: &str) -> Result<Year, ApiError> {
-        year(name, text).map(Year)
+        text.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|y| (MIN_YEAR..=MAX_YEAR).contains(y))
+            .map(Year)
+            .ok_or_else(|| ApiError::invalid(name, format!("{name} {text:?} must be a year from {MIN_YEAR} to {MAX_YEAR}")))
     }
 }
 param_value!(Year, integer(f64::from(MIN_YEAR), f64::from(MAX_YEAR)));
@@ -244,7 +223,12 @@ impl<const MIN: usize, const MAX: usize> Count<MIN, MAX> {
 
 impl<const MIN: usize, const MAX: usize> ParamValue for Count<MIN, MAX> {
     fn parse(name: &str, text: &str) -> Result<Self, ApiError> {
-        whole(name, Some(text), MIN, MIN..=MAX).map(Count)
+        text.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|v| (MIN..=MAX).contains(v))
+            .map(Count)
+            .ok_or_else(|| ApiError::invalid(name, format!("{name} {text:?} must be a whole number from {MIN} to {MAX}")))
     }
 }
 
@@ -354,10 +338,11 @@ mod tests {
 
     #[test]
     fn years_thresholds_and_references() {
-        assert_eq!(year("from", "2015").unwrap(), 2015);
+        assert_eq!(Year::parse("from", "2015").unwrap(), Year(2015));
         for bad in ["15", "20150", "abc", "-2015", "2015.5", "1899", "2101", ""] {
-            assert!(year("from", bad).is_err(), "{bad}");
+            assert!(Year::parse("from", bad).is_err(), "{bad}");
         }
+        let threshold = |t: Option<&str>| t.map(|t| Threshold::parse("threshold", t)).transpose().map(Threshold::or_default);
         assert_eq!(threshold(None).unwrap(), 5.0);
         assert_eq!(threshold(Some("2.5")).unwrap(), 2.5);
         assert_eq!(threshold(Some("0")).unwrap(), 0.0);
@@ -373,10 +358,10 @@ mod tests {
     fn canonical_values_parse_as_the_originals_do() {
         let c = |n: &str, v: &str| canonical_value(n, v).unwrap_or_else(|| v.to_string());
         assert_eq!(c("from", "02015"), "2015");
-        assert_eq!(year("from", "02015").unwrap(), year("from", &c("from", "02015")).unwrap());
+        assert_eq!(Year::parse("from", "02015").unwrap(), Year::parse("from", &c("from", "02015")).unwrap());
         assert_eq!(c("threshold", "5.00"), "5");
         assert_eq!(c("threshold", " 2.5"), "2.5");
-        assert_eq!(threshold(Some("5.00")).unwrap(), threshold(Some(&c("threshold", "5.00"))).unwrap());
+        assert_eq!(Threshold::parse("threshold", "5.00").unwrap(), Threshold::parse("threshold", &c("threshold", "5.00")).unwrap());
         assert_eq!(c("bbox", "9.90, 56.0,10.4,56.3"), "9.9,56,10.4,56.3");
         assert_eq!(c("municipality", "0101"), "101");
         assert_eq!(c("lang", "EN"), "en");

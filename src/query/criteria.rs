@@ -110,24 +110,28 @@ pub fn areas_criteria<'s>(c: &'s Criteria, r: &CriteriaRequest<'s>) -> AreasCrit
 
 /// One area of a unit in every year, under the rule set named or each year's valid one.
 #[derive(Debug, Clone, Copy)]
-pub struct AreaCriteriaRequest<'s, 'q> {
+pub struct AreaCriteriaRequest<'s> {
     pub area: usize,
-    pub rules: Option<&'q str>,
+    /// A rule set's position in the rule book (checked with [`rule_set`]), or each year's.
+    pub rules: Option<usize>,
     pub unit: Unit<'s>,
 }
 
 /// The area's years with an evaluation, ascending, each with the rule set applied.
-pub fn area_years<'s>(c: &'s Criteria, r: &AreaCriteriaRequest<'s, '_>) -> Result<Vec<(&'s RuleSet, &'s Evaluation)>, ApiError> {
-    if let Some(id) = r.rules {
-        rule_set(c, Some(id), None)?;
-    }
+pub fn area_years<'s>(c: &'s Criteria, r: &AreaCriteriaRequest<'s>) -> Vec<(&'s RuleSet, &'s Evaluation)> {
     let mut years = Vec::new();
     for (k, &year) in c.years.iter().enumerate() {
-        let Ok((ri, rules)) = rule_set(c, r.rules, Some(year)) else { continue };
+        let ri = match r.rules {
+            Some(ri) => ri,
+            None => match rule_set(c, None, Some(year)) {
+                Ok((ri, _)) => ri,
+                Err(_) => continue,
+            },
+        };
         let Some(e) = c.of(r.unit.boundary_version, ri, r.area).map(|e| &e[k]) else { continue };
-        years.push((rules, e));
+        years.push((&*c.rules[ri], e));
     }
-    Ok(years)
+    years
 }
 
 /// The bundled rule sets, then the directory's; a broken document or an id used twice is
