@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
@@ -80,7 +80,7 @@ pub fn algorithms(text: &str) -> Result<Vec<Algorithm>, String> {
 /// The issuer's keys by `kid`, each with the algorithm its JWK names, if any.
 #[derive(Default)]
 struct Keys {
-    by_kid: HashMap<String, (DecodingKey, Option<Algorithm>, Jwk)>,
+    by_kid: HashMap<String, (DecodingKey, Option<Algorithm>)>,
     fetched: Option<Instant>,
 }
 
@@ -211,7 +211,7 @@ impl Verifier {
     /// The key named `kid`: from the keys kept, else from the issuer, fetched again at most
     /// once per [`REFETCH_INTERVAL`] whatever the traffic.
     async fn key(&self, kid: &str) -> Result<(DecodingKey, Option<Algorithm>), AuthError> {
-        if let Some((key, alg, _)) = self.keys.read().await.by_kid.get(kid) {
+        if let Some((key, alg)) = self.keys.read().await.by_kid.get(kid) {
             return Ok((key.clone(), *alg));
         }
         let _one = self.fetching.lock().await;
@@ -228,7 +228,7 @@ impl Verifier {
             }
         }
         let keys = self.keys.read().await;
-        keys.by_kid.get(kid).map(|(key, alg, _)| (key.clone(), *alg)).ok_or(AuthError::Invalid("an unknown kid"))
+        keys.by_kid.get(kid).map(|(key, alg)| (key.clone(), *alg)).ok_or(AuthError::Invalid("an unknown kid"))
     }
 
     async fn fetch(&self) -> Result<JwkSet, String> {
@@ -257,7 +257,7 @@ impl Verifier {
 
 /// The signing keys of a set by `kid`: keys without a `kid`, for encryption, or of a kind
 /// the library cannot use are left out.
-fn index(set: &JwkSet) -> HashMap<String, (DecodingKey, Option<Algorithm>, Jwk)> {
+fn index(set: &JwkSet) -> HashMap<String, (DecodingKey, Option<Algorithm>)> {
     use jsonwebtoken::jwk::PublicKeyUse;
     set.keys
         .iter()
@@ -266,7 +266,7 @@ fn index(set: &JwkSet) -> HashMap<String, (DecodingKey, Option<Algorithm>, Jwk)>
             let kid = k.common.key_id.clone()?;
             let key = DecodingKey::from_jwk(k).ok()?;
             let alg = k.common.key_algorithm.and_then(|a| a.to_string().parse::<Algorithm>().ok());
-            Some((kid, (key, alg, k.clone())))
+            Some((kid, (key, alg)))
         })
         .collect()
 }
