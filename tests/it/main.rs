@@ -7,6 +7,7 @@ mod common;
 
 mod answers;
 mod api;
+mod auth;
 mod browser;
 mod clients;
 mod comparisons;
