@@ -36,6 +36,8 @@ pub struct Municipality {
     pub code: MunicipalityCode,
     pub name: String,
     pub region_code: Option<String>,
+    /// Its CVR number: a caller with it sees every department in the municipality.
+    pub cvr: Option<String>,
     /// Its outline, when the extract carried one.
     pub geometry: Option<MultiPolygon>,
     /// For simplifying the outline, made on first use.
@@ -270,6 +272,88 @@ pub struct Snapshot {
     /// Cells (delimitation, municipality, indicator, year) where the sector's figure does not
     /// hold its areas, so that the sector without them is missing.
     pub rest_missing: usize,
+    /// Who may see which departments (access.md).
+    pub access: Access,
+}
+
+/// A housing organisation (organisations.csv).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    pub organisation_id: String,
+    pub name: String,
+    pub cvr: String,
+}
+
+/// A department, in an area or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentEntry {
+    pub department_id: String,
+    pub name: String,
+    pub municipality: MunicipalityCode,
+    pub organisation: Option<String>,
+}
+
+/// Whose departments a CVR number opens (access.md): an organisation's own, or every one in
+/// a municipality, whichever organisation owns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// An index into [`Access::organisations`].
+    Organisation(usize),
+    Municipality(MunicipalityCode),
+}
+
+/// The organisations, every department, and the grant of each CVR number, read from the
+/// served version.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    pub organisations: Vec<Organisation>,
+    /// By department id.
+    pub departments: Vec<DepartmentEntry>,
+    grants: HashMap<String, Grant>,
+}
+
+impl Access {
+    fn new(
+        organisations: Vec<crate::store::read::OrganisationRecord>,
+        departments: Vec<crate::store::read::DepartmentRecord>,
+        municipalities: &BTreeMap<MunicipalityCode, Municipality>,
+    ) -> Result<Access, StoreError> {
+        let organisations: Vec<Organisation> =
+            organisations.into_iter().map(|o| Organisation { organisation_id: o.organisation_id, name: o.name, cvr: o.cvr }).collect();
+        let departments = departments
+            .into_iter()
+            .map(|d| {
+                Ok(DepartmentEntry {
+                    municipality: municipality_code(d.municipality_code)?,
+                    department_id: d.department_id,
+                    name: d.name,
+                    organisation: d.organisation,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let mut grants: HashMap<String, Grant> =
+            organisations.iter().enumerate().map(|(i, o)| (o.cvr.clone(), Grant::Organisation(i))).collect();
+        for m in municipalities.values() {
+            if let Some(cvr) = &m.cvr {
+                grants.insert(cvr.clone(), Grant::Municipality(m.code));
+            }
+        }
+        Ok(Access { organisations, departments, grants })
+    }
+
+    /// What a CVR number opens; none for a number that is neither an organisation's nor a
+    /// municipality's.
+    pub fn grant(&self, cvr: &str) -> Option<Grant> {
+        self.grants.get(cvr).copied()
+    }
+
+    /// The departments a grant opens, by id.
+    pub fn departments_of(&self, grant: Grant) -> impl Iterator<Item = &DepartmentEntry> + '_ {
+        self.departments.iter().filter(move |d| match grant {
+            Grant::Organisation(i) => d.organisation.as_deref() == Some(self.organisations[i].organisation_id.as_str()),
+            Grant::Municipality(code) => d.municipality == code,
+        })
+    }
 }
 
 impl Snapshot {
@@ -329,6 +413,7 @@ impl Snapshot {
         let mut indicators = read_indicators(stored.indicators)?;
         let indicator_index: HashMap<String, usize> = indicators.iter().enumerate().map(|(i, x)| (x.code.clone(), i)).collect();
         let municipalities = read_municipalities(stored.municipalities, stored.municipality_geometries)?;
+        let access = Access::new(stored.organisations, stored.departments, &municipalities)?;
         let areas = read_areas(stored.areas, stored.geometries)?;
         let area_index: HashMap<String, usize> = areas.iter().enumerate().map(|(i, a)| (a.area_id.clone(), i)).collect();
         let mut delimitations = read_delimitations(stored.memberships, &area_index)?;
@@ -374,6 +459,7 @@ impl Snapshot {
             rest_withheld: published.rest_withheld,
             criteria: Criteria::default(),
             rest_missing: raw.rest_missing,
+            access,
         })
     }
 
@@ -428,8 +514,10 @@ fn read_municipalities(
     for m in records {
         let code = municipality_code(m.code)?;
         let geometry = outlines.remove(&m.code);
-        municipalities
-            .insert(code, Municipality { code, name: m.name, region_code: m.region_code, geometry, simplification: OnceLock::new() });
+        municipalities.insert(
+            code,
+            Municipality { code, name: m.name, region_code: m.region_code, cvr: m.cvr, geometry, simplification: OnceLock::new() },
+        );
     }
     Ok(municipalities)
 }
@@ -942,6 +1030,7 @@ mod tests {
             geometries: Vec::new(),
             municipality_geometries: Vec::new(),
             organisations: Vec::new(),
+            departments: Vec::new(),
         }
     }
 

@@ -44,6 +44,15 @@ pub struct MunicipalityRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = departments)]
+pub struct DepartmentRecord {
+    pub department_id: String,
+    pub name: String,
+    pub municipality_code: i32,
+    pub organisation: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = organisations)]
 pub struct OrganisationRecord {
     pub organisation_id: String,
@@ -121,6 +130,8 @@ pub struct StoredDataset {
     pub municipality_geometries: Vec<MunicipalityGeometryRecord>,
     /// The housing organisations, by id.
     pub organisations: Vec<OrganisationRecord>,
+    /// Every department, in an area or not, by id.
+    pub departments: Vec<DepartmentRecord>,
 }
 
 /// Aggregates the sums from the stored rows, for a version stored without them.
@@ -219,6 +230,11 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             .order(organisations::organisation_id)
             .select(OrganisationRecord::as_select())
             .load(conn)?;
+        let departments = departments::table
+            .filter(departments::dataset_version.eq(version))
+            .order(departments::department_id)
+            .select(DepartmentRecord::as_select())
+            .load(conn)?;
         Ok(StoredDataset {
             dataset,
             indicators,
@@ -231,6 +247,7 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             geometries,
             municipality_geometries,
             organisations,
+            departments,
         })
     })
 }
@@ -332,6 +349,20 @@ impl StoredDataset {
                     .collect();
                 o.sort_by(|a, b| a.organisation_id.cmp(&b.organisation_id));
                 o
+            },
+            departments: {
+                let mut d: Vec<DepartmentRecord> = x
+                    .departments
+                    .iter()
+                    .map(|d| DepartmentRecord {
+                        department_id: d.department_id.clone(),
+                        name: d.name.clone(),
+                        municipality_code: d.municipality.get() as i32,
+                        organisation: d.organisation.clone(),
+                    })
+                    .collect();
+                d.sort_by(|a, b| a.department_id.cmp(&b.department_id));
+                d
             },
         }
     }

@@ -517,6 +517,23 @@ async fn organisations_are_stored_as_the_extract_says(db: TestDb) {
     assert_eq!(ids, [("BOBO", "33333333"), ("Brabrand Boligforening", "22222222"), ("FSB", "11111111")]);
     let cvrs: Vec<Option<&str>> = stored.municipalities.iter().map(|m| m.cvr.as_deref()).collect();
     assert_eq!(cvrs, [Some("29189846"), None, Some("55133018")], "by code: 101, 400, 751");
+    assert_eq!(stored.departments, expected.departments);
+
+    // what each CVR number opens: an organisation's own departments, or every one in a
+    // municipality whichever organisation owns it; a number that is neither, nothing
+    use boligsocial::snapshot::{Grant, Snapshot};
+    let snapshot = Snapshot::build(stored, &boligsocial::domain::figures::Disclosure::default()).unwrap();
+    let access = &snapshot.access;
+    let opened = |cvr: &str| -> Vec<String> {
+        access.grant(cvr).map(|g| access.departments_of(g).map(|d| d.department_id.clone()).collect()).unwrap_or_default()
+    };
+    assert!(matches!(access.grant("11111111"), Some(Grant::Organisation(_))));
+    assert_eq!(opened("11111111"), ["0101-0001", "0101-0003"], "FSB's");
+    assert_eq!(opened("22222222"), ["0751-0001", "0751-0002"], "Brabrand Boligforening's");
+    assert!(matches!(access.grant("29189846"), Some(Grant::Municipality(_))));
+    assert_eq!(opened("29189846"), ["0101-0001", "0101-0002", "0101-0003"], "København's, one without an organisation among them");
+    assert_eq!(access.grant("99999999"), None);
+    assert_eq!(access.grant("1111111"), None);
 }
 
 on_both_backends!(
