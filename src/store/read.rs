@@ -252,6 +252,33 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
     })
 }
 
+/// An extract's organisations as the store reads them back: by id.
+fn organisations_of(x: &crate::ingest::Extract) -> Vec<OrganisationRecord> {
+    let mut o: Vec<OrganisationRecord> = x
+        .organisations
+        .iter()
+        .map(|o| OrganisationRecord { organisation_id: o.organisation_id.clone(), name: o.name.clone(), cvr: o.cvr.clone() })
+        .collect();
+    o.sort_by(|a, b| a.organisation_id.cmp(&b.organisation_id));
+    o
+}
+
+/// An extract's departments as the store reads them back: by id.
+fn departments_of(x: &crate::ingest::Extract) -> Vec<DepartmentRecord> {
+    let mut d: Vec<DepartmentRecord> = x
+        .departments
+        .iter()
+        .map(|d| DepartmentRecord {
+            department_id: d.department_id.clone(),
+            name: d.name.clone(),
+            municipality_code: d.municipality.get() as i32,
+            organisation: d.organisation.clone(),
+        })
+        .collect();
+    d.sort_by(|a, b| a.department_id.cmp(&b.department_id));
+    d
+}
+
 impl StoredDataset {
     /// What the store returns for an extract once written: lets tests and tools build a
     /// snapshot without a database. Kept in step with [`load_dataset`] by the integration
@@ -341,29 +368,8 @@ impl StoredDataset {
             geometries,
             regions,
             municipality_geometries,
-            organisations: {
-                let mut o: Vec<OrganisationRecord> = x
-                    .organisations
-                    .iter()
-                    .map(|o| OrganisationRecord { organisation_id: o.organisation_id.clone(), name: o.name.clone(), cvr: o.cvr.clone() })
-                    .collect();
-                o.sort_by(|a, b| a.organisation_id.cmp(&b.organisation_id));
-                o
-            },
-            departments: {
-                let mut d: Vec<DepartmentRecord> = x
-                    .departments
-                    .iter()
-                    .map(|d| DepartmentRecord {
-                        department_id: d.department_id.clone(),
-                        name: d.name.clone(),
-                        municipality_code: d.municipality.get() as i32,
-                        organisation: d.organisation.clone(),
-                    })
-                    .collect();
-                d.sort_by(|a, b| a.department_id.cmp(&b.department_id));
-                d
-            },
+            organisations: organisations_of(x),
+            departments: departments_of(x),
         }
     }
 
