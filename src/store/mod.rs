@@ -2,6 +2,7 @@
 //! migrations per backend, writing an extract as a dataset version, reading one back.
 
 pub mod aggregates;
+pub mod audit;
 pub mod read;
 pub mod schema;
 pub mod write;

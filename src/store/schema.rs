@@ -139,6 +139,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Text,
+        sub -> Nullable<Text>,
+        cvr -> Nullable<Text>,
+        client_id -> Nullable<Text>,
+        jti -> Nullable<Text>,
+        route -> Text,
+        departments -> Text,
+        dataset_version -> Nullable<BigInt>,
+        status -> Integer,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     dataset_aggregates,
     datasets,
