@@ -295,7 +295,7 @@ pub struct DepartmentEntry {
 
 /// Whose departments a CVR number opens (access.md): an organisation's own, or every one in
 /// a municipality, whichever organisation owns it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Grant {
     /// An index into [`Access::organisations`].
     Organisation(usize),
@@ -320,7 +320,7 @@ impl Access {
     ) -> Result<Access, StoreError> {
         let organisations: Vec<Organisation> =
             organisations.into_iter().map(|o| Organisation { organisation_id: o.organisation_id, name: o.name, cvr: o.cvr }).collect();
-        let departments = departments
+        let mut departments: Vec<DepartmentEntry> = departments
             .into_iter()
             .map(|d| {
                 Ok(DepartmentEntry {
@@ -331,6 +331,8 @@ impl Access {
                 })
             })
             .collect::<Result<_, StoreError>>()?;
+        // (in Rust's order, whatever the database's collation: looked up by binary search)
+        departments.sort_unstable_by(|a, b| a.department_id.cmp(&b.department_id));
         let mut grants: HashMap<String, Grant> =
             organisations.iter().enumerate().map(|(i, o)| (o.cvr.clone(), Grant::Organisation(i))).collect();
         for m in municipalities.values() {
@@ -345,6 +347,11 @@ impl Access {
     /// municipality's.
     pub fn grant(&self, cvr: &str) -> Option<Grant> {
         self.grants.get(cvr).copied()
+    }
+
+    /// A department's index in [`Access::departments`].
+    pub fn department(&self, department_id: &str) -> Option<usize> {
+        self.departments.binary_search_by(|d| d.department_id.as_str().cmp(department_id)).ok()
     }
 
     /// The departments a grant opens, by id.
@@ -396,6 +403,12 @@ impl Snapshot {
             return &[];
         };
         let unit = if level == Level::Country { 0 } else { municipality.get() };
+        self.references.get(&(level, unit, indicator)).map_or(&[], Vec::as_slice)
+    }
+
+    /// A delivered reference level's points: `unit` is the municipality's or region's code, 0
+    /// for the country.
+    pub fn level_series(&self, level: Level, unit: u16, indicator: usize) -> &[Point] {
         self.references.get(&(level, unit, indicator)).map_or(&[], Vec::as_slice)
     }
 

@@ -1,6 +1,7 @@
 //! The computations of comparisons.md and the disclosure rules of extract-format.md: pure
 //! functions, no I/O.
 
+pub mod caller_guard;
 pub mod classes;
 pub mod comparisons;
 pub mod criteria;

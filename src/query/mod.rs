@@ -14,6 +14,7 @@ pub mod datapackage;
 pub mod datasets;
 pub mod features;
 pub mod map;
+pub mod me;
 pub mod reference;
 pub mod series;
 

@@ -52,6 +52,37 @@ pub struct DepartmentRecord {
     pub organisation: Option<String>,
 }
 
+/// One department's observation, read for a signed-in caller's view.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = department_observations)]
+pub struct DepartmentObservationRecord {
+    pub department_id: String,
+    pub indicator: String,
+    pub year: i32,
+    pub numerator: f64,
+    pub denominator: i64,
+}
+
+/// The observations of the named departments in a version (a caller's own, and those that
+/// share an area with them), in pieces of at most 500 names per statement.
+pub fn department_observations(
+    conn: &mut DbConnection,
+    version: i64,
+    department_ids: &[String],
+) -> Result<Vec<DepartmentObservationRecord>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in department_ids.chunks(500) {
+        out.extend(
+            department_observations::table
+                .filter(department_observations::dataset_version.eq(version))
+                .filter(department_observations::department_id.eq_any(chunk))
+                .select(DepartmentObservationRecord::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = organisations)]
 pub struct OrganisationRecord {

@@ -9,6 +9,7 @@ mod answers;
 mod api;
 mod auth;
 mod browser;
+mod caller_disclosure;
 mod clients;
 mod comparisons;
 mod criteria;
