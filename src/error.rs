@@ -50,6 +50,16 @@ pub enum ApiError {
     Busy { detail: String, retry_after_seconds: u64 },
     #[error("a valid bearer token is required")]
     Unauthorized,
+    /// No access token, or one that is not valid (a `/v1/me` route): 401 with RFC 6750's
+    /// `invalid_token`. Why is logged, never told.
+    #[error("a valid bearer access token is required")]
+    InvalidToken,
+    /// A valid access token without the scope: 403 `insufficient_scope`.
+    #[error("the access token lacks the scope {0}")]
+    InsufficientScope(String),
+    /// A caller the service knows, refused what it asked.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     /// The client took too long to send its request.
@@ -90,6 +100,16 @@ impl ApiError {
             ApiError::Unauthorized => {
                 ("/problems/unauthorized", "Unauthorized", "send Authorization: Bearer <admin.token>".to_string(), None)
             }
+            ApiError::InvalidToken => (
+                "/problems/invalid-token",
+                "Unauthorized",
+                "send Authorization: Bearer <an access token of the configured issuer>".to_string(),
+                None,
+            ),
+            ApiError::InsufficientScope(scope) => {
+                ("/problems/insufficient-scope", "Forbidden", format!("the access token does not grant the scope {scope}"), None)
+            }
+            ApiError::Forbidden(detail) => ("/problems/forbidden", "Forbidden", detail.clone(), None),
             ApiError::PayloadTooLarge(detail) => ("/problems/payload-too-large", "Payload Too Large", detail.clone(), None),
             ApiError::RequestTimeout(detail) => ("/problems/request-timeout", "Request Timeout", detail.clone(), None),
             ApiError::UnsupportedMediaType(detail) => ("/problems/unsupported-media-type", "Unsupported Media Type", detail.clone(), None),
@@ -98,7 +118,7 @@ impl ApiError {
             ApiError::TooManyRequests { retry_after_seconds } => (
                 "/problems/too-many-requests",
                 "Too Many Requests",
-                format!("too many administration requests from this client; retry after {retry_after_seconds} s"),
+                format!("too many requests from this client; retry after {retry_after_seconds} s"),
                 None,
             ),
             ApiError::Rejected(r) => (
@@ -131,7 +151,8 @@ impl ResponseError for ApiError {
             ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
+            ApiError::InsufficientScope(_) | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -151,6 +172,18 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized => {
                 r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"boligsocial-admin\""));
+            }
+            ApiError::InvalidToken => {
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"boligsocial\", error=\"invalid_token\""));
+            }
+            ApiError::InsufficientScope(scope) => {
+                // (the scope is the operator's setting, not the client's text)
+                let value =
+                    format!("Bearer realm=\"boligsocial\", error=\"insufficient_scope\", scope=\"{}\"", scope.replace(['"', '\\'], ""));
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                }
             }
             ApiError::TooManyRequests { retry_after_seconds } | ApiError::Busy { retry_after_seconds, .. } => {
                 r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));

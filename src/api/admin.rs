@@ -2,99 +2,30 @@
 //! activating a stored version. Disabled unless `admin.token` is set; then every request needs
 //! that bearer token (compared in constant time), and each client address is rate limited.
 
-use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, post, web};
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::NoOpMiddleware;
-use governor::state::keyed::HashMapStateStore;
-use governor::{Quota, RateLimiter};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::AppState;
 use crate::error::{ApiError, ProblemDetails};
+pub use crate::http::limits::{ClientLimits as AdminLimits, Limiter, limiter};
+use crate::http::limits::{bearer, client_of, same_secret};
 use crate::ingest;
 use crate::query::{
     self,
     datasets::{ImportOutcome, ImportReport},
 };
 
-type KeyedLimiter<C> = RateLimiter<IpAddr, HashMapStateStore<IpAddr>, C, NoOpMiddleware<<C as Clock>::Instant>>;
-
-/// The administration's allowances per client address: one for requests with the valid
-/// token, one for the rest, so that anonymous traffic (a token guesser) cannot spend the
-/// operator's.
-pub struct AdminLimits<C: Clock = DefaultClock> {
-    authenticated: KeyedLimiter<C>,
-    anonymous: KeyedLimiter<C>,
-}
-
-pub type Limiter = Arc<AdminLimits>;
-
-pub fn limiter(authenticated_per_minute: u32, anonymous_per_minute: u32) -> Limiter {
-    Arc::new(AdminLimits::with_clock(authenticated_per_minute, anonymous_per_minute, DefaultClock::default()))
-}
-
-impl<C: Clock + Clone> AdminLimits<C> {
-    pub fn with_clock(authenticated_per_minute: u32, anonymous_per_minute: u32, clock: C) -> Self {
-        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
-        AdminLimits {
-            authenticated: RateLimiter::hashmap_with_clock(quota(authenticated_per_minute), clock.clone()),
-            anonymous: RateLimiter::hashmap_with_clock(quota(anonymous_per_minute), clock),
-        }
-    }
-
-    /// Spends one request of the client's allowance; how long to wait when there is none.
-    pub fn check(&self, client: IpAddr, authenticated: bool) -> Result<(), Duration> {
-        let limiter = if authenticated { &self.authenticated } else { &self.anonymous };
-        limiter.check_key(&client).map_err(|not_until| not_until.wait_time_from(limiter_clock_now(limiter)))
-    }
-
-    /// Forgets the clients whose allowance is whole again (called every minute): a limiter
-    /// that remembered every address it ever saw would grow without bound.
-    pub fn forget_idle(&self) {
-        for l in [&self.authenticated, &self.anonymous] {
-            l.retain_recent();
-            l.shrink_to_fit();
-        }
-    }
-
-    /// Clients remembered.
-    pub fn clients(&self) -> usize {
-        self.authenticated.len() + self.anonymous.len()
-    }
-}
-
-fn limiter_clock_now<C: Clock>(l: &KeyedLimiter<C>) -> C::Instant {
-    l.clock().now()
-}
-
-/// Equal in time whatever the inputs: both sides are hashed to 32 bytes first.
-fn same_secret(a: &str, b: &str) -> bool {
-    let (x, y) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
-}
-
 /// The token, then the allowance it draws on.
 fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let Some(token) = state.settings.admin.token.as_deref() else {
         return Err(ApiError::NotFound("administration is disabled: the setting admin.token is not set".into()));
     };
-    let peer = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
-    let forwarded_for = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
-    let client = crate::http::client_address::client_address(peer, forwarded_for, &state.trusted_proxies);
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim);
+    let client = client_of(req, &state.trusted_proxies);
+    let presented = bearer(req);
     let valid = presented.is_some_and(|p| same_secret(p, token));
     // the allowance first, so that guessing tokens is slow too
     if let Err(wait) = state.admin_limiter.check(client, valid) {
@@ -285,43 +216,52 @@ pub async fn activate(state: web::Data<AppState>, req: HttpRequest, path: web::P
     Ok(HttpResponse::Ok().json(Activated { dataset_version: version, active: true }))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only records at or after this date (`2026-12-01`, midnight UTC) or RFC 3339 time.
+    #[param(example = "2026-12-01")]
+    pub since: Option<String>,
+}
 
-    #[test]
-    fn compares_secrets() {
-        assert!(same_secret("0123456789abcdef", "0123456789abcdef"));
-        assert!(!same_secret("0123456789abcdef", "0123456789abcdeF"));
-        assert!(!same_secret("0123456789abcdef", "0123456789abcdef0"));
-        assert!(!same_secret("", "x"));
-    }
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditLog {
+    pub count: usize,
+    /// Oldest first, at most 10,000: ask again with `since` the last one's `at`.
+    pub items: Vec<crate::store::audit::AuditRecord>,
+}
 
-    #[test]
-    fn limits_per_client_and_kind() {
-        let l = limiter(2, 1);
-        let a = IpAddr::from([10, 0, 0, 1]);
-        assert!(l.check(a, false).is_ok());
-        assert!(l.check(a, false).is_err(), "the anonymous allowance is spent");
-        assert!(l.check(a, true).is_ok(), "the same address's authenticated one is not");
-        assert!(l.check(a, true).is_ok());
-        assert!(l.check(a, true).is_err());
-        assert!(l.check(IpAddr::from([10, 0, 0, 2]), true).is_ok());
-    }
-
-    #[test]
-    fn idle_clients_are_forgotten() {
-        use governor::clock::FakeRelativeClock;
-        let clock = FakeRelativeClock::default();
-        let l = AdminLimits::with_clock(30, 10, clock.clone());
-        for i in 0..150_000u32 {
-            let _ = l.check(IpAddr::from(i.to_be_bytes()), i % 2 == 0);
-        }
-        assert_eq!(l.clients(), 150_000);
-        l.forget_idle();
-        assert_eq!(l.clients(), 150_000, "their allowances are not whole yet");
-        clock.advance(Duration::from_secs(61));
-        l.forget_idle();
-        assert_eq!(l.clients(), 0);
-    }
+/// The audit log of signed-in reads.
+///
+/// One record per `/v1/me` request, granted or denied (access.md): when, who (`sub`, CVR, `client_id`,
+/// `jti`), which route and departments, from which dataset version, and the status answered. Records are
+/// kept `audit.retention_days`. Needs the bearer token.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "The records", body = AuditLog),
+        (status = 400, description = "A `since` that is neither a date nor an RFC 3339 time", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No or a wrong bearer token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "Administration is disabled", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many administration requests from this client", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "The database does not answer", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/admin/audit")]
+pub async fn audit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: crate::http::extract::QueryParams<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state)?;
+    let since = match query.since.as_deref() {
+        Some(text) => text.parse::<query::audit::Since>().map_err(|e| ApiError::invalid("since", e))?,
+        None => query::audit::Since::all(),
+    };
+    let pool = state.pool.clone();
+    let items = web::block(move || query::audit::read_pooled(&pool, &since)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(AuditLog { count: items.len(), items }))
 }

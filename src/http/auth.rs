@@ -16,6 +16,13 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use super::client_address::IpNet;
+use super::limits::{KeyedLimits, Limiter, bearer, client_of};
+use crate::error::ApiError;
 use crate::settings::AuthSettings;
 
 /// The longest token read: a real access token is a few kilobytes.
@@ -269,6 +276,97 @@ fn index(set: &JwkSet) -> HashMap<String, (DecodingKey, Option<Algorithm>)> {
             Some((kid, (key, alg)))
         })
         .collect()
+}
+
+/// Signed-in access at the edge: the verifier (none when `auth.issuer` is unset: `/v1/me` is
+/// then not found), each caller's allowance, and the allowance failed authentications draw on
+/// per client address.
+pub struct Gate {
+    verifier: Option<Verifier>,
+    scope: String,
+    per_caller: KeyedLimits<String>,
+    failures: Limiter,
+    trusted_proxies: Vec<IpNet>,
+}
+
+impl Gate {
+    pub fn new(verifier: Option<Verifier>, auth: &AuthSettings, failures: Limiter, trusted_proxies: Vec<IpNet>) -> Gate {
+        Gate {
+            verifier,
+            scope: auth.scope.clone(),
+            per_caller: KeyedLimits::per_minute(auth.requests_per_minute),
+            failures,
+            trusted_proxies,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.verifier.is_some()
+    }
+
+    /// Forgets callers whose allowance is whole again (called every minute).
+    pub fn forget_idle(&self) {
+        self.per_caller.forget_idle();
+    }
+
+    /// The caller of a request, or the problem that answers it.
+    async fn admit(&self, req: &HttpRequest) -> Result<Caller, ApiError> {
+        let Some(verifier) = &self.verifier else {
+            return Err(ApiError::NotFound("signed-in access is off: the setting auth.issuer is not set".into()));
+        };
+        // (RFC 6750 2.3 allows the query; access.md does not: URLs end up in logs and histories)
+        if form_urlencoded::parse(req.query_string().as_bytes()).any(|(k, _)| k == "access_token") {
+            return Err(ApiError::invalid("access_token", "send the access token in Authorization: Bearer, never in the URL"));
+        }
+        let verified = match bearer(req) {
+            Some(token) => verifier.verify(token).await,
+            None => Err(AuthError::Invalid("no bearer token")),
+        };
+        match verified {
+            Ok(caller) => {
+                if let Err(wait) = self.per_caller.check(&caller.sub) {
+                    return Err(ApiError::TooManyRequests { retry_after_seconds: wait.as_secs().max(1) });
+                }
+                Ok(caller)
+            }
+            Err(e) => {
+                tracing::info!(reason = %e, "a signed-in request was refused");
+                // failed authentications spend the client address's anonymous allowance
+                if let Err(wait) = self.failures.check(client_of(req, &self.trusted_proxies), false) {
+                    return Err(ApiError::TooManyRequests { retry_after_seconds: wait.as_secs().max(1) });
+                }
+                Err(match e {
+                    AuthError::Invalid(_) => ApiError::InvalidToken,
+                    AuthError::InsufficientScope => ApiError::InsufficientScope(self.scope.clone()),
+                    AuthError::KeysUnavailable(_) => {
+                        ApiError::Unavailable("the issuer's signing keys cannot be had; nobody can sign in now".into())
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// The verified caller of a `/v1/me` request, received by a handler like its parsed query.
+/// Who it is is noted on the request for the audit record, and so is a refusal.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Caller);
+
+impl FromRequest for SignedIn {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<SignedIn, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let Some(gate) = req.app_data::<web::Data<Gate>>() else {
+                return Err(ApiError::Internal("no signed-in gate is configured".into()).into());
+            };
+            let caller = gate.admit(&req).await?;
+            super::audit::note_caller(&req, &caller);
+            Ok(SignedIn(caller))
+        })
+    }
 }
 
 #[cfg(test)]

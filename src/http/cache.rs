@@ -264,11 +264,26 @@ impl Drop for Leader {
 }
 
 /// Which paths are answered from a dataset version alone.
+/// Whether a path's answers are public and may be kept: never a signed-in caller's
+/// (`/v1/me`), however its path is spelt (the router decodes escapes of unreserved characters,
+/// so `/v1/m%65` is `/v1/me`: the normalized path is what is read).
 fn cacheable(path: &str) -> bool {
-    (path.starts_with("/v1/") && !path.starts_with("/v1/datasets") && !path.starts_with("/v1/admin"))
+    let path = normalize_path(path);
+    let path = path.as_ref();
+    let private = path == "/v1/me" || path.starts_with("/v1/me/") || path.starts_with("/v1/me.");
+    (path.starts_with("/v1/") && !path.starts_with("/v1/datasets") && !path.starts_with("/v1/admin") && !private)
         || path == "/ogc"
         || path.starts_with("/ogc/")
         || path.starts_with("/tiles/")
+}
+
+/// An answer that says it is not for a shared cache (`private`, `no-store`): neither kept nor
+/// handed to requests waiting on the same key.
+fn is_private(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers.get_all(header::CACHE_CONTROL).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|d| {
+        let d = d.trim();
+        d.eq_ignore_ascii_case("private") || d.eq_ignore_ascii_case("no-store")
+    })
 }
 
 /// RFC 3986 6.2.2: percent-escapes of unreserved characters decoded, the others' hex digits
@@ -738,7 +753,7 @@ where
     // only successful answers from the version named in the ETag are kept
     let answered_version = res.headers().get(DATASET_VERSION_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
     let status = res.status();
-    if !matches!(status, StatusCode::OK | StatusCode::NO_CONTENT) || answered_version != Some(r.version) {
+    if !matches!(status, StatusCode::OK | StatusCode::NO_CONTENT) || answered_version != Some(r.version) || is_private(res.headers()) {
         return Ok(res.map_into_boxed_body());
     }
     let (req, res) = res.into_parts();
@@ -767,6 +782,19 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signed_in_answers_are_never_kept() {
+        assert!(cacheable("/v1/areas"));
+        for path in ["/v1/me", "/v1/me/departments", "/v1/m%65/departments", "/v1/%6De", "/v1/me.csv"] {
+            assert!(!cacheable(path), "{path}");
+        }
+        assert!(cacheable("/v1/meters"), "only the /v1/me routes");
+        let mut h = actix_web::http::header::HeaderMap::new();
+        assert!(!is_private(&h));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60, Private"));
+        assert!(is_private(&h));
+    }
 
     #[test]
     fn etags_are_written_as_format_would() {

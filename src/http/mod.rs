@@ -5,6 +5,7 @@
 //! (`cors`), the guard on each connection's bytes (`guard`) and the typed query parameters (`extract`).
 //! Nothing here knows a handler; `startup` puts the pieces together.
 
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod client_address;
@@ -13,6 +14,7 @@ pub mod encoding;
 pub mod extract;
 pub mod formats;
 pub mod guard;
+pub mod limits;
 pub mod negotiate;
 pub mod offload;
 pub mod public_base;
