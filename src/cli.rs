@@ -47,6 +47,15 @@ pub enum Command {
         #[arg(value_name = "VERSION")]
         version: i64,
     },
+    /// Print the audit log of signed-in reads (access.md), oldest first.
+    Audit {
+        /// Only records at or after this date (2026-12-01) or RFC 3339 time.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// csv (default) or json.
+        #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+    },
     /// Exit 0 when an http:// URL answers 2xx within 3 s (the container's health check).
     Probe {
         #[arg(value_name = "URL", default_value = "http://127.0.0.1:8080/readyz")]
@@ -110,6 +119,7 @@ pub fn run() -> ExitCode {
         Command::Migrate => report(migrate(&settings)),
         Command::Datasets => report(datasets(&settings)),
         Command::Activate { version } => report(activate(&settings, version)),
+        Command::Audit { since, format } => report(audit(&settings, since.as_deref(), format == "json")),
         Command::Openapi | Command::Probe { .. } | Command::DemoExtract { .. } | Command::NationalExtract { .. } => {
             unreachable!("handled above")
         }
@@ -226,6 +236,17 @@ fn datasets(settings: &Settings) -> anyhow::Result<String> {
         ));
     }
     Ok(lines.join("\n"))
+}
+
+fn audit(settings: &Settings, since: Option<&str>, json: bool) -> anyhow::Result<String> {
+    let since = match since {
+        Some(text) => text.parse::<query::audit::Since>().map_err(|e| anyhow::anyhow!("--since: {e}"))?,
+        None => query::audit::Since::all(),
+    };
+    let mut conn = connect(settings)?;
+    let records = query::audit::read(&mut conn, &since)?;
+    let text = query::audit::write(&records, json).map_err(anyhow::Error::msg)?;
+    Ok(text.trim_end().to_string())
 }
 
 fn activate(settings: &Settings, version: i64) -> anyhow::Result<String> {

@@ -30,6 +30,22 @@ pub struct Settings {
     pub criteria: CriteriaSettings,
     #[serde(default)]
     pub auth: AuthSettings,
+    #[serde(default)]
+    pub audit: AuditSettings,
+}
+
+/// The audit log of signed-in reads (access.md, "Audit").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Days a record is kept; then it is deleted.
+    pub retention_days: u32,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings { retention_days: 180 }
+    }
 }
 
 /// The legal criteria's rule sets.
@@ -203,6 +219,9 @@ pub struct AuthSettings {
     pub leeway_seconds: u64,
     /// `/v1/me` requests per minute and caller (`sub`).
     pub requests_per_minute: u32,
+    /// Memory for what each grant may see (its departments' figures and their guard), kept per
+    /// dataset version.
+    pub view_cache_bytes: u64,
 }
 
 impl Default for AuthSettings {
@@ -216,6 +235,7 @@ impl Default for AuthSettings {
             scope: "boligsocial:departments".into(),
             leeway_seconds: 60,
             requests_per_minute: 600,
+            view_cache_bytes: 256 << 20,
         }
     }
 }

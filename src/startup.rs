@@ -14,11 +14,14 @@ use utoipa_actix_web::AppExt;
 use crate::api::{self, AppState};
 use crate::domain::figures::Disclosure;
 use crate::error;
+use crate::http::audit::{AuditEntry, AuditSink, Recorded};
+use crate::http::auth::{Gate, Verifier};
 use crate::http::cache::{self, CacheSettings, ResponseCache};
 use crate::http::guard;
 use crate::http::offload::Offload;
 use crate::http::public_base::PublicBase;
 use crate::metrics::Metrics;
+use crate::query::me::Views;
 use crate::settings::Settings;
 use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::store::{self, DatabaseUrl, Pool, StoreError, read};
@@ -73,6 +76,8 @@ pub struct Application {
     refresher: tokio::task::JoinHandle<()>,
     /// Forgets idle clients of the administration's rate limits, every minute.
     forgetter: tokio::task::JoinHandle<()>,
+    /// Deletes audit records older than `audit.retention_days`, every hour.
+    pruner: Option<tokio::task::JoinHandle<()>>,
     pub snapshot: Arc<SnapshotCell>,
 }
 
@@ -88,6 +93,8 @@ struct Refresher {
     /// requests let go of it, so its memory is released to the system again a check later.
     release_pending: AtomicBool,
     metrics: Arc<Metrics>,
+    /// The signed-in views of versions no longer served are dropped when another is.
+    views: Arc<Views>,
 }
 
 impl Refresher {
@@ -157,6 +164,7 @@ impl Refresher {
             tracing::debug!(read_ms, build_ms = started.elapsed().as_millis() as u64 - read_ms, "snapshot built");
             let areas = snapshot.areas.len();
             self.cell.replace(snapshot);
+            self.views.keep_only(version);
             // (counted at once: the count tells when the served version may have changed)
             self.metrics.count_snapshot_load("loaded");
             crate::memory::release_free();
@@ -166,6 +174,64 @@ impl Refresher {
         self.cell.mark_checked();
         Ok(())
     }
+}
+
+/// The audit log in the store: each `/v1/me` request's record, written on a blocking thread.
+struct StoreAudit {
+    pool: Pool,
+}
+
+impl AuditSink for StoreAudit {
+    fn record(&self, e: AuditEntry) -> Recorded {
+        let pool = self.pool.clone();
+        Box::pin(async move {
+            let record = crate::store::audit::AuditRecord {
+                at: String::new(),
+                sub: e.sub,
+                cvr: e.cvr,
+                client_id: e.client_id,
+                jti: e.jti,
+                route: e.route,
+                departments: e.departments.join(","),
+                dataset_version: e.dataset_version,
+                status: e.status.into(),
+            };
+            tokio::task::spawn_blocking(move || crate::query::audit::record(&pool, record))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// Forgets idle clients of the rate limits every minute.
+fn spawn_forgetter(limiter: api::admin::Limiter, gate: web::Data<Gate>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut minutes = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            minutes.tick().await;
+            limiter.forget_idle();
+            gate.forget_idle();
+        }
+    })
+}
+
+/// Applies the audit's retention every hour (on every instance: deleting what another
+/// deleted already is nothing).
+fn spawn_pruner(pool: Pool, retention_days: u32) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut hours = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            hours.tick().await;
+            let pool = pool.clone();
+            match tokio::task::spawn_blocking(move || crate::query::audit::prune(&pool, retention_days)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(deleted)) => tracing::info!(deleted, retention_days, "deleted audit records past their retention"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot apply the audit's retention now"),
+                Err(e) => tracing::error!(error = %e, "the audit's retention task failed"),
+            }
+        }
+    })
 }
 
 /// On an embedded database without any dataset, imports the bundled demo extract.
@@ -198,6 +264,7 @@ impl Application {
         // (a broken rule set stops the start, naming its file and key)
         let rules = crate::query::criteria::rule_book(settings.criteria.rules_dir.as_deref())?;
         let cell = Arc::new(SnapshotCell::default());
+        let views = Arc::new(Views::new(settings.auth.view_cache_bytes));
         let metrics = Arc::new(Metrics::new());
         let refresh_now = Arc::new(tokio::sync::Notify::new());
         let refresher = Arc::new(Refresher {
@@ -208,6 +275,7 @@ impl Application {
             migrated: AtomicBool::new(false),
             release_pending: AtomicBool::new(false),
             metrics: metrics.clone(),
+            views: views.clone(),
         });
         // the first load happens before the port answers, so a healthy start is ready at once
         {
@@ -240,16 +308,12 @@ impl Application {
         ));
         let offload = web::Data::from(offload);
         let admin_limiter = api::admin::limiter(settings.admin.requests_per_minute, settings.admin.anonymous_requests_per_minute);
-        let forgetter = {
-            let limiter = admin_limiter.clone();
-            tokio::spawn(async move {
-                let mut minutes = tokio::time::interval(Duration::from_secs(60));
-                loop {
-                    minutes.tick().await;
-                    limiter.forget_idle();
-                }
-            })
-        };
+        // (failed sign-ins draw on the anonymous allowance of the client's address)
+        let verifier = Verifier::from_settings(&settings.auth).map_err(|e| anyhow::anyhow!("auth: {e}"))?;
+        let gate = web::Data::new(Gate::new(verifier, &settings.auth, admin_limiter.clone(), trusted_proxies.clone()));
+        let audit_sink: web::Data<dyn AuditSink> = web::Data::from(Arc::new(StoreAudit { pool: pool.clone() }) as Arc<dyn AuditSink>);
+        let forgetter = spawn_forgetter(admin_limiter.clone(), gate.clone());
+        let pruner = gate.enabled().then(|| spawn_pruner(pool.clone(), settings.audit.retention_days));
         let public_base = web::Data::new(public_base);
         let request_metrics = metrics.clone();
         let state = web::Data::new(AppState {
@@ -260,6 +324,7 @@ impl Application {
             refresh_now,
             admin_limiter: admin_limiter.clone(),
             trusted_proxies,
+            views,
         });
         let cors_origins = settings.http.cors_origin_list();
         let app = move || {
@@ -268,6 +333,8 @@ impl Application {
                 .app_data(cache.clone())
                 .app_data(offload.clone())
                 .app_data(public_base.clone())
+                .app_data(gate.clone())
+                .app_data(audit_sink.clone())
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
                 // the cache answers the read endpoints with compressed variants of its own,
@@ -287,7 +354,7 @@ impl Application {
                 .into_app()
         };
         let server = serve(listener, app, &settings.server)?;
-        Ok(Application { port, server, refresher: refresher_task, forgetter, snapshot: cell })
+        Ok(Application { port, server, refresher: refresher_task, forgetter, pruner, snapshot: cell })
     }
 
     pub fn port(&self) -> u16 {
@@ -300,6 +367,9 @@ impl Application {
         let result = self.server.await;
         self.refresher.abort();
         self.forgetter.abort();
+        if let Some(p) = self.pruner {
+            p.abort();
+        }
         tracing::info!("stopped");
         result
     }

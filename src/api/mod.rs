@@ -4,7 +4,8 @@
 
 /// An operation answering one representation of a query (JSON, CSV, JSON-stat, XLSX): its
 /// documentation and route, and the handler its representations share, which reads the
-/// representation off the request ([`csv::Representation::of`]).
+/// representation off the request ([`csv::Representation::of`]). With `caller`, a signed-in
+/// operation: the caller is extracted first.
 macro_rules! representation {
     ($(#[$attr:meta])* $name:ident(path: $path:ty, query: $query:ty) => $answer:ident) => {
         $(#[$attr])*
@@ -15,6 +16,29 @@ macro_rules! representation {
             query: crate::http::extract::QueryParams<$query>,
         ) -> Result<HttpResponse, ApiError> {
             $answer(state, req, path, query).await
+        }
+    };
+    ($(#[$attr:meta])* $name:ident(caller, path: $path:ty, query: $query:ty) => $answer:ident) => {
+        $(#[$attr])*
+        pub async fn $name(
+            state: web::Data<AppState>,
+            req: HttpRequest,
+            caller: crate::http::auth::SignedIn,
+            path: web::Path<$path>,
+            query: crate::http::extract::QueryParams<$query>,
+        ) -> Result<HttpResponse, ApiError> {
+            $answer(state, req, caller, path, query).await
+        }
+    };
+    ($(#[$attr:meta])* $name:ident(caller, query: $query:ty) => $answer:ident) => {
+        $(#[$attr])*
+        pub async fn $name(
+            state: web::Data<AppState>,
+            req: HttpRequest,
+            caller: crate::http::auth::SignedIn,
+            query: crate::http::extract::QueryParams<$query>,
+        ) -> Result<HttpResponse, ApiError> {
+            $answer(state, req, caller, query).await
         }
     };
     ($(#[$attr:meta])* $name:ident(query: $query:ty) => $answer:ident) => {
@@ -37,6 +61,7 @@ pub mod health;
 pub mod indicators;
 pub mod jsonstat;
 pub mod map;
+pub mod me;
 pub mod municipalities;
 pub mod ogc;
 pub mod openapi;
@@ -64,6 +89,8 @@ pub struct AppState {
     /// Wakes the refresher at once, as after an import over HTTP.
     pub refresh_now: Arc<tokio::sync::Notify>,
     pub admin_limiter: admin::Limiter,
+    /// What each signed-in grant may see, per dataset version.
+    pub views: Arc<crate::query::me::Views>,
     /// Proxies whose `X-Forwarded-For` names the client (`server.trusted_proxies`).
     pub trusted_proxies: Vec<crate::http::client_address::IpNet>,
 }
@@ -115,8 +142,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(ogc::queryables)
         .service(ogc::items)
         .service(ogc::item)
+        .service(
+            utoipa_actix_web::scope::scope("/v1/me")
+                .wrap(crate::http::audit::Audit)
+                .configure(me::configure)
+                .default_service(actix_web::web::to(crate::error::no_route)),
+        )
         .service(admin::import)
         .service(admin::activate)
+        .service(admin::audit)
         .service(health::metrics)
         .service(health::healthz)
         .service(health::readyz)

@@ -26,7 +26,8 @@ problem details.",
         (name = "indicators", description = "The indicator catalogue"),
         (name = "municipalities", description = "Municipalities and their areas"),
         (name = "datasets", description = "Stored dataset versions"),
-        (name = "admin", description = "Importing and activating dataset versions; needs the bearer token admin.token"),
+        (name = "me", description = "A signed-in housing organisation's or municipality's own departments (access.md): an access token of the operator's OpenID Provider with the scope boligsocial:departments; private answers, every request audited"),
+        (name = "admin", description = "Importing and activating dataset versions, reading the audit log; needs the bearer token admin.token"),
         (name = "health", description = "Liveness, readiness and this document"),
     ),
     components(schemas(
@@ -39,7 +40,7 @@ problem details.",
 )]
 struct ApiDoc;
 
-/// The administration endpoints' bearer token.
+/// The administration endpoints' bearer token, and the signed-in callers' access tokens.
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -47,6 +48,14 @@ impl utoipa::Modify for BearerAuth {
         use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        let mut access = Http::new(HttpAuthScheme::Bearer);
+        access.bearer_format = Some("JWT".into());
+        access.description = Some(
+            "An OAuth 2.0 access token (RFC 9068 JWT) of the operator's OpenID Provider, with the scope boligsocial:departments \
+             and the caller's CVR number (auth.* settings)"
+                .into(),
+        );
+        components.add_security_scheme("access_token", SecurityScheme::Http(access));
     }
 }
 
@@ -77,6 +86,13 @@ fn with_caching_headers(api: &mut utoipa::openapi::OpenApi) {
         RefOr::T(h)
     };
     for (path, item) in api.paths.paths.iter_mut() {
+        if path.starts_with("/v1/me") {
+            if let Some(RefOr::T(ok)) = item.get.as_mut().and_then(|g| g.responses.responses.get_mut("200")) {
+                ok.headers.insert("Cache-Control".into(), header(Type::String, "private, no-store: for this caller alone"));
+                ok.headers.insert("x-dataset-version".into(), header(Type::Integer, "The dataset version the answer comes from"));
+            }
+            continue;
+        }
         let read = (path.starts_with("/v1/") && !path.starts_with("/v1/admin") && !path.starts_with("/v1/datasets"))
             || path.starts_with("/ogc")
             || path.starts_with("/tiles/");
@@ -173,7 +189,13 @@ fn problem_example(path: &str, status: &str) -> Option<crate::error::ProblemDeta
         "404" if path.contains("{code}") && path.contains("indicators") => {
             ApiError::NotFound("no indicator \"x\"; see /v1/indicators".into())
         }
+        "401" if path.starts_with("/v1/me") => ApiError::InvalidToken,
         "401" => ApiError::Unauthorized,
+        "403" => ApiError::InsufficientScope("boligsocial:departments".into()),
+        "404" if path.contains("{department_id}") || path.starts_with("/v1/me/selection") => {
+            ApiError::NotFound("no such department among yours; see /v1/me/departments".into())
+        }
+        "404" if path.starts_with("/v1/me") => ApiError::NotFound("signed-in access is off: the setting auth.issuer is not set".into()),
         "404" if path.contains("{area_id}") => ApiError::NotFound("no area \"751-99\"; see /v1/areas".into()),
         "404" if path.contains("{version}") => ApiError::NotFound("no dataset version 99; see /v1/datasets".into()),
         "404" if path.contains("{feature_id}") => ApiError::NotFound("no feature \"x\" in the collection \"areas\"".into()),

@@ -51,3 +51,25 @@ family! {
     /// An operation on one area.
     NoSuchArea: "404", "No such area"
 }
+
+family! {
+    /// An operation on one of a signed-in caller's departments.
+    NoSuchDepartment: "404", "Not one of the caller's departments (answered as one that does not exist), or signed-in access is off"
+}
+
+/// What every `/v1/me` operation may answer instead (access.md).
+pub struct SignedInRefusals;
+
+impl IntoResponses for SignedInRefusals {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut all = problem("401", "No access token, or one that is not valid (`WWW-Authenticate: Bearer error=\"invalid_token\"`)");
+        all.extend(problem(
+            "403",
+            "The token lacks the scope (`insufficient_scope`), or its CVR number is neither an organisation's nor a municipality's",
+        ));
+        all.extend(problem("404", "Signed-in access is off: auth.issuer is not set"));
+        all.extend(problem("429", "Too many requests from this caller, or failed sign-ins from this client"));
+        all.extend(problem("503", "No dataset is loaded yet, the issuer's keys cannot be had, or the request could not be audited"));
+        all
+    }
+}

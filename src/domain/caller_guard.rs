@@ -18,9 +18,10 @@
 use super::figures::{Counts, Disclosure};
 use super::model::Kind;
 
-/// Beyond this many disjoint residuals inside one, only each alone and all of them together
-/// are taken out of it, not every combination.
-pub const MAX_PARTS: usize = 12;
+/// Beyond this many light parts inside one residual, only none or one of them is left in
+/// when the others are taken out, not every combination (`several_parts`; the exact check
+/// of `span` covers the rest).
+pub const MAX_PARTS: usize = 4;
 
 /// A set of atoms (departments not the caller's, and the people of a reference level outside
 /// every listed department), as bits.
@@ -71,8 +72,26 @@ impl Atoms {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
 
+    /// How many atoms of `self` are not in `other`.
+    pub fn count_without(&self, other: &Atoms) -> usize {
+        self.0.iter().enumerate().map(|(i, w)| (w & !other.word(i)).count_ones() as usize).sum()
+    }
+
     pub fn first(&self) -> Option<usize> {
         self.0.iter().enumerate().find(|(_, w)| **w != 0).map(|(i, w)| i * 64 + w.trailing_zeros() as usize)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                (w != 0).then(|| {
+                    let bit = w.trailing_zeros() as usize;
+                    w &= w - 1;
+                    i * 64 + bit
+                })
+            })
+        })
     }
 }
 
@@ -90,6 +109,10 @@ pub struct Layout {
     pub shapes: Vec<Shape>,
     /// For each shape, the shapes whose other atoms lie within its own (itself excluded).
     inside: Vec<Vec<usize>>,
+    /// For each atom, the shapes that hold it; for each of the caller's departments, the
+    /// shapes that hold it: where a residual can lie within another (see `next_steps`).
+    with_atom: Vec<Vec<usize>>,
+    with_own: Vec<Vec<usize>>,
 }
 
 impl Layout {
@@ -97,7 +120,18 @@ impl Layout {
         let inside = (0..shapes.len())
             .map(|g| (0..shapes.len()).filter(|&h| h != g && shapes[h].others.within(&shapes[g].others)).collect())
             .collect();
-        Layout { own, shapes, inside }
+        let atoms = shapes.iter().map(|s| s.others.0.len() * 64).max().unwrap_or(0);
+        let mut with_atom = vec![Vec::new(); atoms];
+        let mut with_own = vec![Vec::new(); own];
+        for (g, shape) in shapes.iter().enumerate() {
+            for atom in shape.others.iter() {
+                with_atom[atom].push(g);
+            }
+            for &d in &shape.own {
+                with_own[d].push(g);
+            }
+        }
+        Layout { own, shapes, inside, with_atom, with_own }
     }
 }
 
@@ -183,14 +217,20 @@ pub fn publishable(disclosure: &Disclosure, layout: &Layout, year: &Year) -> Vec
     // each step withholds a department not pinned, pins one, or learns an atom not known;
     // withholding only grows, and between two the others only grow, so this ends
     loop {
-        while let Some(step) = next_step(disclosure, layout, year, &k) {
-            match step {
-                Step::Withhold(d) => k.withhold(d),
-                Step::Pin(d) => k.pinned[d] = true,
-                Step::Derive(atom, counts, public) => k.learn(atom, counts, public),
+        while let Some(steps) = next_steps(disclosure, layout, year, &k) {
+            for step in steps {
+                match step {
+                    Step::Withhold(d) => k.withhold(d),
+                    Step::Pin(d) => k.pinned[d] = true,
+                    Step::Derive(atom, counts, public) => k.learn(atom, counts, public),
+                }
             }
         }
         let shown: Vec<bool> = (0..k.primary.len()).map(|d| k.shown(d)).collect();
+        // (shown nothing, the caller sees what everybody sees: nothing of its own to check)
+        if !shown.contains(&true) {
+            return shown;
+        }
         match span::leak(disclosure, layout, year, &shown, &k.pinned) {
             Some(d) => k.withhold(d),
             None => return shown,
@@ -233,37 +273,80 @@ fn residuals(layout: &Layout, year: &Year, k: &Knowledge) -> Vec<Option<Residual
         .collect()
 }
 
-/// The next step: the first difference of published figures less what the caller knows that
-/// is unsafe, or that gives one more atom away.
-fn next_step(disclosure: &Disclosure, layout: &Layout, year: &Year, k: &Knowledge) -> Option<Step> {
+/// The next steps: the first difference of published figures less what the caller knows that
+/// is unsafe (a withholding or a pin, alone), or else every atom the differences give away in
+/// one pass. (Residuals are not worked out again after each atom learnt: a difference of
+/// figures less fewer known atoms is as true, and what it misses the next pass finds.)
+fn next_steps(disclosure: &Disclosure, layout: &Layout, year: &Year, k: &Knowledge) -> Option<Vec<Step>> {
     let residuals = residuals(layout, year, k);
     let judge = Judge { disclosure, year, k };
+    let mut derived: Vec<Step> = Vec::new();
+    let mut learnt = Atoms::default();
+    let mut take = |step: Step| -> Option<Vec<Step>> {
+        match step {
+            Step::Derive(atom, ..) if learnt.contains(atom) => None,
+            Step::Derive(atom, ..) => {
+                learnt.insert(atom);
+                derived.push(step);
+                None
+            }
+            other => Some(vec![other]),
+        }
+    };
     for r in residuals.iter().flatten() {
-        let public = r.taken.is_empty() && !r.helped;
-        if let Some(step) = judge.difference(r.counts, &r.others, r.hidden.clone(), &mut r.taken.iter().copied(), public) {
-            return Some(step);
+        let public = || r.taken.is_empty() && !r.helped;
+        let first = || (r.others.first(), r.hidden.first().copied());
+        if let Some(step) = judge.difference(r.counts, r.others.count(), r.hidden.len(), &first, &|| r.taken.clone(), &public)
+            && let Some(stop) = take(step)
+        {
+            return Some(stop);
+        }
+    }
+    // Where one residual may lie within another: the shapes inside it, and those holding the
+    // first atom (or, with none, the first withheld department) of a residual — a residual's
+    // atoms are its shape's, so one within another has its first atom there.
+    let mut candidates: Vec<Vec<usize>> = layout.inside.clone();
+    for (h, inner) in residuals.iter().enumerate() {
+        let Some(inner) = inner else { continue };
+        let holders = match (inner.others.first(), inner.hidden.first()) {
+            (Some(atom), _) => &layout.with_atom[atom],
+            (None, Some(&d)) => &layout.with_own[d],
+            // (all of it known: taken out of another it changes nothing the other's own
+            // residual does not show)
+            (None, None) => continue,
+        };
+        for &g in holders.iter().filter(|&&g| g != h) {
+            candidates[g].push(h);
         }
     }
     for (g, outer) in residuals.iter().enumerate() {
         let Some(outer) = outer else { continue };
         let mut parts: Vec<&Residual> = Vec::new();
-        for (h, inner) in residuals.iter().enumerate() {
-            let Some(inner) = inner else { continue };
-            if h == g || !inner.hidden.iter().all(|d| outer.hidden.contains(d)) {
+        let mut hs = std::mem::take(&mut candidates[g]);
+        hs.sort_unstable();
+        hs.dedup();
+        for h in hs {
+            let Some(inner) = &residuals[h] else { continue };
+            if !inner.hidden.iter().all(|d| outer.hidden.contains(d)) {
                 continue;
             }
             let structural = layout.inside[g].binary_search(&h).is_ok();
             let counts = minus(outer.counts, &[inner]);
             // (the counts first: other sets are compared only for a difference that may leak)
             if structural || (disclosure.suppresses(year.kind, counts) && inner.others.within(&outer.others)) {
-                let hidden = outer.hidden.iter().copied().filter(|d| !inner.hidden.contains(d)).collect();
-                let others = outer.others.without(&inner.others);
-                let public = same(&outer.taken, &[inner]) && !outer.helped && !inner.helped;
+                // (inner's withheld departments are among outer's, checked above)
+                let hidden = outer.hidden.len() - inner.hidden.len();
+                let atoms = outer.others.count_without(&inner.others);
+                let first =
+                    || (outer.others.without(&inner.others).first(), outer.hidden.iter().copied().find(|d| !inner.hidden.contains(d)));
+                let public = || same(&outer.taken, &[inner]) && !outer.helped && !inner.helped;
                 // the caller's departments taken out of one and not the other are what the
                 // difference needs; where there are none it is a public difference
-                let mut candidates = one_sided(&outer.taken, &[inner]).into_iter();
-                if let Some(step) = judge.difference(counts, &others, hidden, &mut candidates, public) {
-                    return Some(step);
+                let candidates = || one_sided(&outer.taken, &[inner]);
+                if let Some(step) = judge.difference(counts, atoms, hidden, &first, &candidates, &public)
+                    && let Some(stop) = take(step)
+                {
+                    return Some(stop);
                 }
             }
             if structural && parts.iter().all(|p| apart(p, inner)) {
@@ -272,11 +355,12 @@ fn next_step(disclosure: &Disclosure, layout: &Layout, year: &Year, k: &Knowledg
         }
         if parts.len() > 1
             && let Some(step) = several_parts(&judge, outer, &parts)
+            && let Some(stop) = take(step)
         {
-            return Some(step);
+            return Some(stop);
         }
     }
-    None
+    (!derived.is_empty()).then_some(derived)
 }
 
 /// The caller's departments taken out of the outer residual and not the parts, or out of a
@@ -310,65 +394,99 @@ impl Judge<'_> {
     /// A difference of `counts`, made of the `others` and the caller's `hidden` departments;
     /// `candidates` are the caller's shown departments whose withholding widens it; `public`:
     /// whether it is worked out from the public figures alone.
+    /// `atoms` and `hidden` are how many there are; `first` gives the first of each, asked
+    /// only where the difference may be a single one.
+    #[allow(clippy::too_many_arguments)]
     fn difference(
         &self,
         counts: Counts,
-        others: &Atoms,
-        hidden: Vec<usize>,
-        candidates: &mut dyn Iterator<Item = usize>,
-        public: bool,
+        atoms: usize,
+        hidden: usize,
+        first: &dyn Fn() -> (Option<usize>, Option<usize>),
+        candidates: &dyn Fn() -> Vec<usize>,
+        public: &dyn Fn() -> bool,
     ) -> Option<Step> {
         let (kind, own) = (self.year.kind, self.year.own);
-        let atoms = others.count();
-        if atoms == 0 && hidden.is_empty() {
+        if atoms == 0 && hidden == 0 {
             return None;
         }
-        let revealed_own = atoms == 0 && hidden.len() == 1;
+        let revealed_own = atoms == 0 && hidden == 1;
         if self.disclosure.suppresses(kind, counts) || revealed_own {
             // the largest candidate not pinned: it makes the difference largest
             let size = |x: usize| own[x].map_or(0.0, |c| c.denominator);
-            let best = candidates.filter(|&x| !self.k.pinned[x]).max_by(|&a, &b| size(a).total_cmp(&size(b)).then(b.cmp(&a)));
+            let best = candidates().into_iter().filter(|&x| !self.k.pinned[x]).max_by(|&a, &b| size(a).total_cmp(&size(b)).then(b.cmp(&a)));
             return match best {
                 Some(x) => Some(Step::Withhold(x)),
-                None if public && revealed_own && self.k.primary[hidden[0]] => Some(Step::Pin(hidden[0])),
+                None if revealed_own => match first().1 {
+                    Some(d) if self.k.primary[d] && public() => Some(Step::Pin(d)),
+                    _ => None,
+                },
                 // what the public figures give away alone is no step of the caller's
                 None => None,
             };
         }
-        if atoms == 1 && hidden.is_empty() {
-            return others.first().map(|atom| Step::Derive(atom, counts, public));
+        if atoms == 1 && hidden == 0 {
+            return first().0.map(|atom| Step::Derive(atom, counts, public()));
         }
         None
     }
 }
 
-/// Every combination of the disjoint parts (or each alone and all together, beyond
-/// [`MAX_PARTS`]) taken out of the outer residual.
+/// The disjoint parts taken out of the outer residual, two or more at a time. What is left
+/// is the outer residual's own rest and the parts left in; counts are never negative, so a
+/// difference is small on a count, or a single atom or withheld department, only when each
+/// part left in is small on that count or holds at most one of them ("light"): the parts
+/// that are not light are always taken out, and every combination of the light ones left in
+/// is tried (up to [`MAX_PARTS`] light ones; beyond, none or one of them left in). The parts
+/// lie within the outer residual and apart from each other, so what is left is counted by
+/// subtraction; the sets themselves are made only where a difference may be a single one.
 fn several_parts(judge: &Judge, outer: &Residual, parts: &[&Residual]) -> Option<Step> {
-    let combinations: Vec<Vec<&Residual>> = if parts.len() <= MAX_PARTS {
-        (1u32..(1 << parts.len())).filter(|m| m.count_ones() > 1).map(|m| pick_parts(parts, m)).collect()
-    } else {
-        vec![parts.to_vec()]
+    let d = judge.disclosure;
+    let light = |p: &Residual| {
+        let c = p.counts;
+        p.others.count() + p.hidden.len() <= 1
+            || c.denominator < d.min_population as f64
+            || c.numerator < d.min_count as f64
+            || c.denominator - c.numerator < d.min_count as f64
     };
-    for chosen in combinations {
-        let counts = minus(outer.counts, &chosen);
-        let in_chosen = |d: &usize| chosen.iter().any(|p| p.hidden.contains(d));
-        let hidden: Vec<usize> = outer.hidden.iter().copied().filter(|d| !in_chosen(d)).collect();
-        let mut others = outer.others.clone();
-        for p in &chosen {
-            others = others.without(&p.others);
+    let (light, heavy): (Vec<&Residual>, Vec<&Residual>) = parts.iter().copied().partition(|p| light(p));
+    let outer_atoms = outer.others.count();
+    let judge_chosen = |chosen: &[&Residual]| {
+        let atoms_out: usize = chosen.iter().map(|p| p.others.count()).sum();
+        let counts = minus(outer.counts, chosen);
+        let hidden = outer.hidden.len() - chosen.iter().map(|p| p.hidden.len()).sum::<usize>();
+        let first = || {
+            let in_chosen = |d: &usize| chosen.iter().any(|p| p.hidden.contains(d));
+            let mut others = outer.others.clone();
+            for p in chosen {
+                others = others.without(&p.others);
+            }
+            (others.first(), outer.hidden.iter().copied().find(|d| !in_chosen(d)))
+        };
+        let public = || same(&outer.taken, chosen) && !outer.helped && chosen.iter().all(|p| !p.helped);
+        let candidates = || one_sided(&outer.taken, chosen);
+        judge.difference(counts, outer_atoms - atoms_out, hidden, &first, &candidates, &public)
+    };
+    // which light parts are left in: every combination of a few, or none or one of many
+    let left_in: Vec<Vec<usize>> = if light.len() <= MAX_PARTS {
+        (0..1u32 << light.len()).map(|mask| (0..light.len()).filter(|i| mask & (1 << i) != 0).collect()).collect()
+    } else {
+        std::iter::once(Vec::new()).chain((0..light.len()).map(|i| vec![i])).collect()
+    };
+    let mut chosen: Vec<&Residual> = Vec::with_capacity(parts.len());
+    for left in left_in {
+        chosen.clear();
+        chosen.extend(heavy.iter().copied());
+        chosen.extend(light.iter().enumerate().filter(|(i, _)| !left.contains(i)).map(|(_, p)| *p));
+        if chosen.len() < 2 {
+            // (one part alone, or none, is a pair or the residual itself: judged already)
+            continue;
         }
-        let public = same(&outer.taken, &chosen) && !outer.helped && chosen.iter().all(|p| !p.helped);
-        let mut candidates = one_sided(&outer.taken, &chosen).into_iter();
-        if let Some(step) = judge.difference(counts, &others, hidden, &mut candidates, public) {
+        if let Some(step) = judge_chosen(&chosen) {
             return Some(step);
         }
     }
     None
-}
-
-fn pick_parts<'a>(parts: &[&'a Residual], mask: u32) -> Vec<&'a Residual> {
-    parts.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, p)| *p).collect()
 }
 
 fn apart(a: &Residual, b: &Residual) -> bool {
@@ -638,15 +756,28 @@ mod span {
             if basis.is_empty() || basis.len() > MAX_SEARCH {
                 continue;
             }
-            for mask in 1u32..(1 << basis.len()) {
-                let mut v = vec![0u64; order.len()];
-                for (i, row) in basis.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0) {
-                    let _ = i;
-                    for (x, y) in v.iter_mut().zip(row.iter()) {
-                        *x = (*x + y) % P;
+            // every combination of the basis rows with coefficients 0 or 1, in Gray-code order:
+            // one row added or taken away per step, and the entries that are neither 0 nor 1
+            // counted as they change
+            let sparse: Vec<Vec<(usize, u64)>> =
+                basis.iter().map(|row| row.iter().enumerate().filter(|(_, x)| **x != 0).map(|(c, &x)| (c, x)).collect()).collect();
+            let mut v = vec![0u64; order.len()];
+            let mut not_binary = 0usize;
+            let mut chosen = 0u32;
+            for step in 1u32..(1 << basis.len()) {
+                let flip = step.trailing_zeros() as usize;
+                let adding = chosen & (1 << flip) == 0;
+                chosen ^= 1 << flip;
+                for &(c, x) in &sparse[flip] {
+                    let before = v[c] > 1;
+                    v[c] = if adding { (v[c] + x) % P } else { (v[c] + P - x) % P };
+                    match (before, v[c] > 1) {
+                        (false, true) => not_binary += 1,
+                        (true, false) => not_binary -= 1,
+                        _ => {}
                     }
                 }
-                if v.iter().any(|&x| x > 1) {
+                if not_binary > 0 {
                     continue;
                 }
                 let set: Vec<Member> =
@@ -691,6 +822,21 @@ mod tests {
     fn run(own: &[Option<Counts>], shapes: Vec<Shape>, published: &[Option<Counts>]) -> Vec<bool> {
         let layout = Layout::new(own.len(), shapes);
         publishable(&RULES, &layout, &Year { kind: Kind::Share, own, published, absent: &Atoms::default(), counts: &|_| None })
+    }
+
+    #[test]
+    fn many_small_parts_inside_one_figure() {
+        // a municipality of 70 small published areas and the caller's department, which the
+        // municipality less every area gives away to anyone: shown (many parts are taken
+        // out of one figure without trying every combination)
+        let own = [counts(10.0, 40.0)];
+        let mut shapes = vec![shape(&[0], &(1..=70).collect::<Vec<_>>())];
+        let mut published = vec![counts(10.0 + 70.0 * 2.0, 40.0 + 70.0 * 10.0)];
+        for a in 1..=70 {
+            shapes.push(shape(&[], &[a]));
+            published.push(counts(2.0, 10.0));
+        }
+        assert_eq!(run(&own, shapes, &published), [true]);
     }
 
     #[test]

@@ -60,28 +60,51 @@ enum Source {
 }
 
 impl CallerView {
-    /// The departments whose observations a view is made from: the grant's, the others in
-    /// their areas and every department of their municipalities. Whether those have data in a
-    /// year, and whether the social-housing sector holds anyone beyond the listed departments,
-    /// decide what can be worked out from the public figures.
-    pub fn wanted(snapshot: &Snapshot, grant: Grant) -> Vec<String> {
+    /// The departments near the grant's, by index: its own, and then, until nothing more is
+    /// added, the others in the areas (of any delimitation) of those near and every department
+    /// of their municipalities. (An area over a municipal border joins the two.) The figures
+    /// drawn are those holding one of them: those areas, those municipalities' levels, their
+    /// regions and the country; in each, what is not near is its level's people beyond them.
+    fn near(snapshot: &Snapshot, grant: Grant) -> Vec<usize> {
         let access = &snapshot.access;
-        let own: Vec<&str> = access.departments_of(grant).map(|d| d.department_id.as_str()).collect();
-        let mut near: Vec<usize> = own.iter().filter_map(|d| access.department(d)).collect();
-        for d in snapshot.delimitations.values() {
-            for members in &d.departments {
-                if members.iter().any(|m| own.binary_search(&m.department_id.as_str()).is_ok()) {
-                    near.extend(members.iter().filter_map(|m| access.department(&m.department_id)));
+        let mut near: Vec<usize> = access.departments_of(grant).filter_map(|d| access.department(&d.department_id)).collect();
+        near.sort_unstable();
+        let areas: Vec<Vec<usize>> = snapshot
+            .delimitations
+            .values()
+            .flat_map(|d| d.departments.iter().map(|members| members.iter().filter_map(|m| access.department(&m.department_id)).collect()))
+            .collect();
+        loop {
+            let before = near.len();
+            // (added after the pass: `near` stays sorted for its binary searches)
+            let mut mates: Vec<usize> = Vec::new();
+            for members in &areas {
+                if members.iter().any(|x| near.binary_search(x).is_ok()) {
+                    mates.extend(members);
                 }
             }
+            near.extend(mates);
+            let mut municipalities: Vec<MunicipalityCode> = near.iter().map(|&d| access.departments[d].municipality).collect();
+            municipalities.sort_unstable();
+            municipalities.dedup();
+            near.extend(
+                (0..access.departments.len()).filter(|&d| municipalities.binary_search(&access.departments[d].municipality).is_ok()),
+            );
+            near.sort_unstable();
+            near.dedup();
+            if near.len() == before {
+                return near;
+            }
         }
-        let mut municipalities: Vec<MunicipalityCode> = near.iter().map(|&d| access.departments[d].municipality).collect();
-        municipalities.sort_unstable();
-        municipalities.dedup();
-        near.extend((0..access.departments.len()).filter(|&d| municipalities.binary_search(&access.departments[d].municipality).is_ok()));
-        near.sort_unstable();
-        near.dedup();
-        near.into_iter().map(|d| access.departments[d].department_id.clone()).collect()
+    }
+
+    /// The departments whose observations a view is made from: those
+    /// [`CallerView::near`]. Whether each has data in a year (which the areas' coverage
+    /// publishes), and whether the social-housing sector holds anyone beyond the listed
+    /// departments, decide what can be worked out from the public figures.
+    pub fn wanted(snapshot: &Snapshot, grant: Grant) -> Vec<String> {
+        let access = &snapshot.access;
+        CallerView::near(snapshot, grant).into_iter().map(|d| access.departments[d].department_id.clone()).collect()
     }
 
     /// The view of `grant`, from the observations of [`CallerView::wanted`].
@@ -96,13 +119,8 @@ impl CallerView {
                 seen.insert((d, i, o.year as u16), Counts::new(o.numerator, o.denominator as f64));
             }
         }
-        let loaded: Vec<usize> = {
-            let mut x: Vec<usize> = seen.keys().map(|k| k.0).filter(|d| !local.contains_key(d)).collect();
-            x.sort_unstable();
-            x.dedup();
-            x
-        };
-        let (layout, sources, sectors) = layout(snapshot, &departments, &local, &loaded);
+        let near = CallerView::near(snapshot, grant);
+        let Atomised { layout, sources, sectors, individual } = layout(snapshot, &departments, &local, &near);
         let mut points = vec![vec![Vec::new(); snapshot.indicators.len()]; departments.len()];
         for (i, indicator) in snapshot.indicators.iter().enumerate() {
             for &year in &indicator.years {
@@ -111,10 +129,12 @@ impl CallerView {
                     continue;
                 }
                 let published: Vec<Option<Counts>> = sources.iter().map(|s| s.published(snapshot, i, year)).collect();
-                let mut absent = Atoms::with_capacity(access.departments.len());
-                for &d in &loaded {
+                let mut absent = Atoms::with_capacity(individual.len());
+                // (every department that is an atom of its own was read: one without an
+                // observation this year has none, as the areas' coverage tells anyone)
+                for (atom, &d) in individual.iter().enumerate() {
                     if !seen.contains_key(&(d, i, year)) {
-                        absent.insert(d);
+                        absent.insert(atom);
                     }
                 }
                 for sector in &sectors {
@@ -122,8 +142,7 @@ impl CallerView {
                         absent.insert(sector.atom);
                     }
                 }
-                let n = access.departments.len();
-                let counts = |atom: usize| if atom < n { seen.get(&(atom, i, year)).copied() } else { None };
+                let counts = |atom: usize| individual.get(atom).and_then(|&d| seen.get(&(d, i, year)).copied());
                 let year_input =
                     caller_guard::Year { kind: indicator.kind, own: &own, published: &published, absent: &absent, counts: &counts };
                 let shown = caller_guard::publishable(disclosure, &layout, &year_input);
@@ -196,17 +215,35 @@ impl CallerView {
 /// of them or one of the other departments loaded (those of the caller's areas and of their
 /// municipalities), and the reference levels of those municipalities, their regions and the
 /// country. Figures without the caller's departments take part as what may be taken out of
-/// those with them. Atoms are the departments (by their index) and, after them, the people of
-/// each level outside every listed department.
-fn layout(
-    snapshot: &Snapshot,
-    departments: &[usize],
-    local: &HashMap<usize, usize>,
-    loaded: &[usize],
-) -> (Layout, Vec<Source>, Vec<Sector>) {
+/// those with them. Atoms are the other departments near (the loaded ones and the others of
+/// the areas drawn), each alone, then the people of each level outside every listed
+/// department; a department far away is only ever in a figure with its municipality's people
+/// (its region's, the country's), so it is one atom with them.
+struct Atomised {
+    layout: Layout,
+    sources: Vec<Source>,
+    sectors: Vec<Sector>,
+    /// The departments that are atoms of their own, by atom.
+    individual: Vec<usize>,
+}
+
+fn layout(snapshot: &Snapshot, departments: &[usize], local: &HashMap<usize, usize>, near: &[usize]) -> Atomised {
     let access = &snapshot.access;
     let n = access.departments.len();
-    let near = |x: usize| local.contains_key(&x) || loaded.binary_search(&x).is_ok();
+    let is_near = |x: usize| near.binary_search(&x).is_ok();
+    // the departments that are atoms of their own: every other one near (all of their
+    // municipalities', and all of the areas drawn)
+    let mut municipalities: Vec<MunicipalityCode> = near.iter().map(|&d| access.departments[d].municipality).collect();
+    municipalities.sort_unstable();
+    municipalities.dedup();
+    let individual: Vec<usize> = near.iter().copied().filter(|x| !local.contains_key(x)).collect();
+    let base = individual.len();
+    let codes: Vec<MunicipalityCode> = snapshot.municipalities.keys().copied().collect();
+    let municipality_atom = |m: MunicipalityCode, k: usize| base + 2 * codes.binary_search(&m).unwrap_or(0) + k;
+    let atom_of = |x: usize| match individual.binary_search(&x) {
+        Ok(i) => i,
+        Err(_) => municipality_atom(access.departments[x].municipality, 1),
+    };
     let mut shapes = Vec::new();
     let mut sources = Vec::new();
     let mut sectors = Vec::new();
@@ -225,10 +262,10 @@ fn layout(
             for m in &d.departments[area] {
                 let Some(x) = access.department(&m.department_id) else { continue };
                 placed[x] = true;
-                close |= near(x);
+                close |= is_near(x);
                 match local.get(&x) {
                     Some(&own) => shape.own.push(own),
-                    None => shape.others.insert(x),
+                    None => shape.others.insert(atom_of(x)),
                 }
             }
             if close {
@@ -239,19 +276,17 @@ fn layout(
     }
     // the levels: a municipality's people beyond its social housing, its social housing beyond
     // the listed departments, a region's beyond its municipalities, the country's beyond them all
-    let codes: Vec<MunicipalityCode> = snapshot.municipalities.keys().copied().collect();
-    let municipality_atom = |m: MunicipalityCode, k: usize| n + 2 * codes.binary_search(&m).unwrap_or(0) + k;
     let mut regions: Vec<u16> = snapshot.municipalities.values().filter_map(|m| m.region()).collect();
     regions.sort_unstable();
     regions.dedup();
-    let region_atom = |r: u16| n + 2 * codes.len() + regions.binary_search(&r).unwrap_or(0);
-    let country_atom = n + 2 * codes.len() + regions.len();
+    let region_atom = |r: u16| base + 2 * codes.len() + regions.binary_search(&r).unwrap_or(0);
+    let country_atom = base + 2 * codes.len() + regions.len();
     let level_shape = |keep: &dyn Fn(usize) -> bool, atoms: &[usize]| {
         let mut shape = Shape::default();
         for x in (0..n).filter(|&x| keep(x)) {
             match local.get(&x) {
                 Some(&own) => shape.own.push(own),
-                None => shape.others.insert(x),
+                None => shape.others.insert(atom_of(x)),
             }
         }
         for &a in atoms {
@@ -259,9 +294,6 @@ fn layout(
         }
         shape
     };
-    let mut municipalities: Vec<MunicipalityCode> = departments.iter().chain(loaded).map(|&d| access.departments[d].municipality).collect();
-    municipalities.sort_unstable();
-    municipalities.dedup();
     for &m in &municipalities {
         let here = |x: usize| access.departments[x].municipality == m;
         let (sector, people) = (municipality_atom(m, 0), municipality_atom(m, 1));
@@ -291,10 +323,10 @@ fn layout(
         );
     }
     if !departments.is_empty() {
-        let everything: Vec<usize> = (n..=country_atom).collect();
+        let everything: Vec<usize> = (base..=country_atom).collect();
         add(level_shape(&|_| true, &everything), Source::Level { level: Level::Country, unit: 0 });
     }
-    (Layout::new(departments.len(), shapes), sources, sectors)
+    Atomised { layout: Layout::new(departments.len(), shapes), sources, sectors, individual }
 }
 
 /// The people of a municipality's social-housing sector beyond its listed departments: an
@@ -408,9 +440,11 @@ impl Views {
         .map_err(|e| ApiError::Internal(format!("the department view failed: {e}")))?
     }
 
-    /// Drops the views of versions no longer served.
+    /// Drops the views of versions no longer served (all but `version`'s, which a new
+    /// snapshot has none of yet: the whole cache).
     pub fn keep_only(&self, version: i64) {
-        let _ = self.cache.invalidate_entries_if(move |k, _| k.0 != version);
+        let _ = version;
+        self.cache.invalidate_all();
     }
 }
 

@@ -8,6 +8,7 @@
 //! never a delimitation it finds itself, so that a new unit (a caller's departments) or a
 //! restriction of it is a field of the request, not a copy of the use case.
 
+pub mod audit;
 pub mod comparisons;
 pub mod criteria;
 pub mod datapackage;

@@ -7,7 +7,7 @@ use super::schema::audit_log;
 use super::{DbConnection, StoreError};
 
 /// One request, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = audit_log)]
 pub struct AuditRecord {
     /// RFC 3339, UTC.
@@ -43,4 +43,34 @@ pub fn since(conn: &mut DbConnection, since: &str, limit: i64) -> Result<Vec<Aud
 /// Deletes the records before `before`; how many went.
 pub fn delete_before(conn: &mut DbConnection, before: &str) -> Result<usize, StoreError> {
     Ok(diesel::delete(audit_log::table.filter(audit_log::at.lt(before))).execute(conn)?)
+}
+
+/// How `at` is written: RFC 3339 in UTC with microseconds always, so that the text orders as
+/// the time does (`…:02Z` would sort after `…:02.5Z`).
+pub fn stamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_order_as_time_does() {
+        let t = time::macros::datetime!(2026-12-07 15:01:02 UTC);
+        let later = t + time::Duration::milliseconds(500);
+        assert_eq!(stamp(t), "2026-12-07T15:01:02.000000Z");
+        assert!(stamp(t) < stamp(later));
+        assert_eq!(stamp(time::macros::datetime!(2026-12-07 16:01:02 +1)), "2026-12-07T15:01:02.000000Z");
+    }
 }
