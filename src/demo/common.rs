@@ -335,12 +335,39 @@ pub fn indicators_csv() -> Vec<u8> {
     out
 }
 
-/// The municipalities.csv of a generated extract: all 98.
+/// The municipalities.csv of a generated extract: all 98, each with a synthetic CVR number.
 pub fn municipalities_csv() -> Vec<u8> {
     let mut out = Vec::new();
-    csv_row(&mut out, &["code", "name", "region_code"]).expect("writing to memory");
+    csv_row(&mut out, &["code", "name", "region_code", "cvr"]).expect("writing to memory");
     for m in municipalities() {
-        csv_row(&mut out, &[&m.code.to_string(), m.name, m.region_code]).expect("writing to memory");
+        csv_row(&mut out, &[&m.code.to_string(), m.name, m.region_code, &municipality_cvr(m.code)]).expect("writing to memory");
+    }
+    out
+}
+
+/// Whether eight digits pass the CVR register's modulus-11 check (weights 2 7 6 5 4 3 2 1).
+pub fn passes_modulus_11(cvr: &str) -> bool {
+    let digits: Vec<u32> = cvr.chars().filter_map(|c| c.to_digit(10)).collect();
+    digits.len() == 8 && digits.iter().zip([2, 7, 6, 5, 4, 3, 2, 1]).map(|(d, w)| d * w).sum::<u32>() % 11 == 0
+}
+
+/// A synthetic CVR number: the seven digits given and a last digit that fails the register's
+/// modulus-11 check, so that it can never be a real company's or municipality's.
+pub fn synthetic_cvr(first_seven: u32) -> String {
+    (0..10).map(|d| format!("{:07}{d}", first_seven % 10_000_000)).find(|c| !passes_modulus_11(c)).expect("one of ten last digits fails")
+}
+
+/// A municipality's synthetic CVR number (9000 and its code, then a failing check digit).
+pub fn municipality_cvr(code: u16) -> String {
+    synthetic_cvr(9_000_000 + u32::from(code))
+}
+
+/// organisations.csv of a generated extract: `(organisation_id, name, cvr)`.
+pub fn organisations_csv(organisations: &[(String, String, String)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    csv_row(&mut out, &["organisation_id", "name", "cvr"]).expect("writing to memory");
+    for (id, name, cvr) in organisations {
+        csv_row(&mut out, &[id, name, cvr]).expect("writing to memory");
     }
     out
 }
@@ -348,6 +375,19 @@ pub fn municipalities_csv() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn synthetic_cvr_numbers_are_never_real_ones() {
+        // published, valid ones (Aarhus Kommune's, Københavns Kommune's): the check is the register's
+        assert!(passes_modulus_11("55133018") && passes_modulus_11("64942212"));
+        assert!(!passes_modulus_11("55133019"));
+        let all: Vec<String> = municipalities().iter().map(|m| municipality_cvr(m.code)).collect();
+        assert!(all.iter().all(|c| c.len() == 8 && !passes_modulus_11(c)));
+        let mut unique = all.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), all.len());
+    }
 
     #[test]
     fn splits_add_up() {

@@ -389,6 +389,29 @@ fn criteria_observations(areas: &[Area], owe: &BTreeMap<(String, u16), (f64, f64
 }
 
 /// Generates the demo extract's files, in the order of the format.
+/// The national organisation that owns a department in many of the demo's areas.
+const SHARED_ORGANISATION: (&str, &str, u32) = ("ALMENBO", "Almenbo Danmark", 9_100_000);
+
+/// The id of a municipality's own housing organisation in the demo.
+fn local_organisation(code: u16) -> String {
+    format!("BF-{code}")
+}
+
+/// The demo's organisations, with synthetic CVR numbers (failing the register's check, so
+/// never a real one's): one per municipality with areas, and the national one.
+fn organisations<'a>(codes: &[u16], name_of: impl Fn(u16) -> &'a str) -> Vec<(String, String, String)> {
+    let mut codes = codes.to_vec();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut all: Vec<(String, String, String)> = codes
+        .into_iter()
+        .map(|c| (local_organisation(c), format!("Boligforeningen {}", name_of(c)), synthetic_cvr(9_100_000 + u32::from(c))))
+        .collect();
+    let (id, name, cvr) = SHARED_ORGANISATION;
+    all.push((id.to_string(), name.to_string(), synthetic_cvr(cvr)));
+    all
+}
+
 pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
     let mut rng = Rng::new(SEED);
     let all_municipalities = municipalities();
@@ -458,7 +481,7 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
         "format": "boligsocial-extract",
         "version": 1,
         "title": "Syntetiske demodata: 48 helhedsplansområder (ikke rigtige tal) / Synthetic demo data: 48 areas (not real figures)",
-        "source": "Boligsocial API demo generator, calibrated to the note's headline figures (synthetic, no register data)",
+        "source": "Boligsocial API demo generator, calibrated to the note's headline figures (synthetic, no register data; the organisations' and municipalities' CVR numbers are synthetic too: each fails the CVR register's modulus-11 check, so none is a real one)",
         "boundary_version": BOUNDARY_VERSION,
     });
     let mut manifest_bytes = serde_json::to_vec_pretty(&manifest).expect("JSON");
@@ -477,7 +500,11 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
         csv_row(&mut areas_csv, &[&a.id, a.name, &code_as_written]).expect("memory");
         for (k, (id, _)) in a.departments.iter().enumerate() {
             let name = format!("{}, afd. {}", a.name, k + 1);
-            let org = format!("Boligforeningen {}", name_of(a.municipality));
+            // the municipality's own organisation, but the second department of an area of
+            // three or more is a national one's: areas shared by two organisations, and an
+            // organisation with departments in many municipalities
+            let org =
+                if k == 1 && a.departments.len() >= 3 { SHARED_ORGANISATION.0.to_string() } else { local_organisation(a.municipality) };
             csv_row(&mut departments, &[id, &name, &code, &org]).expect("memory");
             csv_row(&mut memberships, &[BOUNDARY_VERSION, &a.id, id]).expect("memory");
             // the earlier delimitation leaves out the last department of every third area
@@ -602,6 +629,7 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
         ("manifest.json", manifest_bytes),
         ("indicators.csv", [indicators_csv(), extra_indicators].concat()),
         ("municipalities.csv", municipalities_csv()),
+        ("organisations.csv", organisations_csv(&organisations(&codes, name_of))),
         ("departments.csv", departments),
         ("areas.csv", areas_csv),
         ("area_departments.csv", memberships),

@@ -17,10 +17,11 @@ use crate::ingest::{Extract, Rejection, reader};
 
 /// The demo extract as committed in src/demo/extract (a test keeps it equal to what the
 /// generator makes).
-pub const BUNDLED: [(&str, &[u8]); 8] = [
+pub const BUNDLED: [(&str, &[u8]); 9] = [
     ("manifest.json", include_bytes!("extract/manifest.json")),
     ("indicators.csv", include_bytes!("extract/indicators.csv")),
     ("municipalities.csv", include_bytes!("extract/municipalities.csv")),
+    ("organisations.csv", include_bytes!("extract/organisations.csv")),
     ("departments.csv", include_bytes!("extract/departments.csv")),
     ("areas.csv", include_bytes!("extract/areas.csv")),
     ("area_departments.csv", include_bytes!("extract/area_departments.csv")),

@@ -16,6 +16,8 @@ use crate::ingest::projection::{UtmZone, lon_lat_to_utm};
 pub const DEPARTMENTS: usize = 7_500;
 pub const AREAS: usize = 1_000;
 pub const INDICATOR_COUNT: usize = 30;
+/// Housing organisations (Denmark has about 500).
+pub const ORGANISATIONS: usize = 500;
 pub const YEARS: std::ops::RangeInclusive<u16> = 2010..=2024;
 
 pub struct Stats {
@@ -86,6 +88,10 @@ pub fn write(dir: &Path, seed: u64, scale: f64) -> anyhow::Result<Stats> {
     }
     out.flush()?;
     fs::write(dir.join("municipalities.csv"), municipalities_csv())?;
+    let organisations: Vec<(String, String, String)> = (0..ORGANISATIONS)
+        .map(|n| (format!("ORG-{n:03}"), format!("Boligorganisation {}", n + 1), synthetic_cvr(9_200_000 + n as u32)))
+        .collect();
+    fs::write(dir.join("organisations.csv"), organisations_csv(&organisations))?;
 
     // departments, spread over municipalities with some big and many small
     let weights: Vec<f64> = municipalities.iter().map(|_| rng.range(0.2, 1.0).powi(3)).collect();
@@ -93,10 +99,13 @@ pub fn write(dir: &Path, seed: u64, scale: f64) -> anyhow::Result<Stats> {
     let mut departments: Vec<(String, u16, f64)> = Vec::with_capacity(n_departments);
     let mut out = BufWriter::new(File::create(dir.join("departments.csv"))?);
     csv_row(&mut out, &["department_id", "name", "municipality_code", "organisation"])?;
-    for (m, &count) in municipalities.iter().zip(&per_municipality) {
+    for (mi, (m, &count)) in municipalities.iter().zip(&per_municipality).enumerate() {
         for k in 0..count {
             let id = format!("{:04}-{:04}", m.code, k + 1);
-            csv_row(&mut out, &[&id, &format!("Afdeling {}", k + 1), &m.code.to_string(), &format!("Boligorganisation {}", m.name)])?;
+            // runs of three departments per organisation, so that areas (runs of up to six)
+            // are often shared by two, and organisations reach over several municipalities
+            let organisation = (mi * 5 + k as usize / 3) % ORGANISATIONS;
+            csv_row(&mut out, &[&id, &format!("Afdeling {}", k + 1), &m.code.to_string(), &format!("ORG-{organisation:03}")])?;
             departments.push((id, m.code, rng.range(40.0, 700.0)));
         }
     }
