@@ -13,7 +13,8 @@
 #     Martin and tipg for the vector tile,
 #   - runs varied traffic (a distinct bbox per request, as a panning map; a distinct
 #     threshold, as a slider) against ours and the peers, and the hot query beside it,
-#   - and reports what evaluating the legal criteria at load adds to start to ready and memory.
+#   - reports what evaluating the legal criteria at load adds to start to ready and memory,
+#   - and measures signed-in access (scripts/bench_signed_in.sh).
 #
 #   scripts/bench.sh                               # needs: cargo, PostgreSQL at PG_URL
 #   DURATION=20s REPEAT=5 CONNECTIONS=64 scripts/bench.sh
@@ -478,3 +479,7 @@ verdict "start to ready under 2 s, SQLite" "$ready_sqlite < 2" "$ready_sqlite s"
 verdict "start to ready under 2 s, PostgreSQL" "$ready_postgresql < 2" "$ready_postgresql s"
 echo "== targets"
 printf '%s\n' "${TARGETS[@]}"
+
+# == signed-in access: its own extract, database, provider and service (the servers above stopped)
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+DURATION=$DURATION REPEAT=$REPEAT CONNECTIONS=$CONNECTIONS THREADS=$THREADS PG_URL=$PG_URL scripts/bench_signed_in.sh

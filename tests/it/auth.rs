@@ -15,9 +15,9 @@ use crate::common::absent;
 const RESOURCE: &str = "https://api.boligsocial.test/";
 
 /// The provider, killed when dropped.
-struct Provider {
+pub struct Provider {
     child: Child,
-    issuer: String,
+    pub issuer: String,
 }
 
 impl Drop for Provider {
@@ -30,7 +30,7 @@ impl Drop for Provider {
 impl Provider {
     /// Started and answering its discovery document; `None` (a skip, or a failure under
     /// BOLIGSOCIAL_TEST_REQUIRE_OIDC=1) without node or tests/oidc's node_modules.
-    async fn start() -> Option<Provider> {
+    pub async fn start() -> Option<Provider> {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
         if !dir.join("node_modules/oidc-provider").exists() {
             absent("BOLIGSOCIAL_TEST_REQUIRE_OIDC", "tests/oidc has no node_modules (npm ci there)");
@@ -57,7 +57,7 @@ impl Provider {
     }
 
     /// An access token for a client by the client-credentials grant.
-    async fn token(&self, client: &str, scope: Option<&str>) -> String {
+    pub async fn token(&self, client: &str, scope: Option<&str>) -> String {
         let mut form = vec![("grant_type", "client_credentials"), ("resource", RESOURCE)];
         if let Some(scope) = scope {
             form.push(("scope", scope));

@@ -499,7 +499,9 @@ async fn unknown_parameters_are_refused_by_every_data_operation() {
     let (_, document) = app.get_json("/openapi.json").await;
     let mut checked = Vec::new();
     for (template, item) in document["paths"].as_object().unwrap() {
-        let Some(get) = item.get("get").filter(|_| template.starts_with("/v1/")) else { continue };
+        // (the signed-in and administration operations need a token: me.rs and operations.rs)
+        let public = template.starts_with("/v1/") && !template.starts_with("/v1/me") && !template.starts_with("/v1/admin");
+        let Some(get) = item.get("get").filter(|_| public) else { continue };
         let (mut path, mut query) = (template.clone(), Vec::new());
         for p in get["parameters"].as_array().into_iter().flatten().filter(|p| p["required"] == true) {
             let name = p["name"].as_str().unwrap();

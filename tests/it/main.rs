@@ -17,6 +17,7 @@ mod fuzz_extract;
 mod hostile;
 mod import;
 mod map;
+mod me;
 mod migrations;
 mod openapi;
 mod operations;
