@@ -176,30 +176,59 @@ impl Refresher {
     }
 }
 
-/// The audit log in the store: each `/v1/me` request's record, written on a blocking thread.
+/// The audit log in the store. Records of requests answered at the same time are written
+/// together, in one transaction, by one thread (a group commit: one commit for many requests
+/// under load); each request waits for its record's transaction before it is answered.
 struct StoreAudit {
-    pool: Pool,
+    queue: std::sync::mpsc::SyncSender<(crate::store::audit::AuditRecord, tokio::sync::oneshot::Sender<Result<(), String>>)>,
+}
+
+/// Records waiting at most, and written in one transaction at most.
+const AUDIT_QUEUE: usize = 8192;
+const AUDIT_BATCH: usize = 512;
+
+impl StoreAudit {
+    fn start(pool: Pool) -> std::io::Result<StoreAudit> {
+        let (queue, waiting) =
+            std::sync::mpsc::sync_channel::<(crate::store::audit::AuditRecord, tokio::sync::oneshot::Sender<_>)>(AUDIT_QUEUE);
+        std::thread::Builder::new().name("audit-writer".into()).spawn(move || {
+            while let Ok(first) = waiting.recv() {
+                let mut batch = vec![first];
+                while batch.len() < AUDIT_BATCH {
+                    match waiting.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let (records, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                let written = crate::query::audit::record_all(&pool, records).map_err(|e| e.to_string());
+                for reply in replies {
+                    let _ = reply.send(written.clone());
+                }
+            }
+        })?;
+        Ok(StoreAudit { queue })
+    }
 }
 
 impl AuditSink for StoreAudit {
     fn record(&self, e: AuditEntry) -> Recorded {
-        let pool = self.pool.clone();
+        let record = crate::store::audit::AuditRecord {
+            at: String::new(),
+            sub: e.sub,
+            cvr: e.cvr,
+            client_id: e.client_id,
+            jti: e.jti,
+            route: e.route,
+            departments: e.departments.join(","),
+            dataset_version: e.dataset_version,
+            status: e.status.into(),
+        };
+        let (reply, written) = tokio::sync::oneshot::channel();
+        let queued = self.queue.try_send((record, reply)).map_err(|e| format!("the audit queue is full or stopped: {e}"));
         Box::pin(async move {
-            let record = crate::store::audit::AuditRecord {
-                at: String::new(),
-                sub: e.sub,
-                cvr: e.cvr,
-                client_id: e.client_id,
-                jti: e.jti,
-                route: e.route,
-                departments: e.departments.join(","),
-                dataset_version: e.dataset_version,
-                status: e.status.into(),
-            };
-            tokio::task::spawn_blocking(move || crate::query::audit::record(&pool, record))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())
+            queued?;
+            written.await.map_err(|e| e.to_string())?
         })
     }
 }
@@ -311,7 +340,7 @@ impl Application {
         // (failed sign-ins draw on the anonymous allowance of the client's address)
         let verifier = Verifier::from_settings(&settings.auth).map_err(|e| anyhow::anyhow!("auth: {e}"))?;
         let gate = web::Data::new(Gate::new(verifier, &settings.auth, admin_limiter.clone(), trusted_proxies.clone()));
-        let audit_sink: web::Data<dyn AuditSink> = web::Data::from(Arc::new(StoreAudit { pool: pool.clone() }) as Arc<dyn AuditSink>);
+        let audit_sink: web::Data<dyn AuditSink> = web::Data::from(Arc::new(StoreAudit::start(pool.clone())?) as Arc<dyn AuditSink>);
         let forgetter = spawn_forgetter(admin_limiter.clone(), gate.clone());
         let pruner = gate.enabled().then(|| spawn_pruner(pool.clone(), settings.audit.retention_days));
         let public_base = web::Data::new(public_base);

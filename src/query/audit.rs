@@ -12,10 +12,18 @@ use crate::store::{DbConnection, Pool, StoreError};
 pub const MAX_READ: i64 = 10_000;
 
 /// Writes one record, stamped now.
-pub fn record(pool: &Pool, mut record: AuditRecord) -> Result<(), StoreError> {
-    record.at = stamp(OffsetDateTime::now_utc());
+pub fn record(pool: &Pool, record: AuditRecord) -> Result<(), StoreError> {
+    record_all(pool, vec![record])
+}
+
+/// Writes records of requests answered together in one transaction, each stamped now.
+pub fn record_all(pool: &Pool, mut records: Vec<AuditRecord>) -> Result<(), StoreError> {
+    let at = stamp(OffsetDateTime::now_utc());
+    for r in &mut records {
+        r.at.clone_from(&at);
+    }
     let mut conn = pool.get()?;
-    audit::insert(&mut conn, &record)
+    audit::insert_all(&mut conn, &records)
 }
 
 /// The records at or after `since`, oldest first, at most [`MAX_READ`].

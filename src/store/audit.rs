@@ -8,7 +8,7 @@ use super::{DbConnection, StoreError};
 
 /// One request, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
-#[diesel(table_name = audit_log)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
 pub struct AuditRecord {
     /// RFC 3339, UTC.
     pub at: String,
@@ -26,6 +26,21 @@ pub struct AuditRecord {
 
 pub fn insert(conn: &mut DbConnection, record: &AuditRecord) -> Result<(), StoreError> {
     diesel::insert_into(audit_log::table).values(record).execute(conn)?;
+    Ok(())
+}
+
+/// Several records in one statement per 100 (one round trip each, one commit): all land,
+/// or none. (Multi-row inserts are backend-specific in diesel.)
+pub fn insert_all(conn: &mut DbConnection, records: &[AuditRecord]) -> Result<(), StoreError> {
+    conn.transaction(|conn| {
+        for chunk in records.chunks(100) {
+            match &mut *conn {
+                DbConnection::Pg(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c)?,
+                DbConnection::Sqlite(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c)?,
+            };
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
     Ok(())
 }
 
