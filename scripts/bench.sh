@@ -259,22 +259,7 @@ else
   echo "ogr2ogr (gdal-bin) or PostGIS (postgresql-15-postgis-3) is missing: no peers measured" >&2
 fi
 
-# wrk's report on stdin → "rps p50_ms p99_ms errors"
-summarize() {
-  python3 -c '
-import re, sys
-t = sys.stdin.read()
-unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-def ms(label):
-    m = re.search(r"^\s+" + label + r"%\s+([\d.]+)(us|ms|s)", t, re.M)
-    return float(m.group(1)) * unit[m.group(2)] if m else float("nan")
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
-bad = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", t))
-bad += sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
-p50, p99 = ms("50"), ms("99")
-print(f"{rps:.0f} {p50:.2f} {p99:.2f} {bad}")'
-}
-# wrk, one run → "rps p50_ms p99_ms errors"
+# wrk, one run → "rps p50_ms p99_ms errors requests"
 load_once() { # url, extra header…
   local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 10s)
   for h in "${@:2}"; do [ -n "$h" ] && args+=(-H "$h"); done
@@ -415,7 +400,7 @@ function request()
   return wrk.format("GET", string.format(template, u * 20))
 end
 LUA
-varied_once() { # base url, path template → "rps p50 p99 errors"
+varied_once() { # base url, path template → "rps p50 p99 errors requests"
   wrk -t"$THREADS" -c"$VARIED_CONNECTIONS" -d"$DURATION" --latency --timeout 10s -H "Accept-Encoding: gzip" \
     -s "$WORK/varied.lua" "$1" -- "$2" | summarize
 }
@@ -433,7 +418,7 @@ for workload in panning slider; do
     path=${VARIED[$server:$workload]:-}
     [ -n "$path" ] || continue
     base=$B; [ "$server" = ours ] || base=${PEER_BASE[$server]}
-    read -r r a b e <<<"$(varied_once "$base" "$path")"
+    read -r r a b e _ <<<"$(varied_once "$base" "$path")"
     printf '%-22s %-9s %10s %9s %9s %6s\n' "$workload" "$server" "$r" "$a" "$b" "$e"
     VARIED_RPS[$server:$workload]=$r
     [ "$server" = ours ] && verdict "$workload: no failed requests" "$e == 0" "$e failed"

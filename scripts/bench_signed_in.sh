@@ -65,22 +65,6 @@ SIGNED="$B/v1/me/departments/$DEPARTMENT/series?indicator=outside_work_education
 first=$(curl -s -o /dev/null -w '%{time_total}' -H "$AUTH" "$SIGNED")
 echo "== signed in, national scale on PostgreSQL, audit on: $ORG ($COUNT departments), machine load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'first request of the grant (its view and guard worked out): %.2f s\n' "$first"
-
-summarize() {
-  python3 -c '
-import re, sys
-t = sys.stdin.read()
-unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-def ms(label):
-    m = re.search(r"^\s+" + label + r"%\s+([\d.]+)(us|ms|s)", t, re.M)
-    return float(m.group(1)) * unit[m.group(2)] if m else float("nan")
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
-total = int(re.search(r"(\d+) requests in", t).group(1))
-bad = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", t))
-bad += sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
-p50, p99 = ms("50"), ms("99")
-print(f"{rps:.0f} {p50:.2f} {p99:.2f} {bad} {total}")'
-}
 load_once() { # url, header…
   local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 10s -H "Accept-Encoding: gzip")
   for h in "${@:2}"; do args+=(-H "$h"); done

@@ -164,7 +164,7 @@ impl Refresher {
             tracing::debug!(read_ms, build_ms = started.elapsed().as_millis() as u64 - read_ms, "snapshot built");
             let areas = snapshot.areas.len();
             self.cell.replace(snapshot);
-            self.views.keep_only(version);
+            self.views.forget_all();
             // (counted at once: the count tells when the served version may have changed)
             self.metrics.count_snapshot_load("loaded");
             crate::memory::release_free();

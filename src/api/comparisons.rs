@@ -178,7 +178,7 @@ fn twin_ids(snapshot: &Snapshot, twins: Option<Vec<usize>>) -> Option<Vec<String
 }
 
 /// `from` must come before `to`.
-fn before(from: u16, to: u16) -> Result<(), ApiError> {
+pub(crate) fn before(from: u16, to: u16) -> Result<(), ApiError> {
     if from < to { Ok(()) } else { Err(ApiError::invalid("from", format!("from ({from}) must be before to ({to})"))) }
 }
 

@@ -600,9 +600,7 @@ async fn department_comparisons_answer(
     let (indicator, _) = indicator_param(&snapshot, required(&query.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
     let Year(from) = query.from.ok_or_else(|| ApiError::invalid("from", "from is required: the first year, such as 2015"))?;
     let Year(to) = query.to.ok_or_else(|| ApiError::invalid("to", "to is required: the last year, such as 2023"))?;
-    if from >= to {
-        return Err(ApiError::invalid("from", format!("from ({from}) must be before to ({to})")));
-    }
+    super::comparisons::before(from, to)?;
     let reference_text = query.reference.clone().unwrap_or_else(|| "municipality".into());
     let reference = DepartmentReference::parse(&reference_text).ok_or_else(|| {
         ApiError::invalid(

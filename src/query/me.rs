@@ -440,10 +440,8 @@ impl Views {
         .map_err(|e| ApiError::Internal(format!("the department view failed: {e}")))?
     }
 
-    /// Drops the views of versions no longer served (all but `version`'s, which a new
-    /// snapshot has none of yet: the whole cache).
-    pub fn keep_only(&self, version: i64) {
-        let _ = version;
+    /// Drops every view: called when another version is served (a new snapshot has none).
+    pub fn forget_all(&self) {
         self.cache.invalidate_all();
     }
 }
