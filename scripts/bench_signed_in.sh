@@ -91,6 +91,20 @@ printf '%-34s %8s %8s %8s %6s\n' "signed-in department series" "$sig_rps" "$sig_
 audit_after=$(audit_count)
 echo "audit records: $audit_before before the signed-in runs, $audit_after after; signed-in requests answered in them: $sig_total"
 curl -sf -H "Authorization: Bearer bench-admin-token-0123" "$B/v1/admin/audit?since=2000-01-01" >/dev/null
+# another organisation's department and one that does not exist: the same answer, in the same time
+OTHER=$(python3 - "$WORK/extract" "$ORG" <<'PY'
+import csv, sys
+print(next(r["department_id"] for r in csv.DictReader(open(f"{sys.argv[1]}/departments.csv")) if r["organisation"] != sys.argv[2]))
+PY
+)
+for ((r = 0; r < REPEAT; r++)); do
+  load_once "$B/v1/me/departments/$OTHER/series?indicator=outside_work_education" "$AUTH" >> "$WORK/others"
+  load_once "$B/v1/me/departments/NO-SUCH-0000/series?indicator=outside_work_education" "$AUTH" >> "$WORK/none"
+done
+read -r oth_rps oth_p50 oth_p99 _ < <(median "$WORK/others")
+read -r non_rps non_p50 non_p99 _ < <(median "$WORK/none")
+printf '%-34s %8s %8s %8s\n' "another's department (404)" "$oth_rps" "$oth_p50" "$oth_p99"
+printf '%-34s %8s %8s %8s\n' "no such department (404)" "$non_rps" "$non_p50" "$non_p99"
 "$TARGET_DIR/release/examples/verify-cost" > "$WORK/verify"
 read -r _ rs256 rs256_kept < <(grep RS256 "$WORK/verify")
 read -r _ es256 es256_kept < <(grep ES256 "$WORK/verify")
@@ -102,3 +116,5 @@ ok() { [ "$(echo "$2" | bc -l)" = 1 ] && echo "met     $1 ($3)" || echo "MISSED 
 ok "signed-in series at least half the public series' rps" "$sig_rps >= 0.5 * $pub_rps" "$(echo "scale=2; $sig_rps / $pub_rps" | bc)x"
 ok "signed-in series p99 under 20 ms" "$sig_p99 < 20" "$sig_p99 ms"
 ok "no failed signed-in requests" "$sig_bad == 0" "$sig_bad"
+ok "another's department and none answered alike in time (p50 within 20 %)" \
+  "$oth_p50 <= 1.2 * $non_p50 && $non_p50 <= 1.2 * $oth_p50" "$oth_p50 ms against $non_p50 ms"
