@@ -2,7 +2,9 @@
 openapi/openapi.json, as a municipal integration would write it: every /v1 operation, each
 answer read through the generated types, problem details for bad input, and the downloads.
 
-usage: python3 python_program.py CLIENT_PARENT_DIR BASE_URL ADMIN_TOKEN EXTRACT.zip
+usage: python3 python_program.py CLIENT_PARENT_DIR BASE_URL ADMIN_TOKEN EXTRACT.zip ACCESS_TOKEN
+
+ACCESS_TOKEN: an access token of a demo organisation, for the signed-in operations.
 
 CLIENT_PARENT_DIR holds the generated package `boligsocial_client`. Exits non-zero (an
 assertion) on the first answer that is not what the document promises.
@@ -13,10 +15,21 @@ import sys
 import zipfile
 
 sys.path.insert(0, sys.argv[1])
-BASE, TOKEN, EXTRACT = sys.argv[2], sys.argv[3], sys.argv[4]
+BASE, TOKEN, EXTRACT, ACCESS = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 
 from boligsocial_client import AuthenticatedClient, Client  # noqa: E402
-from boligsocial_client.api.admin import activate, import_  # noqa: E402
+from boligsocial_client.api.admin import activate, audit, import_  # noqa: E402
+from boligsocial_client.api.me import (  # noqa: E402
+    department_comparisons,
+    department_comparisons_csv,
+    department_comparisons_xlsx,
+    department_series,
+    department_series_csv,
+    department_series_xlsx,
+    get_me,
+    list_departments,
+    selection_series,
+)
 from boligsocial_client.api.areas import (  # noqa: E402
     get_area,
     get_series,
@@ -165,6 +178,29 @@ package = ok(get_datapackage.sync_detailed(client=client), File)
 with zipfile.ZipFile(io.BytesIO(package.payload.read())) as z:
     descriptor = json.loads(z.read("datapackage.json"))
     assert {r["path"] for r in descriptor["resources"]} <= set(z.namelist())
+
+# signed in as a housing organisation: its own departments, with the access token
+me_client = AuthenticatedClient(base_url=BASE, token=ACCESS)
+me = ok(get_me.sync_detailed(client=me_client), models.Me)
+assert me.departments > 0, me
+mine = ok(list_departments.sync_detailed(client=me_client), models.DepartmentList)
+department = mine.items[0].department_id
+own = ok(department_series.sync_detailed(department, client=me_client, indicator=indicator.code), models.DepartmentSeriesResponse)
+assert own.department_id == department and own.series.department, own
+assert department in ok(department_series_csv.sync_detailed(department, client=me_client, indicator=indicator.code), str)
+book = ok(department_series_xlsx.sync_detailed(department, client=me_client, indicator=indicator.code), File)
+assert zipfile.is_zipfile(io.BytesIO(book.payload.read()))
+pair = ",".join(d.department_id for d in mine.items[:2])
+ok(selection_series.sync_detailed(client=me_client, departments=pair, indicator=indicator.code), models.SelectionResponse)
+problem(selection_series.sync_detailed(client=me_client, departments="NO-SUCH", indicator=indicator.code), 404)
+mine_query = dict(indicator=indicator.code, from_=first, to=last, reference="area")
+compared = ok(department_comparisons.sync_detailed(client=me_client, **mine_query), models.DepartmentComparisonsResponse)
+assert len(compared.items) == me.departments, compared
+assert department in ok(department_comparisons_csv.sync_detailed(client=me_client, **mine_query), str)
+book = ok(department_comparisons_xlsx.sync_detailed(client=me_client, **mine_query), File)
+problem(get_me.sync_detailed(client=Client(base_url=BASE)), 401)
+records = ok(audit.sync_detailed(client=admin, since="2000-01-01"), models.AuditLog)
+assert records.count == len(records.items) > 0 and records.items[0].sub, records
 
 # the administration: a token is needed, an extract is imported, the old version activated again
 problem(import_.sync_detailed(client=AuthenticatedClient(base_url=BASE, token="wrong"), body=File(payload=b"PK")), 401)

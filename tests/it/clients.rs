@@ -164,12 +164,18 @@ const TOKEN: &str = "generated-clients-token-0123456789";
 
 /// The service for a client program: the demo, the administration on, and an extract to
 /// import (the demo's under another title: a new version).
-async fn app_for_a_program() -> (TestDb, TestApp, tempfile::TempDir) {
+/// The demo for a generated client's program, with signed-in access against the test
+/// provider and an access token of a demo organisation; `None` without the provider.
+async fn app_for_a_program() -> Option<(TestDb, TestApp, tempfile::TempDir, crate::auth::Provider, String)> {
+    let provider = crate::auth::Provider::start().await?;
+    let access = provider.token("demo-almenbo", Some("boligsocial:departments")).await;
+    let issuer = provider.issuer.clone();
     let db = TestDb::sqlite();
     let app = TestApp::on(&db)
         .with(move |s| {
             s.dataset.load_demo = true;
             s.admin.token = Some(TOKEN.into());
+            s.auth.issuer = Some(issuer);
         })
         .spawn()
         .await;
@@ -185,7 +191,7 @@ async fn app_for_a_program() -> (TestDb, TestApp, tempfile::TempDir) {
     m["title"] = json!("The demo, imported by a generated client");
     std::fs::write(&manifest, m.to_string()).unwrap();
     std::fs::write(dir.path().join("extract.zip"), zip_dir(&extract, None)).unwrap();
-    (db, app, dir)
+    Some((db, app, dir, provider, access))
 }
 
 /// After a program ran: every /v1 operation of the document was answered 2xx at least once
@@ -233,7 +239,7 @@ async fn a_generated_python_client_uses_every_operation() {
         return absent("BOLIGSOCIAL_TEST_REQUIRE_CLIENTS", "openapi-python-client is not installed (PyPI openapi-python-client)");
     }
     let root = env!("CARGO_MANIFEST_DIR");
-    let (_db, app, dir) = app_for_a_program().await;
+    let Some((_db, app, dir, _provider, access)) = app_for_a_program().await else { return };
     let generated = dir.path().join("client");
     run(
         std::process::Command::new("openapi-python-client").args(["generate", "--meta", "none", "--fail-on-warning"]).args([
@@ -252,6 +258,7 @@ async fn a_generated_python_client_uses_every_operation() {
             &app.address,
             TOKEN,
             dir.path().join("extract.zip").to_str().unwrap(),
+            &access,
         ]),
         "the Python program",
     );
@@ -269,7 +276,7 @@ async fn a_generated_typescript_client_uses_every_operation() {
     if !std::path::Path::new(&bin("tsc")).exists() || !std::path::Path::new(&bin("openapi-typescript")).exists() {
         return absent("BOLIGSOCIAL_TEST_REQUIRE_CLIENTS", "tests/clients/typescript has no node_modules (npm ci there)");
     }
-    let (_db, app, dir) = app_for_a_program().await;
+    let Some((_db, app, dir, _provider, access)) = app_for_a_program().await else { return };
     let work = dir.path().join("typescript");
     std::fs::create_dir(&work).unwrap();
     for file in ["program.ts", "tsconfig.json", "package.json"] {
@@ -287,7 +294,7 @@ async fn a_generated_typescript_client_uses_every_operation() {
     run(std::process::Command::new(bin("tsc")).args(["-p", "tsconfig.json", "--strict"]).current_dir(&work), "tsc --strict");
     let out = run(
         std::process::Command::new("node")
-            .args(["out/program.js", &app.address, TOKEN, dir.path().join("extract.zip").to_str().unwrap()])
+            .args(["out/program.js", &app.address, TOKEN, dir.path().join("extract.zip").to_str().unwrap(), &access])
             .current_dir(&work),
         "the TypeScript program",
     );
@@ -331,7 +338,9 @@ fn rounded(v: &Value) -> Value {
 async fn every_answer_has_an_example_of_its_schema() {
     let root = env!("CARGO_MANIFEST_DIR");
     if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
-        let (_db, app, dir) = app_for_a_program().await;
+        let Some((_db, app, dir, _provider, _)) = app_for_a_program().await else {
+            panic!("remaking the examples needs the test provider (npm ci in tests/oidc)")
+        };
         let mut examples = serde_json::Map::new();
         for (operation, url) in json_requests(&app).await {
             let key = format!("GET {operation} 200");

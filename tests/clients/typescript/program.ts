@@ -3,7 +3,8 @@
 // each answer read through the generated types (tsc --strict checks them), problem details
 // for bad input, and the downloads.
 //
-// usage: node program.js BASE_URL ADMIN_TOKEN EXTRACT.zip   (schema.d.ts generated beside it)
+// usage: node program.js BASE_URL ADMIN_TOKEN EXTRACT.zip ACCESS_TOKEN   (schema.d.ts generated beside it)
+// ACCESS_TOKEN: an access token of a demo organisation, for the signed-in operations
 
 import { readFileSync } from "node:fs";
 import createClient from "openapi-fetch";
@@ -11,9 +12,10 @@ import type { components, paths } from "./schema.js";
 
 type Problem = components["schemas"]["ProblemDetails"];
 
-const [base, token, extract] = process.argv.slice(2);
+const [base, token, extract, access] = process.argv.slice(2);
 const client = createClient<paths>({ baseUrl: base });
 const admin = { Authorization: `Bearer ${token}` };
+const signedIn = { Authorization: `Bearer ${access}` };
 let answers = 0;
 
 function check(condition: unknown, what: string): asserts condition {
@@ -127,6 +129,25 @@ const datasets = ok(await client.GET("/v1/datasets"));
 const served = datasets.served_version;
 check(typeof served === "number", "a version served");
 check(isZip(ok(await client.GET("/v1/datapackage.zip", { parseAs: "arrayBuffer" }))), "the data package");
+
+// signed in as a housing organisation: its own departments, with the access token
+const me = ok(await client.GET("/v1/me", { headers: signedIn }));
+check(me.departments > 0, "departments of its own");
+const mine = ok(await client.GET("/v1/me/departments", { headers: signedIn }));
+const department = mine.items[0].department_id;
+const own = { params: { path: { department_id: department }, query: { indicator: indicator.code } }, headers: signedIn };
+check(ok(await client.GET("/v1/me/departments/{department_id}/series", own)).department_id === department, "the department's series");
+check(ok(await client.GET("/v1/me/departments/{department_id}/series.csv", { ...own, parseAs: "text" })).includes(department), "its CSV");
+check(isZip(ok(await client.GET("/v1/me/departments/{department_id}/series.xlsx", { ...own, parseAs: "arrayBuffer" }))), "its workbook");
+const pair = mine.items.slice(0, 2).map((d) => d.department_id).join(",");
+ok(await client.GET("/v1/me/selection/series", { params: { query: { departments: pair, indicator: indicator.code } }, headers: signedIn }));
+const mineQuery = { params: { query: { indicator: indicator.code, from: first, to: last, reference: "area" } }, headers: signedIn };
+check(ok(await client.GET("/v1/me/comparisons", mineQuery)).items.length === me.departments, "every department compared");
+check(ok(await client.GET("/v1/me/comparisons.csv", { ...mineQuery, parseAs: "text" })).includes(department), "the comparisons' CSV");
+check(isZip(ok(await client.GET("/v1/me/comparisons.xlsx", { ...mineQuery, parseAs: "arrayBuffer" }))), "their workbook");
+problem(await client.GET("/v1/me"), 401);
+const records = ok(await client.GET("/v1/admin/audit", { params: { query: { since: "2000-01-01" } }, headers: admin }));
+check(records.count === records.items.length && records.count > 0, "the audit log");
 
 // the administration: a token is needed, an extract is imported, the old version activated again
 const zip = readFileSync(extract);
