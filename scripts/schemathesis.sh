@@ -27,14 +27,22 @@ cargo build --quiet
 WORK=$(mktemp -d)
 # the import's zip bodies (scripts/schemathesis_hooks.py)
 export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks
+# signed-in access on, against the test OpenID Provider (tests/oidc), so that /v1/me answers as
+# documented: 401 without a token, 404 for a department that is not the caller's
+IDP_PORT=${IDP_PORT:-18098}
+[ -d tests/oidc/node_modules ] || (cd tests/oidc && npm ci --no-audit --no-fund --silent)
+(cd tests/oidc && PORT=$IDP_PORT exec node provider.js) >/dev/null 2>&1 &
+IDP=$!
+until curl -sf "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration" >/dev/null; do sleep 0.1; done
 run_server() { # extra environment…
-  (cd "$WORK" && exec env BOLIGSOCIAL__LOG__LEVEL=warn BOLIGSOCIAL__ADMIN__TOKEN=$TOKEN "$@" \
+  (cd "$WORK" && exec env BOLIGSOCIAL__LOG__LEVEL=warn BOLIGSOCIAL__ADMIN__TOKEN=$TOKEN \
+    BOLIGSOCIAL__AUTH__ISSUER="http://127.0.0.1:$IDP_PORT" "$@" \
     "$TARGET_DIR/debug/boligsocial" serve --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1) &
   SERVER=$!
   wait_ready "http://127.0.0.1:$PORT/readyz" "$SERVER" "$WORK/server.log"
 }
 stop_server() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
-trap 'stop_server; rm -rf "$WORK"' EXIT
+trap 'stop_server; kill $IDP 2>/dev/null; rm -rf "$WORK"' EXIT
 
 run_server BOLIGSOCIAL__ADMIN__REQUESTS_PER_MINUTE=1000000 BOLIGSOCIAL__ADMIN__ANONYMOUS_REQUESTS_PER_MINUTE=1000000
 st run "http://127.0.0.1:$PORT/openapi.json" --checks all --exclude-checks positive_data_acceptance \

@@ -261,7 +261,8 @@ pub async fn no_route(req: actix_web::HttpRequest) -> HttpResponse<BoxBody> {
     if !req.resource_map().has_resource(req.path()) {
         return not_found().await;
     }
-    let allow = if req.path().starts_with("/v1/admin/") { "POST" } else { "GET, HEAD" };
+    // (the administration's operations are POSTs, but for reading its audit log)
+    let allow = if req.path().starts_with("/v1/admin/") && req.path() != "/v1/admin/audit" { "POST" } else { "GET, HEAD" };
     let mut r = problem_response(&generic_problem(
         StatusCode::METHOD_NOT_ALLOWED,
         Some(format!("{} is not allowed here; use {allow}", req.method())),
