@@ -102,13 +102,23 @@ impl CallerView {
     /// [`CallerView::near`]. Whether each has data in a year (which the areas' coverage
     /// publishes), and whether the social-housing sector holds anyone beyond the listed
     /// departments, decide what can be worked out from the public figures.
-    pub fn wanted(snapshot: &Snapshot, grant: Grant) -> Vec<String> {
-        let access = &snapshot.access;
-        CallerView::near(snapshot, grant).into_iter().map(|d| access.departments[d].department_id.clone()).collect()
+    fn wanted(snapshot: &Snapshot, near: &[usize]) -> Vec<String> {
+        near.iter().map(|&d| snapshot.access.departments[d].department_id.clone()).collect()
     }
 
-    /// The view of `grant`, from the observations of [`CallerView::wanted`].
+    /// The view of `grant`, from the observations of the departments near it.
     pub fn build(snapshot: &Snapshot, disclosure: &Disclosure, grant: Grant, observations: &[DepartmentObservationRecord]) -> CallerView {
+        CallerView::build_near(snapshot, disclosure, grant, &CallerView::near(snapshot, grant), observations)
+    }
+
+    /// The same, with the departments near it worked out already (they chose the observations).
+    fn build_near(
+        snapshot: &Snapshot,
+        disclosure: &Disclosure,
+        grant: Grant,
+        near: &[usize],
+        observations: &[DepartmentObservationRecord],
+    ) -> CallerView {
         let access = &snapshot.access;
         let departments: Vec<usize> = access.departments_of(grant).filter_map(|d| access.department(&d.department_id)).collect::<Vec<_>>();
         let local: HashMap<usize, usize> = departments.iter().enumerate().map(|(i, &d)| (d, i)).collect();
@@ -119,8 +129,7 @@ impl CallerView {
                 seen.insert((d, i, o.year as u16), Counts::new(o.numerator, o.denominator as f64));
             }
         }
-        let near = CallerView::near(snapshot, grant);
-        let Atomised { layout, sources, sectors, individual } = layout(snapshot, &departments, &local, &near);
+        let Atomised { layout, sources, sectors, individual } = layout(snapshot, &departments, &local, near);
         let mut points = vec![vec![Vec::new(); snapshot.indicators.len()]; departments.len()];
         for (i, indicator) in snapshot.indicators.iter().enumerate() {
             for &year in &indicator.years {
@@ -429,10 +438,12 @@ impl Views {
         tokio::task::spawn_blocking(move || {
             cache
                 .try_get_with(key, || {
-                    let wanted = CallerView::wanted(&snapshot, grant);
+                    // (worked out once: it chooses the observations read and shapes the view)
+                    let near = CallerView::near(&snapshot, grant);
                     let mut conn = pool.get()?;
+                    let wanted = CallerView::wanted(&snapshot, &near);
                     let observations = crate::store::read::department_observations(&mut conn, snapshot.dataset.version, &wanted)?;
-                    Ok::<_, crate::store::StoreError>(Arc::new(CallerView::build(&snapshot, &disclosure, grant, &observations)))
+                    Ok::<_, crate::store::StoreError>(Arc::new(CallerView::build_near(&snapshot, &disclosure, grant, &near, &observations)))
                 })
                 .map_err(|e| ApiError::Unavailable(format!("the departments cannot be read: {e}")))
         })
