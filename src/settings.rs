@@ -222,6 +222,21 @@ pub struct AuthSettings {
     /// Memory for what each grant may see (its departments' figures and their guard), kept per
     /// dataset version.
     pub view_cache_bytes: u64,
+    /// The map page's client at the issuer (a public client: authorization code with PKCE, no
+    /// secret); the page offers sign-in only when this is set.
+    pub map_client_id: Option<String>,
+    /// The `resource` (RFC 8707) the map page asks its tokens for, for issuers that want one.
+    pub map_resource: Option<String>,
+}
+
+/// The origin (RFC 6454) of an http(s) URL: what a page's security policy names to let it
+/// reach that URL.
+pub fn origin_of(url: &str) -> Result<String, String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(format!("{url:?} is not an http(s) URL"));
+    }
+    Ok(parsed.origin().ascii_serialization())
 }
 
 impl Default for AuthSettings {
@@ -236,6 +251,8 @@ impl Default for AuthSettings {
             leeway_seconds: 60,
             requests_per_minute: 600,
             view_cache_bytes: 256 << 20,
+            map_client_id: None,
+            map_resource: None,
         }
     }
 }
@@ -370,6 +387,16 @@ impl Settings {
         if self.admin.anonymous_requests_per_minute == 0 {
             return bad("admin.anonymous_requests_per_minute", "must be at least 1".into());
         }
+        if self.auth.map_client_id.is_some() {
+            match &self.auth.issuer {
+                None => return bad("auth.map_client_id", "needs auth.issuer, the provider the map page signs in at".into()),
+                Some(issuer) => {
+                    if let Err(e) = origin_of(issuer) {
+                        return bad("auth.issuer", e);
+                    }
+                }
+            }
+        }
         if self.admin.token.as_deref().is_some_and(|t| t.len() < 16) {
             return bad("admin.token", "must be at least 16 characters".into());
         }
@@ -457,6 +484,27 @@ mod tests {
     fn admin_token_from_the_environment() {
         let s = Settings::load_from(&Overrides::default(), env(&[("BOLIGSOCIAL__ADMIN__TOKEN", "0123456789abcdef0123")])).unwrap();
         assert_eq!(s.admin.token.as_deref(), Some("0123456789abcdef0123"));
+    }
+
+    #[test]
+    fn the_map_page_signs_in_only_at_an_issuer_it_can_name() {
+        let e = Settings::load_from(&Overrides::default(), env(&[("BOLIGSOCIAL__AUTH__MAP_CLIENT_ID", "map")])).unwrap_err();
+        assert!(e.to_string().contains("auth.map_client_id"), "{e}");
+        let e = Settings::load_from(
+            &Overrides::default(),
+            env(&[("BOLIGSOCIAL__AUTH__MAP_CLIENT_ID", "map"), ("BOLIGSOCIAL__AUTH__ISSUER", "login.example.dk")]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("auth.issuer"), "{e}");
+        let s = Settings::load_from(
+            &Overrides::default(),
+            env(&[("BOLIGSOCIAL__AUTH__MAP_CLIENT_ID", "map"), ("BOLIGSOCIAL__AUTH__ISSUER", "https://login.example.dk/realms/x")]),
+        )
+        .unwrap();
+        assert_eq!(s.auth.map_client_id.as_deref(), Some("map"));
+        assert_eq!(origin_of("https://login.example.dk/realms/x").unwrap(), "https://login.example.dk");
+        assert_eq!(origin_of("http://127.0.0.1:18600").unwrap(), "http://127.0.0.1:18600");
+        assert!(origin_of("file:///etc/passwd").is_err());
     }
 
     #[test]

@@ -276,6 +276,14 @@ fn load_demo_if_empty(pool: &Pool, url: &DatabaseUrl) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The first load happens before the port answers, so that a healthy start is ready at once.
+async fn first_load(refresher: Arc<Refresher>) -> anyhow::Result<()> {
+    if let Err(e) = tokio::task::spawn_blocking(move || refresher.refresh()).await? {
+        tracing::warn!(error = %e, "cannot load a dataset yet; will retry");
+    }
+    Ok(())
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let url = settings.database_url();
@@ -306,13 +314,7 @@ impl Application {
             metrics: metrics.clone(),
             views: views.clone(),
         });
-        // the first load happens before the port answers, so a healthy start is ready at once
-        {
-            let r = refresher.clone();
-            if let Err(e) = tokio::task::spawn_blocking(move || r.refresh()).await? {
-                tracing::warn!(error = %e, "cannot load a dataset yet; will retry");
-            }
-        }
+        first_load(refresher.clone()).await?;
         let refresher_task =
             Refresher::spawn(refresher, Duration::from_secs(settings.dataset.refresh_seconds), timeouts.deadline(), refresh_now.clone());
 
@@ -344,6 +346,7 @@ impl Application {
         let forgetter = spawn_forgetter(admin_limiter.clone(), gate.clone());
         let pruner = gate.enabled().then(|| spawn_pruner(pool.clone(), settings.audit.retention_days));
         let public_base = web::Data::new(public_base);
+        let map_page = web::Data::new(api::web::MapPage::from_settings(&settings.auth).map_err(|e| anyhow::anyhow!("auth: {e}"))?);
         let request_metrics = metrics.clone();
         let state = web::Data::new(AppState {
             snapshot: cell.clone(),
@@ -362,6 +365,7 @@ impl Application {
                 .app_data(cache.clone())
                 .app_data(offload.clone())
                 .app_data(public_base.clone())
+                .app_data(map_page.clone())
                 .app_data(gate.clone())
                 .app_data(audit_sink.clone())
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))

@@ -12,10 +12,47 @@ use sha2::{Digest, Sha256};
 
 use crate::http::encoding::{MIN_COMPRESS_BYTES, coded_etag, compress};
 use crate::http::negotiate::Coding;
+use crate::settings::{AuthSettings, origin_of};
 
 /// The page's Content-Security-Policy: everything from here, nothing inline, no framing.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// What the page is told about signing in (`/map/config.json`), and the security policy that
+/// lets it reach the issuer for that (its discovery document and token endpoint) and nothing
+/// else off the service. Made once from the settings.
+pub struct MapPage {
+    csp: String,
+    config: Bytes,
+}
+
+impl MapPage {
+    pub fn from_settings(auth: &AuthSettings) -> Result<MapPage, String> {
+        let sign_in = match (&auth.issuer, &auth.map_client_id) {
+            (Some(issuer), Some(client_id)) => Some((issuer, client_id, origin_of(issuer)?)),
+            _ => None,
+        };
+        let csp = match &sign_in {
+            Some((_, _, origin)) => CSP.replace("connect-src 'self'", &format!("connect-src 'self' {origin}")),
+            None => CSP.to_string(),
+        };
+        let config = serde_json::json!({
+            "sign_in": sign_in.map(|(issuer, client_id, _)| serde_json::json!({
+                "issuer": issuer,
+                "client_id": client_id,
+                "scope": format!("openid {}", auth.scope),
+                "resource": auth.map_resource,
+            })),
+        });
+        Ok(MapPage { csp, config: Bytes::from(config.to_string()) })
+    }
+}
+
+impl Default for MapPage {
+    fn default() -> Self {
+        MapPage { csp: CSP.to_string(), config: Bytes::from_static(br#"{"sign_in":null}"#) }
+    }
+}
 
 struct Asset {
     path: &'static str,
@@ -110,8 +147,10 @@ async fn body_in(i: usize, coding: Coding) -> Bytes {
 }
 
 /// Headers that keep the page from being framed, sniffed or leaking where it was opened.
-pub fn security_headers(r: &mut actix_web::HttpResponseBuilder) {
-    r.insert_header((header::CONTENT_SECURITY_POLICY, CSP));
+pub fn security_headers(r: &mut actix_web::HttpResponseBuilder, csp: &str) {
+    if let Ok(csp) = HeaderValue::from_str(csp) {
+        r.insert_header((header::CONTENT_SECURITY_POLICY, csp));
+    }
     r.insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     r.insert_header((header::X_FRAME_OPTIONS, "DENY"));
     r.insert_header((header::REFERRER_POLICY, "no-referrer"));
@@ -141,7 +180,7 @@ async fn asset(req: HttpRequest) -> HttpResponse {
     if a.body.len() >= MIN_COMPRESS_BYTES {
         r.insert_header((header::VARY, "Accept-Encoding"));
     }
-    security_headers(&mut r);
+    security_headers(&mut r, page(&req).map_or(CSP, |p| p.csp.as_str()));
     if unchanged {
         return r.finish();
     }
@@ -151,10 +190,40 @@ async fn asset(req: HttpRequest) -> HttpResponse {
     r.content_type(a.content_type).body(body_in(i, coding).await)
 }
 
+fn page(req: &HttpRequest) -> Option<&MapPage> {
+    req.app_data::<web::Data<MapPage>>().map(|d| d.get_ref())
+}
+
+/// Whether and where the page may sign in: `{"sign_in": null}` when it may not.
+async fn config(req: HttpRequest) -> HttpResponse {
+    let body = page(&req).map_or_else(|| MapPage::default().config, |p| p.config.clone());
+    let mut r = HttpResponse::Ok();
+    r.insert_header((header::CACHE_CONTROL, "no-cache"));
+    security_headers(&mut r, CSP);
+    r.content_type("application/json").body(body)
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/map/config.json", web::get().to(config));
     cfg.route("/", web::get().to(|| async { HttpResponse::Found().insert_header((header::LOCATION, "/map")).finish() }));
     for a in &ASSETS {
         cfg.route(a.path, web::get().to(asset));
     }
     cfg.route("/map/", web::get().to(asset));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_client_the_page_signs_in_nowhere() {
+        let off = MapPage::from_settings(&AuthSettings::default()).unwrap();
+        assert_eq!((off.csp.as_str(), &off.config), (CSP, &MapPage::default().config));
+        // an issuer alone (integrations only) does not open the page to it
+        let issuer_only = AuthSettings { issuer: Some("https://login.example.dk".into()), ..AuthSettings::default() };
+        assert_eq!(MapPage::from_settings(&issuer_only).unwrap().csp, CSP);
+        let bad = AuthSettings { map_client_id: Some("map".into()), issuer: Some("login".into()), ..AuthSettings::default() };
+        assert!(MapPage::from_settings(&bad).is_err());
+    }
 }

@@ -1,6 +1,8 @@
 // The reference map: a choropleth of the areas from /v1/map/areas over municipality outlines
 // from /v1/map/municipalities, with a legend, and an area's time series against its three
-// references on click. No tiles and no CDN: it works on a closed network.
+// references on click. No tiles and no CDN: it works on a closed network. Where the operator
+// configures it, a housing organisation or municipality signs in (authorization code with PKCE
+// at its OpenID Provider) and sees its own departments in an area's panel.
 (function () {
   "use strict";
 
@@ -30,7 +32,10 @@
       criteria_note: "Lovens kriterier (almenboligloven § 61 a og § 61 b) anvendt på denne tjenestes områder og tal – ikke ministeriets officielle lister.",
       criteria_caption: "Kriterierne i", th_criterion: "Kriterium", th_value: "Værdi", th_threshold: "Grænse", th_margin: "Margin",
       status_met: "opfyldt", status_not_met: "ikke opfyldt", status_suppressed: "diskretioneret", status_missing: "ingen data",
-      nearest_exit: "nærmest at falde bort"
+      nearest_exit: "nærmest at falde bort",
+      sign_in: "Log ind", sign_out: "Log ud", signed_in_as: "Logget ind som", mine: "Jeres afdelinger i området",
+      mine_none: "Ingen af jeres afdelinger ligger i området.", department: "Afdelingen", sign_in_failed: "Login mislykkedes",
+      sign_in_expired: "Jeres login er udløbet. Log ind igen for at se jeres afdelinger."
     },
     en: {
       title: "Areas with a social-housing comprehensive plan", indicator: "Indicator", mode: "Show", mode_values: "Value in a year",
@@ -57,7 +62,10 @@
       criteria_note: "The legal criteria (Social Housing Act, sections 61 a and 61 b) applied to this service's areas and figures – not the ministry's official lists.",
       criteria_caption: "The criteria in", th_criterion: "Criterion", th_value: "Value", th_threshold: "Threshold", th_margin: "Margin",
       status_met: "met", status_not_met: "not met", status_suppressed: "suppressed", status_missing: "no data",
-      nearest_exit: "nearest to falling away"
+      nearest_exit: "nearest to falling away",
+      sign_in: "Sign in", sign_out: "Sign out", signed_in_as: "Signed in as", mine: "Your departments in the area",
+      mine_none: "None of your departments lies in the area.", department: "The department", sign_in_failed: "Signing in failed",
+      sign_in_expired: "Your sign-in has expired. Sign in again to see your departments."
     }
   };
   // ColorBrewer OrRd and RdYlGn (reversed: green is good), nine classes each
@@ -66,6 +74,18 @@
   var SERIES_COLOURS = { area: "#d7301f", municipality: "#2b8cbe", social_housing: "#6a51a3", social_housing_rest: "#238b45", country: "#525252" };
 
   var params = new URLSearchParams(location.search);
+  // Back from the provider with a code (or an error): the address is put back as it was before
+  // signing in at once, so that the code is in no history entry, bookmark or shared link.
+  var SIGN_IN_KEY = "boligsocial.sign-in";
+  var returned = null;
+  if (params.has("state") && (params.has("code") || params.has("error"))) {
+    var saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(SIGN_IN_KEY)); } catch (e) { saved = null; }
+    sessionStorage.removeItem(SIGN_IN_KEY);
+    returned = { code: params.get("code"), error: params.get("error"), state: params.get("state"), iss: params.get("iss"), saved: saved };
+    history.replaceState(null, "", location.pathname + (saved && saved.search ? saved.search : ""));
+    params = new URLSearchParams(saved && saved.search ? saved.search : "");
+  }
   var state = { lang: params.get("lang") === "en" ? "en" : "da", indicators: [], selected: null };
   var el = function (id) { return document.getElementById(id); };
   var t = function (key) { return TEXT[state.lang][key] || key; };
@@ -112,6 +132,7 @@
     el("lang").textContent = t("other_lang");
     el("lang").setAttribute("lang", state.lang === "da" ? "en" : "da");
     el("lang").title = t("switch_lang");
+    drawAccount();
     if (state.dataset) {
       // a bilingual title ("Dansk / English") in the page's language
       var parts = state.dataset.title.split(" / ");
@@ -521,7 +542,8 @@
 
   function closePanel() {
     document.body.removeAttribute("data-chart");
-    ["chart", "scorecard", "criteria"].forEach(function (id) { el(id).innerHTML = ""; });
+    ["chart", "scorecard", "criteria", "mine-body"].forEach(function (id) { el(id).innerHTML = ""; });
+    el("mine").hidden = true;
     el("area-name").textContent = "";
     el("hint").hidden = false;
     document.body.classList.remove("panel-open");
@@ -542,8 +564,150 @@
       var csv = "/v1/areas/" + id + "/series.csv?indicator=" + encodeURIComponent(data.indicator) + "&lang=" + state.lang;
       el("chart").appendChild(anchor("series-csv", csv, t("csv_series")));
     });
-    return Promise.all([card, chart, criteria]).then(function () { document.body.setAttribute("data-chart", areaId); });
+    var own = signedIn.then(function () { return drawMine(areaId); });
+    return Promise.all([card, chart, criteria, own]).then(function () { document.body.setAttribute("data-chart", areaId); });
   }
+
+
+  // Signing in: the authorization code flow with PKCE (RFC 7636) at the issuer that
+  // /map/config.json names, as a public client. The access token lives in this closure only:
+  // never in storage, a cookie or an address; a reload forgets it (the provider's own session
+  // makes signing in again quick). Only the verifier and state wait in sessionStorage for the
+  // redirect back, and are removed on return.
+  var auth = { config: null, token: null, me: null, departments: [], message: null };
+
+  function base64url(bytes) {
+    var text = "";
+    new Uint8Array(bytes).forEach(function (b) { text += String.fromCharCode(b); });
+    return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function randomText() { var a = new Uint8Array(32); crypto.getRandomValues(a); return base64url(a); }
+  function redirectUri() { return location.origin + location.pathname; }
+  function discovery() {
+    return fetch(auth.config.issuer.replace(/\/$/, "") + "/.well-known/openid-configuration").then(function (r) {
+      if (!r.ok) { throw new Error("discovery: " + r.status); }
+      return r.json();
+    });
+  }
+
+  function signIn() {
+    var verifier = randomText(), st = randomText();
+    return Promise.all([discovery(), crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))]).then(function (r) {
+      var doc = r[0];
+      sessionStorage.setItem(SIGN_IN_KEY, JSON.stringify({ verifier: verifier, state: st, search: location.search, token_endpoint: doc.token_endpoint }));
+      var q = new URLSearchParams({
+        response_type: "code", client_id: auth.config.client_id, redirect_uri: redirectUri(), scope: auth.config.scope,
+        state: st, code_challenge: base64url(r[1]), code_challenge_method: "S256", ui_locales: state.lang
+      });
+      if (auth.config.resource) { q.set("resource", auth.config.resource); }
+      location.assign(doc.authorization_endpoint + "?" + q.toString());
+    }).catch(function () { auth.message = t("sign_in_failed"); drawAccount(); });
+  }
+
+  // the code for a token at the token endpoint, once; a state or issuer that is not the one
+  // this page sent off to is refused (RFC 9700 4.7, RFC 9207)
+  function finishSignIn() {
+    var s = returned && returned.saved;
+    if (!s || returned.state !== s.state || returned.error || !returned.code ||
+        (returned.iss && returned.iss !== auth.config.issuer)) {
+      auth.message = t("sign_in_failed");
+      return Promise.resolve();
+    }
+    var form = new URLSearchParams({
+      grant_type: "authorization_code", code: returned.code, redirect_uri: redirectUri(),
+      client_id: auth.config.client_id, code_verifier: s.verifier
+    });
+    if (auth.config.resource) { form.set("resource", auth.config.resource); }
+    return fetch(s.token_endpoint, { method: "POST", body: form }).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok || !body.access_token) { throw new Error("token: " + r.status); }
+        auth.token = body.access_token;
+        return loadCaller();
+      });
+    }).catch(function () { auth.token = null; auth.message = t("sign_in_failed"); });
+  }
+
+  // a /v1/me answer with the token; a 401 means it has expired or been refused: signed out
+  function mine(url) {
+    return fetch(url, { headers: { Authorization: "Bearer " + auth.token, "Accept-Language": state.lang } }).then(function (r) {
+      if (r.status === 401) { signOut(t("sign_in_expired")); throw new Error("signed out"); }
+      if (!r.ok) { throw new Error(url + ": " + r.status); }
+      return r.json();
+    });
+  }
+
+  function loadCaller() {
+    return Promise.all([mine("/v1/me"), mine("/v1/me/departments")]).then(function (r) {
+      auth.me = r[0];
+      auth.departments = r[1].items;
+      auth.message = null;
+    });
+  }
+
+  function signOut(message) {
+    auth.token = null; auth.me = null; auth.departments = [];
+    auth.message = message || null;
+    drawAccount();
+    el("mine").hidden = true;
+    el("mine-body").innerHTML = "";
+  }
+
+  function drawAccount() {
+    if (!auth.config) { return; }
+    el("account").hidden = false;
+    var signedIn = auth.token !== null && auth.me !== null;
+    el("sign-in").hidden = signedIn;
+    el("sign-out").hidden = !signedIn;
+    el("signed-in").textContent = signedIn ? t("signed_in_as") + " " + auth.me.name : (auth.message || "");
+    document.body.setAttribute("data-signed-in", signedIn ? "true" : "false");
+  }
+
+  // the caller's departments in the area, each year by year beside the area on the indicator shown
+  function drawMine(areaId) {
+    var box = el("mine-body");
+    if (!auth.token) { el("mine").hidden = true; box.innerHTML = ""; return Promise.resolve(); }
+    var here = auth.departments.filter(function (d) { return d.area_id === areaId; });
+    var code = encodeURIComponent(el("indicator").value);
+    return Promise.all(here.map(function (d) {
+      return mine("/v1/me/departments/" + encodeURIComponent(d.department_id) + "/series?indicator=" + code + "&lang=" + state.lang);
+    })).then(function (answers) {
+      el("mine").hidden = false;
+      box.innerHTML = "";
+      if (!answers.length) {
+        var none = document.createElement("p");
+        none.textContent = t("mine_none");
+        box.appendChild(none);
+        return;
+      }
+      answers.forEach(function (a) {
+        var h = document.createElement("h4");
+        h.textContent = a.department_name + " (" + a.department_id + ")";
+        box.appendChild(h);
+        var table = document.createElement("table");
+        table.className = "mine-table";
+        var caption = document.createElement("caption");
+        caption.className = "note";
+        caption.textContent = a.indicator_name;
+        table.appendChild(caption);
+        var head = table.insertRow();
+        [t("th_year"), t("department"), t("area")].forEach(function (h) { var th = document.createElement("th"); th.textContent = h; head.appendChild(th); });
+        var cell = function (p) { return p ? (p.value === null ? t(p.status) : number(p.value, 1)) : "–"; };
+        a.series.department.forEach(function (p) {
+          var row = table.insertRow();
+          row.className = "mine-row";
+          var area = (a.series.area || []).find(function (q) { return q.year === p.year; });
+          [String(p.year), cell(p), cell(area)].forEach(function (v) { row.insertCell().textContent = v; });
+        });
+        box.appendChild(table);
+      });
+    }).catch(function () { if (!auth.token) { el("mine").hidden = true; } });
+  }
+
+  var signedIn = fetch("/map/config.json").then(function (r) { return r.json(); }).then(function (c) {
+    if (!c.sign_in) { return; }
+    auth.config = c.sign_in;
+    return (returned ? finishSignIn() : Promise.resolve()).then(drawAccount);
+  }).catch(function () { /* the map works without signing in */ });
 
   function start() {
     Promise.all([json("/v1/indicators"), json("/v1/map/municipalities?precision=5"), json("/v1/datasets"),
@@ -567,6 +731,8 @@
   }
 
   el("close").addEventListener("click", closePanel);
+  el("sign-in").addEventListener("click", signIn);
+  el("sign-out").addEventListener("click", function () { signOut(null); el("sign-in").focus(); });
   // the sheet's handle on a phone: dragged down by a third of the sheet, it dismisses it
   // (pointer events, so a finger, a pen and a mouse alike; the close button does it by key)
   el("handle").addEventListener("pointerdown", function (e) {

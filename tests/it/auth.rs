@@ -31,6 +31,15 @@ impl Provider {
     /// Started and answering its discovery document; `None` (a skip, or a failure under
     /// BOLIGSOCIAL_TEST_REQUIRE_OIDC=1) without node or tests/oidc's node_modules.
     pub async fn start() -> Option<Provider> {
+        Provider::start_with(&[]).await
+    }
+
+    /// Started with the map page's public client, which may return to `redirect_uri`.
+    pub async fn start_for_map(redirect_uri: &str) -> Option<Provider> {
+        Provider::start_with(&[("MAP_REDIRECT_URIS", redirect_uri)]).await
+    }
+
+    async fn start_with(env: &[(&str, &str)]) -> Option<Provider> {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
         if !dir.join("node_modules/oidc-provider").exists() {
             absent("BOLIGSOCIAL_TEST_REQUIRE_OIDC", "tests/oidc has no node_modules (npm ci there)");
@@ -41,6 +50,7 @@ impl Provider {
             .arg("provider.js")
             .current_dir(&dir)
             .env("PORT", port.to_string())
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

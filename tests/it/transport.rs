@@ -224,3 +224,37 @@ async fn the_map_page_is_revalidated_and_its_vendored_files_kept() {
         assert_eq!(again.status(), 304, "{path}");
     }
 }
+
+/// Without a client for it (`auth.map_client_id`), the map page offers no sign-in and may
+/// reach nothing off the service; with one, its policy names the issuer's origin alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_page_reaches_the_issuer_only_when_it_signs_in_there() {
+    let app = TestApp::demo().spawn().await;
+    let (status, config) = app.get_json("/map/config.json").await;
+    assert_eq!((status, config), (200, serde_json::json!({ "sign_in": null })));
+    let r = app.get("/map").await;
+    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("connect-src 'self';"));
+
+    let app = TestApp::demo()
+        .with(|s| {
+            s.auth.issuer = Some("https://login.example.dk/realms/kommune".into());
+            s.auth.map_client_id = Some("boligsocial-map".into());
+            s.auth.map_resource = Some("https://api.boligsocial.test/".into());
+        })
+        .spawn()
+        .await;
+    let (_, config) = app.get_json("/map/config.json").await;
+    assert_eq!(
+        config["sign_in"],
+        serde_json::json!({
+            "issuer": "https://login.example.dk/realms/kommune",
+            "client_id": "boligsocial-map",
+            "scope": "openid boligsocial:departments",
+            "resource": "https://api.boligsocial.test/",
+        })
+    );
+    for path in ["/map", "/map/map.js"] {
+        let csp = app.get(path).await.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains("connect-src 'self' https://login.example.dk;"), "{path}: {csp}");
+    }
+}
