@@ -222,6 +222,9 @@ pub struct AuthSettings {
     /// Memory for what each grant may see (its departments' figures and their guard), kept per
     /// dataset version.
     pub view_cache_bytes: u64,
+    /// Memory for the signed-in answers kept per grant (asked again, an answer is neither
+    /// rendered nor compressed again), per dataset version.
+    pub answer_cache_bytes: u64,
     /// The map page's client at the issuer (a public client: authorization code with PKCE, no
     /// secret); the page offers sign-in only when this is set.
     pub map_client_id: Option<String>,
@@ -251,6 +254,7 @@ impl Default for AuthSettings {
             leeway_seconds: 60,
             requests_per_minute: 600,
             view_cache_bytes: 256 << 20,
+            answer_cache_bytes: 64 << 20,
             map_client_id: None,
             map_resource: None,
         }

@@ -93,8 +93,9 @@ struct Refresher {
     /// requests let go of it, so its memory is released to the system again a check later.
     release_pending: AtomicBool,
     metrics: Arc<Metrics>,
-    /// The signed-in views of versions no longer served are dropped when another is.
+    /// The signed-in views and answers of versions no longer served are dropped when another is.
     views: Arc<Views>,
+    answers: Arc<api::me::Answers>,
 }
 
 impl Refresher {
@@ -165,6 +166,7 @@ impl Refresher {
             let areas = snapshot.areas.len();
             self.cell.replace(snapshot);
             self.views.forget_all();
+            self.answers.forget_all();
             // (counted at once: the count tells when the served version may have changed)
             self.metrics.count_snapshot_load("loaded");
             crate::memory::release_free();
@@ -192,7 +194,18 @@ impl StoreAudit {
         let (queue, waiting) =
             std::sync::mpsc::sync_channel::<(crate::store::audit::AuditRecord, tokio::sync::oneshot::Sender<_>)>(AUDIT_QUEUE);
         std::thread::Builder::new().name("audit-writer".into()).spawn(move || {
-            while let Ok(first) = waiting.recv() {
+            let mut kept = None;
+            loop {
+                // (a connection is kept only while records keep coming: idle, the writer
+                // holds none of the pool's)
+                let first = match waiting.try_recv() {
+                    Ok(first) => first,
+                    Err(_) => {
+                        kept = None;
+                        let Ok(first) = waiting.recv() else { return };
+                        first
+                    }
+                };
                 let mut batch = vec![first];
                 while batch.len() < AUDIT_BATCH {
                     match waiting.try_recv() {
@@ -201,7 +214,20 @@ impl StoreAudit {
                     }
                 }
                 let (records, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                let written = crate::query::audit::record_all(&pool, records).map_err(|e| e.to_string());
+                // (the writer keeps its connection between batches, without the pool's check
+                // at each check-out, and lets it go after a failure: the next batch is written
+                // on a fresh one)
+                let written = match kept.take().map_or_else(|| pool.get(), Ok) {
+                    Ok(mut conn) => {
+                        let written = crate::query::audit::record_all_on(&mut conn, records);
+                        if written.is_ok() {
+                            kept = Some(conn);
+                        }
+                        written
+                    }
+                    Err(e) => Err(e.into()),
+                };
+                let written = written.map_err(|e| e.to_string());
                 for reply in replies {
                     let _ = reply.send(written.clone());
                 }
@@ -302,6 +328,7 @@ impl Application {
         let rules = crate::query::criteria::rule_book(settings.criteria.rules_dir.as_deref())?;
         let cell = Arc::new(SnapshotCell::default());
         let views = Arc::new(Views::new(settings.auth.view_cache_bytes));
+        let answers = Arc::new(api::me::Answers::new(settings.auth.answer_cache_bytes));
         let metrics = Arc::new(Metrics::new());
         let refresh_now = Arc::new(tokio::sync::Notify::new());
         let refresher = Arc::new(Refresher {
@@ -313,6 +340,7 @@ impl Application {
             release_pending: AtomicBool::new(false),
             metrics: metrics.clone(),
             views: views.clone(),
+            answers: answers.clone(),
         });
         first_load(refresher.clone()).await?;
         let refresher_task =
@@ -357,6 +385,7 @@ impl Application {
             admin_limiter: admin_limiter.clone(),
             trusted_proxies,
             views,
+            answers,
         });
         let cors_origins = settings.http.cors_origin_list();
         let app = move || {

@@ -3,8 +3,10 @@
 //! its departments is its view (`query::me`), worked out once per grant and dataset version.
 //! Every answer is audited and private (`http::audit`, the scope's middleware).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,10 +20,12 @@ use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::ApiError;
 use crate::http::audit::touched;
 use crate::http::auth::{Caller, SignedIn};
+use crate::http::encoding::{MIN_COMPRESS_BYTES, compress, compressible};
 use crate::http::extract::QueryParams;
+use crate::http::negotiate::Coding;
 use crate::http::negotiate::Lang;
-use crate::http::offload::render;
-use crate::query::me::{CallerView, DepartmentComparisonRequest, DepartmentReference, MAX_SELECTION, area_of, compare_departments};
+use crate::http::offload::{Rendered, rendered};
+use crate::query::me::{CallerView, DepartmentComparisonRequest, DepartmentReference, MAX_SELECTION, compare_departments};
 use crate::snapshot::{Grant, Point, Snapshot};
 
 /// Registers the routes of the `/v1/me` scope.
@@ -53,6 +57,79 @@ fn grant_of(state: &AppState, req: &HttpRequest, caller: &Caller) -> Result<(Arc
 /// The caller's view of the snapshot.
 async fn view_of(state: &AppState, snapshot: &Arc<Snapshot>, grant: Grant) -> Result<Arc<CallerView>, ApiError> {
     state.views.view(snapshot.clone(), state.pool.clone(), state.settings.disclosure, grant).await
+}
+
+/// Signed-in answers kept per grant and request: access.md allows it (callers of one grant see
+/// the same thing), and asked again an answer then costs a lookup instead of a rendering and
+/// a compression. Only a grant's own requests reach its answers (the grant is in the key, and
+/// each request is authorised before the lookup); the dataset version is in the key too, and
+/// all are dropped when another version is served.
+pub struct Answers {
+    cache: moka::sync::Cache<(i64, Grant, String), Arc<Kept>>,
+}
+
+/// An answer, and its body in each coding, compressed on first use.
+struct Kept {
+    rendered: Rendered,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+}
+
+impl Answers {
+    pub fn new(max_bytes: u64) -> Answers {
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(max_bytes)
+            // (the compressed copies are a fraction of the body)
+            .weigher(|k: &(i64, Grant, String), v: &Arc<Kept>| {
+                u32::try_from(k.2.len() + 2 * v.rendered.body.len() + 256).unwrap_or(u32::MAX)
+            })
+            .build();
+        Answers { cache }
+    }
+
+    /// Drops every answer: called when another version is served.
+    pub fn forget_all(&self) {
+        self.cache.invalidate_all();
+    }
+}
+
+impl Kept {
+    /// The answer in the coding the request accepts; compressed once per coding, and marked so
+    /// that `http::encoding` leaves it as it is.
+    fn response(&self, req: &HttpRequest) -> HttpResponse {
+        let body = &self.rendered.body;
+        let coding = Coding::negotiate(req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
+        let cell = match coding {
+            Coding::Gzip => &self.gzip,
+            Coding::Brotli => &self.brotli,
+            Coding::Identity => return self.rendered.clone().into_response(),
+        };
+        if body.len() < MIN_COMPRESS_BYTES || !compressible(Some(&self.rendered.content_type)) {
+            return self.rendered.clone().into_response();
+        }
+        // (the levels of http::encoding for answers made per request)
+        let coded = cell.get_or_init(|| compress(coding, body, if coding == Coding::Brotli { 4 } else { 6 })).clone();
+        let mut r = Rendered { body: coded, ..self.rendered.clone() }.into_response();
+        if let Some(name) = coding.header() {
+            r.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+        }
+        r.headers_mut().append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        r
+    }
+}
+
+/// The grant's answer to `request` (its parsed, canonical form): kept, or rendered and kept.
+async fn kept<F>(state: &AppState, req: &HttpRequest, version: i64, grant: Grant, request: String, job: F) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce() -> Result<Rendered, ApiError> + Send + 'static,
+{
+    let key = (version, grant, request);
+    if let Some(answer) = state.answers.cache.get(&key) {
+        return Ok(answer.response(req));
+    }
+    let answer = Arc::new(Kept { rendered: rendered(req, job).await?, gzip: OnceLock::new(), brotli: OnceLock::new() });
+    state.answers.cache.insert(key, answer.clone());
+    Ok(answer.response(req))
 }
 
 /// The one answer for a department that is not the caller's and one that does not exist: the
@@ -292,7 +369,8 @@ async fn department_series_answer(
     let (indicator, _) = indicator_param(&snapshot, required(&query.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
     let view = view_of(&state, &snapshot, grant).await?;
     let position = view.position(&snapshot, &id).ok_or_else(no_department)?;
-    render(&req, move || {
+    let request = format!("series {id} {indicator} {representation:?} {lang:?}");
+    kept(&state, &req, snapshot.dataset.version, grant, request, move || {
         let body = DepartmentSeriesResponse::new(&snapshot, &view, position, indicator, lang);
         match representation {
             Representation::Json => data_json(&snapshot, Some(lang), &body),
@@ -311,7 +389,7 @@ impl DepartmentSeriesResponse {
         let entry = &snapshot.access.departments[view.departments[position]];
         let info = &snapshot.indicators[indicator];
         let delimitation = snapshot.default_delimitation();
-        let area = area_of(snapshot, &entry.department_id);
+        let area = view.area(position);
         let points = |ps: &[Point]| ps.iter().map(SeriesPoint::new).collect::<Vec<_>>();
         let reference = |r: Reference| points(snapshot.reference_series(r, delimitation, entry.municipality, indicator));
         DepartmentSeriesResponse {
@@ -442,7 +520,8 @@ pub async fn selection_series(
     // every one is looked up before any answer: the first that is not the caller's refuses all
     let positions: Vec<usize> = ids.iter().map(|id| view.position(&snapshot, id).ok_or_else(no_department)).collect::<Result<_, _>>()?;
     let disclosure = state.settings.disclosure;
-    render(&req, move || {
+    let request = format!("selection {} {indicator}", ids.join(","));
+    kept(&state, &req, snapshot.dataset.version, grant, request, move || {
         let info = &snapshot.indicators[indicator];
         let points = view.selection(&snapshot, &disclosure, &positions, indicator);
         let body = SelectionResponse {
@@ -611,7 +690,8 @@ async fn department_comparisons_answer(
     let threshold = Threshold::or_default(query.threshold);
     let view = view_of(&state, &snapshot, grant).await?;
     touched(&req, snapshot.dataset.version, view.departments.iter().map(|&d| snapshot.access.departments[d].department_id.clone()));
-    render(&req, move || {
+    let request = format!("comparisons {indicator} {from} {to} {reference:?} {threshold:?} {representation:?} {lang:?}");
+    kept(&state, &req, snapshot.dataset.version, grant, request, move || {
         let request = DepartmentComparisonRequest { indicator, from, to, reference, threshold };
         let compared = compare_departments(&snapshot, &view, &request);
         let info = &snapshot.indicators[indicator];

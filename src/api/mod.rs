@@ -91,6 +91,8 @@ pub struct AppState {
     pub admin_limiter: admin::Limiter,
     /// What each signed-in grant may see, per dataset version.
     pub views: Arc<crate::query::me::Views>,
+    /// The signed-in answers kept per grant, per dataset version.
+    pub answers: Arc<me::Answers>,
     /// Proxies whose `X-Forwarded-For` names the client (`server.trusted_proxies`).
     pub trusted_proxies: Vec<crate::http::client_address::IpNet>,
 }
@@ -104,57 +106,60 @@ impl AppState {
 
 /// Registers every documented route.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(indicators::list_indicators)
-        .service(indicators::get_indicator)
-        .service(municipalities::list_municipalities)
-        .service(municipalities::get_municipality)
-        .service(areas::list_areas)
-        .service(areas::get_area)
-        .service(areas::get_series)
-        .service(areas::get_series_csv)
-        .service(areas::get_series_jsonstat)
-        .service(areas::get_series_xlsx)
-        .service(comparisons::get_comparisons)
-        .service(comparisons::get_comparisons_csv)
-        .service(comparisons::get_comparisons_jsonstat)
-        .service(comparisons::get_comparisons_xlsx)
-        .service(comparisons::get_area_comparisons)
-        .service(chart::comparison_chart)
-        .service(criteria::list_rules)
-        .service(criteria::get_rules)
-        .service(criteria::get_criteria)
-        .service(criteria::get_criteria_csv)
-        .service(criteria::get_criteria_jsonstat)
-        .service(criteria::get_criteria_xlsx)
-        .service(criteria::get_area_criteria)
-        .service(criteria::get_area_criteria_csv)
-        .service(criteria::get_area_criteria_xlsx)
-        .service(datasets::list_datasets)
-        .service(datapackage::get_datapackage)
-        .service(map::map_areas)
-        .service(map::map_municipalities)
-        .service(tiles::tilejson)
-        .service(tiles::area_tile)
-        .service(ogc::landing)
-        .service(ogc::conformance)
-        .service(ogc::collections)
-        .service(ogc::get_collection)
-        .service(ogc::queryables)
-        .service(ogc::items)
-        .service(ogc::item)
-        .service(
-            utoipa_actix_web::scope::scope("/v1/me")
-                .wrap(crate::http::audit::Audit)
-                .configure(me::configure)
-                .default_service(actix_web::web::to(crate::error::no_route)),
-        )
-        .service(admin::import)
-        .service(admin::activate)
-        .service(admin::audit)
-        .service(health::metrics)
-        .service(health::healthz)
-        .service(health::readyz)
-        .service(openapi::openapi_json);
+    // (the signed-in scope first: its requests, which no shared cache answers, are routed by
+    // its static prefix before the patterns of the public routes are tried, and so are the
+    // route lookups of the audit and the metrics)
+    cfg.service(
+        utoipa_actix_web::scope::scope("/v1/me")
+            .wrap(crate::http::audit::Audit)
+            .configure(me::configure)
+            .default_service(actix_web::web::to(crate::error::no_route)),
+    )
+    .service(indicators::list_indicators)
+    .service(indicators::get_indicator)
+    .service(municipalities::list_municipalities)
+    .service(municipalities::get_municipality)
+    .service(areas::list_areas)
+    .service(areas::get_area)
+    .service(areas::get_series)
+    .service(areas::get_series_csv)
+    .service(areas::get_series_jsonstat)
+    .service(areas::get_series_xlsx)
+    .service(comparisons::get_comparisons)
+    .service(comparisons::get_comparisons_csv)
+    .service(comparisons::get_comparisons_jsonstat)
+    .service(comparisons::get_comparisons_xlsx)
+    .service(comparisons::get_area_comparisons)
+    .service(chart::comparison_chart)
+    .service(criteria::list_rules)
+    .service(criteria::get_rules)
+    .service(criteria::get_criteria)
+    .service(criteria::get_criteria_csv)
+    .service(criteria::get_criteria_jsonstat)
+    .service(criteria::get_criteria_xlsx)
+    .service(criteria::get_area_criteria)
+    .service(criteria::get_area_criteria_csv)
+    .service(criteria::get_area_criteria_xlsx)
+    .service(datasets::list_datasets)
+    .service(datapackage::get_datapackage)
+    .service(map::map_areas)
+    .service(map::map_municipalities)
+    .service(tiles::tilejson)
+    .service(tiles::area_tile)
+    .service(ogc::landing)
+    .service(ogc::conformance)
+    .service(ogc::collections)
+    .service(ogc::get_collection)
+    .service(ogc::queryables)
+    .service(ogc::items)
+    .service(ogc::item)
+    .service(admin::import)
+    .service(admin::activate)
+    .service(admin::audit)
+    .service(health::metrics)
+    .service(health::healthz)
+    .service(health::readyz)
+    .service(openapi::openapi_json);
 }
 
 /// The interactive documentation, served from the binary (no CDN): Swagger UI reading

@@ -179,13 +179,21 @@ pub async fn render<F>(req: &HttpRequest, job: F) -> Result<HttpResponse, ApiErr
 where
     F: FnOnce() -> Result<Rendered, ApiError> + Send + 'static,
 {
+    rendered(req, job).await.map(Rendered::into_response)
+}
+
+/// The same, for an answer kept before it is sent.
+pub async fn rendered<F>(req: &HttpRequest, job: F) -> Result<Rendered, ApiError>
+where
+    F: FnOnce() -> Result<Rendered, ApiError> + Send + 'static,
+{
     let Some(pool) = req.app_data::<actix_web::web::Data<Offload>>() else {
-        return job().map(Rendered::into_response);
+        return job();
     };
     let rx =
         pool.spawn(job).map_err(|Busy| ApiError::Busy { detail: "too many answers are being prepared".into(), retry_after_seconds: 1 })?;
     match rx.await {
-        Ok(result) => result.map(Rendered::into_response),
+        Ok(result) => result,
         Err(_) => Err(ApiError::Internal("the rendering of an answer panicked".into())),
     }
 }

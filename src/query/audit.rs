@@ -17,13 +17,17 @@ pub fn record(pool: &Pool, record: AuditRecord) -> Result<(), StoreError> {
 }
 
 /// Writes records of requests answered together in one transaction, each stamped now.
-pub fn record_all(pool: &Pool, mut records: Vec<AuditRecord>) -> Result<(), StoreError> {
+pub fn record_all(pool: &Pool, records: Vec<AuditRecord>) -> Result<(), StoreError> {
+    record_all_on(&mut *pool.get()?, records)
+}
+
+/// The same on a connection the caller keeps (the audit's writer: no check-out per batch).
+pub fn record_all_on(conn: &mut DbConnection, mut records: Vec<AuditRecord>) -> Result<(), StoreError> {
     let at = stamp(OffsetDateTime::now_utc());
     for r in &mut records {
         r.at.clone_from(&at);
     }
-    let mut conn = pool.get()?;
-    audit::insert_all(&mut conn, &records)
+    audit::insert_all(conn, &records)
 }
 
 /// The records at or after `since`, oldest first, at most [`MAX_READ`].

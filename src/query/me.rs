@@ -34,6 +34,8 @@ pub struct CallerView {
     pub departments: Vec<usize>,
     /// Per department (in that order) and indicator: its points, years ascending.
     points: Vec<Vec<Vec<OwnPoint>>>,
+    /// Per department (in that order): its area in the default delimitation, if any.
+    areas: Vec<Option<usize>>,
 }
 
 /// Where a public figure holding some of the caller's departments is published.
@@ -111,6 +113,20 @@ impl CallerView {
         CallerView::build_near(snapshot, disclosure, grant, &CallerView::near(snapshot, grant), observations)
     }
 
+    /// The view of `grant`, from the observations of the departments near it in the store.
+    pub fn read(
+        conn: &mut crate::store::DbConnection,
+        snapshot: &Snapshot,
+        disclosure: &Disclosure,
+        grant: Grant,
+    ) -> Result<CallerView, crate::store::StoreError> {
+        // (worked out once: it chooses the observations read and shapes the view)
+        let near = CallerView::near(snapshot, grant);
+        let observations =
+            crate::store::read::department_observations(conn, snapshot.dataset.version, &CallerView::wanted(snapshot, &near))?;
+        Ok(CallerView::build_near(snapshot, disclosure, grant, &near, &observations))
+    }
+
     /// The same, with the departments near it worked out already (they chose the observations).
     fn build_near(
         snapshot: &Snapshot,
@@ -162,7 +178,21 @@ impl CallerView {
                 }
             }
         }
-        CallerView { version: snapshot.dataset.version, grant, departments, points }
+        let mut areas = vec![None; departments.len()];
+        let delimitation = snapshot.default_delimitation();
+        for area in delimitation.areas() {
+            for m in &delimitation.departments[area] {
+                if let Some(i) = access.department(&m.department_id).and_then(|d| local.get(&d)) {
+                    areas[*i] = Some(area);
+                }
+            }
+        }
+        CallerView { version: snapshot.dataset.version, grant, departments, points, areas }
+    }
+
+    /// The area of the caller's department at `position` in the default delimitation, if any.
+    pub fn area(&self, position: usize) -> Option<usize> {
+        self.areas[position]
     }
 
     /// Roughly what the view holds, for the memory bound.
@@ -438,12 +468,8 @@ impl Views {
         tokio::task::spawn_blocking(move || {
             cache
                 .try_get_with(key, || {
-                    // (worked out once: it chooses the observations read and shapes the view)
-                    let near = CallerView::near(&snapshot, grant);
                     let mut conn = pool.get()?;
-                    let wanted = CallerView::wanted(&snapshot, &near);
-                    let observations = crate::store::read::department_observations(&mut conn, snapshot.dataset.version, &wanted)?;
-                    Ok::<_, crate::store::StoreError>(Arc::new(CallerView::build_near(&snapshot, &disclosure, grant, &near, &observations)))
+                    CallerView::read(&mut conn, &snapshot, &disclosure, grant).map(Arc::new)
                 })
                 .map_err(|e| ApiError::Unavailable(format!("the departments cannot be read: {e}")))
         })
@@ -491,12 +517,6 @@ pub struct DepartmentComparison {
     pub comparison: Comparison,
 }
 
-/// The area of the dataset's delimitation a department is in.
-pub fn area_of(snapshot: &Snapshot, department_id: &str) -> Option<usize> {
-    let d = snapshot.default_delimitation();
-    d.areas().find(|&a| d.departments[a].iter().any(|m| m.department_id == department_id))
-}
-
 pub fn compare_departments(snapshot: &Snapshot, view: &CallerView, r: &DepartmentComparisonRequest) -> Vec<DepartmentComparison> {
     let indicator = &snapshot.indicators[r.indicator];
     let delimitation = snapshot.default_delimitation();
@@ -505,7 +525,7 @@ pub fn compare_departments(snapshot: &Snapshot, view: &CallerView, r: &Departmen
         .enumerate()
         .map(|(position, &d)| {
             let entry = &snapshot.access.departments[d];
-            let area = area_of(snapshot, &entry.department_id);
+            let area = view.area(position);
             let own = view.series(snapshot, position, r.indicator);
             let reference: &[Point] = match r.reference {
                 DepartmentReference::Area => area.map_or(&[], |a| delimitation.series(a, r.indicator)),

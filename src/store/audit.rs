@@ -32,17 +32,27 @@ pub fn insert(conn: &mut DbConnection, record: &AuditRecord) -> Result<(), Store
 /// Several records in one statement per 100 (one round trip each, one commit): all land,
 /// or none. (Multi-row inserts are backend-specific in diesel.)
 pub fn insert_all(conn: &mut DbConnection, records: &[AuditRecord]) -> Result<(), StoreError> {
+    let insert = |conn: &mut DbConnection, chunk: &[AuditRecord]| match conn {
+        DbConnection::Pg(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c),
+        DbConnection::Sqlite(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c),
+    };
+    // (one statement is all or nothing by itself: a transaction only for several, saving the
+    // round trips of BEGIN and COMMIT on the common batch)
+    if records.len() <= INSERT_ROWS {
+        insert(conn, records)?;
+        return Ok(());
+    }
     conn.transaction(|conn| {
-        for chunk in records.chunks(100) {
-            match &mut *conn {
-                DbConnection::Pg(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c)?,
-                DbConnection::Sqlite(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c)?,
-            };
+        for chunk in records.chunks(INSERT_ROWS) {
+            insert(conn, chunk)?;
         }
         Ok::<_, diesel::result::Error>(())
     })?;
     Ok(())
 }
+
+/// Rows in one INSERT statement at most (ten parameters each; SQLite allows 32,766).
+const INSERT_ROWS: usize = 100;
 
 /// The records at or after `since` (an RFC 3339 time or a date), oldest first, at most
 /// `limit` of them.

@@ -404,3 +404,108 @@ async fn signed_in_access_is_off_without_an_issuer() {
     let (status, problem) = app.get_json("/v1/me/departments").await;
     assert_eq!(status, 404, "{problem}");
 }
+
+/// Signed-in answers are kept per grant (access.md allows it): asked again, in any coding, an
+/// answer is the same bytes as the first time; another grant asking the same thing gets its
+/// own; and a new dataset version answers anew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_answers_are_each_grants_own_and_go_with_their_version() {
+    use std::io::Read;
+    let Some(provider) = Provider::start().await else { return };
+    let db = with_demo(TestDb::sqlite());
+    let app = signed_in_app(&db, &provider, |_| {}).await;
+    let municipality = provider.token("demo-aarhus", Some(SCOPE)).await;
+    let organisation = provider.token("demo-bf-aarhus", Some(SCOPE)).await;
+    let departments = demo_departments();
+    let own: BTreeSet<&String> = departments.iter().filter(|(_, (o, _))| o == "BF-751").map(|(d, _)| d).collect();
+    let in_aarhus = departments.iter().filter(|(_, (_, m))| m == "751").count();
+    assert!(!own.is_empty() && own.len() < in_aarhus, "the demo's Boligforeningen Aarhus owns some of Aarhus' departments");
+
+    // the same question from the municipality, then from the organisation: each its own
+    let comparisons = format!("/v1/me/comparisons?indicator={INDICATOR}&from=2015&to=2023&reference=area");
+    for _ in 0..2 {
+        let (_, m) = json(&app, &comparisons, Some(&municipality)).await;
+        assert_eq!(m["items"].as_array().unwrap().len(), in_aarhus);
+        let (_, o) = json(&app, &comparisons, Some(&organisation)).await;
+        let listed: BTreeSet<&str> = o["items"].as_array().unwrap().iter().map(|i| i["department_id"].as_str().unwrap()).collect();
+        assert_eq!(listed, own.iter().map(|d| d.as_str()).collect(), "the organisation got another grant's answer");
+    }
+
+    // the same bytes again, and in each coding
+    // (the largest: its figures are shown)
+    let observations = demo_observations(INDICATOR);
+    let department = own
+        .iter()
+        .max_by(|a, b| observations[&((**a).clone(), 2020)].1.total_cmp(&observations[&((**b).clone(), 2020)].1))
+        .unwrap()
+        .as_str();
+    let series = format!("/v1/me/departments/{department}/series?indicator={INDICATOR}");
+    let fetch = |coding: &'static str| {
+        let (app, token, series) = (&app, &organisation, &series);
+        async move {
+            let r = app
+                .client
+                .get(format!("{}{series}", app.address))
+                .bearer_auth(token)
+                .header("accept-encoding", coding)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let encoding = r.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+            assert_eq!(r.headers()["cache-control"], "private, no-store");
+            let body = r.bytes().await.unwrap().to_vec();
+            match encoding.as_deref() {
+                Some("gzip") => {
+                    let mut out = Vec::new();
+                    flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut out).unwrap();
+                    out
+                }
+                Some("br") => {
+                    let mut out = Vec::new();
+                    brotli::Decompressor::new(&body[..], 4096).read_to_end(&mut out).unwrap();
+                    out
+                }
+                None => body,
+                Some(other) => panic!("coded as {other}"),
+            }
+        }
+    };
+    let first = fetch("identity").await;
+    for coding in ["gzip", "br", "identity", "gzip", "br"] {
+        assert_eq!(fetch(coding).await, first, "{coding}");
+    }
+    let answer: Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(answer["dataset_version"], 1);
+
+    // a new version, with this department's figures changed: answered from it
+    let dir = tempfile::tempdir().unwrap();
+    boligsocial::demo::write_demo(dir.path()).unwrap();
+    let path = dir.path().join("observations.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let changed: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            if f.len() == 6 && f[0] == "department" && f[1] == department && f[2] == INDICATOR {
+                let n: f64 = f[4].parse().unwrap();
+                format!("{},{},{},{},{},{}", f[0], f[1], f[2], f[3], if n >= 5.0 { n - 5.0 } else { n + 5.0 }, f[5])
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&path, changed.join("\n") + "\n").unwrap();
+    let out = crate::common::import(&db, dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut served = Value::Null;
+    for _ in 0..100 {
+        served = serde_json::from_slice(&fetch("gzip").await).unwrap();
+        if served["dataset_version"] == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(served["dataset_version"], 2, "the new version is served");
+    assert_ne!(served["series"]["department"], answer["series"]["department"], "answered from the new version's figures");
+}
