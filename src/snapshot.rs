@@ -1044,6 +1044,8 @@ mod tests {
             municipality_geometries: Vec::new(),
             organisations: Vec::new(),
             departments: Vec::new(),
+            plans: Vec::new(),
+            plan_departments: Vec::new(),
         }
     }
 

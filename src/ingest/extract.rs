@@ -44,6 +44,20 @@ pub struct OrganisationRow {
     pub cvr: String,
 }
 
+/// A grant period of a boligsocial helhedsplan (plans.csv) and the departments it covered then
+/// (plan_departments.csv): what the coverage of comparisons.md is made of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanRow {
+    pub plan_id: String,
+    /// An index into the extract's areas.
+    pub area: u32,
+    pub name: String,
+    pub from_year: u16,
+    pub to_year: u16,
+    /// Indexes into the extract's departments, ascending, at least one.
+    pub departments: Vec<u32>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct DepartmentRow {
     pub department_id: String,
@@ -127,6 +141,9 @@ pub struct Extract {
     pub municipality_geometries: Vec<MunicipalityGeometry>,
     /// The housing organisations, when the extract names them (organisations.csv).
     pub organisations: Vec<OrganisationRow>,
+    /// The plans and the departments each covered, when the extract has them (plans.csv and
+    /// plan_departments.csv); by plan_id.
+    pub plans: Vec<PlanRow>,
     /// SHA-256 over the extract's files, hex.
     pub content_hash: String,
 }

@@ -29,11 +29,15 @@ pub const GEOMETRY: &str = "areas.geojson";
 pub const MUNICIPALITY_GEOMETRY: &str = "municipalities.geojson";
 /// Optional: the housing organisations, for signed-in access (access.md).
 pub const ORGANISATIONS: &str = "organisations.csv";
+/// Optional, together: the plans' grant periods and the departments each covered
+/// (comparisons.md, "Coverage").
+pub const PLANS: &str = "plans.csv";
+pub const PLAN_DEPARTMENTS: &str = "plan_departments.csv";
 
 /// The extract's files in the order they are read (and hashed). The optional ones come last
 /// and count in the hash only when present, so that an extract without them keeps the hash
 /// it had before they were known.
-pub const FILES: [&str; 10] = [
+pub const FILES: [&str; 12] = [
     MANIFEST,
     INDICATORS,
     MUNICIPALITIES,
@@ -44,9 +48,11 @@ pub const FILES: [&str; 10] = [
     GEOMETRY,
     MUNICIPALITY_GEOMETRY,
     ORGANISATIONS,
+    PLANS,
+    PLAN_DEPARTMENTS,
 ];
-/// Files an extract may leave out without a problem.
-const OPTIONAL_FILES: [&str; 2] = [MUNICIPALITY_GEOMETRY, ORGANISATIONS];
+/// Files an extract may leave out without a problem (the plans' two only together).
+const OPTIONAL_FILES: [&str; 4] = [MUNICIPALITY_GEOMETRY, ORGANISATIONS, PLANS, PLAN_DEPARTMENTS];
 
 /// The manifest is read whole; this bounds it.
 const MAX_JSON_BYTES: u64 = 1 << 20;
@@ -67,6 +73,8 @@ const INDICATOR_COLUMNS: &[Column] = &[
 ];
 const MUNICIPALITY_COLUMNS: &[Column] = &[required("code"), required("name"), optional("region_code"), optional("cvr")];
 const ORGANISATION_COLUMNS: &[Column] = &[required("organisation_id"), required("name"), required("cvr")];
+const PLAN_COLUMNS: &[Column] = &[required("plan_id"), required("area_id"), required("name"), required("from_year"), required("to_year")];
+const PLAN_DEPARTMENT_COLUMNS: &[Column] = &[required("plan_id"), required("department_id")];
 const DEPARTMENT_COLUMNS: &[Column] =
     &[required("department_id"), required("name"), required("municipality_code"), optional("organisation")];
 const AREA_COLUMNS: &[Column] = &[required("area_id"), required("name"), required("municipality_code")];
@@ -138,6 +146,16 @@ struct State {
     organisations: Vec<OrganisationRow>,
     /// The organisation ids, when organisations.csv was read.
     organisation_ids: Option<HashSet<String>>,
+    /// The plans, by plan_id once plans.csv is read, with each one's line; and whether
+    /// plan_departments.csv was read.
+    plans: Vec<PlanRow>,
+    plan_lines: Vec<u64>,
+    plan_index: Option<Keys<u32>>,
+    plan_departments_read: bool,
+    plan_department_rows: usize,
+    /// The plans plan_departments.csv names (its rows with problems included: a plan whose
+    /// only rows are wrong has those problems, not one more).
+    plans_listed: HashSet<u32>,
 }
 
 impl State {
@@ -149,6 +167,7 @@ impl State {
             + self.departments.capacity() * (size_of::<DepartmentRow>() + 48)
             + self.areas.capacity() * (size_of::<AreaRow>() + 32)
             + self.geometry_positions * 16
+            + self.plan_department_rows * 40
     }
 
     /// Stops the reading, with a problem at `file:line`, once the budget is spent.
@@ -213,6 +232,8 @@ pub fn read_extract_with(source: &mut dyn ExtractSource, limits: &Limits) -> Res
             GEOMETRY => read_geometry(&mut hashing, &mut st),
             MUNICIPALITY_GEOMETRY => read_municipality_geometry(&mut hashing, &mut st),
             ORGANISATIONS => read_organisations(&mut hashing, &mut st),
+            PLANS => read_plans(&mut hashing, &mut st),
+            PLAN_DEPARTMENTS => read_plan_departments(&mut hashing, &mut st),
             _ => unreachable!("FILES lists every file"),
         }
         // hash the rest too, so that the hash covers the whole file however far it was read
@@ -224,6 +245,7 @@ pub fn read_extract_with(source: &mut dyn ExtractSource, limits: &Limits) -> Res
     check_default_delimitation(&mut st);
     check_criteria_indicators(&mut st);
     check_organisation_refs(&mut st);
+    check_plans(&mut st);
     check_duplicate_observations(&mut st);
     // (a manifest without problems was kept; one missing was a problem)
     let Some(manifest) = st.manifest.take().filter(|_| st.problems.is_empty()) else {
@@ -243,6 +265,7 @@ pub fn read_extract_with(source: &mut dyn ExtractSource, limits: &Limits) -> Res
         geometries: st.geometries,
         municipality_geometries: st.municipality_geometries,
         organisations: st.organisations,
+        plans: st.plans,
         content_hash: hex::encode(hasher.finalize()),
     })
 }
@@ -554,23 +577,130 @@ fn check_organisation_refs(st: &mut State) {
     }
 }
 
+/// A year as observations have them: a whole number from 1900 to 2100.
+fn year(cell: super::csv_table::Cell, (file, column): (&'static str, &str), line: u64, p: &mut Problems) -> Option<u16> {
+    match parse_count(cell.text, false) {
+        Ok(y) if (1900.0..=2100.0).contains(&y) => Some(y as u16),
+        Ok(_) => {
+            p.at(file, line, cell.column, format!("{column} {} is outside 1900 to 2100", cell.text));
+            None
+        }
+        Err(_) => {
+            p.at(file, line, cell.column, format!("{column} {:?} is not a whole number", cell.text));
+            None
+        }
+    }
+}
+
+/// A new id of the area form (`[A-Za-z0-9_-]{1,64}`: areas and plans), not seen before.
+fn new_key(
+    seen: &mut HashSet<String>,
+    (file, column): (&'static str, &str),
+    line: u64,
+    cell: super::csv_table::Cell,
+    p: &mut Problems,
+) -> Option<String> {
+    if !is_area_id(cell.text) {
+        p.at(file, line, cell.column, format!("{column} {:?} must match [A-Za-z0-9_-]{{1,64}}", cell.text));
+        return None;
+    }
+    new_id(seen, (file, column), line, cell, p)
+}
+
+fn read_plans(reader: &mut dyn Read, st: &mut State) {
+    let Some(mut t) = CsvTable::open(PLANS, reader, PLAN_COLUMNS, &mut st.problems) else { return };
+    let mut keys = Keys::default();
+    let mut row = Row::default();
+    while t.next_row(&mut row, &mut st.problems) {
+        let p = &mut st.problems;
+        let id = t.get(&row, 0, p).and_then(|c| new_key(&mut keys.seen, (PLANS, "plan_id"), row.line, c, p));
+        let area = t.get(&row, 1, p).and_then(|c| lookup(&st.area_index, c, AREAS, "area", PLANS, row.line, p));
+        let name = text(&t, &row, 2, p);
+        let from = t.get(&row, 3, p).and_then(|c| year(c, (PLANS, "from_year"), row.line, p));
+        let to = t.get(&row, 4, p).and_then(|c| year(c, (PLANS, "to_year"), row.line, p));
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            let column = t.get(&row, 4, p).map_or(1, |c| c.column);
+            p.at(PLANS, row.line, column, format!("to_year {to} is before from_year {from}"));
+            continue;
+        }
+        if let (Some(plan_id), Some(area), Some(name), Some(from_year), Some(to_year)) = (id, area, name, from, to) {
+            keys.index.insert(plan_id.clone(), st.plans.len() as u32);
+            st.plans.push(PlanRow { plan_id, area, name, from_year, to_year, departments: Vec::new() });
+            st.plan_lines.push(row.line);
+        }
+    }
+    st.plan_index = Some(keys);
+}
+
+fn read_plan_departments(reader: &mut dyn Read, st: &mut State) {
+    st.plan_departments_read = true;
+    let Some(mut t) = CsvTable::open(PLAN_DEPARTMENTS, reader, PLAN_DEPARTMENT_COLUMNS, &mut st.problems) else { return };
+    // (plan, department) → line; and which departments each area holds, in any delimitation
+    let mut listed: HashMap<(u32, u32), u64> = HashMap::new();
+    let in_area: HashSet<(u32, u32)> = st.memberships.iter().map(|m| (m.area, m.department)).collect();
+    let mut row = Row::default();
+    while t.next_row(&mut row, &mut st.problems) {
+        st.plan_department_rows += 1;
+        if st.plan_department_rows.is_multiple_of(BUDGET_CHECK_ROWS) && st.over_budget(PLAN_DEPARTMENTS, row.line) {
+            return;
+        }
+        let p = &mut st.problems;
+        let plan = t.get(&row, 0, p).and_then(|c| lookup(&st.plan_index, c, PLANS, "plan", PLAN_DEPARTMENTS, row.line, p));
+        let department =
+            t.get(&row, 1, p).and_then(|c| lookup(&st.department_index, c, DEPARTMENTS, "department", PLAN_DEPARTMENTS, row.line, p));
+        if let Some(plan) = plan {
+            st.plans_listed.insert(plan);
+        }
+        let (Some(plan), Some(department)) = (plan, department) else { continue };
+        let column = t.get(&row, 1, p).map_or(1, |c| c.column);
+        if let Some(first) = listed.insert((plan, department), row.line) {
+            p.at(PLAN_DEPARTMENTS, row.line, column, format!("duplicate row: already listed on line {first}"));
+            continue;
+        }
+        // a plan covers departments of its own area, under one of its delimitations
+        let area = st.plans[plan as usize].area;
+        if !in_area.contains(&(area, department)) {
+            p.at(
+                PLAN_DEPARTMENTS,
+                row.line,
+                column,
+                format!(
+                    "department {:?} is in no delimitation of plan {:?}'s area {:?} ({AREA_DEPARTMENTS})",
+                    st.departments[department as usize].department_id, st.plans[plan as usize].plan_id, st.areas[area as usize].area_id
+                ),
+            );
+            continue;
+        }
+        st.plans[plan as usize].departments.push(department);
+    }
+}
+
+/// The plans' two files come together, and every plan covers a department.
+fn check_plans(st: &mut State) {
+    match (&st.plan_index, st.plan_departments_read) {
+        (None, false) => {}
+        (Some(_), false) => st.problems.add(PLAN_DEPARTMENTS, None, None, format!("the file is missing: it comes with {PLANS}")),
+        (None, true) => st.problems.add(PLANS, None, None, format!("the file is missing: it comes with {PLAN_DEPARTMENTS}")),
+        (Some(_), true) => {
+            for (i, (plan, line)) in st.plans.iter_mut().zip(&st.plan_lines).enumerate() {
+                if !st.plans_listed.contains(&(i as u32)) {
+                    st.problems.at(PLANS, *line, 1, format!("plan {:?} covers no department in {PLAN_DEPARTMENTS}", plan.plan_id));
+                }
+                plan.departments.sort_unstable();
+            }
+        }
+    }
+}
+
 fn read_areas(reader: &mut dyn Read, st: &mut State) {
     let Some(mut t) = CsvTable::open(AREAS, reader, AREA_COLUMNS, &mut st.problems) else { return };
     let mut keys = Keys::default();
     let mut row = Row::default();
     while t.next_row(&mut row, &mut st.problems) {
         let p = &mut st.problems;
-        let id = t.get(&row, 0, p).and_then(|c| {
-            if !is_area_id(c.text) {
-                p.at(AREAS, row.line, c.column, format!("area_id {:?} must match [A-Za-z0-9_-]{{1,64}}", c.text));
-                None
-            } else if !keys.seen.insert(c.text.to_string()) {
-                p.at(AREAS, row.line, c.column, format!("duplicate area_id {:?}", c.text));
-                None
-            } else {
-                Some(c.text.to_string())
-            }
-        });
+        let id = t.get(&row, 0, p).and_then(|c| new_key(&mut keys.seen, (AREAS, "area_id"), row.line, c, p));
         let name = text(&t, &row, 1, p);
         let municipality = t.get(&row, 2, p).and_then(|c| municipality_ref(&st.municipality_set, AREAS, row.line, c, p));
         if let (Some(area_id), Some(name), Some(municipality)) = (id, name, municipality) {
@@ -691,17 +821,7 @@ fn read_observations(reader: &mut dyn Read, st: &mut State) {
         });
         let indicator = t.get(&row, 2, p).and_then(|c| lookup(&st.indicator_index, c, INDICATORS, "indicator", OBSERVATIONS, line, p));
         let kind = indicator.map(|i| st.indicators[i as usize].kind);
-        let year = t.get(&row, 3, p).and_then(|c| match parse_count(c.text, false) {
-            Ok(y) if (1900.0..=2100.0).contains(&y) => Some(y as u16),
-            Ok(_) => {
-                p.at(OBSERVATIONS, line, c.column, format!("year {} is outside 1900 to 2100", c.text));
-                None
-            }
-            Err(_) => {
-                p.at(OBSERVATIONS, line, c.column, format!("year {:?} is not a whole number", c.text));
-                None
-            }
-        });
+        let year = t.get(&row, 3, p).and_then(|c| year(c, (OBSERVATIONS, "year"), line, p));
         let denominator = t.get(&row, 5, p).and_then(|c| match parse_count(c.text, comma) {
             Ok(d) if d > 0.0 => Some(d),
             Ok(_) => {

@@ -146,6 +146,23 @@ pub struct MunicipalityGeometryRecord {
     pub geometry: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = plans)]
+pub struct PlanRecord {
+    pub plan_id: String,
+    pub area_id: String,
+    pub name: String,
+    pub from_year: i32,
+    pub to_year: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = plan_departments)]
+pub struct PlanDepartmentRecord {
+    pub plan_id: String,
+    pub department_id: String,
+}
+
 /// Everything stored for one dataset version that the service serves from.
 #[derive(Debug, Clone)]
 pub struct StoredDataset {
@@ -163,6 +180,9 @@ pub struct StoredDataset {
     pub organisations: Vec<OrganisationRecord>,
     /// Every department, in an area or not, by id.
     pub departments: Vec<DepartmentRecord>,
+    /// The plans, by id, and the departments each covered, by plan and department.
+    pub plans: Vec<PlanRecord>,
+    pub plan_departments: Vec<PlanDepartmentRecord>,
 }
 
 /// Aggregates the sums from the stored rows, for a version stored without them.
@@ -266,6 +286,13 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             .order(departments::department_id)
             .select(DepartmentRecord::as_select())
             .load(conn)?;
+        let plans =
+            plans::table.filter(plans::dataset_version.eq(version)).order(plans::plan_id).select(PlanRecord::as_select()).load(conn)?;
+        let plan_departments = plan_departments::table
+            .filter(plan_departments::dataset_version.eq(version))
+            .order((plan_departments::plan_id, plan_departments::department_id))
+            .select(PlanDepartmentRecord::as_select())
+            .load(conn)?;
         Ok(StoredDataset {
             dataset,
             indicators,
@@ -279,8 +306,39 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             municipality_geometries,
             organisations,
             departments,
+            plans,
+            plan_departments,
         })
     })
+}
+
+/// An extract's plans as the store reads them back: by id, and their departments by plan and
+/// department.
+fn plans_of(x: &crate::ingest::Extract) -> (Vec<PlanRecord>, Vec<PlanDepartmentRecord>) {
+    let mut plans: Vec<PlanRecord> = x
+        .plans
+        .iter()
+        .map(|p| PlanRecord {
+            plan_id: p.plan_id.clone(),
+            area_id: x.areas[p.area as usize].area_id.clone(),
+            name: p.name.clone(),
+            from_year: i32::from(p.from_year),
+            to_year: i32::from(p.to_year),
+        })
+        .collect();
+    plans.sort_by(|a, b| a.plan_id.cmp(&b.plan_id));
+    let mut covered: Vec<PlanDepartmentRecord> = x
+        .plans
+        .iter()
+        .flat_map(|p| {
+            p.departments.iter().map(|&d| PlanDepartmentRecord {
+                plan_id: p.plan_id.clone(),
+                department_id: x.departments[d as usize].department_id.clone(),
+            })
+        })
+        .collect();
+    covered.sort_by(|a, b| (&a.plan_id, &a.department_id).cmp(&(&b.plan_id, &b.department_id)));
+    (plans, covered)
 }
 
 /// An extract's organisations as the store reads them back: by id.
@@ -375,6 +433,7 @@ impl StoredDataset {
             .sort_by(|a, b| (&a.boundary_version, &a.area_id, &a.department_id).cmp(&(&b.boundary_version, &b.area_id, &b.department_id)));
         let area_sums = super::aggregates::area_sums(x);
         let (references, regions) = Self::levels_from_extract(x);
+        let (plans, plan_departments) = plans_of(x);
         let geometries = x
             .geometries
             .iter()
@@ -401,6 +460,8 @@ impl StoredDataset {
             municipality_geometries,
             organisations: organisations_of(x),
             departments: departments_of(x),
+            plans,
+            plan_departments,
         }
     }
 

@@ -49,6 +49,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    plans (dataset_version, plan_id) {
+        dataset_version -> BigInt,
+        plan_id -> Text,
+        area_id -> Text,
+        name -> Text,
+        from_year -> Integer,
+        to_year -> Integer,
+    }
+}
+
+diesel::table! {
+    plan_departments (dataset_version, plan_id, department_id) {
+        dataset_version -> BigInt,
+        plan_id -> Text,
+        department_id -> Text,
+    }
+}
+
+diesel::table! {
     departments (dataset_version, department_id) {
         dataset_version -> BigInt,
         department_id -> Text,
@@ -168,4 +187,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     municipality_geometries,
     region_observations,
     organisations,
+    plans,
+    plan_departments,
 );

@@ -81,6 +81,25 @@ struct NewOrganisation<'a> {
 }
 
 #[derive(Insertable)]
+#[diesel(table_name = plans)]
+struct NewPlan<'a> {
+    dataset_version: i64,
+    plan_id: &'a str,
+    area_id: &'a str,
+    name: &'a str,
+    from_year: i32,
+    to_year: i32,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = plan_departments)]
+struct NewPlanDepartment<'a> {
+    dataset_version: i64,
+    plan_id: &'a str,
+    department_id: &'a str,
+}
+
+#[derive(Insertable)]
 #[diesel(table_name = departments)]
 struct NewDepartment<'a> {
     dataset_version: i64,
@@ -369,6 +388,36 @@ fn write_catalogue(conn: &mut DbConnection, x: &Extract, v: i64, imported_at: &s
         })
         .collect();
     insert_chunked!(conn, area_departments::table, &rows, 4);
+    write_plans(conn, x, v)
+}
+
+/// The plans' grant periods and the departments each covered.
+fn write_plans(conn: &mut DbConnection, x: &Extract, v: i64) -> Result<(), StoreError> {
+    let rows: Vec<_> = x
+        .plans
+        .iter()
+        .map(|r| NewPlan {
+            dataset_version: v,
+            plan_id: &r.plan_id,
+            area_id: &x.areas[r.area as usize].area_id,
+            name: &r.name,
+            from_year: i32::from(r.from_year),
+            to_year: i32::from(r.to_year),
+        })
+        .collect();
+    insert_chunked!(conn, plans::table, &rows, 6);
+    let rows: Vec<_> = x
+        .plans
+        .iter()
+        .flat_map(|r| {
+            r.departments.iter().map(|&d| NewPlanDepartment {
+                dataset_version: v,
+                plan_id: &r.plan_id,
+                department_id: &x.departments[d as usize].department_id,
+            })
+        })
+        .collect();
+    insert_chunked!(conn, plan_departments::table, &rows, 3);
     Ok(())
 }
 

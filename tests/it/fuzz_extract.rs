@@ -4,14 +4,14 @@
 //! accepted before when nothing was changed. The number of cases is PROPTEST_CASES (CI runs
 //! more than the default).
 
-use boligsocial::ingest::reader::{FILES, MUNICIPALITIES, MUNICIPALITY_GEOMETRY, ORGANISATIONS, read_extract};
+use boligsocial::ingest::reader::{FILES, MUNICIPALITIES, MUNICIPALITY_GEOMETRY, ORGANISATIONS, PLAN_DEPARTMENTS, PLANS, read_extract};
 use boligsocial::ingest::source::MemorySource;
 use boligsocial::ingest::{Rejection, json};
 use proptest::prelude::*;
 
 /// The hand-written extract, with municipality outlines (Bornholm, two islands in EPSG:25833),
-/// the housing organisations and the municipalities' CVR numbers, so that their readers are
-/// mangled too.
+/// the housing organisations and the municipalities' CVR numbers, and plans, so that their
+/// readers are mangled too.
 fn fixture() -> Vec<(String, Vec<u8>)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spec-extract");
     FILES
@@ -29,6 +29,8 @@ fn fixture() -> Vec<(String, Vec<u8>)> {
                         .as_bytes()
                         .to_vec()
                 }
+                PLANS => "plan_id;area_id;name;from_year;to_year\nP1;KBH-1;Nord;2015;2018\nP2;AAR-1;Vest;2017;2020\n".as_bytes().to_vec(),
+                PLAN_DEPARTMENTS => "plan_id;department_id\nP1;0101-0001\nP1;0101-0002\nP2;0751-0002\n".as_bytes().to_vec(),
                 _ => std::fs::read(format!("{dir}/{f}")).unwrap(),
             };
             (f.to_string(), bytes)

@@ -68,6 +68,22 @@ fn add_organisations(dir: &Path, rows: &str, cvrs: [&str; 3]) {
     .unwrap();
 }
 
+/// Adds the plans' two files (`plans` and `departments` rows after their headers; `None`
+/// leaves that file out).
+fn add_plans(dir: &Path, plans: Option<&str>, departments: Option<&str>) {
+    if let Some(rows) = plans {
+        std::fs::write(dir.join("plans.csv"), format!("\u{feff}plan_id;area_id;name;from_year;to_year\r\n{rows}")).unwrap();
+    }
+    if let Some(rows) = departments {
+        std::fs::write(dir.join("plan_departments.csv"), format!("\u{feff}plan_id;department_id\r\n{rows}")).unwrap();
+    }
+}
+
+/// Two periods of Nordområdet's plan, the second spreading to another department, and
+/// Vestparken's, whose department is in its area under the 2024 delimitation only.
+const PLANS: &str = "P1;KBH-1;Helhedsplan Nordområdet 2015-2018;2015;2018\r\nP2;KBH-1;Helhedsplan Nordområdet 2019-2022;2019;2022\r\nP3;AAR-1;Vestparken;2017;2020\r\n";
+const PLAN_DEPARTMENTS: &str = "P1;0101-0001\r\nP2;0101-0001\r\nP2;0101-0002\r\nP3;0751-0002\r\n";
+
 const ORGANISATIONS: &str = "FSB;Fællesforeningen for Danmarks Brugsforeninger;11111111\r\nBrabrand Boligforening;Brabrand Boligforening;22222222\r\nBOBO;Bornholms Boligforening;33333333\r\n";
 
 struct Case {
@@ -378,6 +394,54 @@ const CASES: &[Case] = &[
         },
         expect: &["departments.csv:4:3", "observations.csv:2:6", "2 problem(s)"],
     },
+    Case {
+        rule: "a plan of an unknown area",
+        breaks: |d| add_plans(d, Some(&PLANS.replace("P1;KBH-1", "P1;KBH-9")), Some(PLAN_DEPARTMENTS)),
+        expect: &["plans.csv:2:2: unknown area \"KBH-9\": not in areas.csv"],
+    },
+    Case {
+        rule: "a plan ending before it begins",
+        breaks: |d| add_plans(d, Some(&PLANS.replace("2017;2020", "2020;2017")), Some(PLAN_DEPARTMENTS)),
+        expect: &["plans.csv:4:5: to_year 2017 is before from_year 2020", "1 problem(s)"],
+    },
+    Case {
+        rule: "a plan's year out of range, a plan_id twice",
+        breaks: |d| {
+            add_plans(d, Some(&format!("{}P2;BOR-1;Igen;2019;2022\r\n", PLANS.replace("2015;2018", "1815;2018"))), Some(PLAN_DEPARTMENTS))
+        },
+        expect: &["plans.csv:2:4: from_year 1815 is outside 1900 to 2100", "plans.csv:5:1: duplicate plan_id \"P2\""],
+    },
+    Case {
+        rule: "a plan without departments",
+        breaks: |d| add_plans(d, Some(PLANS), Some(&PLAN_DEPARTMENTS.replace("P3;0751-0002\r\n", ""))),
+        expect: &["plans.csv:4:1: plan \"P3\" covers no department in plan_departments.csv", "1 problem(s)"],
+    },
+    Case {
+        rule: "a plan's unknown department, and a row twice",
+        breaks: |d| add_plans(d, Some(PLANS), Some(&format!("{PLAN_DEPARTMENTS}P1;0101-9999\r\nP2;0101-0002\r\n"))),
+        expect: &[
+            "plan_departments.csv:6:2: unknown department \"0101-9999\": not in departments.csv",
+            "plan_departments.csv:7:2: duplicate row: already listed on line 4",
+        ],
+    },
+    Case {
+        rule: "a plan's department outside its area's delimitations",
+        breaks: |d| add_plans(d, Some(PLANS), Some(&PLAN_DEPARTMENTS.replace("P1;0101-0001", "P1;0101-0003"))),
+        expect: &[
+            "plan_departments.csv:2:2: department \"0101-0003\" is in no delimitation of plan \"P1\"'s area \"KBH-1\"",
+            "1 problem(s)",
+        ],
+    },
+    Case {
+        rule: "plans without the departments they covered, and the other way round",
+        breaks: |d| add_plans(d, Some(PLANS), None),
+        expect: &["plan_departments.csv: the file is missing: it comes with plans.csv"],
+    },
+    Case {
+        rule: "the departments of plans without the plans",
+        breaks: |d| add_plans(d, None, Some(PLAN_DEPARTMENTS)),
+        expect: &["plans.csv: the file is missing: it comes with plan_departments.csv"],
+    },
 ];
 
 async fn valid_and_broken_extracts(db: TestDb) {
@@ -498,6 +562,34 @@ async fn the_demo_extract_imports_and_serves_the_same_as_without_a_database(db: 
     assert_eq!(from_db.indicators, from_extract.indicators);
 }
 
+/// The plans and the departments each covered are stored as the extract says, and an extract
+/// without them stores none.
+async fn plans_are_stored_as_the_extract_says(db: TestDb) {
+    use boligsocial::store::{StoredDataset, read};
+    assert!(import(&db, &fixture("spec-extract")).status.success());
+    let mut conn = db.connect();
+    let first = read::active_version(&mut conn).unwrap().unwrap();
+    let without = read::load_dataset(&mut conn, first).unwrap();
+    assert!(without.plans.is_empty() && without.plan_departments.is_empty());
+
+    let dir = copy_fixture("spec-extract");
+    add_plans(dir.path(), Some(PLANS), Some(PLAN_DEPARTMENTS));
+    let out = import(&db, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let extract = boligsocial::ingest::read_path(dir.path()).unwrap();
+    let version = read::active_version(&mut conn).unwrap().unwrap();
+    assert_eq!(version, without.dataset.version + 1);
+    let stored = read::load_dataset(&mut conn, version).unwrap();
+    let expected = StoredDataset::from_extract(&extract, version, &stored.dataset.imported_at);
+    assert_eq!(stored.plans, expected.plans);
+    assert_eq!(stored.plan_departments, expected.plan_departments);
+    let plans: Vec<(&str, &str, i32, i32)> =
+        stored.plans.iter().map(|p| (p.plan_id.as_str(), p.area_id.as_str(), p.from_year, p.to_year)).collect();
+    assert_eq!(plans, [("P1", "KBH-1", 2015, 2018), ("P2", "KBH-1", 2019, 2022), ("P3", "AAR-1", 2017, 2020)]);
+    let covered: Vec<(&str, &str)> = stored.plan_departments.iter().map(|c| (c.plan_id.as_str(), c.department_id.as_str())).collect();
+    assert_eq!(covered, [("P1", "0101-0001"), ("P2", "0101-0001"), ("P2", "0101-0002"), ("P3", "0751-0002")]);
+}
+
 /// organisations.csv and the municipalities' CVR numbers are stored as the extract says, and
 /// read back as the snapshot is built from them.
 async fn organisations_are_stored_as_the_extract_says(db: TestDb) {
@@ -537,6 +629,7 @@ async fn organisations_are_stored_as_the_extract_says(db: TestDb) {
 }
 
 on_both_backends!(
+    plans_are_stored_as_the_extract_says,
     organisations_are_stored_as_the_extract_says,
     valid_and_broken_extracts,
     zips_reimports_and_new_versions,
@@ -572,9 +665,42 @@ fn a_missing_path_or_a_broken_zip_is_a_clear_rejection() {
     assert!(stderr(&out).contains("not a readable zip archive"), "{}", stderr(&out));
 }
 
-/// Municipality outlines came after format version 1's files: an extract without them keeps
-/// the content hash it had before (so that re-importing it is still recognised), and one
-/// with them hashes differently.
+/// The plans (plans.csv, plan_departments.csv) are read as the extract says, each with the
+/// departments it covered; an extract without them reads as before, with the hash it had.
+#[test]
+fn plans_are_read_as_the_extract_says() {
+    let dir = copy_fixture("spec-extract");
+    let without = boligsocial::ingest::read_path(dir.path()).unwrap();
+    assert!(without.plans.is_empty());
+    add_plans(dir.path(), Some(PLANS), Some(PLAN_DEPARTMENTS));
+    let with = boligsocial::ingest::read_path(dir.path()).unwrap();
+    assert_ne!(with.content_hash, without.content_hash, "the plans count in the hash when present");
+    let read: Vec<String> = with
+        .plans
+        .iter()
+        .map(|p| {
+            let departments: Vec<&str> = p.departments.iter().map(|&d| with.departments[d as usize].department_id.as_str()).collect();
+            format!(
+                "{} {} {:?} {}-{} {}",
+                p.plan_id,
+                with.areas[p.area as usize].area_id,
+                p.name,
+                p.from_year,
+                p.to_year,
+                departments.join(",")
+            )
+        })
+        .collect();
+    assert_eq!(
+        read,
+        [
+            "P1 KBH-1 \"Helhedsplan Nordområdet 2015-2018\" 2015-2018 0101-0001",
+            "P2 KBH-1 \"Helhedsplan Nordområdet 2019-2022\" 2019-2022 0101-0001,0101-0002",
+            "P3 AAR-1 \"Vestparken\" 2017-2020 0751-0002",
+        ]
+    );
+}
+
 #[test]
 fn outlines_change_the_content_hash_only_when_present() {
     let without = boligsocial::ingest::read_path(&fixture("spec-extract")).unwrap();

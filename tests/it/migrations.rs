@@ -65,7 +65,7 @@ fn reference_observations_move_into_partitions() {
     let applied = store::migrate(&mut db.connect()).unwrap();
     assert_eq!(
         applied,
-        ["20261125000003", "20261125000004", "20261202000005", "20261207000006", "20261207000007"],
+        ["20261125000003", "20261125000004", "20261202000005", "20261207000006", "20261207000007", "20261207000008"],
         "the bulk-load migration and those after it"
     );
 

@@ -1,0 +1,2 @@
+DROP TABLE plan_departments;
+DROP TABLE plans;
