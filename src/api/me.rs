@@ -20,7 +20,7 @@ use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::ApiError;
 use crate::http::audit::touched;
 use crate::http::auth::{Caller, SignedIn};
-use crate::http::encoding::{MIN_COMPRESS_BYTES, compress, compressible};
+use crate::http::encoding::{MIN_COMPRESS_BYTES, compress, compressible, per_request_level};
 use crate::http::extract::QueryParams;
 use crate::http::negotiate::Coding;
 use crate::http::negotiate::Lang;
@@ -107,8 +107,7 @@ impl Kept {
         if body.len() < MIN_COMPRESS_BYTES || !compressible(Some(&self.rendered.content_type)) {
             return self.rendered.clone().into_response();
         }
-        // (the levels of http::encoding for answers made per request)
-        let coded = cell.get_or_init(|| compress(coding, body, if coding == Coding::Brotli { 4 } else { 6 })).clone();
+        let coded = cell.get_or_init(|| compress(coding, body, per_request_level(coding))).clone();
         let mut r = Rendered { body: coded, ..self.rendered.clone() }.into_response();
         if let Some(name) = coding.header() {
             r.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));

@@ -198,7 +198,7 @@ impl CallerView {
     /// Roughly what the view holds, for the memory bound.
     pub fn bytes(&self) -> usize {
         let points: usize = self.points.iter().flatten().map(|p| p.capacity() * size_of::<OwnPoint>() + size_of::<Vec<OwnPoint>>()).sum();
-        points + self.departments.len() * size_of::<usize>() + size_of::<CallerView>()
+        points + self.departments.len() * size_of::<usize>() + self.areas.len() * size_of::<Option<usize>>() + size_of::<CallerView>()
     }
 
     /// The position of a department among the caller's, by id; `None` for one that is not

@@ -609,7 +609,7 @@
   function finishSignIn() {
     var s = returned && returned.saved;
     if (!s || returned.state !== s.state || returned.error || !returned.code ||
-        (returned.iss && returned.iss !== auth.config.issuer)) {
+        (returned.iss && returned.iss.replace(/\/$/, "") !== auth.config.issuer.replace(/\/$/, ""))) {
       auth.message = t("sign_in_failed");
       return Promise.resolve();
     }
@@ -700,7 +700,12 @@
         });
         box.appendChild(table);
       });
-    }).catch(function () { if (!auth.token) { el("mine").hidden = true; } });
+    }).catch(function () {
+      // (no figures rather than another area's: signed out, or the service could not answer)
+      box.innerHTML = "";
+      el("mine").hidden = !auth.token;
+      if (auth.token) { var p = document.createElement("p"); p.textContent = t("no_data"); box.appendChild(p); }
+    });
   }
 
   var signedIn = fetch("/map/config.json").then(function (r) { return r.json(); }).then(function (c) {
