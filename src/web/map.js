@@ -568,7 +568,6 @@
     return Promise.all([card, chart, criteria, own]).then(function () { document.body.setAttribute("data-chart", areaId); });
   }
 
-
   // Signing in: the authorization code flow with PKCE (RFC 7636) at the issuer that
   // /map/config.json names, as a public client. The access token lives in this closure only:
   // never in storage, a cookie or an address; a reload forgets it (the provider's own session
@@ -582,7 +581,8 @@
     return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
   function randomText() { var a = new Uint8Array(32); crypto.getRandomValues(a); return base64url(a); }
-  function redirectUri() { return location.origin + location.pathname; }
+  // (the page is /map, also when opened as /map/: one redirect URI to register)
+  function redirectUri() { return location.origin + location.pathname.replace(/\/$/, ""); }
   function discovery() {
     return fetch(auth.config.issuer.replace(/\/$/, "") + "/.well-known/openid-configuration").then(function (r) {
       if (!r.ok) { throw new Error("discovery: " + r.status); }
