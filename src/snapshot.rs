@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 
+use crate::domain::coverage::Period;
 use crate::domain::criteria::{Evaluation, RuleSet};
 use crate::domain::differencing::{self, FigureLayout};
 use crate::domain::figures::{AreaSum, Counts, Disclosure, Figure, rest_of};
@@ -274,6 +275,68 @@ pub struct Snapshot {
     pub rest_missing: usize,
     /// Who may see which departments (access.md).
     pub access: Access,
+    /// The plans' grant periods and the departments they covered (comparisons.md, "Coverage").
+    pub plans: Plans,
+}
+
+/// A plan's grant period (plans.csv) and the departments it covered then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub plan_id: String,
+    /// An index into the snapshot's areas.
+    pub area: usize,
+    pub name: String,
+    pub period: Period,
+    /// Indexes into [`Access::departments`], ascending.
+    pub departments: Vec<usize>,
+}
+
+/// The plans, by id, and each department's periods, by its index in [`Access::departments`].
+#[derive(Debug, Clone, Default)]
+pub struct Plans {
+    pub plans: Vec<Plan>,
+    periods: Vec<Vec<Period>>,
+}
+
+impl Plans {
+    fn new(
+        plans: Vec<crate::store::read::PlanRecord>,
+        covered: Vec<crate::store::read::PlanDepartmentRecord>,
+        area_index: &HashMap<String, usize>,
+        access: &Access,
+    ) -> Result<Plans, StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt(what);
+        let year = |y: i32| u16::try_from(y).map_err(|_| corrupt(format!("a plan's year {y}")));
+        let mut out: Vec<Plan> = plans
+            .into_iter()
+            .map(|p| {
+                Ok(Plan {
+                    area: *area_index.get(&p.area_id).ok_or_else(|| corrupt(format!("plan {} names no area", p.plan_id)))?,
+                    period: Period { from: year(p.from_year)?, to: year(p.to_year)? },
+                    plan_id: p.plan_id,
+                    name: p.name,
+                    departments: Vec::new(),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let mut periods = vec![Vec::new(); access.departments.len()];
+        for c in covered {
+            let plan =
+                out.binary_search_by(|p| p.plan_id.as_str().cmp(&c.plan_id)).map_err(|_| corrupt(format!("no plan {}", c.plan_id)))?;
+            let d = access.department(&c.department_id).ok_or_else(|| corrupt(format!("plan {} names no department", c.plan_id)))?;
+            out[plan].departments.push(d);
+            periods[d].push(out[plan].period);
+        }
+        for p in &mut out {
+            p.departments.sort_unstable();
+        }
+        Ok(Plans { plans: out, periods })
+    }
+
+    /// The periods in which plans covered a department (by its index), in no order.
+    pub fn periods(&self, department: usize) -> &[Period] {
+        self.periods.get(department).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// A housing organisation (organisations.csv).
@@ -429,6 +492,8 @@ impl Snapshot {
         let access = Access::new(stored.organisations, stored.departments, &municipalities)?;
         let areas = read_areas(stored.areas, stored.geometries)?;
         let area_index: HashMap<String, usize> = areas.iter().enumerate().map(|(i, a)| (a.area_id.clone(), i)).collect();
+        // (the store reads plans by plan_id: looked up by binary search)
+        let plans = Plans::new(stored.plans, stored.plan_departments, &area_index, &access)?;
         let mut delimitations = read_delimitations(stored.memberships, &area_index)?;
         let references = read_references(stored.references, stored.regions)?;
         let numbering = Numbering::new(&delimitations, areas.len(), references.iter().map(|(key, _)| *key));
@@ -473,6 +538,7 @@ impl Snapshot {
             criteria: Criteria::default(),
             rest_missing: raw.rest_missing,
             access,
+            plans,
         })
     }
 

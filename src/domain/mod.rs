@@ -4,6 +4,7 @@
 pub mod caller_guard;
 pub mod classes;
 pub mod comparisons;
+pub mod coverage;
 pub mod criteria;
 pub mod differencing;
 pub mod figures;

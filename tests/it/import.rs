@@ -588,6 +588,18 @@ async fn plans_are_stored_as_the_extract_says(db: TestDb) {
     assert_eq!(plans, [("P1", "KBH-1", 2015, 2018), ("P2", "KBH-1", 2019, 2022), ("P3", "AAR-1", 2017, 2020)]);
     let covered: Vec<(&str, &str)> = stored.plan_departments.iter().map(|c| (c.plan_id.as_str(), c.department_id.as_str())).collect();
     assert_eq!(covered, [("P1", "0101-0001"), ("P2", "0101-0001"), ("P2", "0101-0002"), ("P3", "0751-0002")]);
+
+    // and the snapshot knows each department's years under a plan
+    use boligsocial::domain::coverage::covered_years;
+    let snapshot = boligsocial::snapshot::Snapshot::build(stored, &boligsocial::domain::figures::Disclosure::default()).unwrap();
+    let years = |id: &str| covered_years(snapshot.plans.periods(snapshot.access.department(id).unwrap()), 2015, 2023);
+    assert_eq!(
+        [years("0101-0001"), years("0101-0002"), years("0101-0003"), years("0751-0001"), years("0751-0002")],
+        [8, 4, 0, 0, 4],
+        "covered 2015-2022, 2019-2022, never, never, 2017-2020"
+    );
+    let areas: Vec<&str> = snapshot.plans.plans.iter().map(|p| snapshot.areas[p.area].area_id.as_str()).collect();
+    assert_eq!(areas, ["KBH-1", "KBH-1", "AAR-1"]);
 }
 
 /// organisations.csv and the municipalities' CVR numbers are stored as the extract says, and
