@@ -28,6 +28,24 @@ fn ready() -> bool {
     false
 }
 
+/// Runs a script of tests/browser against the service with its expectations (screenshots go
+/// to target/test-artifacts/), and gives back its report; its output when it fails.
+async fn run_script(name: &str, address: &str, expected: String) -> serde_json::Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (script, artifacts, address) = (root.join("tests/browser").join(name), root.join("target/test-artifacts"), address.to_string());
+    let out =
+        tokio::task::spawn_blocking(move || Command::new("node").arg(script).arg(&address).arg(&artifacts).arg(expected).output().unwrap())
+            .await
+            .unwrap();
+    assert!(
+        out.status.success(),
+        "the browser test {name} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_map_page_works_in_chromium() {
     if !ready() {
@@ -40,20 +58,7 @@ async fn the_map_page_works_in_chromium() {
     assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(r.headers()["x-frame-options"], "DENY");
-    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/map.test.mjs");
-    let address = app.address.clone();
-    let out =
-        tokio::task::spawn_blocking(move || Command::new("node").arg(script).arg(&address).arg(&artifacts).arg("48").output().unwrap())
-            .await
-            .unwrap();
-    assert!(
-        out.status.success(),
-        "the browser test failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = run_script("map.test.mjs", &app.address, "48".into()).await;
     assert_eq!(report["areas"], 48);
     assert_eq!(report["tableRows"], 48, "the comparison table as CSV, from the page's link");
     let (_, indicators) = app.get_json("/v1/indicators").await;
@@ -121,8 +126,6 @@ async fn the_map_page_signs_in_at_the_provider() {
         .await
         .unwrap();
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/sign_in.test.mjs");
-    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
     let expect = serde_json::json!({
         "user": "almenbo",
         "name": "Almenbo Danmark",
@@ -132,19 +135,7 @@ async fn the_map_page_signs_in_at_the_provider() {
         "elsewhere": name_of(elsewhere),
         "issuer": provider.issuer,
     });
-    let address = app.address.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node").arg(script).arg(&address).arg(&artifacts).arg(expect.to_string()).output().unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "the sign-in browser test failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = run_script("sign_in.test.mjs", &app.address, expect.to_string()).await;
     assert_eq!(report["tables"], here.len(), "{report}");
     assert!(report["rows"].as_u64().unwrap() >= 5, "{report}");
     // the audit saw the page's reads as the user's, through the map's client, and the
