@@ -45,25 +45,37 @@ impl Provider {
             absent("BOLIGSOCIAL_TEST_REQUIRE_OIDC", "tests/oidc has no node_modules (npm ci there)");
             return None;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("node")
-            .arg("provider.js")
-            .current_dir(&dir)
-            .env("PORT", port.to_string())
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs");
-        let provider = Provider { child, issuer: format!("http://127.0.0.1:{port}") };
-        let discovery = format!("{}/.well-known/openid-configuration", provider.issuer);
-        for _ in 0..100 {
-            if reqwest::get(&discovery).await.is_ok_and(|r| r.status().is_success()) {
-                return Some(provider);
+        // The port is free when picked but may be taken before node binds it, and node with
+        // oidc-provider can take many seconds to start on a machine busy with the other tests:
+        // a provider that exited is started again on another port, one that is slow is waited for.
+        let mut last_error = String::new();
+        for _attempt in 0..3 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let stderr = tempfile::NamedTempFile::new().expect("a temporary file");
+            let child = Command::new("node")
+                .arg("provider.js")
+                .current_dir(&dir)
+                .env("PORT", port.to_string())
+                .envs(env.iter().copied())
+                .stdout(Stdio::null())
+                .stderr(stderr.reopen().expect("the temporary file reopens"))
+                .spawn()
+                .expect("node runs");
+            let mut provider = Provider { child, issuer: format!("http://127.0.0.1:{port}") };
+            let discovery = format!("{}/.well-known/openid-configuration", provider.issuer);
+            let deadline = std::time::Instant::now() + Duration::from_secs(90);
+            while std::time::Instant::now() < deadline {
+                if reqwest::get(&discovery).await.is_ok_and(|r| r.status().is_success()) {
+                    return Some(provider);
+                }
+                if provider.child.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            last_error = std::fs::read_to_string(stderr.path()).unwrap_or_default();
         }
-        panic!("the OpenID Provider did not start");
+        panic!("the OpenID Provider did not start: {last_error}");
     }
 
     /// An access token for a client by the client-credentials grant.
