@@ -117,6 +117,31 @@ async fn audit_records_are_kept_for_their_retention(db: TestDb) {
     assert_eq!(all.len(), 41);
     assert_eq!(all[0].sub.as_deref(), Some("kept"), "oldest first");
     assert!(all.windows(2).all(|w| w[0].at <= w[1].at));
+
+    // a batch as the audit's writer sends it (more than one statement's worth on SQLite, one
+    // statement of arrays on PostgreSQL): every field lands as it was, absent ones absent
+    let batch: Vec<AuditRecord> = (0..250)
+        .map(|i| AuditRecord {
+            at: String::new(),
+            sub: (i % 3 != 0).then(|| format!("batch-{i}")),
+            cvr: (i % 5 != 0).then(|| "91000000".into()),
+            client_id: (i % 2 == 0).then(|| format!("client-{i}")),
+            jti: (i % 7 != 0).then(|| format!("jti-{i}")),
+            route: if i % 4 == 0 { "/v1/me/departments/{department_id}/series".into() } else { format!("/v1/me/odd/{i}") },
+            departments: if i % 6 == 0 { String::new() } else { format!("0101-{i:04},0101-0002") },
+            dataset_version: (i % 8 != 0).then_some(i64::from(i) * 1_000_000_007),
+            status: [200, 400, 401, 403, 404, 503][i as usize % 6],
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(2)); // (after the records above)
+    let since = stamp(time::OffsetDateTime::now_utc());
+    boligsocial::query::audit::record_all(&pool, batch.clone()).unwrap();
+    let since: boligsocial::query::audit::Since = since.parse().unwrap();
+    let read = boligsocial::query::audit::read(&mut pool.get().unwrap(), &since).unwrap();
+    let stamped = read[0].at.clone();
+    assert!(read.iter().all(|r| r.at == stamped), "one batch, one time");
+    let unstamped: Vec<AuditRecord> = read.into_iter().map(|r| AuditRecord { at: String::new(), ..r }).collect();
+    assert_eq!(unstamped, batch, "in order, field for field");
 }
 
 async fn organisations_and_municipalities_see_their_own_departments(db: TestDb) {
