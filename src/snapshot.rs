@@ -8,6 +8,9 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 
+mod coverage;
+pub use coverage::{Coverage, CoveredSet, Kept, Restriction};
+
 use crate::domain::coverage::Period;
 use crate::domain::criteria::{Evaluation, RuleSet};
 use crate::domain::differencing::{self, FigureLayout};
@@ -108,13 +111,19 @@ enum Owner {
         delimitation: usize,
         unit: u16,
     },
+    /// A set of an area's departments that `covered_years` keeps ([`Coverage`]).
+    Covered {
+        set: usize,
+    },
 }
 
 /// The owners of figures numbered in their order (areas by delimitation and area, then the
-/// reference levels' units, then the derived rest figures), which is also the order ties are
-/// settled in.
+/// reference levels' units, then the derived rest figures, then the coverage sets), which is
+/// also the order ties are settled in.
 struct Numbering {
     owners: Vec<Owner>,
+    /// The first coverage set's number.
+    covered: usize,
     /// delimitation → area → number; usize::MAX for an area outside the delimitation
     areas: Vec<Vec<usize>>,
     references: HashMap<(Level, u16), usize>,
@@ -122,7 +131,12 @@ struct Numbering {
 }
 
 impl Numbering {
-    fn new(delimitations: &BTreeMap<String, Delimitation>, area_count: usize, references: impl Iterator<Item = (Level, u16)>) -> Self {
+    fn new(
+        delimitations: &BTreeMap<String, Delimitation>,
+        area_count: usize,
+        references: impl Iterator<Item = (Level, u16)>,
+        covered_sets: usize,
+    ) -> Self {
         let mut owners = Vec::new();
         let mut areas = vec![vec![usize::MAX; area_count]; delimitations.len()];
         for (delimitation, d) in delimitations.values().enumerate() {
@@ -149,7 +163,9 @@ impl Numbering {
                 rests.insert((delimitation, unit), owners.len() - 1);
             }
         }
-        Numbering { owners, areas, references, rests }
+        let covered = owners.len();
+        owners.extend((0..covered_sets).map(|set| Owner::Covered { set }));
+        Numbering { owners, covered, areas, references, rests }
     }
 
     fn number(&self, owner: Owner) -> Option<usize> {
@@ -157,6 +173,7 @@ impl Numbering {
             Owner::Area { delimitation, area } => self.areas.get(delimitation)?.get(area).copied().filter(|&n| n != usize::MAX),
             Owner::Reference { level, unit } => self.references.get(&(level, unit)).copied(),
             Owner::Rest { delimitation, unit } => self.rests.get(&(delimitation, unit)).copied(),
+            Owner::Covered { set } => Some(self.covered + set).filter(|&n| n < self.owners.len()),
         }
     }
 }
@@ -172,10 +189,13 @@ struct RawFigure {
 
 /// The dataset's figures as the containment rule (domain::differencing) sees them.
 /// Also the groups whose rest figures are guarded besides.
+/// The coverage sets of one place among their areas' sets come after the delimitations, each
+/// place as one more delimitation (its sets are disjoint, as their areas are).
 fn containments(
     delimitations: &BTreeMap<String, Delimitation>,
     numbering: &Numbering,
     region_of: &dyn Fn(u16) -> Option<u16>,
+    coverage: (&Coverage, Option<&Delimitation>),
 ) -> Result<(Vec<differencing::Containment<usize>>, Vec<differencing::RestGroup>), StoreError> {
     let mut areas = Vec::with_capacity(delimitations.len());
     for (i, d) in delimitations.values().enumerate() {
@@ -186,6 +206,18 @@ fn containments(
             placed.push((number, d.departments[a].iter().map(|x| (x.department_id.as_str(), x.municipality.get())).collect()));
         }
         areas.push(placed);
+    }
+    if let (coverage, Some(d)) = coverage {
+        for (number, set) in coverage.sets().iter().enumerate() {
+            while areas.len() <= delimitations.len() + set.place {
+                areas.push(Vec::new());
+            }
+            let owner = Owner::Covered { set: number };
+            let number = numbering.number(owner).ok_or_else(|| corrupt(format!("{owner:?} has no number")))?;
+            let members = set.members.iter().map(|&p| &d.departments[set.area][p as usize]);
+            areas[delimitations.len() + set.place]
+                .push((number, members.map(|x| (x.department_id.as_str(), x.municipality.get())).collect()));
+        }
     }
     let level = |level: Level, unit: u16| numbering.number(Owner::Reference { level, unit });
     let rest = |delimitation: usize, unit: u16| numbering.number(Owner::Rest { delimitation, unit });
@@ -277,6 +309,10 @@ pub struct Snapshot {
     pub access: Access,
     /// The plans' grant periods and the departments they covered (comparisons.md, "Coverage").
     pub plans: Plans,
+    /// The dataset's delimitation's areas restricted to the departments plans covered.
+    pub coverage: Coverage,
+    /// Coverage-restricted figures withheld by secondary suppression.
+    pub covered_withheld: usize,
 }
 
 /// A plan's grant period (plans.csv) and the departments it covered then.
@@ -496,14 +532,33 @@ impl Snapshot {
         let plans = Plans::new(stored.plans, stored.plan_departments, &area_index, &access)?;
         let mut delimitations = read_delimitations(stored.memberships, &area_index)?;
         let references = read_references(stored.references, stored.regions)?;
-        let numbering = Numbering::new(&delimitations, areas.len(), references.iter().map(|(key, _)| *key));
-        let raw = RawFigures::gather(&indicators, &indicator_index, &area_index, &delimitations, &numbering, stored.area_sums, references)?;
+        let default_delimitation = delimitations.keys().position(|k| *k == dataset.boundary_version);
+        let data_years = stored
+            .area_sums
+            .iter()
+            .map(|s| s.year)
+            .fold(None, |span: Option<(i64, i64)>, y| Some(span.map_or((y, y), |(first, last)| (first.min(y), last.max(y)))));
+        let data_years = data_years.and_then(|(first, last)| Some((u16::try_from(first).ok()?, u16::try_from(last).ok()?)));
+        let mut coverage = match delimitations.get(&dataset.boundary_version) {
+            Some(d) => Coverage::enumerate(d, &plans, &access, data_years),
+            None => Coverage::default(),
+        };
+        let numbering = Numbering::new(&delimitations, areas.len(), references.iter().map(|(key, _)| *key), coverage.sets().len());
+        let mut raw =
+            RawFigures::gather(&indicators, &indicator_index, &area_index, &delimitations, &numbering, stored.area_sums, references)?;
+        if let Some(d) = delimitations.get(&dataset.boundary_version) {
+            for (set, indicator, year, sum) in coverage.sums(d, &stored.covered_observations, &indicator_index)? {
+                let owner = numbering.covered + set;
+                let g = RawFigures::group(indicator, year.into())?;
+                raw.figures[g].push(RawFigure { owner, counts: sum.counts, departments_with_data: sum.departments_with_data });
+            }
+        }
         let region_of = |m: u16| MunicipalityCode::new(m).and_then(|c| municipalities.get(&c)).and_then(Municipality::region);
-        let (containments, rest_groups) = containments(&delimitations, &numbering, &region_of)?;
+        let (containments, rest_groups) =
+            containments(&delimitations, &numbering, &region_of, (&coverage, delimitations.get(&dataset.boundary_version)))?;
         let members = differencing::MemberSets::new(rest_groups);
         let guard = Guard { disclosure, containments: &containments, members: &members, numbering: &numbering };
-        let default_delimitation = delimitations.keys().position(|k| *k == dataset.boundary_version);
-        let published = guard.publish(&indicators, raw.figures, default_delimitation, &mut delimitations);
+        let published = guard.publish(&indicators, raw.figures, default_delimitation, &mut delimitations, &mut coverage);
         if published.withheld > 0 {
             tracing::info!(
                 figures = published.withheld,
@@ -535,10 +590,12 @@ impl Snapshot {
             built_at: SystemTime::now(),
             withheld_figures: published.withheld,
             rest_withheld: published.rest_withheld,
+            covered_withheld: published.covered_withheld,
             criteria: Criteria::default(),
             rest_missing: raw.rest_missing,
             access,
             plans,
+            coverage,
         })
     }
 
@@ -776,6 +833,7 @@ struct Published {
     references: HashMap<(Level, u16, usize), Vec<Point>>,
     withheld: usize,
     rest_withheld: usize,
+    covered_withheld: usize,
 }
 
 impl Guard<'_> {
@@ -786,6 +844,7 @@ impl Guard<'_> {
         figures: Vec<Vec<RawFigure>>,
         default_delimitation: Option<usize>,
         delimitations: &mut BTreeMap<String, Delimitation>,
+        coverage: &mut Coverage,
     ) -> Published {
         let owners = &self.numbering.owners;
         // the default delimitation's areas are what the service is for: withheld last
@@ -794,10 +853,10 @@ impl Guard<'_> {
             Owner::Area { delimitation, .. } if Some(delimitation) == default_delimitation => 3,
             Owner::Reference { .. } => 2,
             Owner::Area { .. } => 1,
-            Owner::Rest { .. } => 0,
+            Owner::Rest { .. } | Owner::Covered { .. } => 0,
         };
         let mut by_index: Vec<&mut Delimitation> = delimitations.values_mut().collect();
-        let mut out = Published { references: HashMap::new(), withheld: 0, rest_withheld: 0 };
+        let mut out = Published { references: HashMap::new(), withheld: 0, rest_withheld: 0, covered_withheld: 0 };
         let mut counts = vec![None; owners.len()];
         for (g, list) in figures.into_iter().enumerate().filter(|(_, list)| !list.is_empty()) {
             let (indicator, year) = (g / 201, (1900 + g % 201) as u16);
@@ -808,8 +867,10 @@ impl Guard<'_> {
             }
             let secondary = differencing::withheld(kind, self.disclosure, &counts, self.containments, self.members, rank);
             let rests = secondary.iter().filter(|&&f| matches!(owners[f], Owner::Rest { .. })).count();
-            out.withheld += secondary.len() - rests;
+            let covered = secondary.iter().filter(|&&f| matches!(owners[f], Owner::Covered { .. })).count();
+            out.withheld += secondary.len() - rests - covered;
             out.rest_withheld += rests;
+            out.covered_withheld += covered;
             for RawFigure { owner, counts, departments_with_data } in list {
                 let figure =
                     if secondary.binary_search(&owner).is_ok() { Figure::Suppressed } else { self.disclosure.publish(kind, counts) };
@@ -826,10 +887,20 @@ impl Guard<'_> {
                     Owner::Rest { delimitation, unit } => {
                         by_index[delimitation].rest.entry((unit, indicator)).or_default().push(Point { year, figure, coverage: None });
                     }
+                    Owner::Covered { set } => {
+                        let set = &mut coverage.sets[set];
+                        let sum = AreaSum { counts, departments_with_data };
+                        let coverage = sum.coverage(set.members.len() as u32);
+                        set.series.entry(indicator).or_default().push(Point { year, figure, coverage: Some(coverage) });
+                    }
                 }
             }
         }
-        for points in by_index.iter_mut().flat_map(|d| d.series.values_mut().chain(d.rest.values_mut())).chain(out.references.values_mut())
+        for points in by_index
+            .iter_mut()
+            .flat_map(|d| d.series.values_mut().chain(d.rest.values_mut()))
+            .chain(out.references.values_mut())
+            .chain(coverage.sets.iter_mut().flat_map(|s| s.series.values_mut()))
         {
             points.sort_by_key(|p| p.year);
         }
@@ -1112,6 +1183,7 @@ mod tests {
             departments: Vec::new(),
             plans: Vec::new(),
             plan_departments: Vec::new(),
+            covered_observations: Vec::new(),
         }
     }
 

@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::csv::{self, Format, Representation, Table};
-use super::params::{Municipality, area_path, data_json, indicator_param, required};
+use super::params::{Municipality, Year, area_path, data_json, indicator_param, required};
 use crate::domain::figures::{Figure, Status};
 use crate::domain::model::{Direction, Kind, Reference};
 use crate::error::{ApiError, ProblemDetails};
@@ -210,6 +210,16 @@ pub struct SeriesQuery {
     /// Delimitation version; default the dataset's.
     #[param(example = "2024-09")]
     pub boundary: Option<String>,
+    /// The first year of the series; default the first with data.
+    #[param(inline, example = 2015)]
+    pub from: Option<Year>,
+    /// The last year of the series; default the last with data.
+    #[param(inline, example = 2023)]
+    pub to: Option<Year>,
+    /// With `from` and `to`: the area made of its departments that plans covered in at least
+    /// this many of those years (comparisons.md, "Coverage"); default 0, every department.
+    #[param(inline, example = 4)]
+    pub covered_years: Option<super::params::CoveredYears>,
     /// `json` (default) or `csv`: one row per series and year (`;`-separated, decimal commas,
     /// UTF-8 with a byte-order mark, for Danish spreadsheets; each row ends with the dataset
     /// version); `Accept: text/csv` also selects CSV.
@@ -270,7 +280,13 @@ pub struct SeriesResponse {
     pub boundary_version: String,
     /// The area's departments under the delimitation.
     pub department_count: usize,
-    /// One point per year with data, years ascending.
+    /// The `covered_years` asked for (0: every department).
+    pub covered_years: u16,
+    /// The area's departments its figures are made of (all of them without `covered_years`).
+    pub departments_used: usize,
+    /// The area's departments `covered_years` left out.
+    pub departments_left_out: usize,
+    /// One point per year with data (from `from` to `to` when given), years ascending.
     pub series: Series,
 }
 
@@ -371,7 +387,23 @@ async fn get_series_answer(
         let (area, _) = area_path(&snapshot, &path)?;
         let lang = lang?;
         let (indicator, _) = indicator_param(&snapshot, required(&query.indicator, "indicator", "an indicator code; see /v1/indicators")?)?;
-        let request = SeriesRequest { area, indicator, unit: Unit::areas_of(&snapshot, query.boundary.as_deref())? };
+        let unit = Unit::areas_of(&snapshot, query.boundary.as_deref())?;
+        let years = match (query.from, query.to) {
+            (Some(Year(from)), Some(Year(to))) if from > to => {
+                return Err(ApiError::invalid("from", format!("from ({from}) must not be after to ({to})")));
+            }
+            (Some(Year(from)), Some(Year(to))) => Some((from, to)),
+            (Some(Year(from)), None) => Some((from, crate::api::params::MAX_YEAR)),
+            (None, Some(Year(to))) => Some((crate::api::params::MIN_YEAR, to)),
+            (None, None) => None,
+        };
+        let covered = query.covered_years.map_or(0, |c| c.0 as u16);
+        let unit = match years {
+            _ if covered == 0 => unit,
+            Some((from, to)) if query.from.is_some() && query.to.is_some() => unit.covered(&snapshot, from, to, covered)?,
+            _ => return Err(ApiError::invalid("covered_years", "covered_years needs from and to: the years plans must have covered")),
+        };
+        let request = SeriesRequest { area, indicator, unit, years };
         let representation = representation?;
         let body = SeriesResponse::new(&snapshot, &request, series(&snapshot, &request), lang);
         match representation {
@@ -404,6 +436,9 @@ impl SeriesResponse {
             lang,
             boundary_version: request.unit.boundary_version.to_string(),
             department_count: s.department_count,
+            covered_years: request.unit.covered.map_or(0, |(_, c)| c.n),
+            departments_used: s.departments_used,
+            departments_left_out: s.departments_left_out,
             series: Series {
                 area: points(s.area),
                 municipality: points(s.municipality),
@@ -514,4 +549,159 @@ fn series_table(s: &SeriesResponse, dataset_version: i64) -> Table {
         }
     }
     table
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PlansQuery {
+    /// An indicator code: each year then says what share of the area's residents (the
+    /// indicator's denominator) the covered departments held.
+    #[param(example = "outside_work_education")]
+    pub indicator: Option<String>,
+}
+
+/// A plan of the area: its grant period and the departments it covered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanItem {
+    pub plan_id: String,
+    pub name: String,
+    pub from_year: u16,
+    pub to_year: u16,
+    /// Department ids, ascending.
+    pub departments: Vec<String>,
+}
+
+/// One year of the area's plans.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanYear {
+    pub year: u16,
+    /// The area's departments (of the dataset's delimitation) some plan covered that year.
+    pub departments_covered: usize,
+    /// The area's departments.
+    pub departments: usize,
+    /// With `indicator`: the share (0 to 1) of the area's residents, by the indicator's
+    /// denominator, in the covered departments; null unless `status` is `ok`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residents_share: Option<Option<f64>>,
+    /// With `indicator`: `ok`, `suppressed` (a figure it is made of is withheld) or `missing`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlansResponse {
+    pub dataset_version: i64,
+    pub area_id: String,
+    pub boundary_version: String,
+    /// With `indicator`: its code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indicator: Option<String>,
+    /// The area's plans, by plan id.
+    pub plans: Vec<PlanItem>,
+    /// Every year from the first plan's first year to the last plan's last.
+    pub years: Vec<PlanYear>,
+}
+
+/// An area's plans and, year by year, how much of it they covered.
+///
+/// The boligsocial helhedsplaner granted for the area (plans.csv), each with its grant period and the departments it
+/// covered, and for every year from the first period's start to the last one's end how many of the area's departments
+/// a plan covered; with `indicator`, also the share of the area's residents those departments held (as published
+/// figures allow: a withheld figure makes the share withheld too). An area without plans has none.
+#[utoipa::path(
+    tag = "areas",
+    params(("area_id" = String, Path, description = "Area id", example = "751-1"), PlansQuery),
+    responses(
+        (status = 200, description = "The area's plans", body = PlansResponse),
+        super::responses::NoSuchArea,
+        (status = 400, description = "An unknown indicator", body = ProblemDetails, content_type = "application/problem+json"),
+        super::responses::Unloaded,
+    )
+)]
+#[get("/v1/areas/{area_id}/plans")]
+pub async fn get_area_plans(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: QueryParams<PlansQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.snapshot()?;
+    render(&req, move || {
+        let (area, _) = area_path(&snapshot, &path)?;
+        let indicator = query.indicator.as_deref().map(|code| indicator_param(&snapshot, code).map(|x| x.0)).transpose()?;
+        let body = plans_of(&snapshot, area, indicator);
+        data_json(&snapshot, None, &body)
+    })
+    .await
+}
+
+fn plans_of(snapshot: &Snapshot, area: usize, indicator: Option<usize>) -> PlansResponse {
+    let unit = Unit::of_dataset(snapshot);
+    let departments = &snapshot.access.departments;
+    let plans: Vec<PlanItem> = snapshot
+        .plans
+        .plans
+        .iter()
+        .filter(|p| p.area == area)
+        .map(|p| PlanItem {
+            plan_id: p.plan_id.clone(),
+            name: p.name.clone(),
+            from_year: p.period.from,
+            to_year: p.period.to,
+            departments: p.departments.iter().map(|&d| departments[d].department_id.clone()).collect(),
+        })
+        .collect();
+    let first = plans.iter().map(|p| p.from_year).min();
+    let last = plans.iter().map(|p| p.to_year).max();
+    let years = match (first, last) {
+        (Some(first), Some(last)) => (first..=last)
+            .map(|year| {
+                let covered = snapshot.coverage.restrict(area, year, year, 1);
+                let share = indicator.map(|i| residents_share(snapshot, &unit, area, i, year, covered));
+                PlanYear {
+                    year,
+                    departments_covered: covered.used,
+                    departments: unit.department_count(area),
+                    residents_share: share.map(|s| s.1),
+                    status: share.map(|s| s.0),
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    PlansResponse {
+        dataset_version: snapshot.dataset.version,
+        area_id: snapshot.areas[area].area_id.clone(),
+        boundary_version: unit.boundary_version.to_string(),
+        indicator: indicator.map(|i| snapshot.indicators[i].code.clone()),
+        plans,
+        years,
+    }
+}
+
+/// The covered departments' share of the area's denominator in a year, from published
+/// figures only.
+fn residents_share(
+    snapshot: &Snapshot,
+    unit: &Unit,
+    area: usize,
+    indicator: usize,
+    year: u16,
+    covered: crate::snapshot::Restriction,
+) -> (&'static str, Option<f64>) {
+    use crate::snapshot::{Kept, figure_in};
+    let whole = figure_in(unit.series(area, indicator), year).map(|p| p.figure);
+    let part = match covered.kept {
+        Kept::All => whole,
+        Kept::Set(set) => figure_in(snapshot.coverage.series(set, indicator), year).map(|p| p.figure),
+        // no department covered: none of the residents (a year beyond the data's has none)
+        Kept::Nothing if covered.used == 0 => return if whole.is_some() { ("ok", Some(0.0)) } else { ("missing", None) },
+        Kept::Nothing => None,
+    };
+    match (part, whole) {
+        (Some(Figure::Ok { denominator: d, .. }), Some(Figure::Ok { denominator: all, .. })) if all > 0.0 => ("ok", Some(d / all)),
+        (Some(Figure::Suppressed), _) | (_, Some(Figure::Suppressed)) => ("suppressed", None),
+        _ => ("missing", None),
+    }
 }

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::csv::{self, Format, Representation, Table};
-use super::params::{self, Threshold, TwinCount, Year, data_json, indicator_param};
+use super::params::{self, CoveredYears, Threshold, TwinCount, Year, data_json, indicator_param};
 use crate::domain::comparisons::{Comparison, Summary};
 use crate::domain::figures::Status;
 use crate::domain::model::{Direction, Kind, Reference};
@@ -52,6 +52,12 @@ pub struct ComparisonsQuery {
     /// A number ≥ 0 in the indicator's unit (percentage points for a share); default 5.
     #[param(inline, example = 5.0)]
     pub threshold: Option<Threshold>,
+    /// Make each area of its departments that plans covered in at least this many of the
+    /// years from `from` to `to` (at most `to − from + 1`, which reads "covered throughout");
+    /// default 0, every department (the note's method). The reference is unchanged. A dataset
+    /// without plans answers a value above 0 with 400.
+    #[param(inline, example = 4)]
+    pub covered_years: Option<CoveredYears>,
     /// Order of the items: `area_id`, `name`, `municipality`, `difference` or
     /// `relative_difference`, with a leading `-` for descending; items without numbers come
     /// last. Default: the extract's order.
@@ -79,6 +85,7 @@ impl ComparisonsQuery {
             matching: self.matching.as_deref(),
             boundary: self.boundary.as_deref(),
             threshold: self.threshold,
+            covered_years: self.covered_years,
         }
     }
 }
@@ -95,6 +102,11 @@ pub struct ComparisonItem {
     /// With `reference=twins`: the twin areas' ids, nearest first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub twins: Option<Vec<String>>,
+    /// The area's departments its figures are made of: all of them, or with `covered_years`
+    /// those covered long enough (none: the area is `missing`).
+    pub departments_used: usize,
+    /// The area's departments `covered_years` left out (0 without it).
+    pub departments_left_out: usize,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -113,6 +125,8 @@ pub struct ComparisonsResponse {
     pub reference: Reference,
     pub boundary_version: String,
     pub threshold: f64,
+    /// The `covered_years` asked for (0: every department).
+    pub covered_years: u16,
     pub items: Vec<ComparisonItem>,
     pub summary: Summary,
 }
@@ -128,6 +142,7 @@ pub struct ComparisonParams<'q> {
     pub matching: Option<&'q str>,
     pub boundary: Option<&'q str>,
     pub threshold: Option<Threshold>,
+    pub covered_years: Option<CoveredYears>,
 }
 
 /// The comparison a query asks for, in the unit's order.
@@ -138,6 +153,8 @@ pub fn parse_request<'s>(snapshot: &'s Snapshot, p: ComparisonParams) -> Result<
     let Year(to) = p.to.ok_or_else(|| ApiError::invalid("to", "to is required: the last year, such as 2023"))?;
     before(from, to)?;
     let (reference, unit) = reference_and_unit(snapshot, p)?;
+    let covered = p.covered_years.map_or(0, |c| c.0 as u16);
+    let unit = unit.covered(snapshot, from, to, covered)?;
     Ok(ComparisonRequest { indicator, from, to, reference, unit, threshold: Threshold::or_default(p.threshold), order: None })
 }
 
@@ -170,6 +187,8 @@ fn item(snapshot: &Snapshot, c: AreaComparison) -> ComparisonItem {
         municipality_name: snapshot.municipalities.get(&area.municipality).map(|m| m.name.clone()),
         comparison: c.comparison,
         twins: twin_ids(snapshot, c.twins),
+        departments_used: c.departments_used,
+        departments_left_out: c.departments_left_out,
     }
 }
 
@@ -359,6 +378,7 @@ impl ComparisonsResponse {
             reference: request.reference.reference,
             boundary_version: request.unit.boundary_version.to_string(),
             threshold: request.threshold,
+            covered_years: request.covered_years(),
             items,
             summary,
         }
@@ -374,9 +394,122 @@ fn table(snapshot: &Snapshot, request: &ComparisonRequest, items: &[ComparisonIt
         ("reference", request.reference.reference.as_str().into()),
         ("threshold", csv::number(Some(request.threshold))),
         ("boundary_version", csv::text(request.unit.boundary_version)),
+        ("covered_years", request.covered_years().into()),
         ("dataset_version", snapshot.dataset.version.into()),
     ];
     to_table(items, request.reference.reference == Reference::Twins, context)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageQuery {
+    /// Indicator code; see /v1/indicators.
+    #[param(required = true, example = "outside_work_education")]
+    pub indicator: Option<String>,
+    /// First year, before `to`.
+    #[param(required = true, inline, example = 2015)]
+    pub from: Option<Year>,
+    /// Last year, after `from`.
+    #[param(required = true, inline, example = 2023)]
+    pub to: Option<Year>,
+    /// What each area is compared with (default `municipality`); see the `Reference` schema.
+    #[param(value_type = Option<Reference>, example = "municipality")]
+    pub reference: Option<String>,
+    /// With `reference=twins`: how many twin areas, 1 to 20; default 5.
+    #[param(inline, example = 5)]
+    pub twins: Option<TwinCount>,
+    /// With `reference=twins`: the indicators twins are matched on, comma-separated, at most 6.
+    #[serde(rename = "match")]
+    #[param(example = "outside_work_education,basic_education")]
+    pub matching: Option<String>,
+    /// A number ≥ 0 in the indicator's unit; default 5.
+    #[param(inline, example = 5.0)]
+    pub threshold: Option<Threshold>,
+}
+
+/// The summary under one `covered_years`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CoverageItem {
+    pub covered_years: u16,
+    /// Exactly the summary of `/v1/comparisons` with this `covered_years`.
+    pub summary: Summary,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CoverageResponse {
+    pub dataset_version: i64,
+    pub indicator: String,
+    pub from: u16,
+    pub to: u16,
+    pub reference: Reference,
+    pub boundary_version: String,
+    pub threshold: f64,
+    /// One per `covered_years` from 0 (every department, the note's method) to `to − from + 1`
+    /// (covered throughout).
+    pub items: Vec<CoverageItem>,
+}
+
+/// The note's headline counts for every `covered_years`, side by side.
+///
+/// Is the development stronger where the plans have been longer? For one indicator, two years and a reference, the
+/// summary of `/v1/comparisons` (areas compared, improved, stronger, beyond the threshold, the median difference) for
+/// each `covered_years` from 0 to `to − from + 1`: each area made of its departments that plans covered in at least
+/// that many of the years. A dataset without plans answers 400.
+#[utoipa::path(
+    tag = "comparisons",
+    params(CoverageQuery),
+    responses(
+        (status = 200, description = "One summary per covered_years", body = CoverageResponse),
+        super::responses::BadQuery,
+        super::responses::Unloaded,
+    )
+)]
+#[get("/v1/comparisons/coverage")]
+pub async fn get_comparisons_coverage(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: QueryParams<CoverageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.snapshot()?;
+    render(&req, move || {
+        let p = ComparisonParams {
+            indicator: query.indicator.as_deref(),
+            from: query.from,
+            to: query.to,
+            reference: query.reference.as_deref(),
+            twins: query.twins,
+            matching: query.matching.as_deref(),
+            boundary: None,
+            threshold: query.threshold,
+            covered_years: None,
+        };
+        let all = parse_request(&snapshot, p)?;
+        if !snapshot.coverage.has_plans() {
+            return Err(ApiError::invalid(
+                "covered_years",
+                "this dataset version has no plans (plans.csv), so it cannot say which departments were covered",
+            ));
+        }
+        let mut items = Vec::new();
+        for n in 0..=(all.to - all.from + 1) {
+            let request = ComparisonRequest { unit: all.unit.covered(&snapshot, all.from, all.to, n)?, ..all.clone() };
+            let compared = compare_areas(&snapshot, &request);
+            items.push(CoverageItem { covered_years: n, summary: summary(&snapshot, &request, &compared) });
+        }
+        let body = CoverageResponse {
+            dataset_version: snapshot.dataset.version,
+            indicator: snapshot.indicators[all.indicator].code.clone(),
+            from: all.from,
+            to: all.to,
+            reference: all.reference.reference,
+            boundary_version: all.unit.boundary_version.to_string(),
+            threshold: all.threshold,
+            items,
+        };
+        data_json(&snapshot, None, &body)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -532,7 +665,7 @@ impl AreaComparisonsResponse {
     }
 }
 
-const CSV_COLUMNS: [&str; 21] = [
+const CSV_COLUMNS: [&str; 23] = [
     "area_id",
     "area_name",
     "municipality_code",
@@ -554,6 +687,8 @@ const CSV_COLUMNS: [&str; 21] = [
     "stronger",
     "stronger_relative",
     "beyond_threshold",
+    "departments_used",
+    "departments_left_out",
 ];
 
 /// The items as JSON-stat: area × measure, each measure with its unit; an item without
@@ -588,13 +723,29 @@ fn comparisons_jsonstat(
         ("gap_from", "Afstand, fra", "Gap, from", change, |c| c.gap_from),
         ("gap_to", "Afstand, til", "Gap, to", change, |c| c.gap_to),
     ];
+    // (counts of departments, whole numbers)
+    type Count = (&'static str, &'static str, &'static str, fn(&ComparisonItem) -> usize);
+    let counts: [Count; 2] = [
+        ("departments_used", "Afdelinger med", "Departments used", |i| i.departments_used),
+        ("departments_left_out", "Afdelinger udeladt", "Departments left out", |i| i.departments_left_out),
+    ];
     let areas = items.iter().map(|i| (i.area_id.clone(), i.area_name.clone())).collect();
     let measure = Dimension {
-        units: Some(measures.iter().map(|m| (unit_label(m.3, lang), 2)).collect()),
+        units: Some(
+            measures
+                .iter()
+                .map(|m| (unit_label(m.3, lang), 2))
+                .chain(counts.iter().map(|_| (lang.pick("afdelinger", "departments").into(), 0)))
+                .collect(),
+        ),
         ..Dimension::new(
             "measure",
             lang.pick("Mål", "Measure"),
-            measures.iter().map(|m| (m.0.to_string(), lang.pick(m.1, m.2).to_string())).collect(),
+            measures
+                .iter()
+                .map(|m| (m.0.to_string(), lang.pick(m.1, m.2).to_string()))
+                .chain(counts.iter().map(|m| (m.0.to_string(), lang.pick(m.1, m.2).to_string())))
+                .collect(),
         )
     };
     let dimensions = vec![Dimension::new("area", lang.pick("Område", "Area"), areas), measure];
@@ -618,10 +769,13 @@ fn comparisons_jsonstat(
             };
             cube.set(&[a, m], value, status);
         }
+        for (m, (.., get)) in counts.iter().enumerate() {
+            cube.set(&[a, measures.len() + m], Some(get(item) as f64), None);
+        }
     }
     let extension = serde_json::json!({
         "indicator": indicator.code, "from": request.from, "to": request.to, "reference": request.reference.reference.as_str(),
-        "threshold": request.threshold, "boundary_version": request.unit.boundary_version,
+        "threshold": request.threshold, "boundary_version": request.unit.boundary_version, "covered_years": request.covered_years(),
     });
     cube.response(snapshot, lang, extension)
 }
@@ -660,6 +814,8 @@ pub fn to_table(items: &[ComparisonItem], with_twins: bool, context: Vec<(&str, 
             flag(c.stronger_relative),
             flag(c.beyond_threshold),
         ];
+        row.push((i.departments_used as i64).into());
+        row.push((i.departments_left_out as i64).into());
         if with_twins {
             row.push(text(&i.twins.as_deref().unwrap_or_default().join(" ")));
         }
@@ -690,6 +846,8 @@ mod tests {
             municipality_name: None,
             comparison: c,
             twins: None,
+            departments_used: 3,
+            departments_left_out: 0,
         }
     }
 
@@ -708,7 +866,12 @@ mod tests {
         assert!(lines[2].starts_with("b;\"Nord; Syd\";101;;missing;"));
         assert_eq!(lines[1].matches(';').count(), CSV_COLUMNS.len() + width - 1);
         // booleans as Danish spreadsheets read them, and every row says what it is of
-        assert!(lines[0].ends_with(";stronger;stronger_relative;beyond_threshold;indicator;dataset_version"), "{}", lines[0]);
-        assert!(lines[2].ends_with(";SAND;;FALSK;x;7"), "{}", lines[2]);
+        assert!(
+            lines[0]
+                .ends_with(";stronger;stronger_relative;beyond_threshold;departments_used;departments_left_out;indicator;dataset_version"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[2].ends_with(";SAND;;FALSK;3;0;x;7"), "{}", lines[2]);
     }
 }

@@ -61,6 +61,10 @@ pub struct MapQuery {
     /// Threshold of a comparison; default 5.
     #[param(inline)]
     pub threshold: Option<Threshold>,
+    /// With `from` and `to`: make each area of its departments covered by plans in at least
+    /// this many of those years, as /v1/comparisons does; default 0 (every department).
+    #[param(inline, example = 4)]
+    pub covered_years: Option<super::params::CoveredYears>,
     /// Number of classes; default 5.
     #[param(inline, example = 5)]
     pub classes: Option<Classes>,
@@ -194,7 +198,11 @@ impl MapQuery {
             matching: self.matching.as_deref(),
             boundary: self.boundary.as_deref(),
             threshold: self.threshold,
+            covered_years: self.covered_years,
         };
+        if self.covered_years.is_some() && (self.from.is_none() || self.to.is_none()) {
+            return Err(ApiError::invalid("covered_years", "covered_years applies only to a comparison: with indicator, from and to"));
+        }
         reference_choice(snapshot, comparison.reference, comparison.twins, comparison.matching)?;
         let method = method(self.classification.as_deref())?;
         if self.rules.is_some() && self.criteria_year.is_none() {
@@ -272,7 +280,10 @@ pub(super) fn properties(snapshot: &Snapshot, layer: Layer, boundary_version: &s
             collection.insert("to".into(), json!(r.to));
             collection.insert("reference".into(), json!(r.reference.reference));
             collection.insert("threshold".into(), json!(r.threshold));
+            collection.insert("covered_years".into(), json!(r.covered_years()));
             for (p, c) in properties.iter_mut().zip(&items) {
+                p.insert("departments_used".into(), json!(c.departments_used));
+                p.insert("departments_left_out".into(), json!(c.departments_left_out));
                 if let Value::Object(fields) = serde_json::to_value(c.comparison).map_err(|e| ApiError::Internal(e.to_string()))? {
                     p.extend(fields);
                 }

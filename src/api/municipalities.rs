@@ -103,7 +103,8 @@ pub async fn list_municipalities(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     render(&req, move || {
-        let crate::query::Unit { boundary_version, delimitation: d } = crate::query::Unit::areas_of(&snapshot, query.boundary.as_deref())?;
+        let crate::query::Unit { boundary_version, delimitation: d, .. } =
+            crate::query::Unit::areas_of(&snapshot, query.boundary.as_deref())?;
         let items: Vec<MunicipalityView> = snapshot
             .municipalities
             .values()
@@ -143,7 +144,8 @@ pub async fn get_municipality(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.snapshot()?;
     render(&req, move || {
-        let crate::query::Unit { boundary_version, delimitation: d } = crate::query::Unit::areas_of(&snapshot, query.boundary.as_deref())?;
+        let crate::query::Unit { boundary_version, delimitation: d, .. } =
+            crate::query::Unit::areas_of(&snapshot, query.boundary.as_deref())?;
         let not_found = || ApiError::NotFound(format!("no municipality {:?} in the dataset; see /v1/municipalities", path.as_str()));
         let code: MunicipalityCode = path.parse().map_err(|_| not_found())?;
         let m = snapshot.municipalities.get(&code).ok_or_else(not_found)?;

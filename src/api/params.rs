@@ -253,6 +253,9 @@ pub type TwinCount = Count<1, { crate::query::reference::MAX_TWINS }>;
 pub type Classes = Count<2, 9>;
 /// Decimals of coordinates.
 pub type Precision = Count<0, 15>;
+/// `covered_years`: in how many of a span's years (at most the 201 from 1900 to 2100) a
+/// department must have been covered by a plan.
+pub type CoveredYears = Count<0, 201>;
 /// Features to skip: an int32, as OGC API – Features documents it.
 pub type Offset = Count<0, { i32::MAX as usize }>;
 

@@ -49,6 +49,10 @@ pub struct TileQuery {
     /// Reference of a comparison; default `municipality`.
     #[param(value_type = Option<crate::domain::model::Reference>)]
     pub reference: Option<String>,
+    /// With `from` and `to`: each area made of its departments covered by plans in at least
+    /// this many of those years, as /v1/comparisons does; default 0 (every department).
+    #[param(inline)]
+    pub covered_years: Option<super::params::CoveredYears>,
     /// A year of the legal criteria: each feature carries its classifications.
     #[param(inline)]
     pub criteria_year: Option<Year>,
@@ -71,6 +75,7 @@ impl TileQuery {
             criteria_year: self.criteria_year,
             rules: None,
             threshold: None,
+            covered_years: self.covered_years,
             classes: None,
             classification: None,
             bbox: None,

@@ -625,6 +625,7 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
     }
     writeln!(geojson, "]}}").expect("memory");
 
+    let (plans, plan_departments) = plans_csv(&areas);
     vec![
         ("manifest.json", manifest_bytes),
         ("indicators.csv", [indicators_csv(), extra_indicators].concat()),
@@ -635,7 +636,40 @@ pub fn demo_files() -> Vec<(&'static str, Vec<u8>)> {
         ("area_departments.csv", memberships),
         ("observations.csv", observations),
         ("areas.geojson", geojson),
+        ("plans.csv", plans),
+        ("plan_departments.csv", plan_departments),
     ]
+}
+
+/// The plans' history (comparisons.md, "Coverage"), as Boks 1 of the note tells it: four-year
+/// grant periods, renewed back to back, the first covering part of an area's departments and
+/// each renewal one more until all are covered. Drawn from a generator of their own, after
+/// everything else, so that the figures (and the note's headline counts) stay as they were.
+fn plans_csv(areas: &[Area]) -> (Vec<u8>, Vec<u8>) {
+    let mut rng = Rng::new(SEED ^ 0x9e37_79b9_7f4a_7c15);
+    let mut plans = Vec::new();
+    csv_row(&mut plans, &["plan_id", "area_id", "name", "from_year", "to_year"]).expect("memory");
+    let mut covered = Vec::new();
+    csv_row(&mut covered, &["plan_id", "department_id"]).expect("memory");
+    for a in areas {
+        let mut from = 2011 + rng.int(0, 8) as u16;
+        let mut count = a.departments.len().div_ceil(2).max(1);
+        let mut k = 1;
+        // (the September 2024 delimitation: every area has a plan running then)
+        while from <= 2024 {
+            let to = from + 3;
+            let id = format!("{}-P{k}", a.id);
+            let name = format!("Helhedsplan {} {from}–{to}", a.name);
+            csv_row(&mut plans, &[&id, &a.id, &name, &from.to_string(), &to.to_string()]).expect("memory");
+            for (department, _) in &a.departments[..count] {
+                csv_row(&mut covered, &[&id, department]).expect("memory");
+            }
+            count = (count + 1).min(a.departments.len());
+            from = to + 1;
+            k += 1;
+        }
+    }
+    (plans, covered)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::ingest::{Extract, Rejection, reader};
 
 /// The demo extract as committed in src/demo/extract (a test keeps it equal to what the
 /// generator makes).
-pub const BUNDLED: [(&str, &[u8]); 9] = [
+pub const BUNDLED: [(&str, &[u8]); 11] = [
     ("manifest.json", include_bytes!("extract/manifest.json")),
     ("indicators.csv", include_bytes!("extract/indicators.csv")),
     ("municipalities.csv", include_bytes!("extract/municipalities.csv")),
@@ -27,6 +27,8 @@ pub const BUNDLED: [(&str, &[u8]); 9] = [
     ("area_departments.csv", include_bytes!("extract/area_departments.csv")),
     ("observations.csv", include_bytes!("extract/observations.csv")),
     ("areas.geojson", include_bytes!("extract/areas.geojson")),
+    ("plans.csv", include_bytes!("extract/plans.csv")),
+    ("plan_departments.csv", include_bytes!("extract/plan_departments.csv")),
 ];
 
 /// Reads the bundled demo extract through the same validation as any other.

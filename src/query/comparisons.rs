@@ -29,6 +29,9 @@ pub struct AreaComparison {
     pub comparison: Comparison,
     /// For twins: the twins' area indexes, nearest first.
     pub twins: Option<Vec<usize>>,
+    /// The area's departments its figures are made of, and those `covered_years` left out.
+    pub departments_used: usize,
+    pub departments_left_out: usize,
 }
 
 /// What items can be ordered by.
@@ -82,6 +85,13 @@ pub fn compare_areas(snapshot: &Snapshot, r: &ComparisonRequest) -> Vec<AreaComp
         sort(snapshot, &mut items, order);
     }
     items
+}
+
+impl ComparisonRequest<'_> {
+    /// The `covered_years` the request's unit is restricted by (0: none).
+    pub fn covered_years(&self) -> u16 {
+        self.unit.covered.map_or(0, |(_, c)| c.n)
+    }
 }
 
 /// The summary of a request's comparisons (whatever their order); apart, as a map layer
@@ -146,7 +156,7 @@ fn compare_with(
     (from, to): (u16, u16),
     threshold: f64,
 ) -> AreaComparison {
-    let own = unit.delimitation.series(area, indicator);
+    let own = unit.series(area, indicator);
     let reference = resolver.resolve(area);
     let inputs = ComparisonInputs {
         area_from: figure_in(own, from).map(|p| p.figure),
@@ -154,7 +164,16 @@ fn compare_with(
         reference_from: reference.from,
         reference_to: reference.to,
     };
-    AreaComparison { area, comparison: compare(snapshot.indicators[indicator].direction, threshold, inputs), twins: reference.twins }
+    let kept = unit.restriction(area);
+    // (an area none of whose departments qualify is missing, whatever its reference is)
+    let inputs = if kept.kept == crate::snapshot::Kept::Nothing { ComparisonInputs::default() } else { inputs };
+    AreaComparison {
+        area,
+        comparison: compare(snapshot.indicators[indicator].direction, threshold, inputs),
+        twins: reference.twins,
+        departments_used: kept.used,
+        departments_left_out: kept.left_out,
+    }
 }
 
 /// Sorts items (stably) by an order; items without the number sorted on go last.

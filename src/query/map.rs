@@ -70,7 +70,7 @@ pub fn layer<'s>(snapshot: &'s Snapshot, r: LayerRequest<'s>) -> Layer<'s> {
             (Content::Criteria { year: c.years[at.year], rules: &c.rules[at.rules], evaluations }, None)
         }
         Mode::Values { indicator, year } => {
-            let points: Vec<Option<Point>> = areas.iter().map(|&a| figure_in(r.unit.delimitation.series(a, indicator), year)).collect();
+            let points: Vec<Option<Point>> = areas.iter().map(|&a| figure_in(r.unit.series(a, indicator), year)).collect();
             let values = points.iter().map(|p| p.and_then(|p| p.figure.value())).collect();
             (Content::Values { indicator, year, points }, Some(("value", values)))
         }

@@ -183,6 +183,9 @@ pub struct StoredDataset {
     /// The plans, by id, and the departments each covered, by plan and department.
     pub plans: Vec<PlanRecord>,
     pub plan_departments: Vec<PlanDepartmentRecord>,
+    /// With plans only: the observations of the departments of the dataset's delimitation,
+    /// by department, indicator and year (what coverage-restricted area figures are made of).
+    pub covered_observations: Vec<DepartmentObservationRecord>,
 }
 
 /// Aggregates the sums from the stored rows, for a version stored without them.
@@ -293,6 +296,8 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             .order((plan_departments::plan_id, plan_departments::department_id))
             .select(PlanDepartmentRecord::as_select())
             .load(conn)?;
+        let covered_observations =
+            if plans.is_empty() { Vec::new() } else { covered_observations(conn, version, &dataset.boundary_version)? };
         Ok(StoredDataset {
             dataset,
             indicators,
@@ -308,6 +313,7 @@ pub fn load_dataset(conn: &mut DbConnection, version: i64) -> Result<StoredDatas
             departments,
             plans,
             plan_departments,
+            covered_observations,
         })
     })
 }
@@ -339,6 +345,49 @@ fn plans_of(x: &crate::ingest::Extract) -> (Vec<PlanRecord>, Vec<PlanDepartmentR
         .collect();
     covered.sort_by(|a, b| (&a.plan_id, &a.department_id).cmp(&(&b.plan_id, &b.department_id)));
     (plans, covered)
+}
+
+/// The observations of the departments of a version's own delimitation, by department,
+/// indicator and year.
+fn covered_observations(conn: &mut DbConnection, version: i64, boundary_version: &str) -> QueryResult<Vec<DepartmentObservationRecord>> {
+    let members = area_departments::table
+        .filter(area_departments::dataset_version.eq(version))
+        .filter(area_departments::boundary_version.eq(boundary_version))
+        .select(area_departments::department_id);
+    department_observations::table
+        .filter(department_observations::dataset_version.eq(version))
+        .filter(department_observations::department_id.eq_any(members))
+        .order((department_observations::department_id, department_observations::indicator, department_observations::year))
+        .select(DepartmentObservationRecord::as_select())
+        .load(conn)
+}
+
+/// With plans, the observations of the departments of an extract's own delimitation as the
+/// store reads them back: by department, indicator and year.
+fn covered_observations_of(x: &crate::ingest::Extract) -> Vec<DepartmentObservationRecord> {
+    use crate::domain::model::Level;
+    if x.plans.is_empty() {
+        return Vec::new();
+    }
+    let mut member = vec![false; x.departments.len()];
+    for m in x.memberships.iter().filter(|m| m.boundary_version == x.manifest.boundary_version) {
+        member[m.department as usize] = true;
+    }
+    let mut out: Vec<DepartmentObservationRecord> = x
+        .observations
+        .iter()
+        .take_while(|o| o.level == Level::Department)
+        .filter(|o| member[o.unit as usize])
+        .map(|o| DepartmentObservationRecord {
+            department_id: x.departments[o.unit as usize].department_id.clone(),
+            indicator: x.indicators[o.indicator as usize].code.clone(),
+            year: i32::from(o.year),
+            numerator: o.numerator,
+            denominator: o.denominator as i64,
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.department_id, &a.indicator, a.year).cmp(&(&b.department_id, &b.indicator, b.year)));
+    out
 }
 
 /// An extract's organisations as the store reads them back: by id.
@@ -460,6 +509,7 @@ impl StoredDataset {
             municipality_geometries,
             organisations: organisations_of(x),
             departments: departments_of(x),
+            covered_observations: covered_observations_of(x),
             plans,
             plan_departments,
         }

@@ -1387,9 +1387,9 @@ async fn the_demo_reproduces_the_notes_headline_figures() {
     let stronger = column("stronger");
     assert!(rows[1..].iter().all(|r| r[stronger] == "SAND" || r[stronger] == "FALSK"), "{:?}", rows[1]);
     assert!(rows[1..].iter().flatten().all(|c| *c != "-0"));
-    let tail = ["indicator", "from", "to", "reference", "threshold", "boundary_version", "dataset_version"];
+    let tail = ["indicator", "from", "to", "reference", "threshold", "boundary_version", "covered_years", "dataset_version"];
     assert_eq!(rows[0][rows[0].len() - tail.len()..], tail);
-    assert_eq!(rows[1][rows[1].len() - tail.len()..], ["outside_work_education", "2015", "2023", "municipality", "5", "2024-09", "1"]);
+    assert_eq!(rows[1][rows[1].len() - tail.len()..], ["outside_work_education", "2015", "2023", "municipality", "5", "2024-09", "0", "1"]);
     let english = app.get_text(&format!("{base}&format=csv&lang=en")).await;
     let row: Vec<&str> = english.split("\r\n").nth(1).unwrap().split(';').collect();
     assert!(row[stronger] == "TRUE" || row[stronger] == "FALSE", "{row:?}");
@@ -1694,4 +1694,226 @@ async fn the_xlsx_holds_the_json_answers_cells() {
     let book: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(book["Tabel"][0][1], "Område");
     assert!(book["Om tabellen"].is_array());
+}
+
+/// `covered_years` (comparisons.md, "Coverage") against the same independent computation:
+/// the random extract gains plans (periods of one to four years, each covering some of an
+/// area's departments, overlapping, leaving gaps), and every item of every `covered_years`
+/// of several spans is checked — the departments used and left out, each restricted figure
+/// exactly from the qualifying departments' counts, the reference as without the parameter —
+/// and no difference of two published figures of one area (the full one and the restricted
+/// ones of every N and span) is a figure the disclosure rules would suppress.
+mod coverage {
+    use super::*;
+
+    /// plan id → (area, from, to, departments)
+    type Plans = BTreeMap<String, (String, i32, i32, Vec<String>)>;
+    /// A published figure of an area: its departments and counts.
+    type Published = (BTreeSet<String>, Counts);
+
+    fn plans(w: &World, seed: u64) -> Plans {
+        let mut rng = Lcg(seed);
+        let mut out = Plans::new();
+        for (area, departments) in &w.members["B1"] {
+            for _ in 0..rng.below(4) {
+                let from = 2007 + rng.below(10) as i32;
+                let to = from + rng.below(4) as i32;
+                let mut covered: Vec<String> = departments.iter().filter(|_| rng.chance(60)).cloned().collect();
+                if covered.is_empty() {
+                    covered.push(departments[rng.below(departments.len() as u64) as usize].clone());
+                }
+                out.insert(format!("P{}", out.len()), (area.clone(), from, to, covered));
+            }
+        }
+        out
+    }
+
+    fn write_plans(plans: &Plans, dir: &Path) {
+        let mut p = "plan_id,area_id,name,from_year,to_year\n".to_string();
+        let mut d = "plan_id,department_id\n".to_string();
+        for (id, (area, from, to, departments)) in plans {
+            writeln!(p, "{id},{area},Plan {id},{from},{to}").unwrap();
+            for department in departments {
+                writeln!(d, "{id},{department}").unwrap();
+            }
+        }
+        std::fs::write(dir.join("plans.csv"), p).unwrap();
+        std::fs::write(dir.join("plan_departments.csv"), d).unwrap();
+    }
+
+    /// In how many of the years from–to some plan held the department.
+    fn covered_years(plans: &Plans, department: &str, from: i32, to: i32) -> i32 {
+        (from..=to).filter(|&y| plans.values().any(|(_, f, t, ds)| *f <= y && y <= *t && ds.iter().any(|d| d == department))).count() as i32
+    }
+
+    fn sum(w: &World, departments: &[&String], i: usize, y: i32) -> Option<Counts> {
+        let mut total = Counts { n10: 0, d: 0 };
+        let mut any = false;
+        for d in departments {
+            if let Some(c) = w.departments.get(&((*d).clone(), i, y)) {
+                total.n10 += c.n10;
+                total.d += c.d;
+                any = true;
+            }
+        }
+        any.then_some(total)
+    }
+
+    async fn matches_an_independent_computation_with_plans(db: TestDb) {
+        let mut w = build_world(20_261_207);
+        // (larger departments, so that a part of an area is often publishable by itself, but
+        // some stay small: the guard has both to let through and to withhold)
+        for (k, c) in w.departments.values_mut().enumerate() {
+            let factor = if k % 4 == 0 { 1 } else { 9 };
+            (c.n10, c.d) = (c.n10 * factor, c.d * factor);
+        }
+        let plans = plans(&w, 7);
+        let dir = tempfile::tempdir().unwrap();
+        write_extract(&w, dir.path());
+        write_plans(&plans, dir.path());
+        let out = import(&db, dir.path());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let app = TestApp::on(&db).spawn().await;
+        // published figures of one area, indicator and year: (departments, counts)
+        let mut published: BTreeMap<(String, usize, i32), Vec<Published>> = BTreeMap::new();
+        let (mut restricted, mut withheld, mut left_out) = (0, 0, 0);
+        for (from, to) in [(2010, 2016), (2011, 2014), (2012, 2013), (2013, 2016)] {
+            for (i, ind) in INDICATORS.iter().enumerate() {
+                let base = format!("/v1/comparisons?indicator={}&from={from}&to={to}", ind.code);
+                let (status, all) = app.get_json(&base).await;
+                assert_eq!(status, 200, "{all}");
+                for n in 0..=(to - from + 1) {
+                    let (status, body) = app.get_json(&format!("{base}&covered_years={n}")).await;
+                    assert_eq!(status, 200, "{body}");
+                    assert_eq!(body["covered_years"], n);
+                    for (item, whole) in body["items"].as_array().unwrap().iter().zip(all["items"].as_array().unwrap()) {
+                        let area = item["area_id"].as_str().unwrap().to_string();
+                        let what = format!("{} {from}-{to} N={n} {area}", ind.code);
+                        assert_eq!(item["area_id"], whole["area_id"]);
+                        // the reference is what it is without the parameter (an item without its
+                        // own figures shows none)
+                        if item["status"] == "ok" && whole["status"] == "ok" {
+                            for field in ["reference_from", "reference_to", "reference_change"] {
+                                assert_eq!(item[field], whole[field], "{what}: {field}");
+                            }
+                        }
+                        let departments = &w.members["B1"][&area];
+                        let used: Vec<&String> = departments.iter().filter(|d| n == 0 || covered_years(&plans, d, from, to) >= n).collect();
+                        assert_eq!(item["departments_used"], used.len(), "{what}");
+                        assert_eq!(item["departments_left_out"], departments.len() - used.len(), "{what}");
+                        left_out += departments.len() - used.len();
+                        if used.is_empty() {
+                            assert_eq!(item["status"], "missing", "{what}: no department qualifies");
+                            continue;
+                        }
+                        // the comparison's own figures, where it has them
+                        if item["status"] == "ok" {
+                            for (year, field) in [(from, "area_from"), (to, "area_to")] {
+                                let Fig::Ok(q, _) = publish(ind.kind, sum(&w, &used, i, year)) else {
+                                    panic!("{what}: {field} is published, yet the rules suppress it or it has no data")
+                                };
+                                close(&item[field], Some(q.f()), &format!("{what}: {field}"));
+                            }
+                        }
+                        // every year's figure of the area so made, as the series gives it
+                        let path = format!("/v1/areas/{area}/series?indicator={}&from={from}&to={to}&covered_years={n}", ind.code);
+                        let (status, series) = app.get_json(&path).await;
+                        assert_eq!(status, 200, "{path}: {series}");
+                        assert_eq!(series["departments_used"], used.len(), "{path}");
+                        let points = series["series"]["area"].as_array().unwrap();
+                        assert!(points.iter().all(|p| (from..=to).contains(&(p["year"].as_i64().unwrap() as i32))), "{path}");
+                        for year in from..=to {
+                            let point = points.iter().find(|p| p["year"] == year);
+                            let what = format!("{what} in {year}");
+                            match (publish(ind.kind, sum(&w, &used, i, year)), point) {
+                                (Fig::Ok(q, c), Some(p)) if p["status"] == "ok" => {
+                                    close(&p["value"], Some(q.f()), &what);
+                                    assert_eq!(p["denominator"].as_f64(), Some(c.d as f64), "{what}");
+                                    let set: BTreeSet<String> = used.iter().map(|d| (*d).clone()).collect();
+                                    let list = published.entry((area.clone(), i, year)).or_default();
+                                    if !list.iter().any(|(s, _)| *s == set) {
+                                        list.push((set, c));
+                                        restricted += usize::from(used.len() < departments.len());
+                                    }
+                                }
+                                // withheld although the rules pass it: secondary suppression
+                                (Fig::Ok(..), Some(p)) => {
+                                    assert_eq!(p["status"], "suppressed", "{what}");
+                                    withheld += usize::from(used.len() < departments.len());
+                                }
+                                (Fig::Suppressed, Some(p)) => assert_eq!(p["status"], "suppressed", "{what}: the rules suppress it"),
+                                (Fig::Missing, None) => {}
+                                (want, got) => panic!("{what}: expected {want:?}, got {got:?}"),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // no difference of two published figures of one area reveals what the rules suppress
+        let mut differences = 0;
+        for ((area, i, year), figures) in &published {
+            for (a, _) in figures {
+                for (b, _) in figures {
+                    if b.len() >= a.len() || !b.is_subset(a) {
+                        continue;
+                    }
+                    let rest: Vec<&String> = a.difference(b).collect();
+                    let Some(left) = sum(&w, &rest, *i, *year) else { continue };
+                    differences += 1;
+                    assert!(
+                        !matches!(publish(INDICATORS[*i].kind, Some(left)), Fig::Suppressed),
+                        "{area} {} {year}: published figures of {a:?} and {b:?} differ by {rest:?}, whose figure the rules suppress",
+                        INDICATORS[*i].code
+                    );
+                }
+            }
+        }
+        assert!(differences > 30, "differences checked: {differences}");
+        assert!(
+            restricted > 40 && left_out > 100 && withheld > 10,
+            "the plans restrict many figures: {restricted} published, {withheld} withheld by the guard, {left_out} departments left out"
+        );
+    }
+
+    /// Without plans, `covered_years` above 0 is a 400 naming the parameter (0 is the note's
+    /// method and answers as before); with them, more years than the span is one too.
+    async fn covered_years_needs_plans(db: TestDb) {
+        let w = build_world(5);
+        let dir = tempfile::tempdir().unwrap();
+        write_extract(&w, dir.path());
+        assert!(import(&db, dir.path()).status.success());
+        let app = TestApp::on(&db).spawn().await;
+        let base = "/v1/comparisons?indicator=andel&from=2010&to=2016";
+        let (status, zero) = app.get_json(&format!("{base}&covered_years=0")).await;
+        let (_, plain) = app.get_json(base).await;
+        assert_eq!((status, &zero["items"]), (200, &plain["items"]));
+        for path in [
+            format!("{base}&covered_years=1"),
+            "/v1/comparisons/coverage?indicator=andel&from=2010&to=2016".to_string(),
+            "/v1/areas/A0/series?indicator=andel&from=2010&to=2016&covered_years=2".to_string(),
+            "/v1/map/areas?indicator=andel&from=2010&to=2016&covered_years=2".to_string(),
+        ] {
+            let (status, problem) = app.get_json(&path).await;
+            assert_eq!(status, 400, "{path}: {problem}");
+            assert_eq!(problem["parameter"], "covered_years", "{path}");
+            assert!(problem["detail"].as_str().unwrap().contains("no plans"), "{path}: {problem}");
+        }
+        write_plans(&plans(&w, 3), dir.path());
+        assert!(import(&db, dir.path()).status.success());
+        let app = TestApp::on(&db).spawn().await;
+        for (path, parameter) in [
+            (format!("{base}&covered_years=8"), "covered_years"),
+            (format!("{base}&covered_years=x"), "covered_years"),
+            (format!("{base}&boundary=B0&covered_years=1"), "covered_years"),
+            ("/v1/areas/A0/series?indicator=andel&covered_years=2".to_string(), "covered_years"),
+        ] {
+            let (status, problem) = app.get_json(&path).await;
+            assert_eq!((status, problem["parameter"].as_str()), (400, Some(parameter)), "{path}: {problem}");
+        }
+        let (status, body) = app.get_json(&format!("{base}&covered_years=7")).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    on_both_backends!(matches_an_independent_computation_with_plans, covered_years_needs_plans);
 }
