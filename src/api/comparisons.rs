@@ -260,12 +260,13 @@ representation! {
             (status = 200, description = "The items and the summary (with `format=csv` or `Accept: text/csv`, the CSV of /v1/comparisons.csv instead, for links made before that operation)",
              content((ComparisonsResponse = "application/json", example = json!({"dataset_version": 1, "indicator": "outside_work_education", "indicator_name": "Uden for arbejdsmarkedet eller uddannelse",
                 "kind": "share", "unit": "percent", "direction": "lower_is_better", "lang": "da", "from": 2015, "to": 2023, "reference": "municipality",
-                "boundary_version": "2024-09", "threshold": 5.0,
+                "boundary_version": "2024-09", "threshold": 5.0, "covered_years": 0,
                 "items": [{"area_id": "751-1", "area_name": "Marguritten", "municipality_code": "751", "municipality_name": "Aarhus", "status": "ok",
                     "area_from": 44.1, "area_to": 33.5, "area_change": -10.6, "area_relative_change": -24.04,
                     "reference_from": 17.2, "reference_to": 14.3, "reference_change": -2.9, "reference_relative_change": -16.86,
                     "difference": -7.7, "difference_rounded": -7.7, "relative_difference": -7.18, "gap_from": 26.9, "gap_to": 19.2,
-                    "stronger": true, "stronger_relative": true, "beyond_threshold": true}],
+                    "stronger": true, "stronger_relative": true, "beyond_threshold": true,
+                    "departments_used": 6, "departments_left_out": 0}],
                 "summary": {"areas": 48, "compared": 48, "suppressed": 0, "missing": 0, "improved": 48, "stronger": 48, "stronger_relative": 31,
                     "beyond_threshold": 25, "threshold": 5.0, "median_difference": -5.3}})))),
             super::responses::BadQuery,
@@ -287,7 +288,7 @@ representation! {
         responses(
             (status = 200, description = "`;`-separated, decimal commas, UTF-8 with a byte-order mark; booleans as `SAND`/`FALSK` (Danish) or \
                 `TRUE`/`FALSE` (English); every row ends with what the table is of", content_type = "text/csv", body = String,
-                example = json!("area_id;area_name;municipality_code;municipality_name;status;area_from;area_to;area_change;area_relative_change;reference_from;reference_to;reference_change;reference_relative_change;difference;difference_rounded;relative_difference;gap_from;gap_to;stronger;stronger_relative;beyond_threshold;indicator;from;to;reference;threshold;boundary_version;dataset_version\r\n751-1;Marguritten;751;Aarhus;ok;44,1;33,5;-10,6;-24,04;17,2;14,3;-2,9;-16,86;-7,7;-7,7;-7,18;26,9;19,2;SAND;SAND;SAND;outside_work_education;2015;2023;municipality;5;2024-09;1\r\n")),
+                example = json!("area_id;area_name;municipality_code;municipality_name;status;area_from;area_to;area_change;area_relative_change;reference_from;reference_to;reference_change;reference_relative_change;difference;difference_rounded;relative_difference;gap_from;gap_to;stronger;stronger_relative;beyond_threshold;departments_used;departments_left_out;indicator;from;to;reference;threshold;boundary_version;covered_years;dataset_version\r\n751-1;Marguritten;751;Aarhus;ok;44,1;33,5;-10,6;-24,04;17,2;14,3;-2,9;-16,86;-7,7;-7,7;-7,18;26,9;19,2;SAND;SAND;SAND;6;0;outside_work_education;2015;2023;municipality;5;2024-09;0;1\r\n")),
             super::responses::BadQuery,
             super::responses::Unloaded,
         )

@@ -119,6 +119,13 @@ pub struct AreaProperties {
     /// With `reference=twins`: the areas the area is compared with.
     #[schema(required = false)]
     twins: Option<Vec<String>>,
+    /// A comparison: the area's departments its figures are made of (with `covered_years`,
+    /// those covered long enough).
+    #[schema(required = false)]
+    departments_used: Option<u32>,
+    /// A comparison: the departments `covered_years` left out.
+    #[schema(required = false)]
+    departments_left_out: Option<u32>,
     /// With `criteria_year`: per classification id, `yes`, `no` or `undetermined`.
     #[serde(flatten)]
     classifications: std::collections::BTreeMap<String, String>,
@@ -188,6 +195,9 @@ pub struct AreaLayer {
     reference: Option<Reference>,
     #[schema(required = false)]
     threshold: Option<f64>,
+    /// A comparison: the `covered_years` asked for (0: every department).
+    #[schema(required = false)]
+    covered_years: Option<u16>,
     #[schema(required = false)]
     criteria_year: Option<u16>,
     #[schema(required = false)]

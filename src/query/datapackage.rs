@@ -129,7 +129,48 @@ fn figure_row(owner: &[String], indicator: &str, p: &Point) -> Vec<String> {
 pub fn tables(s: &Snapshot) -> Vec<Resource> {
     let [indicators, municipalities] = catalogue_tables(s);
     let [areas, area_figures, rest_figures] = area_tables(s);
-    vec![indicators, municipalities, areas, area_figures, reference_table(s), rest_figures, criteria_table(s)]
+    let [plans, plan_departments] = plan_tables(s);
+    vec![indicators, municipalities, areas, area_figures, reference_table(s), rest_figures, criteria_table(s), plans, plan_departments]
+}
+
+/// The plans' grant periods and the departments each covered (comparisons.md, "Coverage");
+/// empty for an extract without plans.
+fn plan_tables(s: &Snapshot) -> [Resource; 2] {
+    let mut plans = Resource::new(
+        "plans",
+        "The boligsocial helhedsplaner: each grant period of an area's plan",
+        vec![
+            ("plan_id", "string", true, "The plan's id"),
+            ("boundary_version", "string", true, "The delimitation its area and departments are of (the dataset's)"),
+            ("area_id", "string", true, "The area"),
+            ("name", "string", true, "Its name"),
+            ("from_year", "integer", true, "The first year of its grant period"),
+            ("to_year", "integer", true, "The last year of its grant period"),
+        ],
+        &["plan_id"],
+    )
+    .refers(&["boundary_version", "area_id"], "areas", &["boundary_version", "area_id"]);
+    let mut covered = Resource::new(
+        "plan_departments",
+        "The departments each plan covered in its period",
+        vec![("plan_id", "string", true, "The plan"), ("department_id", "string", true, "A housing department it covered")],
+        &["plan_id", "department_id"],
+    )
+    .refers(&["plan_id"], "plans", &["plan_id"]);
+    for p in &s.plans.plans {
+        plans.row(&[
+            p.plan_id.clone(),
+            s.dataset.boundary_version.clone(),
+            s.areas[p.area].area_id.clone(),
+            p.name.clone(),
+            int(p.period.from),
+            int(p.period.to),
+        ]);
+        for &d in &p.departments {
+            covered.row(&[p.plan_id.clone(), s.access.departments[d].department_id.clone()]);
+        }
+    }
+    [plans, covered]
 }
 
 /// The indicators and the municipalities.

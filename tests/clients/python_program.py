@@ -32,6 +32,7 @@ from boligsocial_client.api.me import (  # noqa: E402
 )
 from boligsocial_client.api.areas import (  # noqa: E402
     get_area,
+    get_area_plans,
     get_series,
     get_series_csv,
     get_series_jsonstat,
@@ -42,6 +43,7 @@ from boligsocial_client.api.comparisons import (  # noqa: E402
     comparison_chart,
     get_area_comparisons,
     get_comparisons,
+    get_comparisons_coverage,
     get_comparisons_csv,
     get_comparisons_jsonstat,
     get_comparisons_xlsx,
@@ -139,6 +141,16 @@ assert chart.status_code == 200 and b"<svg" in chart.content[:200], chart.conten
 called.append("chart")
 by_indicator = ok(get_area_comparisons.sync_detailed(area.area_id, client=client, reference=Reference.COUNTRY), models.AreaComparisonsResponse)
 assert {c.indicator for c in by_indicator.items} <= {i.code for i in indicators.items}
+
+# coverage: the summary for every covered_years, and an area's plans
+coverage = ok(get_comparisons_coverage.sync_detailed(client=client, **query), models.CoverageResponse)
+assert [i.covered_years for i in coverage.items] == list(range(last - first + 2)), coverage.items
+assert coverage.items[0].summary.to_dict() == comparisons.summary.to_dict(), "N = 0 is the note's method"
+throughout = ok(get_comparisons.sync_detailed(client=client, covered_years=last - first + 1, **query), models.ComparisonsResponse)
+assert throughout.summary.to_dict() == coverage.items[-1].summary.to_dict()
+assert all(i.departments_used + i.departments_left_out > 0 for i in throughout.items)
+plans = ok(get_area_plans.sync_detailed(area.area_id, client=client, indicator=indicator.code), models.PlansResponse)
+assert plans.area_id == area.area_id and all(p.from_year <= p.to_year for p in plans.plans), plans
 
 # the legal criteria
 rules = ok(list_rules.sync_detailed(client=client), models.RulesResponse)

@@ -353,6 +353,24 @@ async fn the_data_package_holds_what_the_api_serves() {
         }
     }
     assert!(compared > 10_000 && withheld > 100, "{compared} figures compared, {withheld} withheld");
+    // the plans of every area, as /v1/areas/{area_id}/plans gives them
+    let mut plans = 0;
+    for area in areas["items"].as_array().unwrap() {
+        let id = area["area_id"].as_str().unwrap();
+        let (_, answer) = app.get_json(&format!("/v1/areas/{id}/plans")).await;
+        let rows = find("plans", &[("area_id", id)]);
+        assert_eq!(rows.len(), answer["plans"].as_array().unwrap().len(), "{id}");
+        for (row, plan) in rows.iter().zip(answer["plans"].as_array().unwrap()) {
+            assert_eq!((row["plan_id"].as_str(), row["boundary_version"].as_str()), (plan["plan_id"].as_str().unwrap(), boundary));
+            assert_eq!((row["from_year"].clone(), row["to_year"].clone()), (plan["from_year"].to_string(), plan["to_year"].to_string()));
+            let covered: Vec<String> =
+                find("plan_departments", &[("plan_id", &row["plan_id"])]).iter().map(|r| r["department_id"].clone()).collect();
+            assert_eq!(serde_json::json!(covered), plan["departments"], "{id} {}", row["plan_id"]);
+            plans += 1;
+        }
+    }
+    assert_eq!(plans, tables["plans"].len());
+    assert!(plans > 100, "the demo's plans: {plans}");
     // the criteria of each rule set, for a few areas
     for area in areas["items"].as_array().unwrap().iter().step_by(7) {
         let id = area["area_id"].as_str().unwrap();

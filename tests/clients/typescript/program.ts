@@ -96,6 +96,15 @@ check(chart.includes("<svg"), "an SVG");
 const byIndicator = ok(await client.GET("/v1/areas/{area_id}/comparisons", { params: { path: { area_id: area.area_id }, query: { reference: "country" } } }));
 check(byIndicator.items.every((c) => indicators.items.some((i) => i.code === c.indicator)), "known indicators");
 
+// coverage: the summary for every covered_years, and an area's plans
+const coverage = ok(await client.GET("/v1/comparisons/coverage", { params: { query } }));
+check(coverage.items.length === last - first + 2 && JSON.stringify(coverage.items[0].summary) === JSON.stringify(comparisons.summary), "N = 0 is the note's method");
+const throughout = ok(await client.GET("/v1/comparisons", { params: { query: { ...query, covered_years: last - first + 1 } } }));
+check(JSON.stringify(throughout.summary) === JSON.stringify(coverage.items[coverage.items.length - 1].summary), "the same summary");
+check(throughout.items.every((i) => i.departments_used + i.departments_left_out > 0), "departments counted");
+const plans = ok(await client.GET("/v1/areas/{area_id}/plans", { params: { path: { area_id: area.area_id }, query: { indicator: indicator.code } } }));
+check(plans.area_id === area.area_id && plans.plans.every((p) => p.from_year <= p.to_year), "plans with their periods");
+
 // the legal criteria
 const rules = ok(await client.GET("/v1/rules"));
 const ruleSet = ok(await client.GET("/v1/rules/{id}", { params: { path: { id: rules.items[0].id } } }));
