@@ -218,5 +218,29 @@ pub fn write(dir: &Path, seed: u64, scale: f64) -> anyhow::Result<Stats> {
     }
     writeln!(out, "]}}")?;
     out.flush()?;
+
+    // the plans' history (comparisons.md, "Coverage"), as the demo's: four-year periods back
+    // to back, the first covering about half an area's departments, each renewal one more
+    // (from a generator of their own, so the figures above are as they were)
+    let mut rng = Rng::new(seed ^ 0x9e37_79b9_7f4a_7c15);
+    let mut plans = BufWriter::new(File::create(dir.join("plans.csv"))?);
+    csv_row(&mut plans, &["plan_id", "area_id", "name", "from_year", "to_year"])?;
+    let mut covered = BufWriter::new(File::create(dir.join("plan_departments.csv"))?);
+    csv_row(&mut covered, &["plan_id", "department_id"])?;
+    for (id, _, members) in &areas {
+        let mut from = 2009 + rng.int(0, 10) as u16;
+        let mut count = members.len().div_ceil(2).max(1);
+        let mut k = 1;
+        while from <= 2024 {
+            let (to, plan) = (from + 3, format!("{id}-P{k}"));
+            csv_row(&mut plans, &[&plan, id, &format!("Helhedsplan {id} {from}-{to}"), &from.to_string(), &to.to_string()])?;
+            for &d in &members[..count] {
+                csv_row(&mut covered, &[&plan, &departments[d].0])?;
+            }
+            (count, from, k) = ((count + 1).min(members.len()), to + 1, k + 1);
+        }
+    }
+    plans.flush()?;
+    covered.flush()?;
     Ok(Stats { departments: departments.len(), areas: areas.len(), observations: rows })
 }

@@ -10,6 +10,7 @@
     da: {
       title: "Boligsociale helhedsplansområder", indicator: "Indikator", mode: "Vis", mode_values: "Værdi i et år",
       mode_comparison: "Udvikling mod reference", year: "År", from: "Fra", to: "Til", reference: "Reference",
+      coverage_choice: "Afdelinger", coverage_all: "Alle afdelinger", coverage_throughout: "Dækket af en plan hele perioden",
       ref_municipality: "Kommunen", ref_social_housing: "Almen sektor i kommunen", ref_country: "Hele landet",
       ref_social_housing_rest: "Almen sektor uden helhedsplansområderne", ref_twins: "De fem mest lignende områder",
       social_housing_rest: "Almen sektor uden områderne", against_social_housing_rest: "den almene sektor i kommunen uden helhedsplansområderne",
@@ -40,6 +41,7 @@
     en: {
       title: "Areas with a social-housing comprehensive plan", indicator: "Indicator", mode: "Show", mode_values: "Value in a year",
       mode_comparison: "Change against a reference", year: "Year", from: "From", to: "To", reference: "Reference",
+      coverage_choice: "Departments", coverage_all: "All departments", coverage_throughout: "Covered by a plan throughout",
       ref_municipality: "The municipality", ref_social_housing: "Social housing in the municipality", ref_country: "Denmark",
       ref_social_housing_rest: "Social housing without the plan areas", ref_twins: "The five most similar areas",
       social_housing_rest: "Social housing without the areas", against_social_housing_rest: "social housing in the municipality without the plan areas",
@@ -172,13 +174,20 @@
   // the categories of the legal criteria: dark for yes, light for no, between for undetermined
   var VERDICT_COLOURS = { yes: "#99000d", undetermined: "#fc9272", no: "#fff5f0" };
 
+  // "covered throughout" (comparisons.md, "Coverage"): each area made of the departments a
+  // plan covered in every year from `from` to `to`; offered when the dataset has plans
+  function coveredYears() {
+    if (el("coverage-choice").hidden || el("coverage").value !== "throughout") { return ""; }
+    return "&covered_years=" + (Number(el("to").value) - Number(el("from").value) + 1);
+  }
+
   function layerUrl() {
     var mode = el("mode").value, code = encodeURIComponent(el("indicator").value);
     if (mode === "criteria") {
       return "/v1/map/areas?criteria_year=" + el("criteria-year").value + "&lang=" + state.lang;
     }
     if (mode === "comparison") {
-      return "/v1/map/areas?indicator=" + code + "&from=" + el("from").value + "&to=" + el("to").value + "&reference=" + el("reference").value;
+      return "/v1/map/areas?indicator=" + code + "&from=" + el("from").value + "&to=" + el("to").value + "&reference=" + el("reference").value + coveredYears();
     }
     return "/v1/map/areas?indicator=" + code + "&year=" + el("year").value;
   }
@@ -296,7 +305,7 @@
         var query = "?indicator=" + encodeURIComponent(layer.indicator) + "&from=" + layer.from + "&to=" + layer.to + "&reference=" + layer.reference + "&lang=" + state.lang;
         link.appendChild(anchor("figure", "/v1/comparisons/chart.svg" + query, t("figure")));
         link.appendChild(document.createTextNode(" · "));
-        link.appendChild(anchor("comparison-csv", "/v1/comparisons.csv" + query + "&sort=difference", t("csv_comparison")));
+        link.appendChild(anchor("comparison-csv", "/v1/comparisons.csv" + query + coveredYears() + "&sort=difference", t("csv_comparison")));
       }
       if (state.selected) { showArea(state.selected); }
       document.body.setAttribute("data-loading", "false");
@@ -731,7 +740,15 @@
       var wanted = params.get("mode");
       el("mode").value = wanted === "comparison" || (wanted === "criteria" && years.length) ? wanted : "values";
       fillYears();
-      return reload();
+      // the choice of departments only where the dataset says which ones the plans covered
+      var indicator = state.indicators.find(function (i) { return i.code === el("indicator").value; });
+      var span = indicator && indicator.years.length > 1 ? "&from=" + indicator.years[0] + "&to=" + indicator.years[indicator.years.length - 1] : null;
+      var plans = span ? fetch("/v1/comparisons/coverage?indicator=" + encodeURIComponent(indicator.code) + span).then(function (r) { return r.ok; }) : Promise.resolve(false);
+      return plans.catch(function () { return false; }).then(function (has) {
+        el("coverage-choice").hidden = !has;
+        if (has && params.get("coverage") === "throughout") { el("coverage").value = "throughout"; }
+        return reload();
+      });
     }).catch(function (e) { el("hint").textContent = String(e); document.body.setAttribute("data-error", String(e)); });
   }
 
@@ -761,7 +778,7 @@
   var corners = map.getContainer().querySelector(".leaflet-control-container");
   map.getContainer().insertBefore(corners, map.getContainer().firstChild);
   el("indicator").addEventListener("change", function () { fillYears(); reload(); });
-  ["mode", "year", "from", "to", "reference", "criteria-year", "criteria-class"].forEach(function (id) { el(id).addEventListener("change", reload); });
+  ["mode", "year", "from", "to", "reference", "coverage", "criteria-year", "criteria-class"].forEach(function (id) { el(id).addEventListener("change", reload); });
   el("year").addEventListener("change", function () { state.yearChosen = true; });
   el("lang").addEventListener("click", function () {
     state.lang = state.lang === "da" ? "en" : "da";

@@ -96,6 +96,21 @@ try {
   const table = await (await page.request.get(`${base}${await page.getAttribute("#comparison-csv", "href")}`)).text();
   const tableRows = table.trim().split("\r\n").length - 1;
   if (tableRows !== expected) throw new Error(`the comparison CSV has ${tableRows} rows, expected ${expected}`);
+  // only the departments a plan covered throughout (the demo has plans): the layer and its
+  // table are made of them, and say how many each area left out
+  if (await page.locator("#coverage-choice").isHidden()) throw new Error("the demo has plans, yet the page offers no choice of departments");
+  await page.selectOption("#coverage", "throughout");
+  await page.waitForFunction(() => document.getElementById("comparison-csv").href.includes("covered_years="));
+  await page.waitForSelector(`body[data-features="${expected}"][data-loading="false"]`);
+  const coveredTable = await (await page.request.get(`${base}${await page.getAttribute("#comparison-csv", "href")}`)).text();
+  const [coveredHeader, ...coveredRows] = coveredTable.replace(/^\uFEFF/, "").trim().split("\r\n").map((l) => l.split(";"));
+  const leftOut = coveredHeader.indexOf("departments_left_out");
+  if (leftOut < 0 || !coveredRows.some((r) => Number(r[leftOut]) > 0)) {
+    throw new Error(`covered throughout, no area left a department out: ${coveredHeader}`);
+  }
+  await page.selectOption("#coverage", "all");
+  await page.waitForFunction(() => !document.getElementById("comparison-csv").href.includes("covered_years="));
+  await page.waitForSelector(`body[data-features="${expected}"][data-loading="false"]`);
   // against the five most similar areas: the table names each area's twins
   await page.selectOption("#reference", "twins");
   await page.waitForFunction(() => document.getElementById("comparison-csv").href.includes("reference=twins"));
