@@ -156,7 +156,9 @@ fn compare_with(
     (from, to): (u16, u16),
     threshold: f64,
 ) -> AreaComparison {
-    let own = unit.series(area, indicator);
+    // (what the unit keeps of the area, worked out once for its figures and its counts)
+    let kept = unit.restriction(area);
+    let own = unit.series_of(area, indicator, kept.kept);
     let reference = resolver.resolve(area);
     let inputs = ComparisonInputs {
         area_from: figure_in(own, from).map(|p| p.figure),
@@ -164,7 +166,6 @@ fn compare_with(
         reference_from: reference.from,
         reference_to: reference.to,
     };
-    let kept = unit.restriction(area);
     // (an area none of whose departments qualify is missing, whatever its reference is)
     let inputs = if kept.kept == crate::snapshot::Kept::Nothing { ComparisonInputs::default() } else { inputs };
     AreaComparison {

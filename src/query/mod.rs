@@ -109,14 +109,18 @@ impl<'s> Unit<'s> {
 
     /// An area's published points of an indicator as the unit makes the area.
     pub fn series(&self, area: usize, indicator: usize) -> &'s [Point] {
-        let (delimitation, covered) = (self.delimitation, self.covered);
-        match covered {
-            None => delimitation.series(area, indicator),
-            Some((coverage, c)) => match coverage.restrict(area, c.from, c.to, c.n).kept {
-                Kept::All => delimitation.series(area, indicator),
-                Kept::Set(set) => coverage.series(set, indicator),
-                Kept::Nothing => &[],
-            },
+        match self.covered {
+            None => self.delimitation.series(area, indicator),
+            Some(_) => self.series_of(area, indicator, self.restriction(area).kept),
+        }
+    }
+
+    /// The same, with what the unit keeps of the area already known ([`Unit::restriction`]).
+    pub fn series_of(&self, area: usize, indicator: usize, kept: Kept) -> &'s [Point] {
+        match (kept, self.covered) {
+            (Kept::Set(set), Some((coverage, _))) => coverage.series(set, indicator),
+            (Kept::Nothing, _) => &[],
+            _ => self.delimitation.series(area, indicator),
         }
     }
 }

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use super::{Access, Delimitation, Plans, Point};
-use crate::domain::coverage::{Period, covered_years};
+use crate::domain::coverage::Period;
 use crate::domain::figures::{AreaSum, Counts};
 use crate::store::StoreError;
 use crate::store::read::DepartmentObservationRecord;
@@ -31,9 +31,10 @@ pub struct CoveredSet {
 #[derive(Debug, Default)]
 pub struct Coverage {
     pub(super) sets: Vec<CoveredSet>,
-    index: HashMap<(usize, Vec<u32>), usize>,
-    /// area → per department position, the periods plans covered it.
-    periods: Vec<Vec<Vec<Period>>>,
+    index: HashMap<(usize, Members), usize>,
+    /// area → per department position, the years plans covered it, ascending (so that a
+    /// request counts a span's years by two binary searches, not by walking the periods).
+    covered: Vec<Vec<Vec<u16>>>,
     /// The first and last year of the data: spans within it have their sets.
     years: Option<(u16, u16)>,
     has_plans: bool,
@@ -65,26 +66,26 @@ impl Coverage {
         if !has_plans {
             return Coverage::default();
         }
-        let periods: Vec<Vec<Vec<Period>>> = delimitation
+        let covered: Vec<Vec<Vec<u16>>> = delimitation
             .departments
             .iter()
             .map(|deps| {
-                deps.iter().map(|d| access.department(&d.department_id).map_or_else(Vec::new, |i| plans.periods(i).to_vec())).collect()
+                deps.iter().map(|d| access.department(&d.department_id).map_or_else(Vec::new, |i| years_of(plans.periods(i)))).collect()
             })
             .collect();
-        let mut coverage = Coverage { sets: Vec::new(), index: HashMap::new(), periods, years, has_plans };
+        let mut coverage = Coverage { sets: Vec::new(), index: HashMap::new(), covered, years, has_plans };
         let Some((first, last)) = years else { return coverage };
         for area in delimitation.areas() {
             let mut place = 0;
             for from in first..=last {
                 for to in from..=last {
                     for n in 1..=(to - from + 1) {
-                        let members = coverage.members(area, from, to, n);
-                        if members.is_empty() || members.len() == coverage.periods[area].len() {
+                        let (members, used) = coverage.members(area, from, to, n);
+                        if used == 0 || used == coverage.covered[area].len() {
                             continue;
                         }
                         if let std::collections::hash_map::Entry::Vacant(e) = coverage.index.entry((area, members)) {
-                            let members = e.key().1.clone();
+                            let members = e.key().1.positions();
                             e.insert(coverage.sets.len());
                             coverage.sets.push(CoveredSet { area, members, place, series: HashMap::new() });
                             place += 1;
@@ -96,11 +97,21 @@ impl Coverage {
         coverage
     }
 
-    /// The positions of the area's departments covered in at least `n` of the years from
-    /// `from` to `to`.
-    fn members(&self, area: usize, from: u16, to: u16, n: u16) -> Vec<u32> {
-        let periods = self.periods.get(area).map_or(&[][..], Vec::as_slice);
-        (0..periods.len() as u32).filter(|&p| covered_years(&periods[p as usize], from, to) >= n).collect()
+    /// The area's departments covered in at least `n` of the years from `from` to `to`, and
+    /// how many they are.
+    fn members(&self, area: usize, from: u16, to: u16, n: u16) -> (Members, usize) {
+        let covered = self.covered.get(area).map_or(&[][..], Vec::as_slice);
+        let within = |years: &[u16]| years.partition_point(|&y| y <= to) - years.partition_point(|&y| y < from);
+        let qualifies = |p: usize| within(&covered[p]) >= usize::from(n);
+        // (a mask, without allocating, for the areas of up to 64 departments: all of them in
+        // practice, and a request asks for every area's)
+        if covered.len() <= 64 {
+            let mask = (0..covered.len()).filter(|&p| qualifies(p)).fold(0u64, |m, p| m | 1 << p);
+            return (Members::Mask(mask), mask.count_ones() as usize);
+        }
+        let list: Vec<u32> = (0..covered.len()).filter(|&p| qualifies(p)).map(|p| p as u32).collect();
+        let used = list.len();
+        (Members::List(list), used)
     }
 
     /// Whether the extract said which departments plans covered.
@@ -115,12 +126,11 @@ impl Coverage {
 
     /// What `covered_years=n` for `from`–`to` keeps of an area (n = 0: all of it).
     pub fn restrict(&self, area: usize, from: u16, to: u16, n: u16) -> Restriction {
-        let all = self.periods.get(area).map_or(0, Vec::len);
+        let all = self.covered.get(area).map_or(0, Vec::len);
         if n == 0 {
             return Restriction { kept: Kept::All, used: all, left_out: 0 };
         }
-        let members = self.members(area, from, to, n);
-        let used = members.len();
+        let (members, used) = self.members(area, from, to, n);
         let kept = if used == all && all > 0 {
             Kept::All
         } else if used == 0 {
@@ -174,5 +184,68 @@ impl Coverage {
             out.extend(sums.into_iter().map(|((indicator, year), sum)| (number, indicator, year, sum)));
         }
         Ok(out)
+    }
+}
+
+/// Positions of an area's departments: a bit each for an area of up to 64, else a list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Members {
+    Mask(u64),
+    List(Vec<u32>),
+}
+
+impl Members {
+    fn positions(&self) -> Vec<u32> {
+        match self {
+            Members::Mask(mask) => (0..64).filter(|p| mask & (1 << p) != 0).collect(),
+            Members::List(list) => list.clone(),
+        }
+    }
+}
+
+/// The years some period holds, ascending, each once (domain::coverage counts the same).
+fn years_of(periods: &[Period]) -> Vec<u16> {
+    let mut years: Vec<u16> = periods.iter().flat_map(|p| p.from..=p.to).collect();
+    years.sort_unstable();
+    years.dedup();
+    years
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::coverage::covered_years;
+
+    /// Areas of up to 64 departments and larger ones name the same departments, whichever
+    /// form their key takes.
+    #[test]
+    fn members_are_the_departments_covered_long_enough() {
+        for size in [1usize, 5, 64, 65, 70] {
+            // department p covered in the years 2010 + p % 7 to 2016
+            let covered: Vec<Vec<u16>> = (0..size).map(|p| ((2010 + (p % 7) as u16)..=2016).collect()).collect();
+            let coverage = Coverage { covered: vec![covered.clone()], years: Some((2010, 2016)), has_plans: true, ..Coverage::default() };
+            for n in 1..=7u16 {
+                let (members, used) = coverage.members(0, 2010, 2016, n);
+                let want: Vec<u32> = (0..size as u32).filter(|&p| covered[p as usize].len() >= usize::from(n)).collect();
+                assert_eq!((members.positions(), used), (want.clone(), want.len()), "{size} departments, n = {n}");
+                assert_eq!(matches!(members, Members::Mask(_)), size <= 64);
+            }
+        }
+    }
+
+    /// The years kept per department count a span as domain::coverage does, periods
+    /// overlapping, following or apart.
+    #[test]
+    fn covered_years_are_counted_as_the_domain_counts_them() {
+        let p = |from, to| Period { from, to };
+        for periods in [vec![], vec![p(2015, 2018), p(2018, 2021)], vec![p(2010, 2013), p(2017, 2030)], vec![p(2016, 2016)]] {
+            let years = years_of(&periods);
+            for from in 2008..2026 {
+                for to in from..2026 {
+                    let counted = years.partition_point(|&y| y <= to) - years.partition_point(|&y| y < from);
+                    assert_eq!(counted, usize::from(covered_years(&periods, from, to)), "{periods:?} {from}-{to}");
+                }
+            }
+        }
     }
 }
