@@ -9,16 +9,35 @@ pub struct Period {
     pub to: u16,
 }
 
-/// In how many of the years from `from` to `to` (both included) at least one period holds: a
-/// year two plans share counts once.
-pub fn covered_years(periods: &[Period], from: u16, to: u16) -> u16 {
-    (from..=to).filter(|&y| periods.iter().any(|p| p.from <= y && y <= p.to)).count() as u16
+/// The years some period of a department holds, ascending, each once (a year two plans
+/// share counts once): a span's covered years are then two binary searches away.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CoveredYears(Vec<u16>);
+
+impl CoveredYears {
+    pub fn of(periods: &[Period]) -> CoveredYears {
+        let mut years: Vec<u16> = periods.iter().flat_map(|p| p.from..=p.to).collect();
+        years.sort_unstable();
+        years.dedup();
+        CoveredYears(years)
+    }
+
+    /// In how many of the years from `from` to `to` (both included) a period holds.
+    pub fn count(&self, from: u16, to: u16) -> u16 {
+        let years = &self.0;
+        (years.partition_point(|&y| y <= to).saturating_sub(years.partition_point(|&y| y < from))) as u16
+    }
+
+    /// Whether the department counts under `covered_years=n` for `from`–`to` (n = 0: every
+    /// department, as the note does).
+    pub fn qualifies(&self, from: u16, to: u16, n: u16) -> bool {
+        n == 0 || self.count(from, to) >= n
+    }
 }
 
-/// Whether a department with these periods counts under `covered_years=n` for `from`–`to`
-/// (n = 0: every department, as the note does).
-pub fn qualifies(periods: &[Period], from: u16, to: u16, n: u16) -> bool {
-    n == 0 || covered_years(periods, from, to) >= n
+/// In how many of the years from `from` to `to` (both included) at least one period holds.
+pub fn covered_years(periods: &[Period], from: u16, to: u16) -> u16 {
+    CoveredYears::of(periods).count(from, to)
 }
 
 #[cfg(test)]
@@ -45,12 +64,26 @@ mod tests {
 
     #[test]
     fn n_zero_keeps_everyone_and_the_whole_span_reads_throughout() {
-        let later = [p(2020, 2023)];
-        assert!(qualifies(&[], 2015, 2023, 0), "never covered, still in the note's method");
-        assert!(qualifies(&later, 2015, 2023, 4));
-        assert!(!qualifies(&later, 2015, 2023, 5));
-        let throughout = [p(2014, 2018), p(2019, 2024)];
-        assert!(qualifies(&throughout, 2015, 2023, 9), "covered every year from 2015 to 2023");
-        assert!(!qualifies(&[p(2014, 2018), p(2020, 2024)], 2015, 2023, 9), "2019 uncovered");
+        let later = CoveredYears::of(&[p(2020, 2023)]);
+        assert!(CoveredYears::of(&[]).qualifies(2015, 2023, 0), "never covered, still in the note's method");
+        assert!(later.qualifies(2015, 2023, 4));
+        assert!(!later.qualifies(2015, 2023, 5));
+        assert!(CoveredYears::of(&[p(2014, 2018), p(2019, 2024)]).qualifies(2015, 2023, 9), "covered every year from 2015 to 2023");
+        assert!(!CoveredYears::of(&[p(2014, 2018), p(2020, 2024)]).qualifies(2015, 2023, 9), "2019 uncovered");
+    }
+
+    /// The binary searches count what walking the years does, periods overlapping,
+    /// following or apart, spans inside, around and beside them.
+    #[test]
+    fn counting_by_search_is_counting_by_walking() {
+        for periods in [vec![], vec![p(2015, 2018), p(2018, 2021)], vec![p(2010, 2013), p(2017, 2030)], vec![p(2016, 2016)]] {
+            let years = CoveredYears::of(&periods);
+            for from in 2008..2026 {
+                for to in from..2026 {
+                    let walked = (from..=to).filter(|&y| periods.iter().any(|q| q.from <= y && y <= q.to)).count() as u16;
+                    assert_eq!(years.count(from, to), walked, "{periods:?} {from}-{to}");
+                }
+            }
+        }
     }
 }

@@ -53,6 +53,11 @@ enum Source {
         delimitation: usize,
         municipality: MunicipalityCode,
     },
+    /// A set of an area's departments that `covered_years` keeps (comparisons.md,
+    /// "Coverage"): public like the area's own figure.
+    Covered {
+        set: usize,
+    },
     /// The sector less the sector without a delimitation's areas: those areas' departments in
     /// the municipality, published whenever both are.
     Plan {
@@ -266,6 +271,10 @@ struct Atomised {
     individual: Vec<usize>,
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one list of every public figure holding a near department, each kind a few lines over closures they share"
+)]
 fn layout(snapshot: &Snapshot, departments: &[usize], local: &HashMap<usize, usize>, near: &[usize]) -> Atomised {
     let access = &snapshot.access;
     let n = access.departments.len();
@@ -291,27 +300,36 @@ fn layout(snapshot: &Snapshot, departments: &[usize], local: &HashMap<usize, usi
         sources.push(source);
         shapes.len() - 1
     };
+    // a group of departments as a shape, and whether one of them is near the caller's
+    let group = |members: &mut dyn Iterator<Item = &crate::snapshot::Department>, placed: &mut Vec<bool>| {
+        let (mut shape, mut close) = (Shape::default(), false);
+        for x in members.filter_map(|m| access.department(&m.department_id)) {
+            placed[x] = true;
+            close |= is_near(x);
+            match local.get(&x) {
+                Some(&own) => shape.own.push(own),
+                None => shape.others.insert(atom_of(x)),
+            }
+        }
+        close.then_some(shape)
+    };
     // (areas under each delimitation, and which departments are in one)
     let mut in_area: Vec<Vec<bool>> = Vec::new();
     for (di, d) in snapshot.delimitations.values().enumerate() {
         let mut placed = vec![false; n];
         for area in d.areas() {
-            let mut shape = Shape::default();
-            let mut close = false;
-            for m in &d.departments[area] {
-                let Some(x) = access.department(&m.department_id) else { continue };
-                placed[x] = true;
-                close |= is_near(x);
-                match local.get(&x) {
-                    Some(&own) => shape.own.push(own),
-                    None => shape.others.insert(atom_of(x)),
-                }
-            }
-            if close {
+            if let Some(shape) = group(&mut d.departments[area].iter(), &mut placed) {
                 add(shape, Source::Area { delimitation: di, area });
             }
         }
         in_area.push(placed);
+    }
+    // the coverage-restricted figures of the dataset's delimitation: a part of an area each
+    let own = snapshot.default_delimitation();
+    for (set, c) in snapshot.coverage.sets().iter().enumerate() {
+        if let Some(shape) = group(&mut c.members.iter().map(|&p| &own.departments[c.area][p as usize]), &mut vec![false; n]) {
+            add(shape, Source::Covered { set });
+        }
     }
     // the levels: a municipality's people beyond its social housing, its social housing beyond
     // the listed departments, a region's beyond its municipalities, the country's beyond them all
@@ -427,6 +445,7 @@ impl Source {
         match self {
             Source::Area { delimitation: d, area } => counts(delimitation(d)?.series(area, indicator)),
             Source::Level { level, unit } => counts(snapshot.level_series(level, unit, indicator)),
+            Source::Covered { set } => counts(snapshot.coverage.series(set, indicator)),
             Source::Rest { delimitation: d, municipality } => counts(delimitation(d)?.rest_series(municipality, indicator)),
             Source::Plan { delimitation: d, municipality } => {
                 let sector = counts(snapshot.level_series(Level::SocialHousing, municipality.get(), indicator))?;

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use super::{Access, Delimitation, Plans, Point};
-use crate::domain::coverage::Period;
+use crate::domain::coverage::CoveredYears;
 use crate::domain::figures::{AreaSum, Counts};
 use crate::store::StoreError;
 use crate::store::read::DepartmentObservationRecord;
@@ -32,9 +32,8 @@ pub struct CoveredSet {
 pub struct Coverage {
     pub(super) sets: Vec<CoveredSet>,
     index: HashMap<(usize, Members), usize>,
-    /// area → per department position, the years plans covered it, ascending (so that a
-    /// request counts a span's years by two binary searches, not by walking the periods).
-    covered: Vec<Vec<Vec<u16>>>,
+    /// area → per department position, the years plans covered it.
+    covered: Vec<Vec<CoveredYears>>,
     /// The first and last year of the data: spans within it have their sets.
     years: Option<(u16, u16)>,
     has_plans: bool,
@@ -66,11 +65,13 @@ impl Coverage {
         if !has_plans {
             return Coverage::default();
         }
-        let covered: Vec<Vec<Vec<u16>>> = delimitation
+        let covered: Vec<Vec<CoveredYears>> = delimitation
             .departments
             .iter()
             .map(|deps| {
-                deps.iter().map(|d| access.department(&d.department_id).map_or_else(Vec::new, |i| years_of(plans.periods(i)))).collect()
+                deps.iter()
+                    .map(|d| access.department(&d.department_id).map_or_else(CoveredYears::default, |i| CoveredYears::of(plans.periods(i))))
+                    .collect()
             })
             .collect();
         let mut coverage = Coverage { sets: Vec::new(), index: HashMap::new(), covered, years, has_plans };
@@ -101,8 +102,7 @@ impl Coverage {
     /// how many they are.
     fn members(&self, area: usize, from: u16, to: u16, n: u16) -> (Members, usize) {
         let covered = self.covered.get(area).map_or(&[][..], Vec::as_slice);
-        let within = |years: &[u16]| years.partition_point(|&y| y <= to) - years.partition_point(|&y| y < from);
-        let qualifies = |p: usize| within(&covered[p]) >= usize::from(n);
+        let qualifies = |p: usize| covered[p].qualifies(from, to, n);
         // (a mask, without allocating, for the areas of up to 64 departments: all of them in
         // practice, and a request asks for every area's)
         if covered.len() <= 64 {
@@ -203,48 +203,25 @@ impl Members {
     }
 }
 
-/// The years some period holds, ascending, each once (domain::coverage counts the same).
-fn years_of(periods: &[Period]) -> Vec<u16> {
-    let mut years: Vec<u16> = periods.iter().flat_map(|p| p.from..=p.to).collect();
-    years.sort_unstable();
-    years.dedup();
-    years
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::coverage::covered_years;
 
     /// Areas of up to 64 departments and larger ones name the same departments, whichever
     /// form their key takes.
     #[test]
     fn members_are_the_departments_covered_long_enough() {
+        use crate::domain::coverage::Period;
         for size in [1usize, 5, 64, 65, 70] {
-            // department p covered in the years 2010 + p % 7 to 2016
-            let covered: Vec<Vec<u16>> = (0..size).map(|p| ((2010 + (p % 7) as u16)..=2016).collect()).collect();
-            let coverage = Coverage { covered: vec![covered.clone()], years: Some((2010, 2016)), has_plans: true, ..Coverage::default() };
+            // department p covered from 2010 + p % 7 to 2016
+            let periods: Vec<Period> = (0..size).map(|p| Period { from: 2010 + (p % 7) as u16, to: 2016 }).collect();
+            let covered = periods.iter().map(|&p| CoveredYears::of(&[p])).collect();
+            let coverage = Coverage { covered: vec![covered], years: Some((2010, 2016)), has_plans: true, ..Coverage::default() };
             for n in 1..=7u16 {
                 let (members, used) = coverage.members(0, 2010, 2016, n);
-                let want: Vec<u32> = (0..size as u32).filter(|&p| covered[p as usize].len() >= usize::from(n)).collect();
+                let want: Vec<u32> = (0..size as u32).filter(|&p| 2016 - periods[p as usize].from + 1 >= n).collect();
                 assert_eq!((members.positions(), used), (want.clone(), want.len()), "{size} departments, n = {n}");
                 assert_eq!(matches!(members, Members::Mask(_)), size <= 64);
-            }
-        }
-    }
-
-    /// The years kept per department count a span as domain::coverage does, periods
-    /// overlapping, following or apart.
-    #[test]
-    fn covered_years_are_counted_as_the_domain_counts_them() {
-        let p = |from, to| Period { from, to };
-        for periods in [vec![], vec![p(2015, 2018), p(2018, 2021)], vec![p(2010, 2013), p(2017, 2030)], vec![p(2016, 2016)]] {
-            let years = years_of(&periods);
-            for from in 2008..2026 {
-                for to in from..2026 {
-                    let counted = years.partition_point(|&y| y <= to) - years.partition_point(|&y| y < from);
-                    assert_eq!(counted, usize::from(covered_years(&periods, from, to)), "{periods:?} {from}-{to}");
-                }
             }
         }
     }

@@ -53,6 +53,9 @@ struct World {
     /// (indicator, year, level, unit) → the remainder's counts beyond the departments
     remainders: BTreeMap<(usize, u16, Level, u16), (u64, u64)>,
     regions: bool,
+    /// Plans of the default delimitation's areas: (area, from, to, departments), so that
+    /// coverage-restricted figures of parts of areas are public too (comparisons.md, "Coverage").
+    plans: Vec<(usize, u16, u16, Vec<usize>)>,
 }
 
 fn world(rng: &mut Rng) -> World {
@@ -123,7 +126,24 @@ fn world(rng: &mut Rng) -> World {
             remainders.insert((i, year, Level::Country, 0), remainder(rng));
         }
     }
-    World { departments, organisations, delimitations, areas, observations, remainders, regions }
+    // (drawn last: the rest of a seed's world is as it was before plans)
+    let mut plans = Vec::new();
+    for a in 0..areas {
+        let members: Vec<usize> = (0..n).filter(|&d| delimitations[0].1[d] == Some(a)).collect();
+        if members.is_empty() || !rng.chance(70) {
+            continue;
+        }
+        for _ in 0..1 + rng.below(2) {
+            let from = 2019 + rng.below(3) as u16;
+            let to = from + rng.below(2) as u16;
+            let mut covered: Vec<usize> = members.iter().copied().filter(|_| rng.chance(60)).collect();
+            if covered.is_empty() {
+                covered.push(members[0]);
+            }
+            plans.push((a, from, to, covered));
+        }
+    }
+    World { departments, organisations, delimitations, areas, observations, remainders, regions, plans }
 }
 
 /// The regions of the first `municipalities` municipalities.
@@ -219,6 +239,18 @@ impl World {
             }
         }
         files.push(("observations.csv".into(), text.into_bytes()));
+        if !self.plans.is_empty() {
+            let (mut plans, mut covered) =
+                (String::from("plan_id,area_id,name,from_year,to_year\n"), String::from("plan_id,department_id\n"));
+            for (k, (a, from, to, departments)) in self.plans.iter().enumerate() {
+                plans += &format!("P{k},A{a},P{k},{from},{to}\n");
+                for d in departments {
+                    covered += &format!("P{k},D{d}\n");
+                }
+            }
+            files.push(("plans.csv".into(), plans.into_bytes()));
+            files.push(("plan_departments.csv".into(), covered.into_bytes()));
+        }
         files
     }
 
@@ -318,6 +350,18 @@ fn leak(w: &World, s: &Snapshot, grant: Grant, view: &CallerView, rules: &Disclo
                     }
                 }
             }
+            // the coverage-restricted figures: parts of the default delimitation's areas
+            let (_, own_delimitation) = s.delimitation(None).unwrap();
+            for (set, covered) in s.coverage.sets().iter().enumerate() {
+                if published(s.coverage.series(set, indicator), year) {
+                    let members: Vec<usize> = covered
+                        .members
+                        .iter()
+                        .map(|&p| own_delimitation.departments[covered.area][p as usize].department_id[1..].parse().unwrap())
+                        .collect();
+                    public.push((format!("covered {members:?}"), vector(&members, &[])));
+                }
+            }
             for &(level, unit) in &remainder_keys {
                 if published(s.level_series(level, unit, indicator), year) {
                     let (departments, rest) = w.reference_atoms(level, unit);
@@ -380,12 +424,17 @@ fn nothing_withheld_from_a_caller_is_a_combination_of_what_it_sees() {
     let rules = Disclosure::default();
     let cases: u64 = std::env::var("BOLIGSOCIAL_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(300);
     let (mut callers, mut withheld_by_guard, mut shown_total, mut public_gaps) = (0, 0, 0, 0);
+    let mut covered_published = 0;
     let first: u64 = std::env::var("BOLIGSOCIAL_PROPTEST_FIRST").ok().and_then(|c| c.parse().ok()).unwrap_or(1);
     for seed in first..=cases {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let w = world(&mut rng);
         let extract = read_extract(&mut MemorySource::owned(w.files(), "generated")).unwrap_or_else(|r| panic!("seed {seed}: {r}"));
         let s = Snapshot::build(StoredDataset::from_extract(&extract, 1, "2026-01-01T00:00:00Z"), &rules).unwrap();
+        covered_published += (0..s.coverage.sets().len())
+            .flat_map(|set| (0..INDICATORS.len()).map(move |i| (set, i)))
+            .filter(|&(set, i)| s.coverage.series(set, i).iter().any(|p| matches!(p.figure, Figure::Ok { .. })))
+            .count();
         let observations: Vec<DepartmentObservationRecord> = w
             .observations
             .iter()
@@ -433,4 +482,5 @@ fn nothing_withheld_from_a_caller_is_a_combination_of_what_it_sees() {
     assert!(callers > cases, "{callers} callers");
     assert!(withheld_by_guard > 0, "the guard withheld nothing beyond the primary rules in {cases} extracts");
     assert!(shown_total > withheld_by_guard, "{shown_total} shown, {withheld_by_guard} withheld by the guard");
+    assert!(covered_published as u64 > cases / 4, "coverage-restricted series with a published figure: {covered_published}");
 }
