@@ -42,7 +42,7 @@ pub fn series<'s>(snapshot: &'s Snapshot, r: &SeriesRequest<'s>) -> AreaSeries<'
     let reference = |reference: Reference| within(snapshot.reference_series(reference, r.unit.delimitation, municipality, r.indicator));
     let kept = r.unit.restriction(r.area);
     AreaSeries {
-        area: within(r.unit.series(r.area, r.indicator)),
+        area: within(r.unit.series_of(r.area, r.indicator, kept.kept)),
         municipality: reference(Reference::Municipality),
         social_housing: reference(Reference::SocialHousing),
         social_housing_rest: reference(Reference::SocialHousingRest),
