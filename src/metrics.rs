@@ -176,6 +176,7 @@ pub struct Metrics {
     snapshot_loaded: IntGauge,
     figures_withheld: IntGauge,
     rest_withheld: IntGauge,
+    covered_withheld: IntGauge,
     rest_missing: IntGauge,
     criteria_seconds: prometheus::Gauge,
     criteria_bytes: IntGauge,
@@ -216,6 +217,11 @@ impl Metrics {
             "Figures of the social-housing sector without the plan areas that secondary suppression withholds",
         )
         .expect("valid");
+        let covered_withheld = IntGauge::new(
+            "snapshot_covered_figures_withheld",
+            "Coverage-restricted area figures (covered_years) that secondary suppression withholds",
+        )
+        .expect("valid");
         let rest_missing = IntGauge::new(
             "snapshot_rest_figures_missing",
             "Cells where the social-housing sector's figure does not hold its plan areas, so the sector without them is missing",
@@ -248,6 +254,7 @@ impl Metrics {
             Box::new(snapshot_loaded.clone()),
             Box::new(figures_withheld.clone()),
             Box::new(rest_withheld.clone()),
+            Box::new(covered_withheld.clone()),
             Box::new(rest_missing.clone()),
             Box::new(criteria_seconds.clone()),
             Box::new(criteria_bytes.clone()),
@@ -268,6 +275,7 @@ impl Metrics {
             snapshot_loaded,
             figures_withheld,
             rest_withheld,
+            covered_withheld,
             rest_missing,
             criteria_seconds,
             criteria_bytes,
@@ -317,6 +325,7 @@ impl Metrics {
                 self.snapshot_loaded.set(1);
                 self.figures_withheld.set(s.withheld_figures as i64);
                 self.rest_withheld.set(s.rest_withheld as i64);
+                self.covered_withheld.set(s.covered_withheld as i64);
                 self.rest_missing.set(s.rest_missing as i64);
                 self.criteria_seconds.set(s.criteria.build_seconds);
                 self.criteria_bytes.set(s.criteria.bytes as i64);
@@ -327,6 +336,7 @@ impl Metrics {
                 self.snapshot_loaded.set(0);
                 self.figures_withheld.set(0);
                 self.rest_withheld.set(0);
+                self.covered_withheld.set(0);
                 self.rest_missing.set(0);
                 self.criteria_seconds.set(0.0);
                 self.criteria_bytes.set(0);

@@ -539,14 +539,12 @@ impl Snapshot {
             .map(|s| s.year)
             .fold(None, |span: Option<(i64, i64)>, y| Some(span.map_or((y, y), |(first, last)| (first.min(y), last.max(y)))));
         let data_years = data_years.and_then(|(first, last)| Some((u16::try_from(first).ok()?, u16::try_from(last).ok()?)));
-        let mut coverage = match delimitations.get(&dataset.boundary_version) {
-            Some(d) => Coverage::enumerate(d, &plans, &access, data_years),
-            None => Coverage::default(),
-        };
+        let own = delimitations.get(&dataset.boundary_version);
+        let mut coverage = own.map_or_else(Coverage::default, |d| Coverage::enumerate(d, &plans, &access, data_years));
         let numbering = Numbering::new(&delimitations, areas.len(), references.iter().map(|(key, _)| *key), coverage.sets().len());
         let mut raw =
             RawFigures::gather(&indicators, &indicator_index, &area_index, &delimitations, &numbering, stored.area_sums, references)?;
-        if let Some(d) = delimitations.get(&dataset.boundary_version) {
+        if let Some(d) = own {
             for (set, indicator, year, sum) in coverage.sums(d, &stored.covered_observations, &indicator_index)? {
                 let owner = numbering.covered + set;
                 let g = RawFigures::group(indicator, year.into())?;
@@ -554,8 +552,7 @@ impl Snapshot {
             }
         }
         let region_of = |m: u16| MunicipalityCode::new(m).and_then(|c| municipalities.get(&c)).and_then(Municipality::region);
-        let (containments, rest_groups) =
-            containments(&delimitations, &numbering, &region_of, (&coverage, delimitations.get(&dataset.boundary_version)))?;
+        let (containments, rest_groups) = containments(&delimitations, &numbering, &region_of, (&coverage, own))?;
         let members = differencing::MemberSets::new(rest_groups);
         let guard = Guard { disclosure, containments: &containments, members: &members, numbering: &numbering };
         let published = guard.publish(&indicators, raw.figures, default_delimitation, &mut delimitations, &mut coverage);

@@ -436,7 +436,7 @@ impl SeriesResponse {
             lang,
             boundary_version: request.unit.boundary_version.to_string(),
             department_count: s.department_count,
-            covered_years: request.unit.covered.map_or(0, |(_, c)| c.n),
+            covered_years: request.unit.covered_years(),
             departments_used: s.departments_used,
             departments_left_out: s.departments_left_out,
             series: Series {

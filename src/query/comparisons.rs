@@ -90,7 +90,7 @@ pub fn compare_areas(snapshot: &Snapshot, r: &ComparisonRequest) -> Vec<AreaComp
 impl ComparisonRequest<'_> {
     /// The `covered_years` the request's unit is restricted by (0: none).
     pub fn covered_years(&self) -> u16 {
-        self.unit.covered.map_or(0, |(_, c)| c.n)
+        self.unit.covered_years()
     }
 }
 

@@ -99,6 +99,11 @@ impl<'s> Unit<'s> {
         self.delimitation.departments.get(area).map_or(0, Vec::len)
     }
 
+    /// The `covered_years` the unit is restricted by (0: none).
+    pub fn covered_years(&self) -> u16 {
+        self.covered.map_or(0, |(_, c)| c.n)
+    }
+
     /// What the unit keeps of an area: all of it, unless restricted by coverage.
     pub fn restriction(&self, area: usize) -> Restriction {
         match self.covered {

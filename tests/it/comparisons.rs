@@ -1874,6 +1874,15 @@ mod coverage {
             restricted > 40 && left_out > 100 && withheld > 10,
             "the plans restrict many figures: {restricted} published, {withheld} withheld by the guard, {left_out} departments left out"
         );
+        // and the operators see how many restricted figures secondary suppression withholds
+        let metrics = app.get_text("/metrics").await;
+        let gauge: usize = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("boligsocial_snapshot_covered_figures_withheld "))
+            .unwrap_or_else(|| panic!("no gauge of withheld restricted figures: {metrics}"))
+            .parse()
+            .unwrap();
+        assert!(gauge > 0, "the gauge counts the restricted figures withheld");
     }
 
     /// Without plans, `covered_years` above 0 is a 400 naming the parameter (0 is the note's
